@@ -1,0 +1,96 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// streams are the standard streams a command uses; tests pass buffers.
+type streams struct {
+	in       io.Reader
+	out, err io.Writer
+}
+
+// Exit codes: 0 ok, 1 invalid input, 2 usage or internal error.
+const (
+	exitOK      = 0
+	exitInvalid = 1
+	exitUsage   = 2
+)
+
+// exitError carries an exit code for an error whose message the command has already printed.
+type exitError struct{ code int }
+
+func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+func newRootCommand(s streams) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "cocogen",
+		Short: "Render Confidential Containers GitOps patterns for Argo CD",
+		Long: `cocogen renders a Confidential Containers pattern: it expands Validated Patterns values into the
+Argo CD app-of-apps tree (Namespaces, OperatorGroups, Subscriptions, AppProjects, Applications), using
+cluster metadata for the facts the Validated Patterns operator would inject.
+
+The same render runs locally (cocogen render) and inside Argo CD as a config management plugin, so what
+you review is what the cluster gets.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(s.in)
+	root.SetOut(s.out)
+	root.SetErr(s.err)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError{err: err, cmd: c}
+	})
+	root.AddCommand(newRenderCommand(s), newVersionCommand(s))
+	return root
+}
+
+// usageError is a command-line mistake: exit code 2, with a hint to --help.
+type usageError struct {
+	err error
+	cmd *cobra.Command
+}
+
+func (e usageError) Error() string { return e.err.Error() }
+
+// run executes the command and maps its error to an exit code, printing the message when the command has not.
+func run(cmd *cobra.Command, args []string) int {
+	cmd.SetArgs(args)
+	err := cmd.Execute()
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	w := cmd.ErrOrStderr()
+	var ue usageError
+	if errors.As(err, &ue) || isCobraUsageError(err) {
+		fmt.Fprintf(w, "error: %v\n", err)
+		name := "cocogen"
+		if ue.cmd != nil {
+			name = ue.cmd.CommandPath()
+		}
+		fmt.Fprintf(w, "Run '%s --help' for usage.\n", name)
+		return exitUsage
+	}
+	fmt.Fprintf(w, "error: %v\n", err)
+	return exitUsage
+}
+
+// isCobraUsageError recognises the errors cobra returns for unknown commands and wrong argument counts.
+func isCobraUsageError(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "accepts ", "requires at least", "unknown flag", "unknown shorthand"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}

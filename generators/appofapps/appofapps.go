@@ -1,0 +1,492 @@
+// Package appofapps renders a cluster group's app-of-apps tree as the Validated Patterns clustergroup chart
+// (0.9.x) does: Namespaces, OperatorGroups, Subscriptions, AppProjects and one Argo CD Application per
+// clusterGroup.applications entry, with the chart's value-file layering and helm parameters.
+//
+// Render is a pure function of the typed values: it reads no files.
+package appofapps
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/manifest"
+	"github.com/cocogen/cocogen/internal/model"
+	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/schema"
+	"github.com/cocogen/cocogen/internal/tpl"
+)
+
+// Options configure the render.
+type Options struct {
+	// ValuesDir is the values directory relative to the repository root ("." for a Validated Patterns
+	// repository). Child applications name their value files with it: /values-global.yaml for ".",
+	// /values/values-global.yaml for "values".
+	ValuesDir string
+}
+
+// Render returns the objects of the tree and diagnostics about templates in values.
+func Render(v *model.Values, o Options) ([]manifest.Object, *diag.List) {
+	r := &renderer{v: v, o: o, d: &diag.List{}, eng: tpl.New(v.Tree), argoNS: v.ArgoNamespace()}
+	r.prefix = "/"
+	if dir := strings.Trim(o.ValuesDir, "/"); dir != "" && dir != "." {
+		r.prefix = "/" + dir + "/"
+	}
+	r.namespaces()
+	r.operatorGroups()
+	r.subscriptions()
+	r.projects()
+	if v.Global.DeletePattern != "DeleteChildApps" {
+		r.applications()
+	}
+	return r.objs, r.d
+}
+
+type renderer struct {
+	v      *model.Values
+	o      Options
+	d      *diag.List
+	eng    *tpl.Engine
+	argoNS string
+	prefix string
+	objs   []manifest.Object
+
+	// Computed once, shared by every Application (nodes are immutable once built).
+	globalParams []*node.Node
+	valueFiles   []*node.Node // single-source list before app.extraValueFiles
+	valueFilesMS []*node.Node // multi-source list before app.extraValueFiles
+	valuesSingle *node.Node
+	valuesMulti  *node.Node
+}
+
+func (r *renderer) emit(obj *node.Node, pos node.Pos, path string) {
+	src := path
+	if p := pos.String(); p != "" {
+		src = p + " " + path
+	}
+	r.objs = append(r.objs, manifest.Object{Node: obj, Source: src})
+}
+
+func str(s string) *node.Node { return node.NewString(s) }
+
+func object(apiVersion, kind string) *node.Node {
+	return node.NewMap().Set("apiVersion", str(apiVersion)).Set("kind", str(kind))
+}
+
+// stringMap renders labels or annotations as the chart does: keys sorted, values `default "" | quote`.
+func stringMap(m *node.Node) *node.Node {
+	out := node.NewMap()
+	for _, e := range sortedEntries(m) {
+		if e.Value.Truthy() {
+			out.Set(e.Key, str(tpl.HelmString(e.Value)))
+		} else {
+			out.Set(e.Key, str(""))
+		}
+	}
+	return out
+}
+
+func sortedEntries(m *node.Node) []node.Entry {
+	entries := slices.Clone(m.Entries())
+	slices.SortFunc(entries, func(a, b node.Entry) int { return cmp.Compare(a.Key, b.Key) })
+	return entries
+}
+
+func (r *renderer) namespaces() {
+	for _, ns := range r.v.ClusterGroup.Namespaces {
+		if ns.Disabled {
+			continue
+		}
+		labels := node.NewMap().Set("argocd.argoproj.io/managed-by", str(r.argoNS))
+		for _, e := range stringMap(ns.Labels).Entries() {
+			labels.Set(e.Key, e.Value)
+		}
+		meta := node.NewMap().Set("name", str(ns.Name)).Set("labels", labels)
+		if ns.Annotations.Truthy() && ns.Form != model.ListString {
+			meta.Set("annotations", stringMap(ns.Annotations))
+		}
+		obj := object("v1", "Namespace").Set("metadata", meta).Set("spec", node.NewNull())
+		r.emit(obj, ns.Pos, schema.Join("clusterGroup.namespaces", ns.Name))
+	}
+}
+
+func (r *renderer) operatorGroups() {
+	excluded := map[string]bool{}
+	for _, e := range r.v.ClusterGroup.OperatorgroupExcludes {
+		excluded[e] = true
+	}
+	for _, ns := range r.v.ClusterGroup.Namespaces {
+		if ns.Disabled || excluded[ns.Name] {
+			continue
+		}
+		if ns.OperatorGroup != nil && !*ns.OperatorGroup {
+			continue
+		}
+		meta := node.NewMap().Set("name", str(ns.Name+"-operator-group")).Set("namespace", str(ns.Name))
+		if ns.Form == model.ListMap {
+			// Only list-form entries copy their labels and annotations onto the OperatorGroup.
+			if ns.Labels != nil {
+				meta.Set("labels", stringMap(ns.Labels))
+			}
+			if ns.Annotations.Truthy() {
+				meta.Set("annotations", stringMap(ns.Annotations))
+			}
+		}
+		obj := object("operators.coreos.com/v1", "OperatorGroup").Set("metadata", meta)
+		targets := []string{ns.Name}
+		if ns.HasTargetNamespaces {
+			targets = ns.TargetNamespaces
+		}
+		if len(targets) > 0 {
+			list := node.NewList()
+			for _, t := range targets {
+				list.Append(tpl.PlainText(t))
+			}
+			obj.Set("spec", node.NewMap().Set("targetNamespaces", list))
+		}
+		r.emit(obj, ns.Pos, schema.Join("clusterGroup.namespaces", ns.Name))
+	}
+}
+
+func (r *renderer) subscriptions() {
+	opts := r.v.Global.Options
+	for _, s := range r.v.ClusterGroup.Subscriptions {
+		if s.Disabled {
+			continue
+		}
+		namespaces := s.Namespaces
+		if len(namespaces) == 0 {
+			namespaces = []string{cmp.Or(s.Namespace, "openshift-operators")}
+		}
+		for _, ns := range namespaces {
+			meta := node.NewMap().Set("name", str(s.Name)).Set("namespace", str(ns))
+			if s.Annotations.Truthy() {
+				meta.Set("annotations", stringMap(s.Annotations))
+			}
+			spec := node.NewMap().
+				Set("name", str(s.Name)).
+				Set("source", str(cmp.Or(s.Source, "redhat-operators"))).
+				Set("sourceNamespace", str(cmp.Or(s.SourceNamespace, "openshift-marketplace")))
+			if s.Channel != "" {
+				spec.Set("channel", tpl.PlainText(s.Channel))
+			}
+			if ipa := cmp.Or(s.InstallPlanApproval, opts.InstallPlanApproval); ipa != "" {
+				spec.Set("installPlanApproval", str(ipa))
+			} else {
+				spec.Set("installPlanApproval", node.NewNull())
+			}
+			if s.Config.Truthy() {
+				spec.Set("config", s.Config)
+			}
+			switch {
+			case s.CSV != "":
+				spec.Set("startingCSV", str(s.CSV))
+			case opts.UseCSV:
+				// The chart writes startingCSV whenever global.options.useCSV is true, empty or not.
+				spec.Set("startingCSV", node.NewNull())
+			}
+			obj := object("operators.coreos.com/v1alpha1", "Subscription").Set("metadata", meta).Set("spec", spec)
+			r.emit(obj, s.Pos, schema.Join("clusterGroup.subscriptions", s.Key))
+		}
+	}
+}
+
+func (r *renderer) projects() {
+	cg := r.v.ClusterGroup
+	ns := r.argoNS
+	if cg.ProjectsAsMap && r.v.Enabled == "plumbing" {
+		ns = r.v.Global.VPArgoNamespace
+	}
+	var projectsNode *node.Node
+	if cg.ProjectsAsMap {
+		projectsNode = r.v.Tree.Path("clusterGroup", "projects")
+		if !projectsNode.Truthy() {
+			projectsNode = r.v.Tree.Path("clusterGroup", "argoProjects")
+		}
+	}
+	for _, p := range cg.Projects {
+		desc := "Pattern " + p.Name
+		if cg.ProjectsAsMap {
+			// The chart's map form prints the entry's value, not its name, into the description.
+			desc = "Pattern " + tpl.HelmString(projectsNode.Get(p.Name))
+		}
+		star := func(k1, k2 string) *node.Node {
+			return node.NewList(node.NewMap().Set(k1, str("*")).Set(k2, str("*")))
+		}
+		spec := node.NewMap().
+			Set("description", str(desc)).
+			Set("destinations", star("namespace", "server")).
+			Set("clusterResourceWhitelist", star("group", "kind")).
+			Set("namespaceResourceWhitelist", star("group", "kind")).
+			Set("sourceRepos", node.NewList(str("*")))
+		obj := object("argoproj.io/v1alpha1", "AppProject").
+			Set("metadata", node.NewMap().Set("name", str(p.Name)).Set("namespace", str(ns))).
+			Set("spec", spec).
+			Set("status", node.NewMap())
+		r.emit(obj, p.Pos, "clusterGroup.argoProjects."+p.Name)
+	}
+}
+
+// global returns global.<key>.
+func (r *renderer) global(key string) *node.Node { return r.v.Global.Tree.Get(key) }
+
+func param(name string, value *node.Node) *node.Node {
+	return node.NewMap().Set("name", str(name)).Set("value", value)
+}
+
+// prepare computes what every Application shares: the global helm parameters, the value-file lists and the
+// values block.
+func (r *renderer) prepare() {
+	g := r.global
+	defaultEmpty := func(n *node.Node) *node.Node {
+		if !n.Truthy() {
+			return node.NewNull()
+		}
+		return tpl.Unquoted(n)
+	}
+	r.globalParams = []*node.Node{
+		param("global.repoURL", tpl.Unquoted(g("repoURL"))),
+		param("global.originURL", tpl.Unquoted(g("originURL"))),
+		param("global.targetRevision", tpl.Unquoted(g("targetRevision"))),
+		param("global.namespace", str("$ARGOCD_APP_NAMESPACE")),
+		param("global.pattern", tpl.Unquoted(g("pattern"))),
+		param("global.clusterDomain", tpl.Unquoted(g("clusterDomain"))),
+		param("global.localClusterName", tpl.Unquoted(g("localClusterName"))),
+		param("global.clusterVersion", tpl.InQuotes(g("clusterVersion"))),
+		param("global.clusterPlatform", tpl.InQuotes(g("clusterPlatform"))),
+		param("global.hubClusterDomain", tpl.Unquoted(g("hubClusterDomain"))),
+		param("global.multiSourceSupport", tpl.Quote(g("multiSourceSupport"))),
+		param("global.multiSourceRepoUrl", tpl.Unquoted(g("multiSourceRepoUrl"))),
+		param("global.multiSourceTargetRevision", tpl.Unquoted(g("multiSourceTargetRevision"))),
+		param("global.localClusterDomain", tpl.Unquoted(tpl.Coalesce(g("localClusterDomain"), g("hubClusterDomain")))),
+		param("global.privateRepo", tpl.Quote(g("privateRepo"))),
+		param("global.experimentalCapabilities", defaultEmpty(g("experimentalCapabilities"))),
+		param("global.deletePattern", tpl.Unquoted(g("deletePattern"))),
+		param("global.gitOpsSubNamespace", defaultEmpty(g("gitOpsSubNamespace"))),
+		param("global.vpArgoNamespace", tpl.Unquoted(g("vpArgoNamespace"))),
+	}
+
+	group := tpl.HelmString(r.v.Tree.Path("clusterGroup", "name"))
+	platform := g("clusterPlatform")
+	version := g("clusterVersion")
+	cluster := g("localClusterName")
+	var names []string
+	names = append(names, "values-global.yaml", "values-"+group+".yaml")
+	if platform.Truthy() {
+		names = append(names, "values-"+tpl.HelmString(platform)+".yaml")
+		if version.Truthy() {
+			names = append(names, "values-"+tpl.HelmString(platform)+"-"+tpl.HelmString(version)+".yaml")
+		}
+		names = append(names, "values-"+tpl.HelmString(platform)+"-"+group+".yaml")
+	}
+	if version.Truthy() {
+		names = append(names, "values-"+tpl.HelmString(version)+"-"+group+".yaml")
+	}
+	if cluster.Truthy() {
+		names = append(names, "values-"+tpl.HelmString(cluster)+".yaml")
+	}
+	for _, n := range names {
+		r.valueFiles = append(r.valueFiles, str(r.prefix+n))
+		r.valueFilesMS = append(r.valueFilesMS, str("$patternref"+r.prefix+n))
+	}
+	for _, f := range r.v.Global.ExtraValueFiles {
+		s := tpl.HelmString(f)
+		r.valueFiles = append(r.valueFiles, str(s))
+		r.valueFilesMS = append(r.valueFilesMS, str("$patternref/"+s))
+	}
+	for i, f := range r.v.ClusterGroup.SharedValueFiles {
+		s, err := r.eng.Render(tpl.HelmString(f))
+		if err != nil {
+			r.d.Errorf(f.Pos, schema.Index("clusterGroup.sharedValueFiles", i), "template: %v", err)
+			continue
+		}
+		r.valueFiles = append(r.valueFiles, str(s))
+		r.valueFilesMS = append(r.valueFilesMS, str(patternRef(s)))
+	}
+
+	// The inline values block, as the chart indents it in each of its two branches.
+	var single, multi strings.Builder
+	single.WriteString("extraParametersNested:")
+	multi.WriteString("extraParametersNested:")
+	for _, e := range r.v.ExtraParametersNested {
+		q := fmt.Sprintf("%q", tpl.PrintfS(e.Value))
+		single.WriteString("\n    " + e.Name + ": " + q)
+		multi.WriteString("\n  " + e.Name + ": " + q)
+	}
+	single.WriteString("\n")
+	multi.WriteString("\n")
+	r.valuesSingle = str(single.String())
+	r.valuesMulti = str(multi.String())
+}
+
+// patternRef is the chart's rule for a shared or extra value file of a multi-source application.
+func patternRef(s string) string {
+	if strings.HasPrefix(s, "$patternref/") {
+		return s
+	}
+	return "$patternref" + s
+}
+
+func (r *renderer) applications() {
+	if len(r.v.ClusterGroup.Applications) == 0 {
+		return
+	}
+	r.prepare()
+	for i := range r.v.ClusterGroup.Applications {
+		a := &r.v.ClusterGroup.Applications[i]
+		obj := r.application(a)
+		if obj != nil {
+			r.emit(obj, a.Pos, schema.Join("clusterGroup.applications", a.Key))
+		}
+	}
+}
+
+func (r *renderer) application(a *model.Application) *node.Node {
+	path := schema.Join("clusterGroup.applications", a.Key)
+	meta := node.NewMap().
+		Set("name", str(a.Name)).
+		Set("namespace", str(r.argoNS)).
+		Set("labels", node.NewMap().Set("validatedpatterns.io/pattern", tpl.Unquoted(r.global("pattern"))))
+	if a.Annotations.Truthy() {
+		meta.Set("annotations", stringMap(a.Annotations))
+	}
+	meta.Set("finalizers", node.NewList(str("resources-finalizer.argocd.argoproj.io/foreground")))
+
+	spec := node.NewMap()
+	spec.Set("destination", node.NewMap().
+		Set("name", tpl.PlainText(r.v.ClusterGroup.TargetCluster)).
+		Set("namespace", str(cmp.Or(a.Namespace, r.argoNS))))
+	spec.Set("project", str(cmp.Or(a.Project, "default")))
+
+	if a.MultiSource() {
+		ref := node.NewMap().
+			Set("repoURL", tpl.Unquoted(r.global("repoURL"))).
+			Set("targetRevision", tpl.Unquoted(r.global("targetRevision"))).
+			Set("ref", str("patternref"))
+		src := node.NewMap().Set("repoURL", tpl.PlainText(cmp.Or(a.RepoURL, r.v.Global.MultiSourceRepoURL)))
+		r.chartOrPath(src, a)
+		src.Set("targetRevision", str(a.ChartVersion))
+		if a.Plugin.Truthy() {
+			src.Set("plugin", a.Plugin)
+		} else {
+			src.Set("helm", r.helm(a, path, true))
+		}
+		spec.Set("sources", node.NewList(ref, src))
+	} else {
+		src := node.NewMap().
+			Set("repoURL", tpl.PlainText(cmp.Or(a.RepoURL, r.v.Global.RepoURL))).
+			Set("targetRevision", tpl.PlainText(cmp.Or(a.TargetRevision, r.v.Global.TargetRevision)))
+		r.chartOrPath(src, a)
+		switch {
+		case a.Plugin.Truthy():
+			src.Set("plugin", a.Plugin)
+		case !a.Kustomize:
+			src.Set("helm", r.helm(a, path, false))
+		}
+		spec.Set("source", src)
+	}
+	if a.IgnoreDifferences.Truthy() {
+		spec.Set("ignoreDifferences", a.IgnoreDifferences)
+	}
+	spec.Set("syncPolicy", r.syncPolicy(a))
+	return object("argoproj.io/v1alpha1", "Application").Set("metadata", meta).Set("spec", spec)
+}
+
+func (r *renderer) chartOrPath(src *node.Node, a *model.Application) {
+	if a.Chart != "" {
+		src.Set("chart", tpl.PlainText(a.Chart))
+	} else {
+		src.Set("path", tpl.PlainText(a.Path))
+	}
+}
+
+func (r *renderer) helm(a *model.Application, path string, multi bool) *node.Node {
+	h := node.NewMap().Set("ignoreMissingValueFiles", node.NewBool(true))
+	files := node.NewList()
+	if multi {
+		h.Set("values", r.valuesMulti)
+		files.Append(r.valueFilesMS...)
+	} else {
+		h.Set("values", r.valuesSingle)
+		files.Append(r.valueFiles...)
+	}
+	for i, f := range a.ExtraValueFiles {
+		s, err := r.eng.Render(tpl.HelmString(f))
+		if err != nil {
+			r.d.Errorf(f.Pos, schema.Index(schema.Join(path, "extraValueFiles"), i), "template: %v", err)
+			continue
+		}
+		if multi {
+			s = patternRef(s)
+		}
+		files.Append(str(s))
+	}
+	h.Set("valueFiles", files)
+
+	params := node.NewList(r.globalParams...)
+	fields := func(names []string, value *node.Node) {
+		for _, n := range names {
+			params.Append(param(n, value))
+		}
+	}
+	fields(a.ExtraHubClusterDomainFields, tpl.Unquoted(r.global("hubClusterDomain")))
+	fields(a.ExtraLocalClusterDomainFields, tpl.Unquoted(r.global("localClusterDomain")))
+	fields(a.ExtraRepoURLFields, str("$ARGOCD_APP_SOURCE_REPO_URL"))
+	fields(a.ExtraTargetRevisionFields, str("$ARGOCD_APP_SOURCE_TARGET_REVISION"))
+	fields(a.ExtraNamespaceFields, str("$ARGOCD_APP_NAMESPACE"))
+	fields(a.ExtraPatternNameFields, tpl.Unquoted(r.global("pattern")))
+	for _, e := range r.v.ExtraParametersNested {
+		params.Append(param(e.Name, str(tpl.PrintfS(e.Value))))
+	}
+	for i, o := range a.Overrides {
+		if o.Value.IsNull() {
+			r.d.Warnf(o.Pos, schema.Index(schema.Join(path, "overrides"), i), "value is null: the clustergroup chart passes the text \"<nil>\"; write value: \"null\" to unset a helm value")
+		}
+		s, err := r.eng.Render(tpl.ToString(o.Value))
+		if err != nil {
+			r.d.Errorf(o.Pos, schema.Index(schema.Join(path, "overrides"), i), "template: %v", err)
+			continue
+		}
+		p := param(o.Name, str(s))
+		if o.ForceString {
+			p.Set("forceString", node.NewBool(true))
+		}
+		params.Append(p)
+	}
+	h.Set("parameters", params)
+	if len(a.FileParameters) > 0 {
+		fp := node.NewList()
+		for _, f := range a.FileParameters {
+			fp.Append(node.NewMap().Set("name", tpl.PlainText(f.Name)).Set("path", tpl.PlainText(f.Path)))
+		}
+		h.Set("fileParameters", fp)
+	}
+	return h
+}
+
+// syncPolicy follows the chart: the application's value, else global.options.syncPolicy; Manual gives null,
+// Automatic gives automated sync with retries, an object is used as it is.
+func (r *renderer) syncPolicy(a *model.Application) *node.Node {
+	sp := tpl.Coalesce(a.SyncPolicy, r.v.Global.Options.SyncPolicy)
+	automatic := func() *node.Node {
+		limit := r.v.Global.Options.ApplicationRetryLimit
+		var l *node.Node
+		if limit.Truthy() {
+			l = tpl.Unquoted(limit)
+		} else {
+			l = node.NewInt(20)
+		}
+		return node.NewMap().Set("automated", node.NewMap()).Set("retry", node.NewMap().Set("limit", l))
+	}
+	switch {
+	case sp == nil:
+		return automatic()
+	case sp.Kind == node.String && strings.EqualFold(sp.Text, "manual"):
+		return node.NewNull()
+	case sp.Kind == node.String && strings.EqualFold(sp.Text, "automatic"):
+		return automatic()
+	}
+	return a.SyncPolicy
+}

@@ -1,0 +1,256 @@
+// Package metadata holds the facts about one target cluster that a render depends on: the pattern's Git
+// source, the cluster's apps domain, platform and version, and the GitOps settings that the Validated Patterns
+// operator would otherwise inject. Values are choices and are reviewed in pull requests; metadata are facts
+// and are collected from the cluster. Later sections (Azure network facts, KBS endpoint and trust anchor, kata
+// version) are added as new fields of Metadata.
+package metadata
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/schema"
+)
+
+// APIVersion and Kind identify a metadata file.
+const (
+	APIVersion = "cocogen.io/v1alpha1"
+	Kind       = "ClusterMetadata"
+)
+
+// DefaultFile is the metadata file that a render reads from the values directory when no other is given.
+const DefaultFile = "cluster-metadata.yaml"
+
+// Field is one fact with the position it was read from.
+type Field struct {
+	Value string
+	Pos   node.Pos
+	Set   bool
+}
+
+// BoolField is a boolean fact.
+type BoolField struct {
+	Value bool
+	Pos   node.Pos
+	Set   bool
+}
+
+// Metadata is the typed content of a metadata file.
+type Metadata struct {
+	Source string // the file it was read from, for messages
+
+	Pattern struct {
+		Name      Field // global.pattern: the Pattern CR name
+		Namespace Field // global.namespace: the Pattern CR namespace
+	}
+	Git struct {
+		RepoURL        Field // global.repoURL
+		TargetRevision Field // global.targetRevision
+		OriginURL      Field // global.originURL: the upstream repository when a mirror is used
+		PrivateRepo    BoolField
+	}
+	Cluster struct {
+		Name          Field // global.localClusterName; default: the second label of AppsDomain
+		AppsDomain    Field // Ingress cluster .spec.domain, e.g. apps.coco.example.com
+		HubAppsDomain Field // the hub's apps domain; default: AppsDomain (this cluster is the hub)
+		Platform      Field // Infrastructure cluster .spec.platformSpec.type
+		Version       Field // OpenShift Major.Minor
+	}
+	GitOps struct {
+		ArgoNamespace            Field // global.vpArgoNamespace
+		OperatorNamespace        Field // global.gitOpsSubNamespace
+		ExperimentalCapabilities Field
+		MultiSource              struct {
+			Enabled                  BoolField // global.multiSourceSupport
+			HelmRepoURL              Field     // global.multiSourceRepoUrl
+			ClusterGroupChartVersion Field     // global.multiSourceTargetRevision
+		}
+	}
+}
+
+// Platforms are the values of Infrastructure .spec.platformSpec.type (config.openshift.io/v1).
+var Platforms = []string{"AWS", "Azure", "BareMetal", "GCP", "Libvirt", "OpenStack", "None", "VSphere", "oVirt",
+	"IBMCloud", "KubeVirt", "EquinixMetal", "PowerVS", "AlibabaCloud", "Nutanix", "External"}
+
+var (
+	dnsLabel   = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	versionRe  = regexp.MustCompile(`^[0-9]+\.[0-9]+$`)
+	urlRe      = regexp.MustCompile(`^(https?|ssh|git)://[^\s]+$|^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+$`)
+	nsRe       = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	revisionRe = regexp.MustCompile(`^[^\s~^:?*\[\\]+$`)
+)
+
+// Parse reads and validates a metadata file. name is how the file is shown in diagnostics.
+func Parse(name string, data []byte) (*Metadata, *diag.List) {
+	d := &diag.List{}
+	root, err := node.Parse(name, data, node.DefaultLimits)
+	if err != nil {
+		d.AddError(err)
+		return nil, d
+	}
+	m := &Metadata{Source: name}
+	c := schema.Checker{Diags: d}
+	if !c.Map(root, "", false, "apiVersion", "kind", "pattern", "git", "cluster", "gitops") {
+		if root.IsNull() {
+			d.Errorf(root.Pos, "", "the metadata file is empty")
+		}
+		return nil, d
+	}
+	if v := root.Get("apiVersion"); v == nil || v.Text != APIVersion {
+		d.Errorf(root.KeyPos("apiVersion"), "apiVersion", "must be %s", APIVersion)
+	}
+	if v := root.Get("kind"); v == nil || v.Text != Kind {
+		d.Errorf(root.KeyPos("kind"), "kind", "must be %s", Kind)
+	}
+	r := reader{c: c}
+	if p := root.Get("pattern"); c.Map(p, "pattern", true, "name", "namespace") {
+		m.Pattern.Name = r.str(p, "pattern", "name", dnsLabel, "a DNS label (lowercase letters, digits and -)")
+		m.Pattern.Namespace = r.str(p, "pattern", "namespace", nsRe, "a namespace name")
+	}
+	if g := root.Get("git"); c.Map(g, "git", true, "repoURL", "targetRevision", "originURL", "privateRepo") {
+		m.Git.RepoURL = r.str(g, "git", "repoURL", urlRe, "a Git URL (https://…, ssh://… or git@host:path)")
+		m.Git.TargetRevision = r.str(g, "git", "targetRevision", revisionRe, "a branch, tag or commit")
+		m.Git.OriginURL = r.str(g, "git", "originURL", urlRe, "a Git URL")
+		m.Git.PrivateRepo = r.boolean(g, "git", "privateRepo")
+	}
+	if cl := root.Get("cluster"); c.Map(cl, "cluster", true, "name", "appsDomain", "hubAppsDomain", "platform", "version") {
+		m.Cluster.Name = r.str(cl, "cluster", "name", dnsLabel, "a DNS label")
+		m.Cluster.AppsDomain = r.domain(cl, "cluster", "appsDomain")
+		m.Cluster.HubAppsDomain = r.domain(cl, "cluster", "hubAppsDomain")
+		m.Cluster.Platform = r.str(cl, "cluster", "platform", nil, "")
+		if m.Cluster.Platform.Set {
+			c.Enum(cl.Get("platform"), "cluster.platform", m.Cluster.Platform.Value, Platforms...)
+		}
+		m.Cluster.Version = r.str(cl, "cluster", "version", versionRe, `the OpenShift version as Major.Minor in quotes (e.g. "4.19")`)
+	}
+	if g := root.Get("gitops"); c.Map(g, "gitops", true, "argoNamespace", "operatorNamespace", "experimentalCapabilities", "multiSource") {
+		m.GitOps.ArgoNamespace = r.str(g, "gitops", "argoNamespace", nsRe, "a namespace name")
+		m.GitOps.OperatorNamespace = r.str(g, "gitops", "operatorNamespace", nsRe, "a namespace name")
+		m.GitOps.ExperimentalCapabilities = r.str(g, "gitops", "experimentalCapabilities", nil, "")
+		if ms := g.Get("multiSource"); c.Map(ms, "gitops.multiSource", true, "enabled", "helmRepoURL", "clusterGroupChartVersion") {
+			m.GitOps.MultiSource.Enabled = r.boolean(ms, "gitops.multiSource", "enabled")
+			m.GitOps.MultiSource.HelmRepoURL = r.str(ms, "gitops.multiSource", "helmRepoURL", urlRe, "an https:// URL")
+			m.GitOps.MultiSource.ClusterGroupChartVersion = r.str(ms, "gitops.multiSource", "clusterGroupChartVersion", nil, "")
+		}
+	}
+	if d.HasErrors() {
+		return nil, d
+	}
+	return m, d
+}
+
+type reader struct{ c schema.Checker }
+
+func (r reader) str(m *node.Node, path, key string, re *regexp.Regexp, want string) Field {
+	n, ok := m.Lookup(key)
+	if !ok || n.IsNull() {
+		return Field{}
+	}
+	p := schema.Join(path, key)
+	if n.Kind != node.String {
+		r.c.Diags.Errorf(n.Pos, p, "must be a quoted string, not a %s (%s)", n.Kind, n.Src)
+		return Field{}
+	}
+	if re != nil && n.Text != "" && !re.MatchString(n.Text) {
+		r.c.Diags.Errorf(n.Pos, p, "%q is not %s", n.Text, want)
+		return Field{}
+	}
+	return Field{Value: n.Text, Pos: n.Pos, Set: true}
+}
+
+func (r reader) boolean(m *node.Node, path, key string) BoolField {
+	n, ok := m.Lookup(key)
+	if !ok || n.IsNull() {
+		return BoolField{}
+	}
+	if n.Kind != node.Bool {
+		r.c.Diags.Errorf(n.Pos, schema.Join(path, key), "must be true or false, not %q", n.Src)
+		return BoolField{}
+	}
+	return BoolField{Value: n.Text == "true", Pos: n.Pos, Set: true}
+}
+
+// domain reads an apps domain: a DNS name of at least three labels, so that the cluster domain (without the
+// first label) and the cluster name (the second label) can be derived as the Validated Patterns operator does.
+func (r reader) domain(m *node.Node, path, key string) Field {
+	f := r.str(m, path, key, nil, "")
+	if !f.Set {
+		return f
+	}
+	p := schema.Join(path, key)
+	labels := strings.Split(f.Value, ".")
+	if len(f.Value) > 253 || len(labels) < 3 {
+		r.c.Diags.Errorf(f.Pos, p, "%q must be the cluster's apps domain with at least three labels (e.g. apps.mycluster.example.com)", f.Value)
+		return Field{}
+	}
+	for _, l := range labels {
+		if len(l) > 63 || !dnsLabel.MatchString(l) {
+			r.c.Diags.Errorf(f.Pos, p, "%q is not a DNS name (label %q)", f.Value, l)
+			return Field{}
+		}
+	}
+	return f
+}
+
+// Param is one injected value: a values path (global.clusterDomain) and its value, typed as Helm types
+// --set parameters, with the position of the fact it came from.
+type Param struct {
+	Path  string
+	Value *node.Node
+}
+
+// Params returns the global.* values that the Validated Patterns operator would inject for this cluster, in
+// the operator's order. Only facts that are set produce a parameter.
+func (m *Metadata) Params() []Param {
+	var out []Param
+	add := func(path string, f Field) {
+		if f.Set {
+			out = append(out, Param{Path: path, Value: node.ScalarFromFlag(f.Value, f.Pos)})
+		}
+	}
+	addBool := func(path string, f BoolField) {
+		if f.Set {
+			out = append(out, Param{Path: path, Value: node.ScalarFromFlag(fmt.Sprint(f.Value), f.Pos)})
+		}
+	}
+	derived := func(f Field, value string) Field {
+		if !f.Set {
+			return f
+		}
+		return Field{Value: value, Pos: f.Pos, Set: true}
+	}
+	apps := m.Cluster.AppsDomain
+	add("global.pattern", m.Pattern.Name)
+	add("global.namespace", m.Pattern.Namespace)
+	add("global.repoURL", m.Git.RepoURL)
+	add("global.originURL", m.Git.OriginURL)
+	add("global.targetRevision", m.Git.TargetRevision)
+	hub := m.Cluster.HubAppsDomain
+	if !hub.Set {
+		hub = apps
+	}
+	add("global.hubClusterDomain", hub)
+	add("global.localClusterDomain", apps)
+	if apps.Set {
+		labels := strings.Split(apps.Value, ".")
+		add("global.clusterDomain", derived(apps, strings.Join(labels[1:], ".")))
+	}
+	add("global.clusterVersion", m.Cluster.Version)
+	add("global.clusterPlatform", m.Cluster.Platform)
+	name := m.Cluster.Name
+	if !name.Set && apps.Set {
+		name = derived(apps, strings.Split(apps.Value, ".")[1])
+	}
+	add("global.localClusterName", name)
+	addBool("global.privateRepo", m.Git.PrivateRepo)
+	addBool("global.multiSourceSupport", m.GitOps.MultiSource.Enabled)
+	add("global.multiSourceRepoUrl", m.GitOps.MultiSource.HelmRepoURL)
+	add("global.experimentalCapabilities", m.GitOps.ExperimentalCapabilities)
+	add("global.gitOpsSubNamespace", m.GitOps.OperatorNamespace)
+	add("global.vpArgoNamespace", m.GitOps.ArgoNamespace)
+	add("global.multiSourceTargetRevision", m.GitOps.MultiSource.ClusterGroupChartVersion)
+	return out
+}

@@ -1,0 +1,300 @@
+package node
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func mustParse(t *testing.T, src string) *Node {
+	t.Helper()
+	n, err := Parse("test.yaml", []byte(src), DefaultLimits)
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	return n
+}
+
+func yamlOf(n *Node) string {
+	var b bytes.Buffer
+	EncodeYAML(&b, n)
+	return b.String()
+}
+
+func TestParseTypesAndPositions(t *testing.T) {
+	n := mustParse(t, "a: 1\nb: 4.10\nc: \"4.10\"\nd: true\ne:\nf: [x, 2]\ng: 0x10\nh: 1_000\n")
+	cases := []struct {
+		key  string
+		kind Kind
+		text string
+		line int
+	}{
+		{"a", Int, "1", 1},
+		{"b", Float, "4.1", 2},
+		{"c", String, "4.10", 3},
+		{"d", Bool, "true", 4},
+		{"e", Null, "", 5},
+		{"g", Int, "16", 7},
+		{"h", Int, "1000", 8}, // as YAML 1.1 (and Helm) read it
+	}
+	for _, c := range cases {
+		t.Run(c.key, func(t *testing.T) {
+			v, ok := n.Lookup(c.key)
+			if !ok {
+				t.Fatalf("key %s missing", c.key)
+			}
+			if v.Kind != c.kind || v.Text != c.text {
+				t.Errorf("got %s %q, want %s %q", v.Kind, v.Text, c.kind, c.text)
+			}
+			if kp := n.KeyPos(c.key); kp.Line != c.line || kp.Col != 1 || kp.File != "test.yaml" {
+				t.Errorf("key position %v, want line %d col 1", kp, c.line)
+			}
+		})
+	}
+	if f := n.Get("f"); f.Len() != 2 || f.Items()[1].Kind != Int || f.Items()[1].Pos.Col != 8 {
+		t.Errorf("list f = %+v", f.Items())
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	cases := []struct {
+		name, src, want string
+	}{
+		{"duplicate key", "a: 1\na: 2\n", "test.yaml:2"},
+		{"syntax", "a: [1, 2\n", "test.yaml:"},
+		{"two documents", "a: 1\n---\nb: 2\n", "test.yaml:2:1: more than one YAML document"},
+		{"tag", "a: !vault x\n", "test.yaml:1:4: unsupported YAML tag !vault"},
+		{"bad merge", "a: &x 1\nb:\n  <<: *x\n", "merge key <<: needs a map"},
+		{"complex key", "? [a]\n: 1\n", "map keys must be scalars"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse("test.yaml", []byte(c.src), DefaultLimits)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %v, want it to contain %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestParseLimits(t *testing.T) {
+	// A billion-laughs document: each level doubles the expansion.
+	var b strings.Builder
+	b.WriteString("a0: &a0 [x, x]\n")
+	for i := 1; i < 40; i++ {
+		b.WriteString("a")
+		b.WriteString(itoa(i))
+		b.WriteString(": &a")
+		b.WriteString(itoa(i))
+		b.WriteString(" [*a")
+		b.WriteString(itoa(i - 1))
+		b.WriteString(", *a")
+		b.WriteString(itoa(i - 1))
+		b.WriteString("]\n")
+	}
+	_, err := Parse("bomb.yaml", []byte(b.String()), DefaultLimits)
+	if err == nil || !strings.Contains(err.Error(), "expands to more than") {
+		t.Fatalf("alias bomb: err = %v", err)
+	}
+	deep := strings.Repeat("[", 300) + strings.Repeat("]", 300)
+	_, err = Parse("deep.yaml", []byte(deep), DefaultLimits)
+	if err == nil || !strings.Contains(err.Error(), "nested deeper") {
+		t.Fatalf("deep nesting: err = %v", err)
+	}
+	_, err = Parse("big.yaml", make([]byte, 100), Limits{MaxBytes: 10})
+	if err == nil || !strings.Contains(err.Error(), "more than the limit") {
+		t.Fatalf("size limit: err = %v", err)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestMergeKeys(t *testing.T) {
+	n := mustParse(t, "base: &b {x: 1, y: 2}\nuse:\n  <<: *b\n  y: 3\n")
+	use := n.Get("use")
+	if use.Get("x").Text != "1" || use.Get("y").Text != "3" {
+		t.Fatalf("merge keys: %s", yamlOf(use))
+	}
+}
+
+func TestMergeHelmRules(t *testing.T) {
+	base := mustParse(t, "a: {x: 1, y: [1, 2]}\nb: keep\nc: {z: 1}\n")
+	over := mustParse(t, "a: {y: [3]}\nc: null\nd: new\n")
+	got := yamlOf(Merge(base, over))
+	want := "a:\n  x: 1\n  'y':\n  - 3\nb: keep\nc: null\nd: new\n"
+	if got != want {
+		t.Errorf("merge:\n%s\nwant:\n%s", got, want)
+	}
+	// Inputs are unchanged.
+	if yamlOf(base) != "a:\n  x: 1\n  'y':\n  - 1\n  - 2\nb: keep\nc:\n  z: 1\n" {
+		t.Errorf("base was modified: %s", yamlOf(base))
+	}
+}
+
+func TestCoalesceDefaults(t *testing.T) {
+	defaults := mustParse(t, "opts: {a: 1, b: 2}\nlist: []\nkeep: 1\ngone: 1\n")
+	user := mustParse(t, "opts: {b: 3}\nlist: {m: 1}\ngone: null\nextra: null\n")
+	got := yamlOf(Coalesce(defaults, user))
+	want := "opts:\n  b: 3\n  a: 1\nlist:\n  m: 1\nextra: null\nkeep: 1\n"
+	if got != want {
+		t.Errorf("coalesce:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestSetPath(t *testing.T) {
+	root := mustParse(t, "clusterGroup:\n  imperative:\n    jobs:\n    - name: a\n      playbook: p\n")
+	cases := []struct {
+		path, value, want string
+	}{
+		{"clusterGroup.imperative.jobs[0].name", "test", "test"},
+		{"global.clusterVersion", "4.18", "4.18"},
+		{`labels.a\.b/c`, "x", "x"},
+	}
+	for _, c := range cases {
+		p, err := ParsePath(c.path)
+		if err != nil {
+			t.Fatalf("%s: %v", c.path, err)
+		}
+		out := SetPath(root, p, ScalarFromFlag(c.value, Pos{File: "--set"}))
+		cur := out
+		for _, s := range p {
+			if s.IsIndex {
+				cur = cur.Items()[s.Index]
+			} else {
+				cur = cur.Get(s.Key)
+			}
+		}
+		if cur.Text != c.want {
+			t.Errorf("%s: got %q", c.path, cur.Text)
+		}
+		if p.String() != c.path {
+			t.Errorf("path round trip: %q != %q", p.String(), c.path)
+		}
+	}
+	if job := SetPath(root, mustPath(t, "clusterGroup.imperative.jobs[0].name"), NewString("x")).Path("clusterGroup", "imperative", "jobs").Items()[0]; job.Get("playbook").Text != "p" {
+		t.Errorf("--set on a list item must keep its other keys")
+	}
+	if root.Path("clusterGroup", "imperative", "jobs").Items()[0].Get("name").Text != "a" {
+		t.Errorf("SetPath modified its input")
+	}
+	for _, bad := range []string{"", "a..b", "[0]", "a[x]", "a[1", "a[99999999]", "a[0]b", `a\`} {
+		if _, err := ParsePath(bad); err == nil {
+			t.Errorf("ParsePath(%q) accepted", bad)
+		}
+	}
+}
+
+func mustPath(t *testing.T, s string) Path {
+	p, err := ParsePath(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestScalarFromFlagTyping(t *testing.T) {
+	cases := map[string]Kind{"true": Bool, "False": Bool, "null": Null, "0": Int, "42": Int, "042": String, "4.18": String, "": String, "abc": String}
+	for in, want := range cases {
+		if got := ScalarFromFlag(in, Pos{}).Kind; got != want {
+			t.Errorf("ScalarFromFlag(%q) = %s, want %s", in, got, want)
+		}
+	}
+	// Integers from flags stay integers for templates; from files they become float64 as in Helm.
+	if v := ScalarFromFlag("42", Pos{}).Helm(); v != int64(42) {
+		t.Errorf("flag int = %#v", v)
+	}
+	if v := mustParse(t, "a: 42").Get("a").Helm(); v != float64(42) {
+		t.Errorf("file int = %#v", v)
+	}
+}
+
+func TestEncodeYAMLStyle(t *testing.T) {
+	n := NewMap().
+		Set("apiVersion", NewString("v1")).
+		Set("list", NewList(NewString("*"), NewMap().Set("a", NewString("yes")).Set("b", NewInt(2)), NewList(NewString("x"), NewString("y")))).
+		Set("empty", NewMap()).
+		Set("none", NewList()).
+		Set("null", NewNull()).
+		Set("script", NewString("line one\nline two\n")).
+		Set("num", NewString("4.18")).
+		Set("quote", NewString("it's")).
+		Set("ctl", NewString("a\tb")).
+		Set("key: x", NewString("v"))
+	want := `apiVersion: v1
+list:
+- '*'
+- a: 'yes'
+  b: 2
+- - x
+  - 'y'
+empty: {}
+none: []
+'null': null
+script: |
+  line one
+  line two
+num: '4.18'
+quote: it's
+ctl: "a\tb"
+'key: x': v
+`
+	if got := yamlOf(n); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// roundTrip encodes n as YAML and JSON and checks that both read back to the same values.
+func roundTrip(t *testing.T, n *Node) {
+	t.Helper()
+	y := yamlOf(n)
+	back, err := Parse("rt.yaml", []byte(y), DefaultLimits)
+	if err != nil {
+		t.Fatalf("encoded YAML does not parse: %v\n%s", err, y)
+	}
+	if !Equal(n, back) {
+		t.Fatalf("YAML round trip changed the value:\n%s\nread back as:\n%s", y, yamlOf(back))
+	}
+	var jb bytes.Buffer
+	if err := EncodeJSON(&jb, n, 0); err != nil {
+		return // numbers without a JSON form
+	}
+	var v any
+	if err := json.Unmarshal(jb.Bytes(), &v); err != nil {
+		t.Fatalf("encoded JSON is invalid: %v\n%s", err, jb.String())
+	}
+}
+
+func TestRoundTripStrings(t *testing.T) {
+	strs := []string{"", " ", "a b", "a: b", "a #b", "a#b", "-v", "- x", "--", "?", "? x", ":x", "x:", "@x", "`x", "!x", "&x", "*x",
+		"|", ">", "%x", "'", "\"", "yes", "No", "ON", "~", "null", "Null", "0", "0777", "1e3", "+1", "-1", ".5", ".inf", "-.Inf",
+		"2001-12-14", "1:20", "0x1F", "1_000", "true", "<<", "=", "a\nb", "a\n", "a\n\n", "\na", " a\nb", "a \nb", "a\n \nb",
+		"a\tb\nc", "\tx\ny", "é", "日本", "\u2028", "a\u0000b", "x\r\ny", "{a}", "[a]", "a,b", "#x", "a\\b", "€ 5", "$patternref/values.yaml",
+		"/values-{{ $.Values.global.clusterPlatform }}.yaml", "line\n  indented\n"}
+	for _, s := range strs {
+		roundTrip(t, NewMap().Set(s, NewString(s)).Set("l", NewList(NewString(s), NewMap().Set("k", NewString(s)))))
+	}
+}
+
+func FuzzEncodeRoundTrip(f *testing.F) {
+	f.Add("a: 1\nb: [x, 'y: z']\nc: {d: null}\n")
+	f.Add("s: |\n  multi\n  line\n")
+	f.Add("- - a\n  - b\n- {}\n")
+	f.Fuzz(func(t *testing.T, src string) {
+		n, err := Parse("fuzz.yaml", []byte(src), Limits{MaxBytes: 1 << 16, MaxNodes: 10000, MaxDepth: 50})
+		if err != nil {
+			return
+		}
+		roundTrip(t, n)
+	})
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add("a: &x [1, 2]\nb: *x\n")
+	f.Add("? a\n: b\n<<: {c: 1}\n")
+	f.Fuzz(func(t *testing.T, src string) {
+		// Must never panic or run away, whatever the input.
+		_, _ = Parse("fuzz.yaml", []byte(src), Limits{MaxBytes: 1 << 16, MaxNodes: 10000, MaxDepth: 50})
+	})
+}

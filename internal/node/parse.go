@@ -1,0 +1,279 @@
+package node
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Limits bound the work and memory spent on one YAML document, so that hostile input (alias bombs, deep
+// nesting, huge files) fails with an error instead of exhausting the machine.
+type Limits struct {
+	MaxBytes int // largest accepted document
+	MaxNodes int // values after alias expansion
+	MaxDepth int // nesting of maps and lists
+}
+
+// DefaultLimits are generous for values files and metadata (real ones are a few KB) and small enough to keep a
+// render within a few hundred MB whatever the input.
+var DefaultLimits = Limits{MaxBytes: 8 << 20, MaxNodes: 2_000_000, MaxDepth: 256}
+
+// Error is a problem at a position in a source file.
+type Error struct {
+	Pos Pos
+	Msg string
+}
+
+func (e *Error) Error() string {
+	if p := e.Pos.String(); p != "" {
+		return p + ": " + e.Msg
+	}
+	return e.Msg
+}
+
+// Parse reads one YAML document. An empty document (or one holding only comments) gives a null node.
+// Several documents in one file are an error: values files hold exactly one.
+func Parse(file string, data []byte, lim Limits) (n *Node, err error) {
+	if lim.MaxBytes > 0 && len(data) > lim.MaxBytes {
+		return nil, &Error{Pos: Pos{File: file}, Msg: fmt.Sprintf("file is %d bytes, more than the limit of %d", len(data), lim.MaxBytes)}
+	}
+	defer func() {
+		// yaml.v3 has panicked on malformed input in the past; never let that take the process down.
+		if r := recover(); r != nil {
+			n, err = nil, &Error{Pos: Pos{File: file}, Msg: fmt.Sprintf("invalid YAML: %v", r)}
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return &Node{Kind: Null, Pos: Pos{File: file, Line: 1, Col: 1}}, nil
+		}
+		return nil, yamlError(file, err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, &Error{Pos: Pos{File: file, Line: extra.Line, Col: extra.Column}, Msg: "more than one YAML document; a values file holds exactly one"}
+	} else if !errors.Is(err, io.EOF) {
+		return nil, yamlError(file, err)
+	}
+	c := converter{file: file, lim: lim}
+	root := &doc
+	if root.Kind == yaml.DocumentNode {
+		if len(root.Content) == 0 {
+			return &Node{Kind: Null, Pos: Pos{File: file, Line: 1, Col: 1}}, nil
+		}
+		root = root.Content[0]
+	}
+	return c.convert(root, 0)
+}
+
+var yamlLineRe = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
+
+// yamlError turns a yaml.v3 error into a positioned Error.
+func yamlError(file string, err error) error {
+	msg := err.Error()
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		msg = te.Errors[0]
+	}
+	msg = strings.TrimPrefix(msg, "yaml: unmarshal errors:\n  ")
+	if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &Error{Pos: Pos{File: file, Line: line}, Msg: "invalid YAML: " + m[2]}
+	}
+	// "line 3: mapping key "a" already defined at line 2"
+	if strings.HasPrefix(msg, "line ") {
+		if i := strings.Index(msg, ":"); i > 0 {
+			if line, err := strconv.Atoi(msg[5:i]); err == nil {
+				return &Error{Pos: Pos{File: file, Line: line}, Msg: "invalid YAML: " + strings.TrimSpace(msg[i+1:])}
+			}
+		}
+	}
+	return &Error{Pos: Pos{File: file}, Msg: "invalid YAML: " + msg}
+}
+
+type converter struct {
+	file  string
+	lim   Limits
+	count int
+	// active holds the anchors being expanded, to refuse recursive aliases.
+	active map[*yaml.Node]bool
+}
+
+func (c *converter) pos(y *yaml.Node) Pos { return Pos{File: c.file, Line: y.Line, Col: y.Column} }
+
+func (c *converter) fail(y *yaml.Node, format string, args ...any) error {
+	return &Error{Pos: c.pos(y), Msg: fmt.Sprintf(format, args...)}
+}
+
+func (c *converter) convert(y *yaml.Node, depth int) (*Node, error) {
+	c.count++
+	if c.lim.MaxNodes > 0 && c.count > c.lim.MaxNodes {
+		return nil, c.fail(y, "document expands to more than %d values (alias expansion?); refusing to read it", c.lim.MaxNodes)
+	}
+	if c.lim.MaxDepth > 0 && depth > c.lim.MaxDepth {
+		return nil, c.fail(y, "values nested deeper than %d levels", c.lim.MaxDepth)
+	}
+	switch y.Kind {
+	case yaml.AliasNode:
+		if y.Alias == nil {
+			return nil, c.fail(y, "alias to an unknown anchor")
+		}
+		if c.active[y.Alias] {
+			return nil, c.fail(y, "alias *%s refers to itself", y.Value)
+		}
+		if c.active == nil {
+			c.active = map[*yaml.Node]bool{}
+		}
+		c.active[y.Alias] = true
+		n, err := c.convert(y.Alias, depth)
+		delete(c.active, y.Alias)
+		return n, err
+	case yaml.ScalarNode:
+		return c.scalar(y)
+	case yaml.SequenceNode:
+		n := &Node{Kind: List, Pos: c.pos(y), items: make([]*Node, 0, len(y.Content))}
+		for _, item := range y.Content {
+			v, err := c.convert(item, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			n.items = append(n.items, v)
+		}
+		return n, nil
+	case yaml.MappingNode:
+		return c.mapping(y, depth)
+	case yaml.DocumentNode:
+		if len(y.Content) == 0 {
+			return &Node{Kind: Null, Pos: c.pos(y)}, nil
+		}
+		return c.convert(y.Content[0], depth)
+	}
+	return nil, c.fail(y, "unsupported YAML node")
+}
+
+func (c *converter) mapping(y *yaml.Node, depth int) (*Node, error) {
+	n := &Node{Kind: Map, Pos: c.pos(y), entries: make([]Entry, 0, len(y.Content)/2)}
+	if len(y.Content)/2 > mapIndexThreshold {
+		n.index = make(map[string]int, len(y.Content)/2)
+	}
+	var merges []*Node
+	for i := 0; i+1 < len(y.Content); i += 2 {
+		k, v := y.Content[i], y.Content[i+1]
+		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
+			m, err := c.convert(v, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			switch m.Kind {
+			case Map:
+				merges = append(merges, m)
+			case List:
+				for _, it := range m.items {
+					if it.Kind != Map {
+						return nil, c.fail(v, "merge key <<: needs a map or a list of maps")
+					}
+					merges = append(merges, it)
+				}
+			default:
+				return nil, c.fail(v, "merge key <<: needs a map or a list of maps")
+			}
+			continue
+		}
+		key, err := c.key(k)
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := n.entry(key); dup {
+			return nil, c.fail(k, "key %q is defined twice in this map", key)
+		}
+		val, err := c.convert(v, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		n.entries = append(n.entries, Entry{Key: key, KeyPos: c.pos(k), Value: val})
+		if n.index != nil {
+			n.index[key] = len(n.entries) - 1
+		}
+	}
+	// YAML merge keys: explicit keys win, then earlier merged maps win over later ones.
+	for _, m := range merges {
+		for _, e := range m.entries {
+			if _, ok := n.entry(e.Key); !ok {
+				n.entries = append(n.entries, e)
+				if n.index != nil {
+					n.index[e.Key] = len(n.entries) - 1
+				} else if len(n.entries) > mapIndexThreshold {
+					n.reindex()
+				}
+			}
+		}
+	}
+	return n, nil
+}
+
+func (c *converter) key(k *yaml.Node) (string, error) {
+	switch k.Kind {
+	case yaml.ScalarNode:
+		if k.Tag == "!!null" || (k.Tag == "" && k.Value == "") {
+			return "", c.fail(k, "a null map key is not allowed")
+		}
+		return k.Value, nil
+	case yaml.AliasNode:
+		if k.Alias != nil && k.Alias.Kind == yaml.ScalarNode {
+			return k.Alias.Value, nil
+		}
+	}
+	return "", c.fail(k, "map keys must be scalars")
+}
+
+func (c *converter) scalar(y *yaml.Node) (*Node, error) {
+	n := &Node{Pos: c.pos(y), Src: y.Value, Origin: FromFile}
+	tag := y.ShortTag()
+	switch tag {
+	case "!!null":
+		n.Kind = Null
+	case "!!bool":
+		var b bool
+		if err := y.Decode(&b); err != nil {
+			return nil, c.fail(y, "invalid bool %q", y.Value)
+		}
+		n.Kind, n.Text = Bool, strconv.FormatBool(b)
+	case "!!int":
+		var i int64
+		if err := y.Decode(&i); err == nil {
+			n.Kind, n.Text = Int, strconv.FormatInt(i, 10)
+			break
+		}
+		var u uint64
+		if err := y.Decode(&u); err == nil {
+			// Too big for int64: Helm reads it as float64 anyway.
+			n.Kind, n.Text = Float, FormatFloat(float64(u))
+			break
+		}
+		var f float64
+		if err := y.Decode(&f); err != nil || math.IsInf(f, 0) {
+			return nil, c.fail(y, "invalid integer %q", y.Value)
+		}
+		n.Kind, n.Text = Float, FormatFloat(f)
+	case "!!float":
+		var f float64
+		if err := y.Decode(&f); err != nil {
+			return nil, c.fail(y, "invalid number %q", y.Value)
+		}
+		n.Kind, n.Text = Float, FormatFloat(f)
+	case "!!str", "!!timestamp", "!!binary":
+		n.Kind, n.Text = String, y.Value
+	default:
+		return nil, c.fail(y, "unsupported YAML tag %s", y.Tag)
+	}
+	return n, nil
+}

@@ -1,0 +1,148 @@
+package node
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Step is one step of a value path: a map key or a list index.
+type Step struct {
+	Key   string
+	Index int // used when IsIndex
+	// IsIndex marks a list index step ([3]).
+	IsIndex bool
+}
+
+// Path is a parsed value path such as global.clusterDomain or clusterGroup.imperative.jobs[0].name.
+type Path []Step
+
+// maxIndex bounds list indexes in paths, so that a[100000000]=x cannot allocate a huge list.
+const maxIndex = 10_000
+
+// ParsePath parses a dotted path with optional [N] list indexes. A backslash escapes the next character, so
+// that keys containing dots can be named (labels\.example\.com/name).
+func ParsePath(s string) (Path, error) {
+	var p Path
+	i := 0
+	for {
+		var key strings.Builder
+		start := i
+		for i < len(s) && s[i] != '.' && s[i] != '[' {
+			if s[i] == '\\' {
+				if i+1 >= len(s) {
+					return nil, fmt.Errorf("trailing backslash in %q", s)
+				}
+				i++
+			}
+			key.WriteByte(s[i])
+			i++
+		}
+		if i == start {
+			return nil, fmt.Errorf("empty key segment in %q", s)
+		}
+		p = append(p, Step{Key: key.String()})
+		for i < len(s) && s[i] == '[' {
+			end := strings.IndexByte(s[i:], ']')
+			if end < 0 {
+				return nil, fmt.Errorf("unclosed [ in %q", s)
+			}
+			idx, err := strconv.Atoi(s[i+1 : i+end])
+			if err != nil || idx < 0 {
+				return nil, fmt.Errorf("invalid list index %q in %q", s[i+1:i+end], s)
+			}
+			if idx > maxIndex {
+				return nil, fmt.Errorf("list index %d in %q is larger than %d", idx, s, maxIndex)
+			}
+			p = append(p, Step{Index: idx, IsIndex: true})
+			i += end + 1
+		}
+		if i == len(s) {
+			return p, nil
+		}
+		if s[i] != '.' {
+			return nil, fmt.Errorf("expected . after ] in %q", s)
+		}
+		i++
+	}
+}
+
+// String renders the path back in the form ParsePath reads.
+func (p Path) String() string {
+	var b strings.Builder
+	for i, s := range p {
+		if s.IsIndex {
+			fmt.Fprintf(&b, "[%d]", s.Index)
+			continue
+		}
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(strings.NewReplacer(`\`, `\\`, ".", `\.`, "[", `\[`).Replace(s.Key))
+	}
+	return b.String()
+}
+
+// SetPath returns a copy of root with the value at p set to v, creating maps and growing lists (with nulls) on
+// the way, as Helm's --set does. root itself is not modified.
+func SetPath(root *Node, p Path, v *Node) *Node {
+	if len(p) == 0 {
+		return v
+	}
+	step := p[0]
+	if step.IsIndex {
+		var out *Node
+		if root != nil && root.Kind == List {
+			out = root.shallowCopy()
+		} else {
+			out = &Node{Kind: List, Origin: v.Origin, Pos: v.Pos}
+		}
+		for len(out.items) <= step.Index {
+			out.items = append(out.items, &Node{Kind: Null, Origin: v.Origin, Pos: v.Pos})
+		}
+		out.items[step.Index] = SetPath(out.items[step.Index], p[1:], v)
+		return out
+	}
+	var out *Node
+	if root != nil && root.Kind == Map {
+		out = root.shallowCopy()
+	} else {
+		out = &Node{Kind: Map, Origin: v.Origin, Pos: v.Pos}
+	}
+	child, ok := out.entry(step.Key)
+	next := SetPath(child.Value, p[1:], v)
+	if ok {
+		out.replace(step.Key, next, v.Pos)
+	} else {
+		out.appendEntry(Entry{Key: step.Key, KeyPos: v.Pos, Value: next})
+	}
+	return out
+}
+
+// ScalarFromFlag types a --set value as Helm does: true/false (any case) are bools, null is null, base-10
+// integers without a leading zero are integers, and everything else (4.18 included) is a string.
+func ScalarFromFlag(s string, pos Pos) *Node {
+	n := &Node{Src: s, Pos: pos, Origin: FromFlag}
+	switch {
+	case strings.EqualFold(s, "true"), strings.EqualFold(s, "false"):
+		n.Kind, n.Text = Bool, strings.ToLower(s)
+	case strings.EqualFold(s, "null"):
+		n.Kind = Null
+	case s == "0":
+		n.Kind, n.Text = Int, "0"
+	default:
+		if s != "" && s[0] != '0' {
+			if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+				n.Kind, n.Text = Int, strconv.FormatInt(i, 10)
+				return n
+			}
+		}
+		n.Kind, n.Text = String, s
+	}
+	return n
+}
+
+// StringFromFlag is a --set-string value: always a string.
+func StringFromFlag(s string, pos Pos) *Node {
+	return &Node{Kind: String, Text: s, Src: s, Pos: pos, Origin: FromFlag}
+}

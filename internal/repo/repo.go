@@ -1,0 +1,190 @@
+// Package repo confines file access to the repository being rendered. It is the only place that opens input
+// files: paths are relative to the repository root, and neither "..", absolute paths nor symbolic links can
+// reach outside it (os.Root enforces this for every path component).
+package repo
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// MaxFileBytes is the largest input file cocogen reads. Values files, policies and metadata are a few KB;
+// anything near this size is a mistake or an attack.
+const MaxFileBytes = 8 << 20
+
+// Root is an opened repository root.
+type Root struct {
+	dir     string // absolute
+	display string // how the root is shown in messages: "" for the working directory, else a path
+	root    *os.Root
+}
+
+// Open opens dir as a repository root.
+func Open(dir string) (*Root, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	r, err := os.OpenRoot(abs)
+	if err != nil {
+		return nil, fmt.Errorf("open repository root: %w", err)
+	}
+	return &Root{dir: abs, display: displayDir(abs), root: r}, nil
+}
+
+// displayDir shows a root relative to the working directory when it is inside it.
+func displayDir(abs string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return abs
+	}
+	rel, err := filepath.Rel(wd, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return abs
+	}
+	if rel == "." {
+		return ""
+	}
+	return filepath.ToSlash(rel)
+}
+
+// Close releases the root.
+func (r *Root) Close() error { return r.root.Close() }
+
+// Dir returns the absolute path of the root.
+func (r *Root) Dir() string { return r.dir }
+
+// Display returns how a root-relative path is shown in diagnostics (relative to the working directory when
+// the root is inside it).
+func (r *Root) Display(rel string) string {
+	if r.display == "" {
+		return rel
+	}
+	return r.display + "/" + rel
+}
+
+// Clean turns a repository path (slash-separated; a leading "/" means the repository root, as in Argo CD
+// value files) into a root-relative path, refusing anything that would leave the root.
+func Clean(p string) (string, error) {
+	if p == "" {
+		return "", errors.New("empty path")
+	}
+	if strings.ContainsRune(p, 0) || strings.Contains(p, "\\") {
+		return "", fmt.Errorf("path %q contains a NUL or a backslash", p)
+	}
+	c := path.Clean("/" + p)
+	for seg := range strings.SplitSeq(p, "/") {
+		if seg == ".." {
+			return "", fmt.Errorf("path %q leaves the repository root", p)
+		}
+	}
+	if c == "/" {
+		return ".", nil
+	}
+	return c[1:], nil
+}
+
+// ReadFile reads a root-relative file, at most MaxFileBytes.
+func (r *Root) ReadFile(rel string) ([]byte, error) {
+	clean, err := Clean(rel)
+	if err != nil {
+		return nil, err
+	}
+	f, err := r.root.Open(clean)
+	if err != nil {
+		return nil, cleanErr(clean, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("%s is a directory", r.Display(clean))
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", r.Display(clean), err)
+	}
+	if len(data) > MaxFileBytes {
+		return nil, fmt.Errorf("%s is larger than %d bytes", r.Display(clean), MaxFileBytes)
+	}
+	return data, nil
+}
+
+// Stat describes a root-relative path.
+func (r *Root) Stat(rel string) (fs.FileInfo, error) {
+	clean, err := Clean(rel)
+	if err != nil {
+		return nil, err
+	}
+	st, err := r.root.Stat(clean)
+	if err != nil {
+		return nil, cleanErr(clean, err)
+	}
+	return st, nil
+}
+
+// Exists reports whether a root-relative regular file exists (inside the root).
+func (r *Root) Exists(rel string) bool {
+	st, err := r.Stat(rel)
+	return err == nil && st.Mode().IsRegular()
+}
+
+// ErrOutside marks paths that escape the root through a symbolic link.
+var ErrOutside = errors.New("path escapes the repository root")
+
+func cleanErr(rel string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && strings.Contains(pe.Err.Error(), "path escapes") {
+		return fmt.Errorf("%s: %w", rel, ErrOutside)
+	}
+	return err
+}
+
+// RelDir returns dir (absolute or relative to the working directory) relative to the root, or an error when
+// it lies outside.
+func (r *Root) RelDir(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	rel, err := filepath.Rel(r.dir, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+		return "", fmt.Errorf("%s is outside the repository root %s", dir, r.dir)
+	}
+	return filepath.ToSlash(rel), nil
+}
+
+// FindRoot picks the repository root for a values directory: the nearest directory at or above it that holds
+// .git; without one, the working directory when the values directory is inside it, else the values directory
+// itself.
+func FindRoot(valuesDir string) (string, error) {
+	abs, err := filepath.Abs(valuesDir)
+	if err != nil {
+		return "", err
+	}
+	for d := abs; ; {
+		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
+			return d, nil
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			break
+		}
+		d = parent
+	}
+	wd, err := os.Getwd()
+	if err == nil {
+		if rel, err := filepath.Rel(wd, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return wd, nil
+		}
+	}
+	return abs, nil
+}

@@ -1,0 +1,106 @@
+package values
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/cocogen/cocogen/internal/node"
+)
+
+// ParseSet parses one --set (or, with asString, --set-string) argument in Helm's syntax: comma-separated
+// key=value pairs, keys with dots and [N] indexes, {a,b} lists, and a backslash escaping , = { } or \.
+// Values are typed as Helm types them (true/false, null, integers; everything else is a string).
+func ParseSet(arg string, asString bool) ([]Param, error) {
+	flag := "--set"
+	if asString {
+		flag = "--set-string"
+	}
+	var out []Param
+	for _, pair := range splitTop(arg, ',') {
+		if pair == "" {
+			continue
+		}
+		eq := indexUnescaped(pair, '=')
+		if eq < 0 {
+			return nil, fmt.Errorf("%s %q: expected key=value", flag, pair)
+		}
+		key, raw := pair[:eq], pair[eq+1:]
+		p, err := node.ParsePath(key)
+		if err != nil {
+			return nil, fmt.Errorf("%s %q: %w", flag, pair, err)
+		}
+		pos := node.Pos{File: flag + " " + key}
+		var v *node.Node
+		if strings.HasPrefix(raw, "{") && strings.HasSuffix(raw, "}") && !strings.HasSuffix(raw, `\}`) {
+			list := node.NewList()
+			for _, item := range splitTop(raw[1:len(raw)-1], ',') {
+				list.Append(scalar(unescape(item), asString, pos))
+			}
+			list.Origin, list.Pos = node.FromFlag, pos
+			v = list
+		} else {
+			v = scalar(unescape(raw), asString, pos)
+		}
+		out = append(out, Param{Path: p, Value: v})
+	}
+	return out, nil
+}
+
+func scalar(s string, asString bool, pos node.Pos) *node.Node {
+	if asString {
+		return node.StringFromFlag(s, pos)
+	}
+	return node.ScalarFromFlag(s, pos)
+}
+
+// splitTop splits s at sep, ignoring escaped separators and separators inside {…}.
+func splitTop(s string, sep byte) []string {
+	var parts []string
+	depth, start := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '{':
+			depth++
+		case '}':
+			if depth > 0 {
+				depth--
+			}
+		case sep:
+			if depth == 0 {
+				parts = append(parts, s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(parts, s[start:])
+}
+
+func indexUnescaped(s string, c byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' {
+			i++
+			continue
+		}
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// unescape removes the backslashes that protect , = { } and \ in values.
+func unescape(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) && strings.IndexByte(`,={}\`, s[i+1]) >= 0 {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
