@@ -121,19 +121,19 @@ type Project struct {
 
 // Application is one clusterGroup.applications entry.
 type Application struct {
-	Key          string // map key, or list index as text
-	Pos          node.Pos
-	Name         string
-	Namespace    string
-	Project      string
-	Path         string
-	Chart        string
-	RepoURL      string
+	Key            string // map key, or list index as text
+	Pos            node.Pos
+	Name           string
+	Namespace      string
+	Project        string
+	Path           string
+	Chart          string
+	RepoURL        string
 	TargetRevision string
-	ChartVersion string
-	Kustomize    bool
-	Plugin       *node.Node
-	Overrides    []Override
+	ChartVersion   string
+	Kustomize      bool
+	Plugin         *node.Node
+	Overrides      []Override
 	// ExtraValueFiles are the raw entries (templated at render time).
 	ExtraValueFiles []*node.Node
 	FileParameters  []FileParameter

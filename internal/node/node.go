@@ -42,9 +42,9 @@ type Origin uint8
 
 // The origins of a value.
 const (
-	FromFile Origin = iota // a YAML file (values, defaults); numbers behave as Helm's float64
-	FromFlag               // a --set flag or an injected fact; integers stay integers
-	Generated              // built by cocogen for output
+	FromFile  Origin = iota // a YAML file (values, defaults); numbers behave as Helm's float64
+	FromFlag                // a --set flag or an injected fact; integers stay integers
+	Generated               // built by cocogen for output
 )
 
 // Pos is a position in a source file. Line and Col are 1-based; zero means unknown.
