@@ -136,6 +136,17 @@ func (o *renderOptions) run(s streams) error {
 	if err := diag.Write(s.err, o.diagFormat, res.Diagnostics, o.verbose); err != nil {
 		return err
 	}
+	if o.verbose {
+		fmt.Fprintf(s.err, "cluster group %s; value files in layering order (relative to %s):\n", res.Group, res.Root)
+		for _, f := range res.Files {
+			state := "read"
+			if !f.Found {
+				state = "absent"
+			}
+			fmt.Fprintf(s.err, "  %-7s %-30s %s\n", state, f.Role, f.Path)
+		}
+		fmt.Fprintf(s.err, "rendered %d objects\n", len(res.Objects))
+	}
 	if len(res.Objects) == 0 {
 		// An empty render is never a success: Argo CD would prune everything.
 		fmt.Fprintln(s.err, "error: the render produced no objects")

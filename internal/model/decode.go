@@ -57,10 +57,10 @@ func Decode(tree *node.Node) (*Values, *diag.List) {
 	if e := tree.Get("enabled"); !e.IsNull() {
 		v.Enabled, _ = dc.c.String(e, "enabled")
 	}
+	dc.crossCheck(v)
 	if d.HasErrors() {
 		return nil, d
 	}
-	dc.crossCheck(v)
 	return v, d
 }
 
@@ -342,7 +342,7 @@ func (dc decoder) projects(cg *node.Node, out *ClusterGroup) {
 	if p := cg.Get("projects"); p.Truthy() {
 		key, n = "projects", p
 		if cg.Get("argoProjects").Truthy() {
-			dc.c.Diags.Warnf(cg.KeyPos("argoProjects"), "clusterGroup.argoProjects", "ignored: clusterGroup.projects is set too and wins (projects is deprecated; keep only argoProjects)")
+			dc.c.Diags.Errorf(cg.KeyPos("argoProjects"), "clusterGroup.argoProjects", "set either clusterGroup.projects or clusterGroup.argoProjects, not both (projects is deprecated; keep argoProjects)")
 		}
 	}
 	path := schema.Join("clusterGroup", key)

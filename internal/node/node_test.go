@@ -298,3 +298,17 @@ func FuzzParse(f *testing.F) {
 		_, _ = Parse("fuzz.yaml", []byte(src), Limits{MaxBytes: 1 << 16, MaxNodes: 10000, MaxDepth: 50})
 	})
 }
+
+func TestParseErrorLines(t *testing.T) {
+	cases := []struct{ src, want string }{
+		{"a: 1\nb: [x\n", "t.yaml:2: invalid YAML: did not find expected ',' or ']'"},
+		{"a:\n  - x\n - y\n", "t.yaml:3: invalid YAML: did not find expected key"},
+		{"a: 1\n b: 2\n", "t.yaml:2: invalid YAML: mapping values are not allowed in this context"},
+	}
+	for _, c := range cases {
+		_, err := Parse("t.yaml", []byte(c.src), DefaultLimits)
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%q: got %v, want %s", c.src, err, c.want)
+		}
+	}
+}

@@ -87,6 +87,10 @@ func yamlError(file string, err error) error {
 	msg = strings.TrimPrefix(msg, "yaml: unmarshal errors:\n  ")
 	if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
+		// yaml.v3 reports parser errors (unlike scanner errors) with a zero-based line number.
+		if line > 0 && strings.HasPrefix(m[2], "did not find expected") {
+			line++
+		}
 		return &Error{Pos: Pos{File: file, Line: line}, Msg: "invalid YAML: " + m[2]}
 	}
 	// "line 3: mapping key "a" already defined at line 2"
@@ -249,6 +253,11 @@ func (c *converter) scalar(y *yaml.Node) (*Node, error) {
 		n.Kind, n.Text = Bool, strconv.FormatBool(b)
 	case "!!int":
 		var i int64
+		// YAML 1.1 (and Helm) read a leading 0 as octal.
+		if v, err := strconv.ParseInt(strings.ReplaceAll(y.Value, "_", ""), 0, 64); err == nil {
+			n.Kind, n.Text = Int, strconv.FormatInt(v, 10)
+			break
+		}
 		if err := y.Decode(&i); err == nil {
 			n.Kind, n.Text = Int, strconv.FormatInt(i, 10)
 			break
@@ -272,8 +281,25 @@ func (c *converter) scalar(y *yaml.Node) (*Node, error) {
 		n.Kind, n.Text = Float, FormatFloat(f)
 	case "!!str", "!!timestamp", "!!binary":
 		n.Kind, n.Text = String, y.Value
+		// Helm reads values as YAML 1.1, where an unquoted yes, no, on, off, y or n is a boolean.
+		if y.Style == 0 && tag == "!!str" {
+			if b, ok := yaml11Bool(y.Value); ok {
+				n.Kind, n.Text = Bool, strconv.FormatBool(b)
+			}
+		}
 	default:
 		return nil, c.fail(y, "unsupported YAML tag %s", y.Tag)
 	}
 	return n, nil
+}
+
+// yaml11Bool recognises the YAML 1.1 boolean words that YAML 1.2 reads as strings.
+func yaml11Bool(s string) (value, ok bool) {
+	switch s {
+	case "y", "Y", "yes", "Yes", "YES", "on", "On", "ON":
+		return true, true
+	case "n", "N", "no", "No", "NO", "off", "Off", "OFF":
+		return false, true
+	}
+	return false, false
 }
