@@ -178,7 +178,7 @@ func (r *renderer) subscriptions() {
 				spec.Set("installPlanApproval", node.NewNull())
 			}
 			if s.Config.Truthy() {
-				spec.Set("config", s.Config)
+				spec.Set("config", node.Sorted(s.Config))
 			}
 			switch {
 			case s.CSV != "":
@@ -369,7 +369,7 @@ func (r *renderer) application(a *model.Application) *node.Node {
 		r.chartOrPath(src, a)
 		src.Set("targetRevision", str(a.ChartVersion))
 		if a.Plugin.Truthy() {
-			src.Set("plugin", a.Plugin)
+			src.Set("plugin", node.Sorted(a.Plugin))
 		} else {
 			src.Set("helm", r.helm(a, path, true))
 		}
@@ -381,14 +381,14 @@ func (r *renderer) application(a *model.Application) *node.Node {
 		r.chartOrPath(src, a)
 		switch {
 		case a.Plugin.Truthy():
-			src.Set("plugin", a.Plugin)
+			src.Set("plugin", node.Sorted(a.Plugin))
 		case !a.Kustomize:
 			src.Set("helm", r.helm(a, path, false))
 		}
 		spec.Set("source", src)
 	}
 	if a.IgnoreDifferences.Truthy() {
-		spec.Set("ignoreDifferences", a.IgnoreDifferences)
+		spec.Set("ignoreDifferences", node.Sorted(a.IgnoreDifferences))
 	}
 	spec.Set("syncPolicy", r.syncPolicy(a))
 	return object("argoproj.io/v1alpha1", "Application").Set("metadata", meta).Set("spec", spec)
@@ -488,5 +488,5 @@ func (r *renderer) syncPolicy(a *model.Application) *node.Node {
 	case sp.Kind == node.String && strings.EqualFold(sp.Text, "automatic"):
 		return automatic()
 	}
-	return a.SyncPolicy
+	return node.Sorted(a.SyncPolicy)
 }

@@ -9,6 +9,7 @@ package node
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -434,4 +435,31 @@ func Equal(a, b *Node) bool {
 		return true
 	}
 	return a.Text == b.Text
+}
+
+// Sorted returns a copy of n in which the keys of every map are in byte order, as Helm's toYaml and toJson
+// print them. Output built from user values uses it so that it never depends on the order keys were written in.
+func Sorted(n *Node) *Node {
+	if n == nil {
+		return nil
+	}
+	switch n.Kind {
+	case Map:
+		out := &Node{Kind: Map, Pos: n.Pos, Origin: n.Origin, entries: make([]Entry, len(n.entries))}
+		for i, e := range n.entries {
+			out.entries[i] = Entry{Key: e.Key, KeyPos: e.KeyPos, Value: Sorted(e.Value)}
+		}
+		slices.SortFunc(out.entries, func(a, b Entry) int { return strings.Compare(a.Key, b.Key) })
+		if len(out.entries) > mapIndexThreshold {
+			out.reindex()
+		}
+		return out
+	case List:
+		out := &Node{Kind: List, Pos: n.Pos, Origin: n.Origin, items: make([]*Node, len(n.items))}
+		for i, it := range n.items {
+			out.items[i] = Sorted(it)
+		}
+		return out
+	}
+	return n
 }
