@@ -46,7 +46,9 @@ you review is what the cluster gets.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{err: err, cmd: c}
 	})
-	root.AddCommand(newRenderCommand(s), newVersionCommand(s))
+	root.CompletionOptions.HiddenDefaultCmd = true
+	root.AddCommand(newRenderCommand(s), newVersionCommand(s),
+		newDocsCommand(s, func() *cobra.Command { return newRootCommand(s) }))
 	return root
 }
 

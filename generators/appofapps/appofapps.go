@@ -29,7 +29,7 @@ type Options struct {
 
 // Render returns the objects of the tree and diagnostics about templates in values.
 func Render(v *model.Values, o Options) ([]manifest.Object, *diag.List) {
-	r := &renderer{v: v, o: o, d: &diag.List{}, eng: tpl.New(v.Tree), argoNS: v.ArgoNamespace()}
+	r := &renderer{v: v, o: o, d: &diag.List{}, eng: tpl.New(v.Tree), argoNS: v.ArgoNamespace(), plainCache: map[string]*node.Node{}}
 	r.prefix = "/"
 	if dir := strings.Trim(o.ValuesDir, "/"); dir != "" && dir != "." {
 		r.prefix = "/" + dir + "/"
@@ -59,6 +59,21 @@ type renderer struct {
 	valueFilesMS []*node.Node // multi-source list before app.extraValueFiles
 	valuesSingle *node.Node
 	valuesMulti  *node.Node
+	pattern      *node.Node // global.pattern as the chart prints it unquoted
+	repoURL      *node.Node // global.repoURL, likewise
+	revision     *node.Node // global.targetRevision, likewise
+	plainCache   map[string]*node.Node
+	automatic    *node.Node // the sync policy "Automatic" expands to
+}
+
+// plain is tpl.PlainText, memoized: the same repository URLs, revisions and paths recur in every Application.
+func (r *renderer) plain(s string) *node.Node {
+	if n, ok := r.plainCache[s]; ok {
+		return n
+	}
+	n := tpl.PlainText(s)
+	r.plainCache[s] = n
+	return n
 }
 
 func (r *renderer) emit(obj *node.Node, pos node.Pos, path string) {
@@ -236,6 +251,14 @@ func param(name string, value *node.Node) *node.Node {
 	return node.NewMap().Set("name", str(name)).Set("value", value)
 }
 
+// shared marks nodes that every Application reuses, so the encoder writes them once.
+func shared(ns []*node.Node) []*node.Node {
+	for _, n := range ns {
+		node.Share(n)
+	}
+	return ns
+}
+
 // prepare computes what every Application shares: the global helm parameters, the value-file lists and the
 // values block.
 func (r *renderer) prepare() {
@@ -246,12 +269,16 @@ func (r *renderer) prepare() {
 		}
 		return tpl.Unquoted(n)
 	}
+	r.automatic = r.automaticSyncPolicy()
+	r.pattern = tpl.Unquoted(g("pattern"))
+	r.repoURL = tpl.Unquoted(g("repoURL"))
+	r.revision = tpl.Unquoted(g("targetRevision"))
 	r.globalParams = []*node.Node{
-		param("global.repoURL", tpl.Unquoted(g("repoURL"))),
+		param("global.repoURL", r.repoURL),
 		param("global.originURL", tpl.Unquoted(g("originURL"))),
-		param("global.targetRevision", tpl.Unquoted(g("targetRevision"))),
+		param("global.targetRevision", r.revision),
 		param("global.namespace", str("$ARGOCD_APP_NAMESPACE")),
-		param("global.pattern", tpl.Unquoted(g("pattern"))),
+		param("global.pattern", r.pattern),
 		param("global.clusterDomain", tpl.Unquoted(g("clusterDomain"))),
 		param("global.localClusterName", tpl.Unquoted(g("localClusterName"))),
 		param("global.clusterVersion", tpl.InQuotes(g("clusterVersion"))),
@@ -319,6 +346,7 @@ func (r *renderer) prepare() {
 	multi.WriteString("\n")
 	r.valuesSingle = str(single.String())
 	r.valuesMulti = str(multi.String())
+	shared(r.globalParams)
 }
 
 // patternRef is the chart's rule for a shared or extra value file of a multi-source application.
@@ -348,7 +376,7 @@ func (r *renderer) application(a *model.Application) *node.Node {
 	meta := node.NewMap().
 		Set("name", str(a.Name)).
 		Set("namespace", str(r.argoNS)).
-		Set("labels", node.NewMap().Set("validatedpatterns.io/pattern", tpl.Unquoted(r.global("pattern"))))
+		Set("labels", node.NewMap().Set("validatedpatterns.io/pattern", r.pattern))
 	if a.Annotations.Truthy() {
 		meta.Set("annotations", stringMap(a.Annotations))
 	}
@@ -356,16 +384,16 @@ func (r *renderer) application(a *model.Application) *node.Node {
 
 	spec := node.NewMap()
 	spec.Set("destination", node.NewMap().
-		Set("name", tpl.PlainText(r.v.ClusterGroup.TargetCluster)).
+		Set("name", r.plain(r.v.ClusterGroup.TargetCluster)).
 		Set("namespace", str(cmp.Or(a.Namespace, r.argoNS))))
 	spec.Set("project", str(cmp.Or(a.Project, "default")))
 
 	if a.MultiSource() {
 		ref := node.NewMap().
-			Set("repoURL", tpl.Unquoted(r.global("repoURL"))).
-			Set("targetRevision", tpl.Unquoted(r.global("targetRevision"))).
+			Set("repoURL", r.repoURL).
+			Set("targetRevision", r.revision).
 			Set("ref", str("patternref"))
-		src := node.NewMap().Set("repoURL", tpl.PlainText(cmp.Or(a.RepoURL, r.v.Global.MultiSourceRepoURL)))
+		src := node.NewMap().Set("repoURL", r.plain(cmp.Or(a.RepoURL, r.v.Global.MultiSourceRepoURL)))
 		r.chartOrPath(src, a)
 		src.Set("targetRevision", str(a.ChartVersion))
 		if a.Plugin.Truthy() {
@@ -376,8 +404,8 @@ func (r *renderer) application(a *model.Application) *node.Node {
 		spec.Set("sources", node.NewList(ref, src))
 	} else {
 		src := node.NewMap().
-			Set("repoURL", tpl.PlainText(cmp.Or(a.RepoURL, r.v.Global.RepoURL))).
-			Set("targetRevision", tpl.PlainText(cmp.Or(a.TargetRevision, r.v.Global.TargetRevision)))
+			Set("repoURL", r.plain(cmp.Or(a.RepoURL, r.v.Global.RepoURL))).
+			Set("targetRevision", r.plain(cmp.Or(a.TargetRevision, r.v.Global.TargetRevision)))
 		r.chartOrPath(src, a)
 		switch {
 		case a.Plugin.Truthy():
@@ -396,9 +424,9 @@ func (r *renderer) application(a *model.Application) *node.Node {
 
 func (r *renderer) chartOrPath(src *node.Node, a *model.Application) {
 	if a.Chart != "" {
-		src.Set("chart", tpl.PlainText(a.Chart))
+		src.Set("chart", r.plain(a.Chart))
 	} else {
-		src.Set("path", tpl.PlainText(a.Path))
+		src.Set("path", r.plain(a.Path))
 	}
 }
 
@@ -436,7 +464,7 @@ func (r *renderer) helm(a *model.Application, path string, multi bool) *node.Nod
 	fields(a.ExtraRepoURLFields, str("$ARGOCD_APP_SOURCE_REPO_URL"))
 	fields(a.ExtraTargetRevisionFields, str("$ARGOCD_APP_SOURCE_TARGET_REVISION"))
 	fields(a.ExtraNamespaceFields, str("$ARGOCD_APP_NAMESPACE"))
-	fields(a.ExtraPatternNameFields, tpl.Unquoted(r.global("pattern")))
+	fields(a.ExtraPatternNameFields, r.pattern)
 	for _, e := range r.v.ExtraParametersNested {
 		params.Append(param(e.Name, str(tpl.PrintfS(e.Value))))
 	}
@@ -470,23 +498,23 @@ func (r *renderer) helm(a *model.Application, path string, multi bool) *node.Nod
 // Automatic gives automated sync with retries, an object is used as it is.
 func (r *renderer) syncPolicy(a *model.Application) *node.Node {
 	sp := tpl.Coalesce(a.SyncPolicy, r.v.Global.Options.SyncPolicy)
-	automatic := func() *node.Node {
-		limit := r.v.Global.Options.ApplicationRetryLimit
-		var l *node.Node
-		if limit.Truthy() {
-			l = tpl.Unquoted(limit)
-		} else {
-			l = node.NewInt(20)
-		}
-		return node.NewMap().Set("automated", node.NewMap()).Set("retry", node.NewMap().Set("limit", l))
-	}
 	switch {
 	case sp == nil:
-		return automatic()
+		return r.automatic
 	case sp.Kind == node.String && strings.EqualFold(sp.Text, "manual"):
 		return node.NewNull()
 	case sp.Kind == node.String && strings.EqualFold(sp.Text, "automatic"):
-		return automatic()
+		return r.automatic
 	}
 	return node.Sorted(a.SyncPolicy)
+}
+
+// automaticSyncPolicy is what "Automatic" expands to: automated sync, retried global.options.applicationRetryLimit
+// times (20 when unset or 0).
+func (r *renderer) automaticSyncPolicy() *node.Node {
+	limit := node.NewInt(20)
+	if l := r.v.Global.Options.ApplicationRetryLimit; l.Truthy() {
+		limit = tpl.Unquoted(l)
+	}
+	return node.NewMap().Set("automated", node.NewMap()).Set("retry", node.NewMap().Set("limit", limit))
 }

@@ -100,20 +100,25 @@ func Encode(buf *bytes.Buffer, format string, objs []Object) error {
 
 // EncodeYAML writes a YAML stream: every document starts with "---" and a "# Source:" comment.
 func EncodeYAML(buf *bytes.Buffer, objs []Object) {
+	enc := node.NewYAMLEncoder(buf)
 	for _, o := range objs {
-		EncodeOneYAML(buf, o)
+		encodeDoc(buf, enc, o)
 	}
 }
 
 // EncodeOneYAML writes one object as a YAML document.
 func EncodeOneYAML(buf *bytes.Buffer, o Object) {
+	encodeDoc(buf, node.NewYAMLEncoder(buf), o)
+}
+
+func encodeDoc(buf *bytes.Buffer, enc *node.YAMLEncoder, o Object) {
 	buf.WriteString("---\n")
 	if o.Source != "" {
 		buf.WriteString("# Source: ")
 		buf.WriteString(strings.ReplaceAll(o.Source, "\n", " "))
 		buf.WriteByte('\n')
 	}
-	node.EncodeYAML(buf, o.Node)
+	enc.Encode(o.Node)
 }
 
 // EncodeJSON writes the objects as one Kubernetes v1 List (what kubectl prints for several objects).

@@ -17,6 +17,23 @@ import (
 // EncodeYAML appends the YAML form of n (a block document without the leading "---") to buf.
 func EncodeYAML(buf *bytes.Buffer, n *Node) {
 	e := yamlEncoder{buf: buf}
+	e.encode(n)
+}
+
+// YAMLEncoder encodes several documents, encoding each shared node (see Share) once per indentation and
+// copying the bytes afterwards.
+type YAMLEncoder struct{ e yamlEncoder }
+
+// NewYAMLEncoder returns an encoder that appends to buf.
+func NewYAMLEncoder(buf *bytes.Buffer) *YAMLEncoder {
+	return &YAMLEncoder{e: yamlEncoder{buf: buf, memo: map[memoKey][]byte{}}}
+}
+
+// Encode appends one document (without the leading "---").
+func (y *YAMLEncoder) Encode(n *Node) { y.e.encode(n) }
+
+func (e *yamlEncoder) encode(n *Node) {
+	buf := e.buf
 	switch {
 	case n.IsNull():
 		buf.WriteString("null\n")
@@ -30,7 +47,16 @@ func EncodeYAML(buf *bytes.Buffer, n *Node) {
 	}
 }
 
-type yamlEncoder struct{ buf *bytes.Buffer }
+type yamlEncoder struct {
+	buf  *bytes.Buffer
+	memo map[memoKey][]byte // nil: no memoization
+}
+
+type memoKey struct {
+	n      *Node
+	indent int
+	inList bool
+}
 
 func (e *yamlEncoder) indent(n int) {
 	for range n {
@@ -55,6 +81,21 @@ func (e *yamlEncoder) mapEntries(n *Node, indent int, firstInline bool) {
 
 // value writes what follows "key:" or "-": a space and an inline value, or a newline and a nested block.
 func (e *yamlEncoder) value(v *Node, indent int, inList bool) {
+	if e.memo != nil && v != nil && v.shared {
+		k := memoKey{v, indent, inList}
+		if b, ok := e.memo[k]; ok {
+			e.buf.Write(b)
+			return
+		}
+		start := e.buf.Len()
+		e.valueUncached(v, indent, inList)
+		e.memo[k] = bytes.Clone(e.buf.Bytes()[start:])
+		return
+	}
+	e.valueUncached(v, indent, inList)
+}
+
+func (e *yamlEncoder) valueUncached(v *Node, indent int, inList bool) {
 	switch {
 	case v != nil && v.Kind == Map && len(v.entries) > 0:
 		if inList {
@@ -247,9 +288,7 @@ func plainSafe(s string) bool {
 	if reservedWord(s) || looksNumeric(s) || strings.HasPrefix(s, "---") || strings.HasPrefix(s, "...") {
 		return false
 	}
-	first := s[0]
-	if !(first >= 'a' && first <= 'z' || first >= 'A' && first <= 'Z' || first >= '0' && first <= '9' ||
-		first == '/' || first == '.' || first == '_' || first == '$' || first >= 0x80) {
+	if charClass[s[0]]&firstOK == 0 {
 		return false
 	}
 	last := s[len(s)-1]
@@ -258,9 +297,10 @@ func plainSafe(s string) bool {
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if charClass[c]&innerOK != 0 {
+			continue
+		}
 		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case strings.IndexByte("-_./$@%+=~^()<>;!?*&,[]{}|\\'\"`", c) >= 0:
 		case c == ':':
 			if i+1 < len(s) && s[i+1] == ' ' {
 				return false
@@ -286,17 +326,40 @@ func plainSafe(s string) bool {
 	return true
 }
 
+// Character classes for plainSafe: characters that may start a plain scalar, and characters that need no
+// further look at their neighbours inside one.
+const (
+	firstOK uint8 = 1 << iota
+	innerOK
+)
+
+var charClass = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if alnum || c == '/' || c == '.' || c == '_' || c == '$' || c >= 0x80 {
+			t[c] |= firstOK
+		}
+		if alnum || strings.IndexByte("-_./$@%+=~^()<>;!?*&,[]{}|\\'\"`", byte(c)) >= 0 {
+			t[c] |= innerOK
+		}
+	}
+	return t
+}()
+
 // reservedWord matches the words YAML 1.1 or 1.2 read as null or bool, and the merge/value keys.
 func reservedWord(s string) bool {
 	if len(s) > 5 {
 		return false
 	}
-	switch strings.ToLower(s) {
-	case "~", "null", "true", "false", "yes", "no", "on", "off", "y", "n", "<<", "=":
-		return true
+	for _, w := range reservedWords {
+		if strings.EqualFold(s, w) {
+			return true
+		}
 	}
 	return false
 }
+
+var reservedWords = []string{"~", "null", "true", "false", "yes", "no", "on", "off", "y", "n", "<<", "="}
 
 // looksNumeric matches anything that a YAML 1.1 or 1.2 parser might read as a number, a date or a time
 // (conservatively: anything starting with a digit, or a sign or dot followed by a digit, and the

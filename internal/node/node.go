@@ -88,12 +88,19 @@ type Node struct {
 	Src    string
 	Pos    Pos
 	Origin Origin
-	// Literal asks the YAML emitter to write a multi-line string as a literal block.
-	Literal bool
+	// shared marks a node that appears many times in one output (see Share).
+	shared bool
 
 	entries []Entry
 	index   map[string]int
 	items   []*Node
+}
+
+// Share marks n as appearing in many places of the same output (a generator reuses it), so that encoders may
+// encode it once and copy the bytes. A shared node must not be changed afterwards.
+func Share(n *Node) *Node {
+	n.shared = true
+	return n
 }
 
 // mapIndexThreshold is the size above which a map keeps a key index.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"strings"
 
@@ -55,6 +56,9 @@ func Render(req Request) (*Result, error) {
 	valuesDir := req.ValuesDir
 	if valuesDir == "" {
 		valuesDir = "values"
+	}
+	if st, err := os.Stat(valuesDir); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("values directory %s does not exist (--values-dir; a Validated Patterns repository keeps its values at its root: --values-dir .)", valuesDir)
 	}
 	rootDir := req.RepoRoot
 	if rootDir == "" {

@@ -12,8 +12,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
-	"sync"
 	"text/template"
 
 	"github.com/Masterminds/sprig/v3"
@@ -22,20 +23,28 @@ import (
 	"github.com/cocogen/cocogen/internal/node"
 )
 
-// Engine renders template strings against one set of values. It is safe for concurrent use.
+// Engine renders template strings against one set of values. It is not safe for concurrent use.
 type Engine struct {
 	values *node.Node
+	data   map[string]any // the template root, built from values on first use
 
-	once sync.Once
-	data map[string]any
-
-	mu    sync.Mutex
+	// root holds the function map once; every parsed text becomes a template of its set, so adding the
+	// (large) Sprig function map is paid once per engine, not once per text.
+	root  *template.Template
 	cache map[string]*template.Template
+	depth int
 }
 
 // New returns an engine for values (the final merged values tree).
 func New(values *node.Node) *Engine {
-	return &Engine{values: values, cache: map[string]*template.Template{}}
+	e := &Engine{values: values, cache: map[string]*template.Template{}}
+	funcs := make(template.FuncMap, len(baseFuncs)+1)
+	for k, v := range baseFuncs {
+		funcs[k] = v
+	}
+	funcs["tpl"] = e.nested
+	e.root = template.New("tpl#root").Option("missingkey=default").Funcs(funcs)
+	return e
 }
 
 // HasTemplate reports whether s contains template actions at all.
@@ -46,21 +55,28 @@ func (e *Engine) Render(text string) (string, error) {
 	if !HasTemplate(text) {
 		return text, nil
 	}
-	return e.render(text, 0)
+	return e.render(text)
 }
 
 // maxDepth bounds nested tpl calls.
 const maxDepth = 16
 
-func (e *Engine) render(text string, depth int) (string, error) {
-	if depth > maxDepth {
+// nested is the template function tpl.
+func (e *Engine) nested(text string, _ any) (string, error) {
+	e.depth++
+	defer func() { e.depth-- }()
+	if e.depth > maxDepth {
 		return "", errors.New("tpl nested too deeply")
 	}
-	t, err := e.parse(text, depth)
+	return e.render(text)
+}
+
+func (e *Engine) render(text string) (string, error) {
+	t, err := e.parse(text)
 	if err != nil {
 		return "", err
 	}
-	e.once.Do(func() {
+	if e.data == nil {
 		vals, _ := e.values.Helm().(map[string]any)
 		if vals == nil {
 			vals = map[string]any{}
@@ -72,7 +88,7 @@ func (e *Engine) render(text string, depth int) (string, error) {
 			"Capabilities": map[string]any{},
 			"Template":     map[string]any{"Name": "tpl", "BasePath": ""},
 		}
-	})
+	}
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, e.data); err != nil {
 		return "", cleanError(err)
@@ -81,24 +97,15 @@ func (e *Engine) render(text string, depth int) (string, error) {
 	return strings.ReplaceAll(buf.String(), "<no value>", ""), nil
 }
 
-func (e *Engine) parse(text string, depth int) (*template.Template, error) {
-	if depth == 0 {
-		e.mu.Lock()
-		t, ok := e.cache[text]
-		e.mu.Unlock()
-		if ok {
-			return t, nil
-		}
+func (e *Engine) parse(text string) (*template.Template, error) {
+	if t, ok := e.cache[text]; ok {
+		return t, nil
 	}
-	t, err := template.New("tpl").Option("missingkey=default").Funcs(e.funcs(depth)).Parse(text)
+	t, err := e.root.New("tpl#" + strconv.Itoa(len(e.cache))).Parse(text)
 	if err != nil {
 		return nil, cleanError(err)
 	}
-	if depth == 0 {
-		e.mu.Lock()
-		e.cache[text] = t
-		e.mu.Unlock()
-	}
+	e.cache[text] = t
 	return t, nil
 }
 
@@ -120,15 +127,6 @@ var baseFuncs = func() template.FuncMap {
 	}
 	return f
 }()
-
-func (e *Engine) funcs(depth int) template.FuncMap {
-	f := make(template.FuncMap, len(baseFuncs)+1)
-	for k, v := range baseFuncs {
-		f[k] = v
-	}
-	f["tpl"] = func(text string, _ any) (string, error) { return e.render(text, depth+1) }
-	return f
-}
 
 func toYAML(v any) string {
 	data, err := yaml.Marshal(v)
@@ -172,11 +170,16 @@ func required(msg string, v any) (any, error) {
 	return v, nil
 }
 
-// cleanError drops text/template's internal template name from messages.
+// templateName matches text/template's "template: tpl#3:1:5: " prefix, which names cocogen's internal template.
+var (
+	templateName = regexp.MustCompile(`^template: tpl#[a-z0-9]+:`)
+	executing    = regexp.MustCompile(`executing "tpl#[a-z0-9]+" `)
+)
+
+// cleanError drops text/template's internal template name from messages, keeping line:col.
 func cleanError(err error) error {
-	msg := err.Error()
-	msg = strings.TrimPrefix(msg, "template: ")
-	msg = strings.TrimPrefix(msg, "tpl:")
+	msg := templateName.ReplaceAllString(err.Error(), "")
+	msg = executing.ReplaceAllString(msg, "")
 	return errors.New(strings.TrimSpace(msg))
 }
 
@@ -206,6 +209,16 @@ func PlainText(s string) *node.Node {
 	}
 	if node.PlainSafe(s) {
 		return node.NewString(s)
+	}
+	// Canonical integers and the YAML 1.2 words need no parser.
+	if i, err := strconv.ParseInt(s, 10, 64); err == nil && strconv.FormatInt(i, 10) == s {
+		return node.NewInt(i)
+	}
+	switch s {
+	case "true", "false":
+		return node.NewBool(s == "true")
+	case "null", "~":
+		return node.NewNull()
 	}
 	parsed, err := node.Parse("", []byte("v: "+s), node.Limits{MaxBytes: 1 << 16, MaxNodes: 64, MaxDepth: 4})
 	if err != nil || parsed.Kind != node.Map || parsed.Len() != 1 || !parsed.Get("v").IsScalar() && !parsed.Get("v").IsNull() {
