@@ -22,10 +22,21 @@ func cli(t *testing.T, stdin string, args ...string) (code int, stdout, stderr s
 	return code, out.String(), errb.String()
 }
 
-// builtin are the flags that render the repository's own pattern from this package's directory.
-var builtin = []string{"render", "--repo-root", "../..", "--values-dir", "../../values"}
+// builtin renders the repository's own pattern; tests that use it run at the repository root (atRoot), as a
+// user would, so that paths in the output are the ones the README shows.
+var builtin = []string{"render"}
+
+// atRoot changes to the repository root for the rest of the test; testdata paths must then be prefixed
+// with pkgDir.
+func atRoot(t *testing.T) {
+	t.Helper()
+	t.Chdir("../..")
+}
+
+const pkgDir = "cmd/cocogen/"
 
 func TestRenderBuiltinPattern(t *testing.T) {
+	atRoot(t)
 	code, out, errOut := cli(t, "", builtin...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -42,7 +53,7 @@ func TestRenderBuiltinPattern(t *testing.T) {
 	if again != out {
 		t.Errorf("two renders differ")
 	}
-	golden := filepath.Join("testdata", "render-builtin.yaml")
+	golden := filepath.Join(pkgDir, "testdata", "render-builtin.yaml")
 	if *update {
 		if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
 			t.Fatal(err)
@@ -58,6 +69,7 @@ func TestRenderBuiltinPattern(t *testing.T) {
 }
 
 func TestRenderJSONIsAList(t *testing.T) {
+	atRoot(t)
 	code, out, errOut := cli(t, "", append(builtin, "-o", "json")...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -124,6 +136,7 @@ func TestInvalidInputExitsOneWithNothingOnStdout(t *testing.T) {
 }
 
 func TestUsageErrorsExitTwo(t *testing.T) {
+	atRoot(t)
 	cases := map[string][]string{
 		"unknown flag":      {"render", "--no-such-flag"},
 		"bad output":        append(builtin, "-o", "xml"),
@@ -159,6 +172,7 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 }
 
 func TestMetadataFromStdinWinsOverDefaultFile(t *testing.T) {
+	atRoot(t)
 	md := "apiVersion: cocogen.io/v1alpha1\nkind: ClusterMetadata\ncluster:\n  appsDomain: apps.other.example.org\n"
 	code, out, errOut := cli(t, md, append(builtin, "-m", "-")...)
 	if code != 0 {
@@ -179,6 +193,7 @@ func TestMetadataFromStdinWinsOverDefaultFile(t *testing.T) {
 }
 
 func TestOutputDir(t *testing.T) {
+	atRoot(t)
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "out")
 	code, out, errOut := cli(t, "", append(builtin, "--output-dir", dir)...)
@@ -249,7 +264,8 @@ func TestHelpShowsExamples(t *testing.T) {
 }
 
 func TestCLIReferenceIsCurrent(t *testing.T) {
-	code, _, errOut := cli(t, "", "docs", "--check", "../../docs/cli")
+	atRoot(t)
+	code, _, errOut := cli(t, "", "docs", "--check", "docs/cli")
 	if code != 0 {
 		t.Errorf("docs/cli is stale: %s", errOut)
 	}
@@ -258,7 +274,8 @@ func TestCLIReferenceIsCurrent(t *testing.T) {
 // TestReadmeExampleMatchesOutput keeps the README's 30-second example honest: its YAML excerpt must be part of
 // what `cocogen render` prints for the built-in pattern.
 func TestReadmeExampleMatchesOutput(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+	atRoot(t)
+	readme, err := os.ReadFile("README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,8 +285,6 @@ func TestReadmeExampleMatchesOutput(t *testing.T) {
 	}
 	excerpt, _, _ := strings.Cut(after, "```")
 	_, out, _ := cli(t, "", builtin...)
-	// The README runs from the repository root; this test runs two directories below it.
-	out = regexp.MustCompile(`(?m)^# Source: \S*?values/`).ReplaceAllString(out, "# Source: values/")
 	if !strings.Contains(out, excerpt) {
 		t.Errorf("the README excerpt is not part of the render output:\n%s", excerpt)
 	}
