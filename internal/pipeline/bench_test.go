@@ -35,8 +35,8 @@ func writeSyntheticRepo(tb testing.TB, dir string, n int) {
 		}
 	}
 	files := map[string]string{
-		"values-global.yaml": "global:\n  pattern: bench\n  singleArgoCD: true\n  options:\n    useCSV: false\n    syncPolicy: Automatic\n    installPlanApproval: Automatic\nmain:\n  clusterGroupName: hub\n",
-		"values-hub.yaml":    b.String(),
+		"values-global.yaml":        "global:\n  pattern: bench\n  singleArgoCD: true\n  options:\n    useCSV: false\n    syncPolicy: Automatic\n    installPlanApproval: Automatic\nmain:\n  clusterGroupName: hub\n",
+		"values-hub.yaml":           b.String(),
 		"overrides/values-AWS.yaml": "global:\n  extra: true\n",
 	}
 	for name, content := range files {

@@ -1,0 +1,68 @@
+package pipeline
+
+import (
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cocogen/cocogen/internal/crdschema"
+	"github.com/cocogen/cocogen/internal/crdschema/crdschematest"
+)
+
+// TestRenderedObjectsMatchCRDs validates what every golden case and the repository's own pattern render against
+// the upstream CRDs (see crdschema.Dir): a field the API server would reject fails the test. Objects whose kind
+// has no CRD in the folder are skipped: the core kinds (v1 Namespace) silently, any other kind with a log line.
+func TestRenderedObjectsMatchCRDs(t *testing.T) {
+	s := crdschematest.Load(t)
+	dirs, err := filepath.Glob("testdata/render/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dirs) == 0 {
+		t.Fatal("no golden cases found")
+	}
+	type renderCase struct {
+		name string
+		req  Request
+	}
+	var cases []renderCase
+	for _, dir := range dirs {
+		req, _ := readCase(t, dir)
+		cases = append(cases, renderCase{filepath.Base(dir), req})
+	}
+	cases = append(cases, renderCase{"repository-pattern", Request{RepoRoot: "../..", ValuesDir: "../../values"}})
+
+	validated := 0
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res, err := Render(c.req)
+			if err != nil {
+				if c.name == "repository-pattern" {
+					t.Fatalf("the repository's own pattern does not render: %v", err)
+				}
+				t.Skip("error case: the render fails, so there is nothing to validate")
+			}
+			for _, o := range res.Objects {
+				if !s.Has(o.APIVersion(), o.Kind()) {
+					if strings.Contains(o.APIVersion(), "/") {
+						t.Logf("%s: not checked, the CRD folder has no CRD for it", o.ID())
+					}
+					continue
+				}
+				validated++
+				err := s.Validate(o.Node)
+				var verr *crdschema.Error
+				switch {
+				case errors.As(err, &verr): // names the object and lists the violations
+					t.Errorf("%v\n  rendered from %s", err, o.Source)
+				case err != nil:
+					t.Errorf("%s (rendered from %s): %v", o.ID(), o.Source, err)
+				}
+			}
+		})
+	}
+	if validated == 0 {
+		t.Fatal("no rendered object had a CRD to be validated against")
+	}
+}
