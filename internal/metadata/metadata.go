@@ -93,7 +93,8 @@ func Parse(name string, data []byte) (*Metadata, *diag.List) {
 	}
 	m := &Metadata{Source: name}
 	c := schema.Checker{Diags: d}
-	if !c.Map(root, "", false, "apiVersion", "kind", "pattern", "git", "cluster", "gitops") {
+	// nullOK: an empty file gets the one error below, not also "must be a map, not null".
+	if !c.Map(root, "", true, "apiVersion", "kind", "pattern", "git", "cluster", "gitops") {
 		if root.IsNull() {
 			d.Errorf(root.Pos, "", "the metadata file is empty")
 		}
@@ -154,7 +155,10 @@ func (r reader) str(m *node.Node, path, key string, re *regexp.Regexp, want stri
 		r.c.Diags.Errorf(n.Pos, p, "must be a quoted string, not a %s (%s)", n.Kind, n.Src)
 		return Field{}
 	}
-	if re != nil && n.Text != "" && !re.MatchString(n.Text) {
+	if n.Text == "" {
+		return Field{} // an empty fact is an unknown fact
+	}
+	if re != nil && !re.MatchString(n.Text) {
 		r.c.Diags.Errorf(n.Pos, p, "%q is not %s", n.Text, want)
 		return Field{}
 	}

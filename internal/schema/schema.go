@@ -85,7 +85,11 @@ func (c Checker) String(n *node.Node, path string) (string, bool) {
 	case node.Bool, node.Int, node.Float:
 		s := tpl.HelmString(n)
 		if s != n.Src && n.Src != "" && n.Origin == node.FromFile {
-			c.Diags.Warnf(n.Pos, path, "%s is read as a YAML number and printed as %s (as Helm does); quote it to keep %q", n.Src, s, n.Src)
+			what := "number"
+			if n.Kind == node.Bool {
+				what = "boolean" // YAML 1.1 words: yes, no, on, off, y, n
+			}
+			c.Diags.Warnf(n.Pos, path, "%s is read as a YAML %s and printed as %s (as Helm does); quote it to keep %q", n.Src, what, s, n.Src)
 		}
 		return s, true
 	}

@@ -31,6 +31,7 @@ type Engine struct {
 	// root holds the function map once; every parsed text becomes a template of its set, so adding the
 	// (large) Sprig function map is paid once per engine, not once per text.
 	root  *template.Template
+	funcs template.FuncMap
 	cache map[string]*template.Template
 	depth int
 }
@@ -43,6 +44,7 @@ func New(values *node.Node) *Engine {
 		funcs[k] = v
 	}
 	funcs["tpl"] = e.nested
+	e.funcs = funcs
 	e.root = template.New("tpl#root").Option("missingkey=default").Funcs(funcs)
 	return e
 }
@@ -101,7 +103,13 @@ func (e *Engine) parse(text string) (*template.Template, error) {
 	if t, ok := e.cache[text]; ok {
 		return t, nil
 	}
-	t, err := e.root.New("tpl#" + strconv.Itoa(len(e.cache))).Parse(text)
+	set := e.root
+	if strings.Contains(text, "define") || strings.Contains(text, "block") || strings.Contains(text, "template") {
+		// A text that defines or calls named templates gets a set of its own, as each Helm tpl call parses
+		// its text on its own: definitions must not leak into (or be replaced by) other texts.
+		set = template.New("tpl#root").Option("missingkey=default").Funcs(e.funcs)
+	}
+	t, err := set.New("tpl#" + strconv.Itoa(len(e.cache))).Parse(text)
 	if err != nil {
 		return nil, cleanError(err)
 	}

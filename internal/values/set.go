@@ -8,7 +8,7 @@ import (
 )
 
 // ParseSet parses one --set (or, with asString, --set-string) argument in Helm's syntax: comma-separated
-// key=value pairs, keys with dots and [N] indexes, {a,b} lists, and a backslash escaping , = { } or \.
+// key=value pairs, keys with dots and [N] indexes, {a,b} lists, and a backslash escaping the character after it.
 // Values are typed as Helm types them (true/false, null, integers; everything else is a string).
 func ParseSet(arg string, asString bool) ([]Param, error) {
 	flag := "--set"
@@ -53,7 +53,8 @@ func scalar(s string, asString bool, pos node.Pos) *node.Node {
 	return node.ScalarFromFlag(s, pos)
 }
 
-// splitTop splits s at sep, ignoring escaped separators and separators inside {…}.
+// splitTop splits s at sep, ignoring escaped separators and separators inside a {…} list. As in Helm, only a
+// { right after = opens a list; elsewhere it is a plain character.
 func splitTop(s string, sep byte) []string {
 	var parts []string
 	depth, start := 0, 0
@@ -62,7 +63,9 @@ func splitTop(s string, sep byte) []string {
 		case '\\':
 			i++
 		case '{':
-			depth++
+			if i > 0 && s[i-1] == '=' {
+				depth++
+			}
 		case '}':
 			if depth > 0 {
 				depth--
@@ -90,14 +93,14 @@ func indexUnescaped(s string, c byte) int {
 	return -1
 }
 
-// unescape removes the backslashes that protect , = { } and \ in values.
+// unescape removes the backslashes that escape the next character, as Helm does.
 func unescape(s string) string {
 	if !strings.Contains(s, `\`) {
 		return s
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+1 < len(s) && strings.IndexByte(`,={}\`, s[i+1]) >= 0 {
+		if s[i] == '\\' && i+1 < len(s) {
 			i++
 		}
 		b.WriteByte(s[i])
