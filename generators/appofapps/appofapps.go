@@ -87,7 +87,7 @@ func (r *renderer) emit(obj *node.Node, pos node.Pos, path string) {
 func str(s string) *node.Node { return node.NewString(s) }
 
 func object(apiVersion, kind string) *node.Node {
-	return node.NewMap().Set("apiVersion", str(apiVersion)).Set("kind", str(kind))
+	return node.NewMapCap(5).Set("apiVersion", str(apiVersion)).Set("kind", str(kind))
 }
 
 // stringMap renders labels or annotations as the chart does: keys sorted, values `default "" | quote`.
@@ -248,7 +248,7 @@ func (r *renderer) projects() {
 func (r *renderer) global(key string) *node.Node { return r.v.Global.Tree.Get(key) }
 
 func param(name string, value *node.Node) *node.Node {
-	return node.NewMap().Set("name", str(name)).Set("value", value)
+	return node.NewMapCap(2).Set("name", str(name)).Set("value", value)
 }
 
 // shared marks nodes that every Application reuses, so the encoder writes them once.
@@ -373,7 +373,7 @@ func (r *renderer) applications() {
 
 func (r *renderer) application(a *model.Application) *node.Node {
 	path := schema.Join("clusterGroup.applications", a.Key)
-	meta := node.NewMap().
+	meta := node.NewMapCap(5).
 		Set("name", str(a.Name)).
 		Set("namespace", str(r.argoNS)).
 		Set("labels", node.NewMap().Set("validatedpatterns.io/pattern", r.pattern))
@@ -382,8 +382,8 @@ func (r *renderer) application(a *model.Application) *node.Node {
 	}
 	meta.Set("finalizers", node.NewList(str("resources-finalizer.argocd.argoproj.io/foreground")))
 
-	spec := node.NewMap()
-	spec.Set("destination", node.NewMap().
+	spec := node.NewMapCap(6)
+	spec.Set("destination", node.NewMapCap(2).
 		Set("name", r.plain(r.v.ClusterGroup.TargetCluster)).
 		Set("namespace", str(cmp.Or(a.Namespace, r.argoNS))))
 	spec.Set("project", str(cmp.Or(a.Project, "default")))
@@ -431,7 +431,7 @@ func (r *renderer) chartOrPath(src *node.Node, a *model.Application) {
 }
 
 func (r *renderer) helm(a *model.Application, path string, multi bool) *node.Node {
-	h := node.NewMap().Set("ignoreMissingValueFiles", node.NewBool(true))
+	h := node.NewMapCap(5).Set("ignoreMissingValueFiles", node.NewBool(true))
 	files := node.NewList()
 	if multi {
 		h.Set("values", r.valuesMulti)

@@ -7,8 +7,10 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/cocogen/cocogen/internal/node"
 )
@@ -61,15 +63,27 @@ func kindRank(kind string) int {
 
 // Sort orders objects deterministically: by kind rank, kind, namespace, name, then apiVersion.
 func Sort(objs []Object) {
-	slices.SortStableFunc(objs, func(a, b Object) int {
+	type keyed struct {
+		rank                              int
+		kind, namespace, name, apiVersion string
+		obj                               Object
+	}
+	ks := make([]keyed, len(objs))
+	for i, o := range objs {
+		ks[i] = keyed{kindRank(o.Kind()), o.Kind(), o.Namespace(), o.Name(), o.APIVersion(), o}
+	}
+	slices.SortStableFunc(ks, func(a, b keyed) int {
 		return cmp.Or(
-			cmp.Compare(kindRank(a.Kind()), kindRank(b.Kind())),
-			cmp.Compare(a.Kind(), b.Kind()),
-			cmp.Compare(a.Namespace(), b.Namespace()),
-			cmp.Compare(a.Name(), b.Name()),
-			cmp.Compare(a.APIVersion(), b.APIVersion()),
+			cmp.Compare(a.rank, b.rank),
+			cmp.Compare(a.kind, b.kind),
+			cmp.Compare(a.namespace, b.namespace),
+			cmp.Compare(a.name, b.name),
+			cmp.Compare(a.apiVersion, b.apiVersion),
 		)
 	})
+	for i := range ks {
+		objs[i] = ks[i].obj
+	}
 }
 
 // Duplicates returns the IDs that occur more than once (after Sort, neighbours share IDs).
@@ -98,8 +112,45 @@ func Encode(buf *bytes.Buffer, format string, objs []Object) error {
 	return fmt.Errorf("unknown output format %q (valid: %s)", format, strings.Join(Formats, ", "))
 }
 
-// EncodeYAML writes a YAML stream: every document starts with "---" and a "# Source:" comment.
+// EncodeYAML writes a YAML stream: every document starts with "---" and a "# Source:" comment. Large streams
+// are encoded in parallel chunks and joined in order, so the bytes are the same as a sequential encoding.
 func EncodeYAML(buf *bytes.Buffer, objs []Object) {
+	const perChunk = 256
+	chunks := (len(objs) + perChunk - 1) / perChunk
+	workers := min(runtime.GOMAXPROCS(0), chunks)
+	if workers <= 1 {
+		buf.Grow(len(objs) * 2048)
+		encodeChunk(buf, objs)
+		return
+	}
+	parts := make([]bytes.Buffer, chunks)
+	var wg sync.WaitGroup
+	next := make(chan int, chunks)
+	for i := range chunks {
+		next <- i
+	}
+	close(next)
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				part := objs[i*perChunk : min((i+1)*perChunk, len(objs))]
+				parts[i].Grow(len(part) * 2048)
+				encodeChunk(&parts[i], part)
+			}
+		})
+	}
+	wg.Wait()
+	total := 0
+	for i := range parts {
+		total += parts[i].Len()
+	}
+	buf.Grow(total)
+	for i := range parts {
+		buf.Write(parts[i].Bytes())
+	}
+}
+
+func encodeChunk(buf *bytes.Buffer, objs []Object) {
 	enc := node.NewYAMLEncoder(buf)
 	for _, o := range objs {
 		encodeDoc(buf, enc, o)

@@ -75,18 +75,34 @@ func (dc decoder) errorf(n *node.Node, path, format string, args ...any) {
 }
 
 // str reads an optional string key.
+// str reads an optional string key. The values path is only built when there is something to report.
 func (dc decoder) str(m *node.Node, path, key string) string {
-	s, _ := dc.c.String(m.Get(key), schema.Join(path, key))
+	n := m.Get(key)
+	if n.IsNull() || n.Kind == node.String {
+		return n.Scalar()
+	}
+	s, _ := dc.c.String(n, schema.Join(path, key))
 	return s
 }
 
 func (dc decoder) boolean(m *node.Node, path, key string) bool {
-	b, _ := dc.c.Bool(m.Get(key), schema.Join(path, key))
+	n := m.Get(key)
+	if n.IsNull() {
+		return false
+	}
+	if n.Kind == node.Bool {
+		return n.Text == "true"
+	}
+	b, _ := dc.c.Bool(n, schema.Join(path, key))
 	return b
 }
 
 func (dc decoder) strings(m *node.Node, path, key string) []string {
-	items, ok := dc.c.StringList(m.Get(key), schema.Join(path, key))
+	n := m.Get(key)
+	if n.IsNull() {
+		return nil
+	}
+	items, ok := dc.c.StringList(n, schema.Join(path, key))
 	if !ok {
 		return nil
 	}

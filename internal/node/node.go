@@ -109,6 +109,11 @@ const mapIndexThreshold = 12
 // NewMap returns an empty map node.
 func NewMap() *Node { return &Node{Kind: Map, Origin: Generated} }
 
+// NewMapCap returns an empty map node with room for n keys.
+func NewMapCap(n int) *Node {
+	return &Node{Kind: Map, Origin: Generated, entries: make([]Entry, 0, n)}
+}
+
 // NewList returns a list node holding items.
 func NewList(items ...*Node) *Node { return &Node{Kind: List, Origin: Generated, items: items} }
 
