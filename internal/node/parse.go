@@ -44,6 +44,14 @@ func Parse(file string, data []byte, lim Limits) (n *Node, err error) {
 	if lim.MaxBytes > 0 && len(data) > lim.MaxBytes {
 		return nil, &Error{Pos: Pos{File: file}, Msg: fmt.Sprintf("file is %d bytes, more than the limit of %d", len(data), lim.MaxBytes)}
 	}
+	if n, ok := parseSimple(&converter{file: file, lim: lim}, data); ok {
+		return n, nil
+	}
+	return parseFull(file, data, lim)
+}
+
+// parseFull reads any YAML document with yaml.v3.
+func parseFull(file string, data []byte, lim Limits) (n *Node, err error) {
 	defer func() {
 		// yaml.v3 has panicked on malformed input in the past; never let that take the process down.
 		if r := recover(); r != nil {

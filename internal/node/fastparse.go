@@ -1,0 +1,389 @@
+package node
+
+import (
+	"bytes"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+)
+
+// This file holds a fast path for the YAML that values files are made of: block mappings and sequences of
+// plain or simply quoted scalars, with comments. It reads such documents several times faster than the full
+// parser and allocates far less, which matters for large cluster groups. It gives up (ok=false) at the first
+// thing outside that subset — flow collections, block scalars, anchors, tags, escapes, multi-line scalars,
+// tabs, several documents, anything odd — and Parse then uses the full parser. Scalars are typed by the same
+// code as the full path, and a differential fuzz test checks that whenever the fast path accepts a document,
+// its result (values and positions) is exactly the full parser's.
+
+// fastLine is one line of the document.
+type fastLine struct {
+	num    int    // 1-based line number
+	indent int    // leading spaces
+	text   []byte // content after the indentation, without trailing spaces; empty for blank/comment lines
+}
+
+type fastParser struct {
+	c     *converter
+	lines []fastLine // content lines only
+	i     int
+	count int
+}
+
+// parseSimple parses data when it lies in the simple subset.
+func parseSimple(c *converter, data []byte) (n *Node, ok bool) {
+	if !simpleText(data) {
+		return nil, false
+	}
+	p := &fastParser{c: c, lines: make([]fastLine, 0, bytes.Count(data, []byte{'\n'})+1)}
+	lineNum := 0
+	first := true
+	for len(data) > 0 {
+		lineNum++
+		var line []byte
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			line, data = data, nil
+		}
+		indent := 0
+		for indent < len(line) && line[indent] == ' ' {
+			indent++
+		}
+		text := bytes.TrimRight(line[indent:], " ")
+		if len(text) == 0 || text[0] == '#' {
+			continue
+		}
+		if indent == 0 && (bytes.HasPrefix(text, []byte("---")) || bytes.HasPrefix(text, []byte("..."))) {
+			// Only a lone "---" before any content is simple.
+			if !first || !bytes.Equal(text, []byte("---")) {
+				return nil, false
+			}
+			first = false
+			continue
+		}
+		if indent == 0 && text[0] == '%' {
+			return nil, false
+		}
+		first = false
+		p.lines = append(p.lines, fastLine{num: lineNum, indent: indent, text: text})
+	}
+	if len(p.lines) == 0 {
+		return nil, false // let the full parser decide what an empty document is
+	}
+	root, ok := p.block(p.lines[0].indent, 0)
+	if !ok || p.i != len(p.lines) {
+		return nil, false
+	}
+	return root, true
+}
+
+func (p *fastParser) pos(line fastLine, col int) Pos {
+	return Pos{File: p.c.file, Line: line.num, Col: col}
+}
+
+// column returns the 1-based column (in characters) of byte offset off in line.
+func column(line fastLine, off int) int {
+	return line.indent + utf8.RuneCount(line.text[:off]) + 1
+}
+
+func (p *fastParser) node() bool {
+	p.count++
+	return p.c.lim.MaxNodes <= 0 || p.count <= p.c.lim.MaxNodes
+}
+
+// block parses the mapping or sequence whose lines start at the current line, at exactly indent.
+func (p *fastParser) block(indent, depth int) (*Node, bool) {
+	if p.c.lim.MaxDepth > 0 && depth > p.c.lim.MaxDepth || !p.node() {
+		return nil, false
+	}
+	line := p.lines[p.i]
+	if line.indent != indent {
+		return nil, false
+	}
+	if isDash(line.text) {
+		return p.sequence(indent, depth)
+	}
+	return p.mapping(indent, 0, depth)
+}
+
+func isDash(text []byte) bool {
+	return text[0] == '-' && (len(text) == 1 || text[1] == ' ')
+}
+
+// mapping parses "key: value" lines at indent. skip is the byte offset where the first key starts in the current
+// line (after "- " for a mapping that is a sequence item); later keys start at the indentation.
+func (p *fastParser) mapping(indent, skip, depth int) (*Node, bool) {
+	m := &Node{Kind: Map}
+	firstLine := true
+	for p.i < len(p.lines) {
+		line := p.lines[p.i]
+		off := 0
+		if firstLine {
+			off = skip
+		} else {
+			if line.indent < indent {
+				break // the end of this mapping
+			}
+			if line.indent > indent || isDash(line.text) {
+				return nil, false // a stray continuation or item: let the full parser judge
+			}
+		}
+		text := line.text[off:]
+		key, rest, ok := splitKey(text)
+		if !ok {
+			return nil, false
+		}
+		keyCol := column(line, off)
+		if firstLine {
+			m.Pos = p.pos(line, keyCol)
+		}
+		firstLine = false
+		if _, dup := m.entry(key); dup {
+			return nil, false // the full parser reports it
+		}
+		if !p.node() {
+			return nil, false
+		}
+		colonOff := off + len(text) - len(rest) - 1
+		p.i++
+		var val *Node
+		rest = bytes.TrimLeft(rest, " ")
+		if len(rest) == 0 || rest[0] == '#' {
+			if len(rest) > 0 && line.text[colonOff+1] != ' ' {
+				return nil, false
+			}
+			val, ok = p.nested(line, colonOff, indent, depth)
+		} else {
+			if line.text[colonOff+1] != ' ' {
+				return nil, false
+			}
+			val, ok = p.scalar(line, off+len(text)-len(rest), rest)
+			if ok && p.i < len(p.lines) && p.lines[p.i].indent > indent {
+				return nil, false // a continuation line: a multi-line scalar or an error
+			}
+		}
+		if !ok {
+			return nil, false
+		}
+		m.appendEntry(Entry{Key: key, KeyPos: p.pos(line, keyCol), Value: val})
+	}
+	return m, true
+}
+
+// nested parses the value of "key:" with nothing after the colon: a block on the following lines (more indented,
+// or a sequence at the same indentation), else null.
+func (p *fastParser) nested(line fastLine, colonOff, indent, depth int) (*Node, bool) {
+	if p.i < len(p.lines) {
+		next := p.lines[p.i]
+		if next.indent > indent || next.indent == indent && isDash(next.text) {
+			return p.block(next.indent, depth+1)
+		}
+	}
+	if !p.node() {
+		return nil, false
+	}
+	return &Node{Kind: Null, Origin: FromFile, Pos: p.pos(line, column(line, colonOff)+1)}, true
+}
+
+// sequence parses "- item" lines at indent.
+func (p *fastParser) sequence(indent, depth int) (*Node, bool) {
+	l := &Node{Kind: List}
+	for p.i < len(p.lines) {
+		line := p.lines[p.i]
+		if line.indent != indent || !isDash(line.text) {
+			if line.indent > indent {
+				return nil, false
+			}
+			break
+		}
+		if len(l.items) == 0 {
+			l.Pos = p.pos(line, line.indent+1)
+		}
+		if !p.node() {
+			return nil, false
+		}
+		if len(line.text) == 1 { // "-" alone: a block below, or null
+			p.i++
+			if p.i < len(p.lines) && p.lines[p.i].indent > indent {
+				v, ok := p.block(p.lines[p.i].indent, depth+1)
+				if !ok {
+					return nil, false
+				}
+				l.items = append(l.items, v)
+				continue
+			}
+			l.items = append(l.items, &Node{Kind: Null, Origin: FromFile, Pos: p.pos(line, line.indent+2)})
+			continue
+		}
+		item := bytes.TrimLeft(line.text[2:], " ")
+		itemOff := len(line.text) - len(item)
+		if len(item) == 0 || item[0] == '#' || isDash(item) || itemOff != 2 {
+			return nil, false
+		}
+		if _, _, isKey := splitKey(item); isKey {
+			// "- key: value": a mapping whose keys line up after "- ".
+			v, ok := p.mapping(indent+2, 2, depth+1)
+			if !ok {
+				return nil, false
+			}
+			l.items = append(l.items, v)
+			continue
+		}
+		v, ok := p.scalar(line, itemOff, item)
+		if !ok {
+			return nil, false
+		}
+		p.i++
+		if p.i < len(p.lines) && p.lines[p.i].indent > indent {
+			return nil, false
+		}
+		l.items = append(l.items, v)
+	}
+	return l, true
+}
+
+// splitKey splits "key: rest" or "key:" into the key and what follows the colon. Only simple keys qualify:
+// plain words of safe characters, or quoted strings without escapes.
+func splitKey(text []byte) (key string, rest []byte, ok bool) {
+	// YAML limits implicit keys to 1024 characters; stay well below.
+	if colon := bytes.IndexByte(text, ':'); colon < 0 || colon > 512 {
+		return "", nil, false
+	}
+	switch text[0] {
+	case '"', '\'':
+		end := bytes.IndexByte(text[1:], text[0])
+		if end < 0 {
+			return "", nil, false
+		}
+		k := text[1 : 1+end]
+		after := text[2+end:]
+		if len(after) == 0 || after[0] != ':' || bytes.IndexByte(k, '\\') >= 0 || len(k) == 0 {
+			return "", nil, false
+		}
+		if len(after) > 1 && after[1] != ' ' {
+			return "", nil, false
+		}
+		return string(k), after[1:], true
+	}
+	i := 0
+	for i < len(text) && keyChar(text[i]) {
+		i++
+	}
+	if i == 0 || i >= len(text) || text[i] != ':' || (i+1 < len(text) && text[i+1] != ' ') {
+		return "", nil, false
+	}
+	k := string(text[:i])
+	switch k {
+	case "~", "null", "Null", "NULL", "<<":
+		return "", nil, false
+	}
+	return k, text[i+1:], true
+}
+
+func keyChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.' || c == '/' || c >= 0x80
+}
+
+// scalar reads the value at byte offset off of line: a plain scalar, a quoted string without escapes, or an
+// empty flow collection, followed by nothing but an optional comment.
+func (p *fastParser) scalar(line fastLine, off int, text []byte) (*Node, bool) {
+	col := column(line, off)
+	y := yaml.Node{Kind: yaml.ScalarNode, Line: line.num, Column: col}
+	switch text[0] {
+	case '\'', '"':
+		q := text[0]
+		var val []byte
+		i := 1
+		for {
+			j := bytes.IndexByte(text[i:], q)
+			if j < 0 {
+				return nil, false
+			}
+			val = append(val, text[i:i+j]...)
+			i += j + 1
+			if q == '\'' && i < len(text) && text[i] == '\'' { // '' is a quote inside single quotes
+				val = append(val, '\'')
+				i++
+				continue
+			}
+			break
+		}
+		if q == '"' && bytes.IndexByte(val, '\\') >= 0 {
+			return nil, false
+		}
+		if !endOfValue(text[i:]) {
+			return nil, false
+		}
+		y.Value = string(val)
+		y.Style = yaml.SingleQuotedStyle
+		if q == '"' {
+			y.Style = yaml.DoubleQuotedStyle
+		}
+	case '[', '{':
+		if len(text) < 2 || text[1] != text[0]+2 || !endOfValue(text[2:]) { // [] or {}
+			return nil, false
+		}
+		if text[0] == '[' {
+			return &Node{Kind: List, Origin: FromFile, Pos: p.pos(line, col)}, true
+		}
+		return &Node{Kind: Map, Origin: FromFile, Pos: p.pos(line, col)}, true
+	case '?', ':', ',', ']', '}', '#', '&', '*', '!', '|', '>', '%', '@', '`':
+		return nil, false
+	case '-':
+		// Only a negative number: anything else after a dash is an item or an oddity.
+		if len(text) < 2 || !(text[1] >= '0' && text[1] <= '9' || text[1] == '.') {
+			return nil, false
+		}
+		fallthrough
+	default:
+		end := len(text)
+		for i := 1; i < len(text); i++ {
+			if text[i] == '#' && text[i-1] == ' ' {
+				end = i
+				break
+			}
+			if text[i] == ':' && (i+1 == len(text) || text[i+1] == ' ') {
+				return nil, false // a mapping value inside a plain scalar: an error or a complex key
+			}
+		}
+		y.Value = string(bytes.TrimRight(text[:end], " "))
+	}
+	n, err := p.c.scalar(&y)
+	if err != nil {
+		return nil, false
+	}
+	return n, true
+}
+
+// endOfValue reports whether only spaces and an optional comment follow a value.
+func endOfValue(rest []byte) bool {
+	if len(rest) == 0 {
+		return true
+	}
+	if rest[0] != ' ' {
+		return false
+	}
+	rest = bytes.TrimLeft(rest, " ")
+	return len(rest) == 0 || rest[0] == '#'
+}
+
+// simpleText accepts UTF-8 text made of YAML's printable characters and newlines: no tabs, carriage returns,
+// control characters or byte order marks.
+func simpleText(data []byte) bool {
+	for i := 0; i < len(data); {
+		c := data[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 && c != '\n' || c == 0x7f {
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError || r == 0xfeff || !(r == 0x85 || r >= 0xa0 && r <= 0xd7ff || r >= 0xe000 && r <= 0xfffd || r >= 0x10000) {
+			return false
+		}
+		i += size
+	}
+	return true
+}

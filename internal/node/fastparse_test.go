@@ -1,0 +1,137 @@
+package node
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// sameTree compares two trees including positions, origins and key order; it returns the first difference.
+func sameTree(path string, a, b *Node) string {
+	if a == nil || b == nil {
+		if a != b {
+			return path + ": one side is missing"
+		}
+		return ""
+	}
+	if a.Kind != b.Kind || a.Text != b.Text || a.Src != b.Src || a.Pos != b.Pos || a.Origin != b.Origin {
+		return fmt.Sprintf("%s: fast %s %q (src %q) at %v origin %d, full %s %q (src %q) at %v origin %d",
+			path, a.Kind, a.Text, a.Src, a.Pos, a.Origin, b.Kind, b.Text, b.Src, b.Pos, b.Origin)
+	}
+	if len(a.entries) != len(b.entries) || len(a.items) != len(b.items) {
+		return path + ": different sizes"
+	}
+	for i := range a.entries {
+		ea, eb := a.entries[i], b.entries[i]
+		if ea.Key != eb.Key || ea.KeyPos != eb.KeyPos {
+			return fmt.Sprintf("%s: key %q at %v vs %q at %v", path, ea.Key, ea.KeyPos, eb.Key, eb.KeyPos)
+		}
+		if d := sameTree(path+"."+ea.Key, ea.Value, eb.Value); d != "" {
+			return d
+		}
+	}
+	for i := range a.items {
+		if d := sameTree(fmt.Sprintf("%s[%d]", path, i), a.items[i], b.items[i]); d != "" {
+			return d
+		}
+	}
+	return ""
+}
+
+var fuzzLimits = Limits{MaxBytes: 1 << 16, MaxNodes: 10000, MaxDepth: 50}
+
+// checkFast parses src with the fast path and, when it accepts, checks that the full parser agrees exactly.
+func checkFast(t *testing.T, name, src string) bool {
+	t.Helper()
+	fast, ok := parseSimple(&converter{file: name, lim: fuzzLimits}, []byte(src))
+	if !ok {
+		return false
+	}
+	full, err := parseFull(name, []byte(src), fuzzLimits)
+	if err != nil {
+		t.Fatalf("the fast path accepted a document the full parser rejects (%v):\n%s", err, src)
+	}
+	if d := sameTree("", fast, full); d != "" {
+		t.Fatalf("fast and full parsers disagree: %s\n%s", d, src)
+	}
+	return true
+}
+
+func TestFastParseAgreesOnRealValuesFiles(t *testing.T) {
+	var files []string
+	for _, pattern := range []string{"../../values/*.yaml", "../pipeline/testdata/render/*/repo/*.yaml", "../pipeline/testdata/render/*/repo/*/*.yaml"} {
+		m, _ := filepath.Glob(pattern)
+		files = append(files, m...)
+	}
+	if len(files) < 20 {
+		t.Fatalf("found only %d values files", len(files))
+	}
+	accepted := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if checkFast(t, f, string(data)) {
+			accepted++
+		}
+	}
+	// Most values files are in the simple subset; if the fast path stopped accepting them, it would
+	// silently stop paying for itself.
+	if accepted*10 < len(files)*7 {
+		t.Errorf("the fast path accepted only %d of %d values files", accepted, len(files))
+	}
+}
+
+func TestFastParseCases(t *testing.T) {
+	accept := []string{
+		"a: 1\nb: two\n",
+		"---\n# c\nk: 'it''s' # c\n\"q\": \"x y\"\nl: []\nm: {}\n",
+		"a:\nb:\n- x\n-\n- y: 1\n  z:\n",
+		"key:\n- a\n- b\nother: 1\n",
+		"a:\n    b:\n        c: deep\n",
+		"é: ü\nx: é2 # c\n",
+		"n: -1\nf: -.5\nv: 4.10\no: 0777\nb: yes\nt: True\nnull-ish: ~\n",
+		"list:\n  - name: a\n    value: 1\n  - name: b\n",
+		"key: # only a comment\nnext: 1\n",
+		"url: https://example.com/a#frag\nlabel: a:b\n",
+	}
+	for _, src := range accept {
+		if !checkFast(t, "t.yaml", src) {
+			t.Errorf("fast path declined a simple document:\n%s", src)
+		}
+	}
+	decline := []string{
+		"a: |\n  block\n", "a: >\n  folded\n", "a: &x 1\nb: *x\n", "a: !!str 1\n", "a: [1, 2]\n", "a: {b: 1}\n",
+		"a: \"esc\\n\"\n", "a: multi\n  line\n", "- - a\n", "a:\tb\n", "a: 1\r\n", "a: 1\n---\nb: 2\n",
+		"<<: {a: 1}\n", "? a\n: b\n", "a: b: c\n", "a: 1\n a: 2\n", "a: 1\na: 2\n", "plain\n", "",
+		"%YAML 1.2\n---\na: 1\n", "a: -x\n", "a: 'unterminated\n",
+	}
+	for _, src := range decline {
+		if checkFast(t, "t.yaml", src) {
+			t.Errorf("fast path accepted a document outside its subset:\n%s", src)
+		}
+	}
+}
+
+// FuzzFastParseMatchesFull is a differential test: whatever the fast path accepts, the full parser must
+// accept with exactly the same values and positions.
+func FuzzFastParseMatchesFull(f *testing.F) {
+	for _, s := range []string{
+		"a: 1\nb:\n  - x\n  - y: z\n    w: 2\n",
+		"global:\n  pattern: demo\n  options:\n    useCSV: false\n",
+		"k: 'a''b'\nq: \"c d\" # e\nl: []\n",
+		"a:\n- 1\n-\n- b:\n  - c\n",
+		"x: -3\ny: .5\nz: 1e3\nw: 0x1F\nv: 2001-12-14\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		if strings.Count(src, "\n") > 500 {
+			return
+		}
+		checkFast(t, "fuzz.yaml", src)
+	})
+}
