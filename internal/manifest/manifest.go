@@ -119,7 +119,7 @@ func EncodeYAML(buf *bytes.Buffer, objs []Object) {
 	chunks := (len(objs) + perChunk - 1) / perChunk
 	workers := min(runtime.GOMAXPROCS(0), chunks)
 	if workers <= 1 {
-		buf.Grow(len(objs) * 2048)
+		buf.Grow(len(objs) * bytesPerObject)
 		encodeChunk(buf, objs)
 		return
 	}
@@ -134,7 +134,7 @@ func EncodeYAML(buf *bytes.Buffer, objs []Object) {
 		wg.Go(func() {
 			for i := range next {
 				part := objs[i*perChunk : min((i+1)*perChunk, len(objs))]
-				parts[i].Grow(len(part) * 2048)
+				parts[i].Grow(len(part) * bytesPerObject)
 				encodeChunk(&parts[i], part)
 			}
 		})
@@ -149,6 +149,10 @@ func EncodeYAML(buf *bytes.Buffer, objs []Object) {
 		buf.Write(parts[i].Bytes())
 	}
 }
+
+// bytesPerObject is a generous guess of an encoded object's size (an Application is about 3 KB, a Namespace 200 bytes), so buffers
+// rarely grow while encoding.
+const bytesPerObject = 2048
 
 func encodeChunk(buf *bytes.Buffer, objs []Object) {
 	enc := node.NewYAMLEncoder(buf)

@@ -113,7 +113,7 @@ func isDash(text []byte) bool {
 // mapping parses "key: value" lines at indent. skip is the byte offset where the first key starts in the current
 // line (after "- " for a mapping that is a sequence item); later keys start at the indentation.
 func (p *fastParser) mapping(indent, skip, depth int) (*Node, bool) {
-	m := &Node{Kind: Map}
+	m := &Node{Kind: Map, entries: make([]Entry, 0, 4)}
 	firstLine := true
 	for p.i < len(p.lines) {
 		line := p.lines[p.i]

@@ -78,25 +78,31 @@ func (e *Engine) render(text string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if e.data == nil {
-		vals, _ := e.values.Helm().(map[string]any)
-		if vals == nil {
-			vals = map[string]any{}
-		}
-		e.data = map[string]any{
-			"Values":       vals,
-			"Release":      map[string]any{"Name": "clustergroup", "Namespace": "", "Service": "Helm", "IsInstall": false, "IsUpgrade": false},
-			"Chart":        map[string]any{"Name": "clustergroup"},
-			"Capabilities": map[string]any{},
-			"Template":     map[string]any{"Name": "tpl", "BasePath": ""},
-		}
-	}
+	e.ensureData()
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, e.data); err != nil {
 		return "", cleanError(err)
 	}
 	// Helm prints missing values as "<no value>" and then removes that text.
 	return strings.ReplaceAll(buf.String(), "<no value>", ""), nil
+}
+
+// ensureData builds the template root from the values, once.
+func (e *Engine) ensureData() {
+	if e.data != nil {
+		return
+	}
+	vals, _ := e.values.Helm().(map[string]any)
+	if vals == nil {
+		vals = map[string]any{}
+	}
+	e.data = map[string]any{
+		"Values":       vals,
+		"Release":      map[string]any{"Name": "clustergroup", "Namespace": "", "Service": "Helm", "IsInstall": false, "IsUpgrade": false},
+		"Chart":        map[string]any{"Name": "clustergroup"},
+		"Capabilities": map[string]any{},
+		"Template":     map[string]any{"Name": "tpl", "BasePath": ""},
+	}
 }
 
 func (e *Engine) parse(text string) (*template.Template, error) {
