@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -125,4 +126,16 @@ func TestSyntheticRenderIsComplete(t *testing.T) {
 	if !bytes.Contains(out, []byte("- $patternref/overrides/values-AWS.yaml")) {
 		t.Errorf("templated sharedValueFiles entry not rendered")
 	}
+}
+
+var syntheticDir = flag.String("synthetic", "", "write the 2,000-application benchmark values to this directory (to time other renderers on them)")
+
+// TestWriteSynthetic writes the benchmark input when -synthetic DIR is given, e.g. to time `helm template` of
+// the clustergroup chart on the same values (see README, Performance).
+func TestWriteSynthetic(t *testing.T) {
+	if *syntheticDir == "" {
+		t.Skip("run with -synthetic DIR to write the benchmark values")
+	}
+	writeSyntheticRepo(t, *syntheticDir, 2000)
+	t.Logf("wrote %s; facts: --set %s", *syntheticDir, strings.Join(benchSets, " --set "))
 }
