@@ -125,6 +125,24 @@ func (r *renderer) namespaces() {
 		obj := object("v1", "Namespace").Set("metadata", meta).Set("spec", node.NewNull())
 		r.emit(obj, ns.Pos, schema.Join("clusterGroup.namespaces", ns.Name))
 	}
+	r.imperativeNamespace()
+}
+
+// imperativeNamespace is the namespace the chart always creates for its imperative jobs (unless the legacy
+// enabled: plumbing switch is set, or the user declares it among the namespaces).
+func (r *renderer) imperativeNamespace() {
+	name := r.v.ClusterGroup.ImperativeNamespace
+	if name == "" || r.v.Enabled == "plumbing" {
+		return
+	}
+	for _, ns := range r.v.ClusterGroup.Namespaces {
+		if ns.Name == name && !ns.Disabled {
+			return
+		}
+	}
+	labels := node.NewMap().Set("name", str(name)).Set("argocd.argoproj.io/managed-by", str(r.argoNS))
+	obj := object("v1", "Namespace").Set("metadata", node.NewMap().Set("labels", labels).Set("name", str(name)))
+	r.emit(obj, r.v.Tree.Path("clusterGroup", "imperative", "namespace").Pos, "clusterGroup.imperative.namespace")
 }
 
 func (r *renderer) operatorGroups() {

@@ -176,7 +176,18 @@ func (dc decoder) clusterGroup(cg *node.Node, v *Values) {
 		}
 		return
 	}
+	out.ImperativeNamespace = dc.str(cg.Get("imperative"), "clusterGroup.imperative", "namespace")
 	for _, k := range clusterGroupNotYet {
+		if k == "imperative" {
+			if imp := cg.Get("imperative"); imp.Kind == node.Map {
+				for _, e := range imp.Entries() {
+					if e.Key != "namespace" && !values.IsDefault(e.Value) && e.Value.Truthy() {
+						dc.c.Diags.Errorf(e.KeyPos, "clusterGroup.imperative."+e.Key, "not supported yet: imperative jobs (cocogen does not render them; remove the key or render this cluster group with the clustergroup chart)")
+					}
+				}
+			}
+			continue
+		}
 		if n, ok := cg.Lookup(k); ok && !values.IsDefault(n) && n.Truthy() {
 			dc.c.Diags.Errorf(cg.KeyPos(k), schema.Join("clusterGroup", k), "not supported yet: %s (cocogen does not render it; remove it or render this cluster group with the clustergroup chart)", k)
 		}

@@ -67,6 +67,8 @@ type ClusterGroup struct {
 	// ProjectsAsMap is set when the projects were given as a map (its keys are the names).
 	ProjectsAsMap bool
 	Applications  []Application
+	// ImperativeNamespace is clusterGroup.imperative.namespace, which the chart always creates.
+	ImperativeNamespace string
 }
 
 // Form says how a list-or-map section entry was written.

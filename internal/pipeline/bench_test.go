@@ -113,7 +113,7 @@ func TestSyntheticRenderIsComplete(t *testing.T) {
 	for _, o := range res.Objects {
 		counts[o.Kind()]++
 	}
-	want := map[string]int{"Application": n, "Namespace": n, "OperatorGroup": n, "Subscription": n / 10, "AppProject": 1}
+	want := map[string]int{"Application": n, "Namespace": n + 1 /* + imperative */, "OperatorGroup": n, "Subscription": n / 10, "AppProject": 1}
 	for k, v := range want {
 		if counts[k] != v {
 			t.Errorf("%s: got %d, want %d", k, counts[k], v)
