@@ -59,6 +59,22 @@ type Metadata struct {
 		Platform      Field // Infrastructure cluster .spec.platformSpec.type
 		Version       Field // OpenShift Major.Minor
 	}
+	// KBS is where the guest finds Trustee's key broker and how it trusts its TLS certificate.
+	KBS struct {
+		// URL is the KBS endpoint; default https://kbs.<hub apps domain> (the kbs Route).
+		URL         Field
+		TrustAnchor struct {
+			// Mode is ca (a CA certificate in Git signs the KBS leaf; the default), public (a public CA:
+			// nothing embedded) or leaf (the leaf certificate itself is pinned).
+			Mode Field
+			// Certificate is the repository path of the PEM certificate for the ca and leaf modes.
+			Certificate Field
+		}
+	}
+	// Kata is the Kata Containers runtime the cluster runs (it decides annotation names and the Rego dialect).
+	Kata struct {
+		Version Field // e.g. 3.21.0
+	}
 	GitOps struct {
 		ArgoNamespace            Field // global.vpArgoNamespace
 		OperatorNamespace        Field // global.gitOpsSubNamespace
@@ -94,7 +110,7 @@ func Parse(name string, data []byte) (*Metadata, *diag.List) {
 	m := &Metadata{Source: name}
 	c := schema.Checker{Diags: d}
 	// nullOK: an empty file gets the one error below, not also "must be a map, not null".
-	if !c.Map(root, "", true, "apiVersion", "kind", "pattern", "git", "cluster", "gitops") {
+	if !c.Map(root, "", true, "apiVersion", "kind", "pattern", "git", "cluster", "gitops", "kbs", "kata") {
 		if root.IsNull() {
 			d.Errorf(root.Pos, "", "the metadata file is empty")
 		}
@@ -137,10 +153,61 @@ func Parse(name string, data []byte) (*Metadata, *diag.List) {
 			m.GitOps.MultiSource.ClusterGroupChartVersion = r.str(ms, "gitops.multiSource", "clusterGroupChartVersion", nil, "")
 		}
 	}
+	if k := root.Get("kbs"); c.Map(k, "kbs", true, "url", "trustAnchor") {
+		m.KBS.URL = r.str(k, "kbs", "url", httpsURLRe, "an https:// URL")
+		if ta := k.Get("trustAnchor"); c.Map(ta, "kbs.trustAnchor", true, "mode", "certificate") {
+			m.KBS.TrustAnchor.Mode = r.str(ta, "kbs.trustAnchor", "mode", nil, "")
+			if m.KBS.TrustAnchor.Mode.Set {
+				c.Enum(ta.Get("mode"), "kbs.trustAnchor.mode", m.KBS.TrustAnchor.Mode.Value, TrustAnchorModes...)
+			}
+			m.KBS.TrustAnchor.Certificate = r.str(ta, "kbs.trustAnchor", "certificate", nil, "")
+			mode := m.TrustAnchorMode()
+			switch {
+			case mode == "public" && m.KBS.TrustAnchor.Certificate.Set:
+				d.Errorf(m.KBS.TrustAnchor.Certificate.Pos, "kbs.trustAnchor.certificate", "the public mode embeds no certificate: remove it, or use mode ca or leaf")
+			case mode != "public" && !m.KBS.TrustAnchor.Certificate.Set:
+				d.Errorf(ta.Pos, "kbs.trustAnchor", "mode %s needs certificate: the repository path of the PEM file", mode)
+			}
+		}
+	}
+	if k := root.Get("kata"); c.Map(k, "kata", true, "version") {
+		m.Kata.Version = r.str(k, "kata", "version", kataVersionRe, `a Kata Containers version in quotes (e.g. "3.21.0")`)
+	}
 	if d.HasErrors() {
 		return nil, d
 	}
 	return m, d
+}
+
+// TrustAnchorModes are the ways the guest can trust the KBS certificate.
+var TrustAnchorModes = []string{"ca", "public", "leaf"}
+
+var (
+	httpsURLRe    = regexp.MustCompile(`^https://[^\s/]+(/[^\s]*)?$`)
+	kataVersionRe = regexp.MustCompile(`^[0-9]+\.[0-9]+(\.[0-9]+)?$`)
+)
+
+// KBSURL returns the KBS endpoint: kbs.url, else https://kbs.<hub apps domain>, else "" when neither is known.
+func (m *Metadata) KBSURL() string {
+	if m.KBS.URL.Set {
+		return m.KBS.URL.Value
+	}
+	hub := m.Cluster.HubAppsDomain
+	if !hub.Set {
+		hub = m.Cluster.AppsDomain
+	}
+	if !hub.Set {
+		return ""
+	}
+	return "https://kbs." + hub.Value
+}
+
+// TrustAnchorMode returns kbs.trustAnchor.mode, ca by default.
+func (m *Metadata) TrustAnchorMode() string {
+	if m.KBS.TrustAnchor.Mode.Set {
+		return m.KBS.TrustAnchor.Mode.Value
+	}
+	return "ca"
 }
 
 type reader struct{ c schema.Checker }
