@@ -16,6 +16,7 @@ import (
 )
 
 type renderOptions struct {
+	app          string
 	valuesDir    string
 	repoRoot     string
 	clusterGroup string
@@ -66,6 +67,7 @@ is 1. Exit code 2 means a usage or internal error.`,
 		},
 	}
 	f := cmd.Flags()
+	f.StringVar(&o.app, "app", "", "render the objects of this application (one whose source is the cocogen plugin) instead of the app-of-apps tree")
 	f.StringVar(&o.valuesDir, "values-dir", "values", "directory holding values-global.yaml and values-<group>.yaml (use . for a Validated Patterns repository)")
 	f.StringVar(&o.repoRoot, "repo-root", "", "repository root that value file paths are relative to (default: the nearest directory with .git above --values-dir)")
 	f.StringVar(&o.clusterGroup, "cluster-group", "", "cluster group to render (default: main.clusterGroupName from values-global.yaml)")
@@ -91,6 +93,7 @@ func (o *renderOptions) validate() error {
 
 func (o *renderOptions) request(in io.Reader) (pipeline.Request, error) {
 	req := pipeline.Request{
+		App:          o.app,
 		RepoRoot:     o.repoRoot,
 		ValuesDir:    o.valuesDir,
 		ClusterGroup: o.clusterGroup,

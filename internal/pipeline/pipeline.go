@@ -18,6 +18,7 @@ import (
 	"github.com/cocogen/cocogen/internal/model"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/repo"
+	"github.com/cocogen/cocogen/internal/schema"
 	"github.com/cocogen/cocogen/internal/tpl"
 	"github.com/cocogen/cocogen/internal/values"
 )
@@ -37,6 +38,9 @@ type Request struct {
 	// Sets and SetStrings are --set and --set-string arguments, applied in order after the metadata.
 	Sets       []string
 	SetStrings []string
+	// App selects one application of the cluster group whose objects cocogen renders itself (an application
+	// whose source is the cocogen plugin); empty means the cluster group's app-of-apps tree.
+	App string
 }
 
 // Result is a successful render.
@@ -139,6 +143,10 @@ func Render(req Request) (*Result, error) {
 		d.Warnf(v.ClusterGroup.NamePos, "clusterGroup.name", "is %q but the cluster group being rendered is %q: child applications will read values-%s.yaml", v.ClusterGroup.Name, loaded.Group, v.ClusterGroup.Name)
 	}
 	checkAppValueFiles(root, v, d)
+	if req.App != "" {
+		d.Add(appNotRendered(v, req.App))
+		return nil, finish(d)
+	}
 
 	objs, gd := appofapps.Render(v, appofapps.Options{ValuesDir: relDir})
 	d.Append(gd)
@@ -153,6 +161,23 @@ func Render(req Request) (*Result, error) {
 		return nil, finish(d)
 	}
 	return &Result{Objects: objs, Diagnostics: d.Sorted(), Group: loaded.Group, Files: loaded.Files, Root: root.Dir()}, nil
+}
+
+// appNotRendered explains why the objects of one application cannot be rendered (yet).
+func appNotRendered(v *model.Values, name string) diag.Diagnostic {
+	var names []string
+	for _, a := range v.ClusterGroup.Applications {
+		if a.Name == name {
+			return diag.Diagnostic{Severity: diag.Error, Pos: a.Pos, Path: "clusterGroup.applications." + a.Key,
+				Msg: fmt.Sprintf("cocogen does not render the objects of application %q yet; Argo CD renders it from its source", name)}
+		}
+		names = append(names, a.Name)
+	}
+	msg := fmt.Sprintf("no application %q in cluster group %q", name, v.ClusterGroup.Name)
+	if s := schema.Suggest(name, names); s != "" {
+		msg += fmt.Sprintf("; did you mean %q?", s)
+	}
+	return diag.Diagnostic{Severity: diag.Error, Pos: v.ClusterGroup.NamePos, Path: "clusterGroup.applications", Msg: msg}
 }
 
 // finish returns the collected errors together with the warnings, so the caller prints everything at once.
