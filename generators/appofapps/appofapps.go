@@ -38,6 +38,9 @@ func Render(v *model.Values, o Options) ([]manifest.Object, *diag.List) {
 	r.operatorGroups()
 	r.subscriptions()
 	r.projects()
+	r.imperative()
+	r.plumbing()
+	r.core()
 	if v.Global.DeletePattern != "DeleteChildApps" {
 		r.applications()
 	}
@@ -78,7 +81,8 @@ func (r *renderer) plain(s string) *node.Node {
 
 func (r *renderer) emit(obj *node.Node, pos node.Pos, path string) {
 	src := path
-	if p := pos.String(); p != "" {
+	// Positions inside cocogen's own embedded files (<clustergroup chart defaults>) mean nothing to users.
+	if p := pos.String(); p != "" && !strings.HasPrefix(p, "<") {
 		src = p + " " + path
 	}
 	r.objs = append(r.objs, manifest.Object{Node: obj, Source: src})
@@ -125,24 +129,6 @@ func (r *renderer) namespaces() {
 		obj := object("v1", "Namespace").Set("metadata", meta).Set("spec", node.NewNull())
 		r.emit(obj, ns.Pos, schema.Join("clusterGroup.namespaces", ns.Name))
 	}
-	r.imperativeNamespace()
-}
-
-// imperativeNamespace is the namespace the chart always creates for its imperative jobs (unless the legacy
-// enabled: plumbing switch is set, or the user declares it among the namespaces).
-func (r *renderer) imperativeNamespace() {
-	name := r.v.ClusterGroup.ImperativeNamespace
-	if name == "" || r.v.Enabled == "plumbing" {
-		return
-	}
-	for _, ns := range r.v.ClusterGroup.Namespaces {
-		if ns.Name == name && !ns.Disabled {
-			return
-		}
-	}
-	labels := node.NewMap().Set("name", str(name)).Set("argocd.argoproj.io/managed-by", str(r.argoNS))
-	obj := object("v1", "Namespace").Set("metadata", node.NewMap().Set("labels", labels).Set("name", str(name)))
-	r.emit(obj, r.v.Tree.Path("clusterGroup", "imperative", "namespace").Pos, "clusterGroup.imperative.namespace")
 }
 
 func (r *renderer) operatorGroups() {
@@ -185,8 +171,17 @@ func (r *renderer) operatorGroups() {
 
 func (r *renderer) subscriptions() {
 	opts := r.v.Global.Options
-	for _, s := range r.v.ClusterGroup.Subscriptions {
+	for i := range r.v.ClusterGroup.Subscriptions {
+		s := &r.v.ClusterGroup.Subscriptions[i]
 		if s.Disabled {
+			continue
+		}
+		src := schema.Join("clusterGroup.subscriptions", s.Key)
+		if s.SequenceJob != nil {
+			r.emit(r.sequenceJob(s), s.SequenceJob.Pos, src+".sequenceJob")
+		}
+		if len(s.Namespaces) == 0 && s.OLMv1() {
+			r.emit(r.clusterExtension(s), s.Pos, src)
 			continue
 		}
 		namespaces := s.Namespaces
@@ -221,7 +216,7 @@ func (r *renderer) subscriptions() {
 				spec.Set("startingCSV", node.NewNull())
 			}
 			obj := object("operators.coreos.com/v1alpha1", "Subscription").Set("metadata", meta).Set("spec", spec)
-			r.emit(obj, s.Pos, schema.Join("clusterGroup.subscriptions", s.Key))
+			r.emit(obj, s.Pos, src)
 		}
 	}
 }
@@ -332,7 +327,11 @@ func (r *renderer) prepare() {
 	if cluster.Truthy() {
 		names = append(names, "values-"+tpl.HelmString(cluster)+".yaml")
 	}
-	for _, n := range names {
+	for i, n := range names {
+		// In the variants layout every file but values-global.yaml lives in variants/<group>/.
+		if i > 0 && g("vpNewFolderDir").Truthy() {
+			n = "variants/" + group + "/" + n
+		}
 		r.valueFiles = append(r.valueFiles, str(r.prefix+n))
 		r.valueFilesMS = append(r.valueFilesMS, str("$patternref"+r.prefix+n))
 	}

@@ -10,15 +10,14 @@ import (
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/schema"
-	"github.com/cocogen/cocogen/internal/values"
 )
 
 // Keys the clustergroup chart reads under clusterGroup, split by whether cocogen renders them yet.
 var (
 	clusterGroupKeys = []string{"name", "targetCluster", "isHubCluster", "sharedValueFiles", "namespaces",
 		"operatorgroupExcludes", "operatorgroupExcludeTargetNS", "subscriptions", "projects", "argoProjects",
-		"applications", "managedClusterGroups"}
-	clusterGroupNotYet = []string{"argoCD", "imperative", "indexImages", "nodes", "scheduler", "extraObjects"}
+		"applications", "managedClusterGroups", "argoCD", "imperative", "indexImages", "nodes", "scheduler",
+		"extraObjects"}
 
 	applicationKeys = []string{"name", "namespace", "project", "argoProject", "path", "chart", "repoURL",
 		"targetRevision", "chartVersion", "kustomize", "plugin", "overrides", "extraValueFiles", "fileParameters",
@@ -27,8 +26,8 @@ var (
 		"syncPolicy", "annotations", "disabled"}
 
 	subscriptionKeys = []string{"name", "namespace", "namespaces", "source", "sourceNamespace", "channel", "csv",
-		"installPlanApproval", "config", "annotations", "disabled"}
-	subscriptionNotYet = []string{"sequenceJob", "channels", "version", "upgradeConstraintPolicy", "serviceAccountName"}
+		"installPlanApproval", "config", "annotations", "disabled", "sequenceJob", "channels", "version",
+		"upgradeConstraintPolicy", "serviceAccountName"}
 
 	namespaceKeys = []string{"labels", "annotations", "operatorGroup", "targetNamespaces", "disabled"}
 
@@ -57,6 +56,7 @@ func Decode(tree *node.Node) (*Values, *diag.List) {
 	if e := tree.Get("enabled"); !e.IsNull() {
 		v.Enabled, _ = dc.c.String(e, "enabled")
 	}
+	dc.rbac(tree.Get("vp-rbac"), &v.RBAC)
 	dc.crossCheck(v)
 	if d.HasErrors() {
 		return nil, d
@@ -132,8 +132,15 @@ func (dc decoder) global(g *node.Node, out *Global) {
 	if out.Pattern == "" {
 		dc.errorf(g, "global.pattern", "the pattern name is empty; set global.pattern in values-global.yaml or pattern.name in the metadata")
 	}
-	if !out.SingleArgoCD {
-		dc.c.Diags.Errorf(g.KeyPos("singleArgoCD"), "global.singleArgoCD", "not supported yet: a per-cluster-group Argo CD instance (global.singleArgoCD is false); set global.singleArgoCD: true to use the cluster-wide Argo CD")
+	out.ExcludeESO = dc.boolean(g, "global", "excludeESO")
+	if ss := g.Get("secretStore"); dc.c.Map(ss, "global.secretStore", true, "backend") {
+		if b, ok := ss.Lookup("backend"); ok {
+			out.HasSecretStoreBackend = true
+			out.SecretStoreBackend, _ = dc.c.String(b, "global.secretStore.backend")
+			if out.SecretStoreBackend != "" {
+				dc.c.Enum(b, "global.secretStore.backend", out.SecretStoreBackend, "vault", "kubernetes", "none")
+			}
+		}
 	}
 	o := g.Get("options")
 	if !dc.c.Map(o, "global.options", false, optionsKeys...) {
@@ -162,35 +169,15 @@ func (dc decoder) global(g *node.Node, out *Global) {
 		out.Options.ApplicationRetryLimit = rl
 	}
 	out.Options.AutoApproveManualInstallPlans = dc.boolean(o, "global.options", "autoApproveManualInstallPlans")
-	if out.Options.AutoApproveManualInstallPlans {
-		dc.c.Diags.Errorf(o.KeyPos("autoApproveManualInstallPlans"), "global.options.autoApproveManualInstallPlans", "not supported yet: the auto-approve-installplans CronJob")
-	}
 }
 
 func (dc decoder) clusterGroup(cg *node.Node, v *Values) {
 	out := &v.ClusterGroup
-	known := append(slices.Clone(clusterGroupKeys), clusterGroupNotYet...)
-	if !dc.c.Map(cg, "clusterGroup", false, known...) {
+	if !dc.c.Map(cg, "clusterGroup", false, clusterGroupKeys...) {
 		if cg == nil {
 			dc.errorf(nil, "clusterGroup", "is missing: values-<group>.yaml must define clusterGroup")
 		}
 		return
-	}
-	out.ImperativeNamespace = dc.str(cg.Get("imperative"), "clusterGroup.imperative", "namespace")
-	for _, k := range clusterGroupNotYet {
-		if k == "imperative" {
-			if imp := cg.Get("imperative"); imp.Kind == node.Map {
-				for _, e := range imp.Entries() {
-					if e.Key != "namespace" && !values.IsDefault(e.Value) && e.Value.Truthy() {
-						dc.c.Diags.Errorf(e.KeyPos, "clusterGroup.imperative."+e.Key, "not supported yet: imperative jobs (cocogen does not render them; remove the key or render this cluster group with the clustergroup chart)")
-					}
-				}
-			}
-			continue
-		}
-		if n, ok := cg.Lookup(k); ok && !values.IsDefault(n) && n.Truthy() {
-			dc.c.Diags.Errorf(cg.KeyPos(k), schema.Join("clusterGroup", k), "not supported yet: %s (cocogen does not render it; remove it or render this cluster group with the clustergroup chart)", k)
-		}
 	}
 	out.Name = dc.str(cg, "clusterGroup", "name")
 	out.NamePos = cg.KeyPos("name")
@@ -214,6 +201,18 @@ func (dc decoder) clusterGroup(cg *node.Node, v *Values) {
 	dc.projects(cg, out)
 	dc.applications(cg.Get("applications"), out)
 	dc.managedClusterGroups(cg.Get("managedClusterGroups"))
+	dc.imperative(cg.Get("imperative"), &out.Imperative)
+	dc.argoCD(cg.Get("argoCD"), &out.ArgoCD)
+	dc.indexImages(cg.Get("indexImages"), out)
+	dc.nodes(cg.Get("nodes"), out)
+	if sch, ok := cg.Lookup("scheduler"); ok {
+		out.HasScheduler = true
+		if !sch.IsNull() && sch.Kind != node.Map {
+			dc.errorf(sch, "clusterGroup.scheduler", "must be a map: the spec of the cluster Scheduler")
+		}
+		out.Scheduler = sch
+	}
+	dc.extraObjects(cg.Get("extraObjects"), out)
 }
 
 // each walks a list-or-map section: map entries sorted by key (as Helm's range does), list items in order.
@@ -319,23 +318,13 @@ func (dc decoder) subscriptions(n *node.Node, cg *ClusterGroup) {
 	if !dc.listOrMap(n, path) {
 		return
 	}
-	known := append(slices.Clone(subscriptionKeys), subscriptionNotYet...)
 	each(n, func(key string, keyPos node.Pos, v *node.Node, isMap bool) {
 		p := entryPath(path, key, isMap)
 		if v.IsNull() {
 			return
 		}
-		if !dc.c.Map(v, p, false, known...) {
+		if !dc.c.Map(v, p, false, subscriptionKeys...) {
 			return
-		}
-		for _, k := range subscriptionNotYet {
-			if x, ok := v.Lookup(k); ok && x.Truthy() {
-				what := "OLMv1 ClusterExtension subscriptions"
-				if k == "sequenceJob" {
-					what = "sequenceJob"
-				}
-				dc.c.Diags.Errorf(v.KeyPos(k), schema.Join(p, k), "not supported yet: %s", what)
-			}
 		}
 		s := Subscription{Key: key, Pos: keyPos}
 		s.Name = dc.str(v, p, "name")
@@ -359,6 +348,17 @@ func (dc decoder) subscriptions(n *node.Node, cg *ClusterGroup) {
 			s.Annotations = a
 		}
 		s.Disabled = dc.boolean(v, p, "disabled")
+		s.Channels = dc.strings(v, p, "channels")
+		s.Version = dc.str(v, p, "version")
+		s.UpgradeConstraintPolicy = dc.str(v, p, "upgradeConstraintPolicy")
+		if s.UpgradeConstraintPolicy != "" {
+			dc.c.Enum(v.Get("upgradeConstraintPolicy"), schema.Join(p, "upgradeConstraintPolicy"), s.UpgradeConstraintPolicy, "CatalogProvided", "SelfCertified")
+		}
+		s.ServiceAccountName = dc.str(v, p, "serviceAccountName")
+		if s.OLMv1() && len(s.Namespaces) > 0 {
+			dc.c.Diags.Warnf(keyPos, p, "namespaces wins over the OLMv1 keys: the clustergroup chart renders one Subscription per namespace")
+		}
+		s.SequenceJob = dc.sequenceJob(v.Get("sequenceJob"), schema.Join(p, "sequenceJob"))
 		cg.Subscriptions = append(cg.Subscriptions, s)
 	})
 }

@@ -17,8 +17,10 @@ type Values struct {
 	// ExtraParametersNested are the top-level extraParametersNested entries, sorted by key.
 	ExtraParametersNested []NameValue
 	// Enabled is the legacy top-level "enabled" switch ("plumbing" moves map-form AppProjects to the
-	// cluster-wide Argo CD namespace).
+	// cluster-wide Argo CD namespace and leaves out the imperative objects, Nodes and the Scheduler).
 	Enabled string
+	// RBAC is the vp-rbac subchart's values.
+	RBAC RBAC
 }
 
 // NameValue is a name with a raw value.
@@ -40,6 +42,11 @@ type Global struct {
 	ExtraValueFiles    []*node.Node
 	DeletePattern      string
 	Options            Options
+	// SecretStoreBackend is global.secretStore.backend; HasSecretStoreBackend tells whether the key is set.
+	SecretStoreBackend    string
+	HasSecretStoreBackend bool
+	// ExcludeESO adds ExternalSecret to the Argo CD instance's resource exclusions.
+	ExcludeESO bool
 }
 
 // Options are global.options.
@@ -67,8 +74,14 @@ type ClusterGroup struct {
 	// ProjectsAsMap is set when the projects were given as a map (its keys are the names).
 	ProjectsAsMap bool
 	Applications  []Application
-	// ImperativeNamespace is clusterGroup.imperative.namespace, which the chart always creates.
-	ImperativeNamespace string
+	Imperative    Imperative
+	ArgoCD        ArgoCD
+	IndexImages   []IndexImage
+	Nodes         []NodeEntry
+	// Scheduler is the spec of the cluster Scheduler, rendered when the key is present (HasScheduler).
+	Scheduler    *node.Node
+	HasScheduler bool
+	ExtraObjects []ExtraObject
 }
 
 // Form says how a list-or-map section entry was written.
@@ -113,6 +126,17 @@ type Subscription struct {
 	Config              *node.Node
 	Annotations         *node.Node
 	Disabled            bool
+	// OLMv1 keys: any of them makes the entry an olm.operatorframework.io/v1 ClusterExtension.
+	Channels                []string
+	Version                 string
+	UpgradeConstraintPolicy string
+	ServiceAccountName      string
+	SequenceJob             *SequenceJob
+}
+
+// OLMv1 reports whether the subscription renders as a ClusterExtension.
+func (s *Subscription) OLMv1() bool {
+	return len(s.Channels) > 0 || s.Version != "" || s.UpgradeConstraintPolicy != "" || s.ServiceAccountName != ""
 }
 
 // Project is one AppProject name.
@@ -167,6 +191,40 @@ type Override struct {
 type FileParameter struct {
 	Name string
 	Path string
+}
+
+// IsHub tells whether the cluster is a hub, as the chart decides it: clusterGroup.isHubCluster when set, else
+// whether the local cluster domain (defaulting to the hub's) equals the hub cluster domain.
+func (v *Values) IsHub() bool {
+	if v.ClusterGroup.IsHubCluster != nil {
+		return *v.ClusterGroup.IsHubCluster
+	}
+	hub := v.Global.Tree.Get("hubClusterDomain")
+	if !hub.Truthy() {
+		return false
+	}
+	local := v.Global.Tree.Get("localClusterDomain")
+	if !local.Truthy() {
+		local = hub
+	}
+	return local.Text == hub.Text
+}
+
+// UsesVault tells whether the vault unseal job and exec role are rendered: the secret store backend is vault
+// (or unset), the legacy plumbing switch is off, and the cluster is a hub or runs the hashicorp-vault chart.
+func (v *Values) UsesVault() bool {
+	if v.Global.HasSecretStoreBackend && v.Global.SecretStoreBackend != "vault" || v.Enabled == "plumbing" {
+		return false
+	}
+	if v.IsHub() {
+		return true
+	}
+	for _, a := range v.ClusterGroup.Applications {
+		if a.Chart == "hashicorp-vault" {
+			return true
+		}
+	}
+	return false
 }
 
 // ArgoNamespace is where the cluster group's Applications and AppProjects live: the cluster-wide Argo CD

@@ -273,8 +273,9 @@ func splitKey(text []byte) (key string, rest []byte, ok bool) {
 		return "", nil, false
 	}
 	k := string(text[:i])
-	switch k {
-	case "~", "null", "Null", "NULL", "<<":
+	// Keys that are not plain strings (null, merge keys, and the booleans and numbers that Helm prints
+	// differently) take the full path.
+	if _, isBool := yaml11Bool(k); isBool || reservedWord(k) || looksNumeric(k) {
 		return "", nil, false
 	}
 	return k, text[i+1:], true

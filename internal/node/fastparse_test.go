@@ -89,11 +89,11 @@ func TestFastParseCases(t *testing.T) {
 	accept := []string{
 		"a: 1\nb: two\n",
 		"---\n# c\nk: 'it''s' # c\n\"q\": \"x y\"\nl: []\nm: {}\n",
-		"a:\nb:\n- x\n-\n- y: 1\n  z:\n",
+		"a:\nb:\n- x\n-\n- w: 1\n  z:\n",
 		"key:\n- a\n- b\nother: 1\n",
 		"a:\n    b:\n        c: deep\n",
 		"é: ü\nx: é2 # c\n",
-		"n: -1\nf: -.5\nv: 4.10\no: 0777\nb: yes\nt: True\nnull-ish: ~\n",
+		"neg: -1\nf: -.5\nv: 4.10\no: 0777\nb: yes\nt: True\nnull-ish: ~\n",
 		"list:\n  - name: a\n    value: 1\n  - name: b\n",
 		"key: # only a comment\nnext: 1\n",
 		"url: https://example.com/a#frag\nlabel: a:b\n",

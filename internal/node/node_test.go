@@ -112,23 +112,23 @@ func TestParseLimits(t *testing.T) {
 func itoa(i int) string { return strconv.Itoa(i) }
 
 func TestMergeKeys(t *testing.T) {
-	n := mustParse(t, "base: &b {x: 1, y: 2}\nuse:\n  <<: *b\n  y: 3\n")
+	n := mustParse(t, "base: &b {a: 1, b: 2}\nuse:\n  <<: *b\n  b: 3\n")
 	use := n.Get("use")
-	if use.Get("x").Text != "1" || use.Get("y").Text != "3" {
+	if use.Get("a").Text != "1" || use.Get("b").Text != "3" {
 		t.Fatalf("merge keys: %s", yamlOf(use))
 	}
 }
 
 func TestMergeHelmRules(t *testing.T) {
-	base := mustParse(t, "a: {x: 1, y: [1, 2]}\nb: keep\nc: {z: 1}\n")
-	over := mustParse(t, "a: {y: [3]}\nc: null\nd: new\n")
+	base := mustParse(t, "a: {x: 1, w: [1, 2]}\nb: keep\nc: {z: 1}\n")
+	over := mustParse(t, "a: {w: [3]}\nc: null\nd: new\n")
 	got := yamlOf(Merge(base, over))
-	want := "a:\n  x: 1\n  'y':\n  - 3\nb: keep\nc: null\nd: new\n"
+	want := "a:\n  x: 1\n  w:\n  - 3\nb: keep\nc: null\nd: new\n"
 	if got != want {
 		t.Errorf("merge:\n%s\nwant:\n%s", got, want)
 	}
 	// Inputs are unchanged.
-	if yamlOf(base) != "a:\n  x: 1\n  'y':\n  - 1\n  - 2\nb: keep\nc:\n  z: 1\n" {
+	if yamlOf(base) != "a:\n  x: 1\n  w:\n  - 1\n  - 2\nb: keep\nc:\n  z: 1\n" {
 		t.Errorf("base was modified: %s", yamlOf(base))
 	}
 }
@@ -310,5 +310,16 @@ func TestParseErrorLines(t *testing.T) {
 		if err == nil || err.Error() != c.want {
 			t.Errorf("%q: got %v, want %s", c.src, err, c.want)
 		}
+	}
+}
+
+func TestKeysAsHelmSeesThem(t *testing.T) {
+	n := mustParse(t, "on: 1\nn: 2\n0777: 3\n1.0: 4\nname: 5\n'on': 6\n")
+	var keys []string
+	for _, e := range n.Entries() {
+		keys = append(keys, e.Key)
+	}
+	if got := strings.Join(keys, ","); got != "true,false,511,1,name,on" {
+		t.Errorf("keys %s, want true,false,511,1,name,on (Helm reads keys as YAML 1.1 and prints them as JSON)", got)
 	}
 }

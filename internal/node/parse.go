@@ -232,19 +232,29 @@ func (c *converter) mapping(y *yaml.Node, depth int) (*Node, error) {
 	return n, nil
 }
 
+// key returns a map key as Helm sees it: keys that YAML 1.1 reads as booleans or numbers (on, y, 0777, 1.0)
+// become their printed value ("true", "511", "1"), because Helm turns values into JSON.
 func (c *converter) key(k *yaml.Node) (string, error) {
-	switch k.Kind {
-	case yaml.ScalarNode:
-		if k.Tag == "!!null" || (k.Tag == "" && k.Value == "") {
-			return "", c.fail(k, "a null map key is not allowed")
-		}
-		return k.Value, nil
-	case yaml.AliasNode:
-		if k.Alias != nil && k.Alias.Kind == yaml.ScalarNode {
-			return k.Alias.Value, nil
-		}
+	if k.Kind == yaml.AliasNode && k.Alias != nil {
+		k = k.Alias
 	}
-	return "", c.fail(k, "map keys must be scalars")
+	if k.Kind != yaml.ScalarNode {
+		return "", c.fail(k, "map keys must be scalars")
+	}
+	n, err := c.scalar(k)
+	if err != nil {
+		return "", err
+	}
+	switch n.Kind {
+	case Null:
+		return "", c.fail(k, "a null map key is not allowed")
+	case Bool, Int:
+		return n.Text, nil
+	case Float:
+		f, _ := strconv.ParseFloat(n.Text, 64)
+		return strconv.FormatFloat(f, 'g', -1, 64), nil
+	}
+	return n.Text, nil
 }
 
 func (c *converter) scalar(y *yaml.Node) (*Node, error) {

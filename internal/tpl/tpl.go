@@ -128,7 +128,7 @@ var baseFuncs = func() template.FuncMap {
 	// Helm removes these two so that renders do not depend on the machine's environment.
 	delete(f, "env")
 	delete(f, "expandenv")
-	f["toYaml"] = toYAML
+	f["toYaml"] = ToYAML
 	f["fromYaml"] = fromYAML
 	f["toJson"] = toJSON
 	f["fromJson"] = fromJSON
@@ -142,7 +142,8 @@ var baseFuncs = func() template.FuncMap {
 	return f
 }()
 
-func toYAML(v any) string {
+// ToYAML is Helm's toYaml: the value as YAML with sorted keys, without the final newline.
+func ToYAML(v any) string {
 	data, err := yaml.Marshal(v)
 	if err != nil {
 		return ""

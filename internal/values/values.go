@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/cocogen/cocogen/internal/diag"
@@ -93,6 +94,8 @@ type Loaded struct {
 	// Dir is the values directory relative to the root.
 	Dir   string
 	Files []File
+	// Variants is set when the values directory uses the variants layout (variants/<group>/values-*.yaml).
+	Variants bool
 }
 
 var groupRe = regexp.MustCompile(`^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`)
@@ -190,7 +193,20 @@ func (l *loader) load() (*Loaded, *diag.List) {
 	}
 	out.Group, out.GroupPos = group, groupPos
 
-	groupRel := l.rel("values-" + group + ".yaml")
+	// The variants layout (a variants/ directory beside values-global.yaml) keeps each cluster group's files
+	// in variants/<group>/; the patterns operator then also passes global.vpNewFolderDir=true.
+	perGroup := l.rel
+	if st, err := l.root.Stat(l.rel("variants")); err == nil && st.IsDir() {
+		out.Variants = true
+		perGroup = func(name string) string { return l.rel("variants/" + group + "/" + name) }
+		if l.param("global.vpNewFolderDir") == nil {
+			l.o.Params = append(slices.Clip(l.o.Params), Param{
+				Path:  node.Path{{Key: "global"}, {Key: "vpNewFolderDir"}},
+				Value: node.ScalarFromFlag("true", node.Pos{File: l.root.Display(l.rel("variants"))}),
+			})
+		}
+	}
+	groupRel := perGroup("values-" + group + ".yaml")
 	groupVals, found := l.read(groupRel)
 	if !found {
 		d.Errorf(groupPos, "", "cluster group %q has no values file: %s does not exist", group, l.root.Display(groupRel))
@@ -224,7 +240,7 @@ func (l *loader) load() (*Loaded, *diag.List) {
 			d.Errorf(node.Pos{}, "", "value file name %q built from the cluster facts is not a plain file name", f.Path)
 			continue
 		}
-		f.Path = l.rel(f.Path)
+		f.Path = perGroup(f.Path)
 		n, found := l.read(f.Path)
 		f.Found = found
 		if !found {
@@ -265,8 +281,18 @@ func (l *loader) load() (*Loaded, *diag.List) {
 		return nil, d
 	}
 	user = l.applyParams(user)
-	out.Values = node.Coalesce(defaults, user)
+	out.Values = withSubchartGlobals(node.Coalesce(defaults, user))
 	return out, d
+}
+
+// withSubchartGlobals gives the vp-rbac subchart a copy of global, as Helm does for every subchart (it shows in
+// the values the imperative jobs receive).
+func withSubchartGlobals(values *node.Node) *node.Node {
+	sub := values.Get("vp-rbac")
+	if sub == nil || sub.Kind != node.Map {
+		return values
+	}
+	return node.SetPath(values, node.Path{{Key: "vp-rbac"}, {Key: "global"}}, values.Get("global"))
 }
 
 // explicit loads a value file named in a list (extraValueFiles, sharedValueFiles). A missing one is a warning:
