@@ -188,3 +188,26 @@ func FindRoot(valuesDir string) (string, error) {
 	}
 	return abs, nil
 }
+
+// WalkFiles calls fn for every regular file below the root-relative directory dir, in lexical order, with its
+// root-relative path and content. Symbolic links are not followed out of the root (os.Root refuses them), and
+// files larger than MaxFileBytes are an error.
+func (r *Root) WalkFiles(dir string, fn func(rel string, data []byte) error) error {
+	clean, err := Clean(dir)
+	if err != nil {
+		return err
+	}
+	return fs.WalkDir(r.root.FS(), clean, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return cleanErr(p, err)
+		}
+		if d.IsDir() || !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 {
+			return nil
+		}
+		data, err := r.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return fn(p, data)
+	})
+}
