@@ -166,7 +166,7 @@ func TestHasTemplate(t *testing.T) {
 // values returns the values of a small file, by key: s (string), n (int 1000000 from a file), f (4.10),
 // i (int 42), b (true), z (null), e (""), zero (0), m (map), l (list), em (empty map).
 func values(t *testing.T) *node.Node {
-	return parse(t, "s: hello\nn: 1000000\nf: 4.10\ni: 42\nb: true\nz: null\ne: \"\"\nzero: 0\nm: {a: b}\nl: [x]\nem: {}\nv: \"4.19\"\n")
+	return parse(t, "s: hello\nnum: 1000000\nf: 4.10\ni: 42\nb: true\nz: null\ne: \"\"\nzero: 0\nm: {a: b}\nl: [x]\nem: {}\nv: \"4.19\"\n")
 }
 
 func TestHelmString(t *testing.T) {
@@ -177,7 +177,7 @@ func TestHelmString(t *testing.T) {
 		want string
 	}{
 		{name: "string", n: v.Get("s"), want: "hello"},
-		{name: "integer from a file is a float64", n: v.Get("n"), want: "1e+06"},
+		{name: "integer from a file is a float64", n: v.Get("num"), want: "1e+06"},
 		{name: "small integer from a file", n: v.Get("i"), want: "42"},
 		{name: "float", n: v.Get("f"), want: "4.1"},
 		{name: "integer from a flag stays an integer", n: node.ScalarFromFlag("1000000", node.Pos{}), want: "1000000"},
@@ -215,7 +215,7 @@ func TestLineValues(t *testing.T) {
 	}{
 		{name: "string", n: v.Get("s"), unquoted: "string:hello", inQuotes: "string:hello", quote: "string:hello", toStr: "hello", printfS: "hello"},
 		{name: "quoted version reads back as a number", n: v.Get("v"), unquoted: "float:4.19", inQuotes: "string:4.19", quote: "string:4.19", toStr: "4.19", printfS: "4.19"},
-		{name: "float64 from a file", n: v.Get("n"), unquoted: "float:1e+06", inQuotes: "string:1e+06", quote: "string:1e+06", toStr: "1e+06", printfS: "%!s(float64=1e+06)"},
+		{name: "float64 from a file", n: v.Get("num"), unquoted: "float:1e+06", inQuotes: "string:1e+06", quote: "string:1e+06", toStr: "1e+06", printfS: "%!s(float64=1e+06)"},
 		{name: "integer from a flag", n: node.ScalarFromFlag("42", node.Pos{}), unquoted: "int:42", inQuotes: "string:42", quote: "string:42", toStr: "42", printfS: "%!s(int64=42)"},
 		{name: "bool", n: v.Get("b"), unquoted: "bool:true", inQuotes: "string:true", quote: "string:true", toStr: "true", printfS: "%!s(bool=true)"},
 		{name: "string true", n: node.NewString("true"), unquoted: "bool:true", inQuotes: "string:true", quote: "string:true", toStr: "true", printfS: "true"},
