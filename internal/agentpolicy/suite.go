@@ -1,0 +1,301 @@
+package agentpolicy
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/tester"
+
+	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/repo"
+)
+
+// How policies and their tests are laid out.
+//
+// Every non-test .rego file is a whole policy: the agent loads one file, and two agent policies share the
+// package agent_policy, so OPA cannot compile them together (their rules would merge or clash). A policy is
+// therefore tested on its own, with the test file beside it that carries its name:
+//
+//	policies/agent/default.rego       policies/agent/default_test.rego
+//	policies/agent/debug.rego         policies/agent/debug_test.rego
+//
+// Upstream, the same suite runs as `opa test policies/agent/default.rego policies/agent/default_test.rego`.
+// A non-test file that declares package agent_policy, or lies in a directory named agent, is also checked
+// with Validate.
+const (
+	regoExt    = ".rego"
+	testSuffix = "_test" + regoExt
+	agentDir   = "agent"
+)
+
+// File is one Rego source: its name as shown to the user, and its bytes.
+type File struct {
+	Name string
+	Data []byte
+}
+
+// IsTest reports whether name is a Rego test file (<policy>_test.rego).
+func IsTest(name string) bool { return strings.HasSuffix(name, testSuffix) }
+
+// suiteKey names the suite a file belongs to: its policy's path without the extension.
+func suiteKey(name string) string {
+	if IsTest(name) {
+		return strings.TrimSuffix(name, testSuffix)
+	}
+	return strings.TrimSuffix(name, regoExt)
+}
+
+// LoadFiles reads the Rego files named by paths: every .rego file below a directory, and a named file together
+// with its twin beside it (default.rego with default_test.rego, and the other way round), so that each suite is
+// complete. Each file is read once, at most repo.MaxFileBytes; the result is sorted by name.
+func LoadFiles(paths []string) ([]File, error) {
+	seen := map[string]bool{}
+	var files []File
+	add := func(name string, required bool) error {
+		name = filepath.ToSlash(filepath.Clean(name))
+		if seen[name] {
+			return nil
+		}
+		data, err := readFile(name)
+		if errors.Is(err, fs.ErrNotExist) && !required {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		seen[name] = true
+		files = append(files, File{Name: name, Data: data})
+		return nil
+	}
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("read policies: %w", err)
+		}
+		if !st.IsDir() {
+			if !strings.HasSuffix(p, regoExt) {
+				return nil, fmt.Errorf("%s is not a Rego file (%s)", p, regoExt)
+			}
+			if err := add(p, true); err != nil {
+				return nil, err
+			}
+			twin := suiteKey(filepath.ToSlash(p)) + testSuffix
+			if IsTest(p) {
+				twin = suiteKey(filepath.ToSlash(p)) + regoExt
+			}
+			if err := add(twin, false); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		err = filepath.WalkDir(p, func(name string, e fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if e.Type().IsRegular() && strings.HasSuffix(name, regoExt) {
+				return add(name, true)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read policies: %w", err)
+		}
+	}
+	slices.SortFunc(files, func(a, b File) int { return cmp.Compare(a.Name, b.Name) })
+	return files, nil
+}
+
+func readFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, repo.MaxFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(data) > repo.MaxFileBytes {
+		return nil, fmt.Errorf("%s is larger than %d bytes", name, repo.MaxFileBytes)
+	}
+	return data, nil
+}
+
+// Outcome of one Rego test.
+type Outcome string
+
+// Outcomes.
+const (
+	Pass  Outcome = "pass"
+	Fail  Outcome = "fail"
+	Error Outcome = "error"
+	Skip  Outcome = "skip"
+)
+
+// TestResult is the outcome of one test rule.
+type TestResult struct {
+	File    string
+	Line    int
+	Col     int
+	Package string // data.default_policy_test
+	Name    string // test_exec_shell_denied
+	Outcome Outcome
+	Message string // why the test could not be evaluated (Outcome Error)
+	Output  string // what the test printed
+}
+
+// Pos is where the test rule is written.
+func (r TestResult) Pos() node.Pos { return node.Pos{File: r.File, Line: r.Line, Col: r.Col} }
+
+// FullName is the test's package path and name, as OPA prints it.
+func (r TestResult) FullName() string { return r.Package + "." + r.Name }
+
+// Report is what RunTests found: test outcomes, the agent policies it checked, and problems with the files.
+type Report struct {
+	Results     []TestResult      // sorted by file, line and name
+	Checked     []string          // agent policies checked with Validate, sorted
+	Diagnostics []diag.Diagnostic // parse and compile errors, policy problems; sorted
+}
+
+// Count returns how many tests had outcome o.
+func (r *Report) Count(o Outcome) int {
+	n := 0
+	for _, t := range r.Results {
+		if t.Outcome == o {
+			n++
+		}
+	}
+	return n
+}
+
+// OK reports whether every test passed (or was skipped) and no file has an error.
+func (r *Report) OK() bool {
+	if r.Count(Fail) > 0 || r.Count(Error) > 0 {
+		return false
+	}
+	return !slices.ContainsFunc(r.Diagnostics, func(d diag.Diagnostic) bool { return d.Severity == diag.Error })
+}
+
+// TestOptions configure RunTests.
+type TestOptions struct {
+	// Options are used to check the agent policies among the files.
+	Options
+	// Run, when set, is a regular expression selecting the tests to run (by package path and name).
+	Run string
+	// Timeout bounds each test; zero means 5 seconds.
+	Timeout time.Duration
+}
+
+// RunTests runs the Rego tests in files with OPA's test runner, one suite per policy (see the layout above),
+// and checks every agent policy among them with Validate.
+func RunTests(ctx context.Context, files []File, o TestOptions) *Report {
+	rep := &Report{}
+	d := &diag.List{}
+	suites := map[string][]File{}
+	for _, f := range files {
+		k := suiteKey(f.Name)
+		suites[k] = append(suites[k], f)
+	}
+	for _, k := range slices.Sorted(maps.Keys(suites)) {
+		rep.Results = append(rep.Results, runSuite(ctx, suites[k], o, rep, d)...)
+	}
+	slices.SortFunc(rep.Results, func(a, b TestResult) int {
+		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col), cmp.Compare(a.Name, b.Name))
+	})
+	slices.Sort(rep.Checked)
+	rep.Diagnostics = d.Sorted()
+	return rep
+}
+
+func runSuite(ctx context.Context, files []File, o TestOptions, rep *Report, d *diag.List) []TestResult {
+	modules := map[string]*ast.Module{}
+	parsed := true
+	for _, f := range files {
+		mod, err := ast.ParseModuleWithOpts(f.Name, string(f.Data), ast.ParserOptions{RegoVersion: ast.RegoV1})
+		if err != nil {
+			addErrors(d, f.Name, err)
+			parsed = false
+			continue
+		}
+		if mod == nil {
+			d.Errorf(node.Pos{File: f.Name, Line: 1, Col: 1}, "", "the file is empty: a Rego file starts with a package")
+			parsed = false
+			continue
+		}
+		modules[f.Name] = mod
+		if !IsTest(f.Name) && isAgentPolicy(f.Name, mod) {
+			rep.Checked = append(rep.Checked, f.Name)
+			d.Append(Validate(f.Name, f.Data, o.Options))
+		}
+	}
+	if !parsed {
+		return nil
+	}
+	compiler := ast.NewCompiler().
+		WithCapabilities(ast.CapabilitiesForThisVersion()).
+		WithEnablePrintStatements(true).
+		WithUseTypeCheckAnnotations(true)
+	runner := tester.NewRunner().
+		SetCompiler(compiler).
+		CapturePrintOutput(true).
+		SetTimeout(cmp.Or(o.Timeout, 5*time.Second)).
+		Filter(o.Run).
+		SetModules(modules)
+	ch, err := runner.RunTests(ctx, nil)
+	if err != nil {
+		addErrors(d, files[0].Name, err)
+		return nil
+	}
+	var out []TestResult
+	for tr := range ch {
+		out = append(out, result(tr))
+	}
+	return out
+}
+
+func isAgentPolicy(name string, mod *ast.Module) bool {
+	if pkg := strings.TrimPrefix(mod.Package.Path.String(), "data."); pkg == Package || strings.HasPrefix(pkg, Package+".") {
+		return true
+	}
+	return path.Base(path.Dir(name)) == agentDir
+}
+
+func result(tr *tester.Result) TestResult {
+	r := TestResult{Package: tr.Package, Name: tr.Name, Output: string(tr.Output), Outcome: Pass}
+	if tr.Location != nil {
+		r.File, r.Line, r.Col = tr.Location.File, tr.Location.Row, tr.Location.Col
+	}
+	switch {
+	case tr.Skip:
+		r.Outcome = Skip
+	case tr.Error != nil:
+		r.Outcome, r.Message = Error, tr.Error.Error()
+	case tr.Fail:
+		r.Outcome = Fail
+	}
+	return r
+}
+
+// addErrors adds OPA parse or compile errors as diagnostics; an error without a position is put on file.
+func addErrors(d *diag.List, file string, err error) {
+	for _, e := range astErrors(err) {
+		p := node.Pos{File: file}
+		if e.Location != nil {
+			p = node.Pos{File: e.Location.File, Line: e.Location.Row, Col: e.Location.Col}
+		}
+		d.Errorf(p, "", "%s", e.Message)
+	}
+}
