@@ -1,8 +1,11 @@
 // Package metadata holds the facts about one target cluster that a render depends on: the pattern's Git
 // source, the cluster's apps domain, platform and version, and the GitOps settings that the Validated Patterns
-// operator would otherwise inject. Values are choices and are reviewed in pull requests; metadata are facts
-// and are collected from the cluster. Later sections (Azure network facts, KBS endpoint and trust anchor, kata
-// version) are added as new fields of Metadata.
+// operator would otherwise inject, the Azure network facts that peer pods need, the KBS endpoint and its trust
+// anchor, and the kata version. Values are choices and are reviewed in pull requests; metadata are facts and
+// are collected from the cluster (`cocogen metadata collect`).
+//
+// Facts are layered: the metadata file in Git, then overrides (Argo CD plugin env COCOGEN_FACT_*, --fact
+// flags), later winning; --set global.* flags then win over the values that Params derives.
 package metadata
 
 import (
@@ -59,6 +62,20 @@ type Metadata struct {
 		Platform      Field // Infrastructure cluster .spec.platformSpec.type
 		Version       Field // OpenShift Major.Minor
 	}
+	// Azure holds the cloud-controller's cloud.conf facts (ConfigMap openshift-cloud-controller-manager/cloud-conf,
+	// key cloud.conf) that peer-pods-cm is built from.
+	Azure struct {
+		Pos               node.Pos // the azure section, for diagnostics about missing facts
+		Cloud             Field    // AzurePublicCloud (default), AzureUSGovernmentCloud, AzureChinaCloud, AzureStackCloud
+		SubscriptionID    Field    // subscriptionId, a GUID
+		TenantID          Field    // tenantId, a GUID
+		Location          Field    // location: the region name, e.g. eastus (AZURE_REGION)
+		ResourceGroup     Field    // resourceGroup: the cluster's resource group (AZURE_RESOURCE_GROUP, the NSG ID)
+		VNetResourceGroup Field    // vnetResourceGroup: the virtual network's resource group (the subnet ID)
+		VNetName          Field    // vnetName
+		SubnetName        Field    // subnetName: the worker subnet
+		SecurityGroupName Field    // securityGroupName: the network security group of the workers
+	}
 	// KBS is where the guest finds Trustee's key broker and how it trusts its TLS certificate.
 	KBS struct {
 		// URL is the KBS endpoint; default https://kbs.<hub apps domain> (the kbs Route).
@@ -101,21 +118,36 @@ var (
 
 // Parse reads and validates a metadata file. name is how the file is shown in diagnostics.
 func Parse(name string, data []byte) (*Metadata, *diag.List) {
+	return Load(name, data, nil)
+}
+
+// Load reads a metadata file, sets the overrides over it (in order, later winning) and validates the result. A
+// nil data means there is no file: the facts are the overrides alone. Problems in an override are reported at
+// the override's Pos.
+func Load(name string, data []byte, overrides []Override) (*Metadata, *diag.List) {
 	d := &diag.List{}
-	root, err := node.Parse(name, data, node.DefaultLimits)
-	if err != nil {
-		d.AddError(err)
-		return nil, d
+	var root *node.Node
+	if data == nil {
+		root = node.NewMap()
+		root.Set("apiVersion", node.NewString(APIVersion))
+		root.Set("kind", node.NewString(Kind))
+	} else {
+		var err error
+		if root, err = node.Parse(name, data, node.DefaultLimits); err != nil {
+			d.AddError(err)
+			return nil, d
+		}
 	}
 	m := &Metadata{Source: name}
 	c := schema.Checker{Diags: d}
 	// nullOK: an empty file gets the one error below, not also "must be a map, not null".
-	if !c.Map(root, "", true, "apiVersion", "kind", "pattern", "git", "cluster", "gitops", "kbs", "kata") {
+	if !c.Map(root, "", true, append([]string{"apiVersion", "kind"}, sections...)...) {
 		if root.IsNull() {
 			d.Errorf(root.Pos, "", "the metadata file is empty")
 		}
 		return nil, d
 	}
+	root = apply(root, overrides, c)
 	if v := root.Get("apiVersion"); v == nil || v.Text != APIVersion {
 		d.Errorf(root.KeyPos("apiVersion"), "apiVersion", "must be %s", APIVersion)
 	}
@@ -123,17 +155,17 @@ func Parse(name string, data []byte) (*Metadata, *diag.List) {
 		d.Errorf(root.KeyPos("kind"), "kind", "must be %s", Kind)
 	}
 	r := reader{c: c}
-	if p := root.Get("pattern"); c.Map(p, "pattern", true, "name", "namespace") {
+	if p := root.Get("pattern"); c.Map(p, "pattern", true, childKeys("pattern")...) {
 		m.Pattern.Name = r.str(p, "pattern", "name", dnsLabel, "a DNS label (lowercase letters, digits and -)")
 		m.Pattern.Namespace = r.str(p, "pattern", "namespace", nsRe, "a namespace name")
 	}
-	if g := root.Get("git"); c.Map(g, "git", true, "repoURL", "targetRevision", "originURL", "privateRepo") {
+	if g := root.Get("git"); c.Map(g, "git", true, childKeys("git")...) {
 		m.Git.RepoURL = r.str(g, "git", "repoURL", urlRe, "a Git URL (https://…, ssh://… or git@host:path)")
 		m.Git.TargetRevision = r.str(g, "git", "targetRevision", revisionRe, "a branch, tag or commit")
 		m.Git.OriginURL = r.str(g, "git", "originURL", urlRe, "a Git URL")
 		m.Git.PrivateRepo = r.boolean(g, "git", "privateRepo")
 	}
-	if cl := root.Get("cluster"); c.Map(cl, "cluster", true, "name", "appsDomain", "hubAppsDomain", "platform", "version") {
+	if cl := root.Get("cluster"); c.Map(cl, "cluster", true, childKeys("cluster")...) {
 		m.Cluster.Name = r.str(cl, "cluster", "name", dnsLabel, "a DNS label")
 		m.Cluster.AppsDomain = r.domain(cl, "cluster", "appsDomain")
 		m.Cluster.HubAppsDomain = r.domain(cl, "cluster", "hubAppsDomain")
@@ -143,19 +175,22 @@ func Parse(name string, data []byte) (*Metadata, *diag.List) {
 		}
 		m.Cluster.Version = r.str(cl, "cluster", "version", versionRe, `the OpenShift version as Major.Minor in quotes (e.g. "4.19")`)
 	}
-	if g := root.Get("gitops"); c.Map(g, "gitops", true, "argoNamespace", "operatorNamespace", "experimentalCapabilities", "multiSource") {
+	if a := root.Get("azure"); c.Map(a, "azure", true, childKeys("azure")...) {
+		r.azure(m, a)
+	}
+	if g := root.Get("gitops"); c.Map(g, "gitops", true, childKeys("gitops")...) {
 		m.GitOps.ArgoNamespace = r.str(g, "gitops", "argoNamespace", nsRe, "a namespace name")
 		m.GitOps.OperatorNamespace = r.str(g, "gitops", "operatorNamespace", nsRe, "a namespace name")
 		m.GitOps.ExperimentalCapabilities = r.str(g, "gitops", "experimentalCapabilities", nil, "")
-		if ms := g.Get("multiSource"); c.Map(ms, "gitops.multiSource", true, "enabled", "helmRepoURL", "clusterGroupChartVersion") {
+		if ms := g.Get("multiSource"); c.Map(ms, "gitops.multiSource", true, childKeys("gitops.multiSource")...) {
 			m.GitOps.MultiSource.Enabled = r.boolean(ms, "gitops.multiSource", "enabled")
 			m.GitOps.MultiSource.HelmRepoURL = r.str(ms, "gitops.multiSource", "helmRepoURL", urlRe, "an https:// URL")
 			m.GitOps.MultiSource.ClusterGroupChartVersion = r.str(ms, "gitops.multiSource", "clusterGroupChartVersion", nil, "")
 		}
 	}
-	if k := root.Get("kbs"); c.Map(k, "kbs", true, "url", "trustAnchor") {
+	if k := root.Get("kbs"); c.Map(k, "kbs", true, childKeys("kbs")...) {
 		m.KBS.URL = r.str(k, "kbs", "url", httpsURLRe, "an https:// URL")
-		if ta := k.Get("trustAnchor"); c.Map(ta, "kbs.trustAnchor", true, "mode", "certificate") {
+		if ta := k.Get("trustAnchor"); c.Map(ta, "kbs.trustAnchor", true, childKeys("kbs.trustAnchor")...) {
 			m.KBS.TrustAnchor.Mode = r.str(ta, "kbs.trustAnchor", "mode", nil, "")
 			if m.KBS.TrustAnchor.Mode.Set {
 				c.Enum(ta.Get("mode"), "kbs.trustAnchor.mode", m.KBS.TrustAnchor.Mode.Value, TrustAnchorModes...)
@@ -170,7 +205,7 @@ func Parse(name string, data []byte) (*Metadata, *diag.List) {
 			}
 		}
 	}
-	if k := root.Get("kata"); c.Map(k, "kata", true, "version") {
+	if k := root.Get("kata"); c.Map(k, "kata", true, childKeys("kata")...) {
 		m.Kata.Version = r.str(k, "kata", "version", kataVersionRe, `a Kata Containers version in quotes (e.g. "3.21.0")`)
 	}
 	if d.HasErrors() {

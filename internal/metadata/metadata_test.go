@@ -44,21 +44,21 @@ func TestParseExample(t *testing.T) {
 	}
 	const f = "values/cluster-metadata.yaml"
 	want := []string{
-		"global.pattern=string:cocogen@" + f + ":7:9",
-		"global.namespace=string:openshift-operators@" + f + ":8:14",
-		"global.repoURL=string:https://github.com/cocogen/cocogen.git@" + f + ":10:12",
-		"global.targetRevision=string:main@" + f + ":11:19",
-		"global.hubClusterDomain=string:apps.coco.example.com@" + f + ":16:15",
-		"global.localClusterDomain=string:apps.coco.example.com@" + f + ":16:15",
-		"global.clusterDomain=string:coco.example.com@" + f + ":16:15",
-		"global.clusterVersion=string:4.19@" + f + ":20:12",
-		"global.clusterPlatform=string:Azure@" + f + ":18:13",
-		"global.localClusterName=string:coco@" + f + ":16:15",
-		"global.multiSourceSupport=bool:true@" + f + ":25:14",
-		"global.multiSourceRepoUrl=string:https://charts.validatedpatterns.io/@" + f + ":26:18",
-		"global.gitOpsSubNamespace=string:openshift-gitops-operator@" + f + ":23:22",
-		"global.vpArgoNamespace=string:vp-gitops@" + f + ":22:18",
-		"global.multiSourceTargetRevision=string:0.9.*@" + f + ":27:31",
+		"global.pattern=string:cocogen@" + f + ":8:9",
+		"global.namespace=string:openshift-operators@" + f + ":9:14",
+		"global.repoURL=string:https://github.com/cocogen/cocogen.git@" + f + ":11:12",
+		"global.targetRevision=string:main@" + f + ":12:19",
+		"global.hubClusterDomain=string:apps.coco.example.com@" + f + ":17:15",
+		"global.localClusterDomain=string:apps.coco.example.com@" + f + ":17:15",
+		"global.clusterDomain=string:coco.example.com@" + f + ":17:15",
+		"global.clusterVersion=string:4.19@" + f + ":21:12",
+		"global.clusterPlatform=string:Azure@" + f + ":19:13",
+		"global.localClusterName=string:coco@" + f + ":17:15",
+		"global.multiSourceSupport=bool:true@" + f + ":39:14",
+		"global.multiSourceRepoUrl=string:https://charts.validatedpatterns.io/@" + f + ":40:18",
+		"global.gitOpsSubNamespace=string:openshift-gitops-operator@" + f + ":37:22",
+		"global.vpArgoNamespace=string:vp-gitops@" + f + ":36:18",
+		"global.multiSourceTargetRevision=string:0.9.*@" + f + ":41:31",
 	}
 	if got := params(m); !slices.Equal(got, want) {
 		t.Errorf("Params():\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -277,6 +277,7 @@ func FuzzParse(f *testing.F) {
 		"apiVersion: cocogen.io/v1alpha1\nkind: ClusterMetadata\ncluster:\n  appsDomain: a..b\n  name: ''\n",
 		"cluster: {appsDomain: '', hubAppsDomain: x.y.z}\n",
 		"a: &a [*a]\n",
+		"apiVersion: cocogen.io/v1alpha1\nkind: ClusterMetadata\nazure:\n  location: eastus\n  resourceGroup: 'on'\n  vnetName: \"1e3\"\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -295,6 +296,12 @@ func FuzzParse(f *testing.F) {
 			if !strings.HasPrefix(p.Path, "global.") || p.Value == nil {
 				t.Fatalf("bad param %+v from %q", p, data)
 			}
+		}
+		// What metadata collect writes must read back as the same facts.
+		out := Format(m)
+		back, bd := Parse("formatted", out)
+		if back == nil || !mapsEqual(back.Facts(), m.Facts()) {
+			t.Fatalf("Format of %q does not read back: %v\n%s", data, diagLines(bd), out)
 		}
 	})
 }
