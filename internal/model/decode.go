@@ -57,6 +57,7 @@ func Decode(tree *node.Node) (*Values, *diag.List) {
 		v.Enabled, _ = dc.c.String(e, "enabled")
 	}
 	dc.rbac(tree.Get("vp-rbac"), &v.RBAC)
+	dc.coco(tree.Path("global", "coco"), &v.CoCo)
 	dc.crossCheck(v)
 	if d.HasErrors() {
 		return nil, d

@@ -21,6 +21,8 @@ type Values struct {
 	Enabled string
 	// RBAC is the vp-rbac subchart's values.
 	RBAC RBAC
+	// CoCo is global.coco: the Confidential Containers choices.
+	CoCo CoCo
 }
 
 // NameValue is a name with a raw value.

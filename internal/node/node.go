@@ -167,6 +167,14 @@ func (n *Node) Scalar() string {
 	return n.Text
 }
 
+// PosOr returns the node's position, or fallback when the node is missing.
+func (n *Node) PosOr(fallback Pos) Pos {
+	if n == nil {
+		return fallback
+	}
+	return n.Pos
+}
+
 // IsNull reports whether n is missing or null.
 func (n *Node) IsNull() bool { return n == nil || n.Kind == Null }
 

@@ -51,6 +51,19 @@ type Result struct {
 	Files       []values.File
 	// Root is the repository root that was read.
 	Root string
+	// Profiles are the rendered init-data profiles of global.coco.initdata, by name, and their names in order.
+	Profiles     map[string]*Profile
+	ProfileNames []string
+	// DefaultProfile is global.coco.initdata.default.
+	DefaultProfile string
+}
+
+// Profile returns a rendered init-data profile by name.
+func (r *Result) Profile(name string) (*Profile, error) {
+	if p, ok := r.Profiles[name]; ok {
+		return p, nil
+	}
+	return nil, profileError(r.ProfileNames, name)
 }
 
 // Render runs the pipeline. A problem with the input is returned as *diag.Diagnostics (exit code 1); any
@@ -98,8 +111,10 @@ func Render(req Request) (*Result, error) {
 		}
 	}
 	var params []values.Param
+	var meta *metadata.Metadata
 	if md != nil {
-		meta, mdDiags := metadata.Parse(mdName, md)
+		var mdDiags *diag.List
+		meta, mdDiags = metadata.Parse(mdName, md)
 		d.Append(mdDiags)
 		if meta == nil {
 			return nil, finish(d)
@@ -143,6 +158,10 @@ func Render(req Request) (*Result, error) {
 		d.Warnf(v.ClusterGroup.NamePos, "clusterGroup.name", "is %q but the cluster group being rendered is %q: child applications will read values-%s.yaml", v.ClusterGroup.Name, loaded.Group, v.ClusterGroup.Name)
 	}
 	checkAppValueFiles(root, v, d)
+	profiles := buildProfiles(root, v, meta, d)
+	if d.HasErrors() {
+		return nil, finish(d)
+	}
 	if req.App != "" {
 		d.Add(appNotRendered(v, req.App))
 		return nil, finish(d)
@@ -160,7 +179,7 @@ func Render(req Request) (*Result, error) {
 		}
 		return nil, finish(d)
 	}
-	return &Result{Objects: objs, Diagnostics: d.Sorted(), Group: loaded.Group, Files: loaded.Files, Root: root.Dir()}, nil
+	return &Result{Objects: objs, Diagnostics: d.Sorted(), Group: loaded.Group, Files: loaded.Files, Root: root.Dir(), Profiles: profiles, ProfileNames: v.CoCo.ProfileNames(), DefaultProfile: v.CoCo.InitData.Default}, nil
 }
 
 // appNotRendered explains why the objects of one application cannot be rendered (yet).

@@ -1,0 +1,281 @@
+package model
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/schema"
+)
+
+// CoCo is global.coco: the Confidential Containers choices of the pattern. Names that the upstream
+// coco-pattern already uses (securityPolicyFlavour, azure.defaultVMFlavour, azure.VMFlavours) keep their
+// meaning; cocogen's own choices sit beside them.
+type CoCo struct {
+	Tree *node.Node
+	// SecurityPolicyFlavour names the container image signature policy the guest fetches from the KBS:
+	// kbs:///default/security-policy/<flavour>.
+	SecurityPolicyFlavour string
+	FlavourPos            node.Pos
+	Azure                 CoCoAzure
+	InitData              InitDataChoices
+}
+
+// CoCoAzure are the Azure peer-pod choices.
+type CoCoAzure struct {
+	// DefaultVMFlavour is the confidential VM size of a peer pod that asks for none.
+	DefaultVMFlavour string
+	DefaultPos       node.Pos
+	// VMFlavours are the sizes pods may ask for (the upstream comma-separated string, or a list).
+	VMFlavours  []string
+	FlavoursPos node.Pos
+	Tags        *node.Node // map of Azure resource tags for the peer-pod VMs
+	// RootVolumeSize is the peer-pod VM's root disk in GiB (nil: the operator's default).
+	RootVolumeSize *node.Node
+}
+
+// InitDataChoices say which init-data profiles exist.
+type InitDataChoices struct {
+	// Default is the profile peer pods get when a pod names none (peer-pods-cm INITDATA).
+	Default    string
+	DefaultPos node.Pos
+	Profiles   []Profile
+}
+
+// Profile is one init-data profile: an agent policy, the aa.toml and cdh.toml templates and a hash algorithm.
+type Profile struct {
+	Name        string
+	Pos         node.Pos
+	AgentPolicy string // a file name under policies/agent/, without .rego
+	PolicyPos   node.Pos
+	Algorithm   string
+	AA          string // repository path of the aa.toml template
+	CDH         string // repository path of the cdh.toml template
+	// ExecAllowList are extra exact argv that the profile's policy lets the host exec.
+	ExecAllowList []ExecCommand
+}
+
+// ExecCommand is one allowed argv.
+type ExecCommand struct {
+	Args []string
+	Pos  node.Pos
+}
+
+// Profile returns the named profile.
+func (c *CoCo) Profile(name string) (*Profile, bool) {
+	for i := range c.InitData.Profiles {
+		if c.InitData.Profiles[i].Name == name {
+			return &c.InitData.Profiles[i], true
+		}
+	}
+	return nil, false
+}
+
+// ProfileNames lists the profiles in order.
+func (c *CoCo) ProfileNames() []string {
+	var out []string
+	for _, p := range c.InitData.Profiles {
+		out = append(out, p.Name)
+	}
+	return out
+}
+
+// Default paths of the readable init-data sources.
+const (
+	DefaultAATemplate  = "policies/initdata/aa.toml.tmpl"
+	DefaultCDHTemplate = "policies/initdata/cdh.toml.tmpl"
+)
+
+var (
+	cocoKeys        = []string{"securityPolicyFlavour", "azure", "initdata", "secured", "bypassAttestation", "enableSSHDebug"}
+	cocoAzureKeys   = []string{"defaultVMFlavour", "VMFlavours", "tags", "rootVolumeSize"}
+	initDataKeys    = []string{"default", "profiles"}
+	profileKeys     = []string{"agentPolicy", "algorithm", "aa", "cdh", "execAllowList"}
+	flavours        = []string{"insecure", "signed", "reject"}
+	algorithms      = []string{"sha256", "sha384", "sha512"}
+	profileNameRe   = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	vmSizeRe        = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
+	policyFileRe    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+	tagKeyRe        = regexp.MustCompile(`^[^<>%&\\?/,=\s]+$`)
+	upstreamOnlyKey = map[string]string{
+		"secured":           "cocogen always renders the reference values from the init-data it encodes",
+		"bypassAttestation": "cocogen never bypasses attestation",
+		"enableSSHDebug":    "use the debug init-data profile to look inside a pod VM",
+	}
+)
+
+// coco decodes global.coco (absent: no CoCo choices, the pattern renders no init-data).
+func (dc decoder) coco(n *node.Node, out *CoCo) {
+	const path = "global.coco"
+	if n.IsNull() || !dc.c.Map(n, path, false, cocoKeys...) {
+		return
+	}
+	out.Tree = n
+	for k, why := range upstreamOnlyKey {
+		if _, ok := n.Lookup(k); ok {
+			dc.c.Diags.Warnf(n.KeyPos(k), schema.Join(path, k), "ignored: an upstream coco-pattern setting that cocogen has no use for (%s)", why)
+		}
+	}
+	out.SecurityPolicyFlavour = dc.str(n, path, "securityPolicyFlavour")
+	out.FlavourPos = n.Get("securityPolicyFlavour").PosOr(n.Pos)
+	if out.SecurityPolicyFlavour == "" {
+		out.SecurityPolicyFlavour = "insecure"
+		dc.c.Diags.Warnf(n.Pos, schema.Join(path, "securityPolicyFlavour"), "not set: the guest accepts any container image (insecure); set signed or reject for production")
+	} else {
+		dc.c.Enum(n.Get("securityPolicyFlavour"), schema.Join(path, "securityPolicyFlavour"), out.SecurityPolicyFlavour, flavours...)
+	}
+	if az := n.Get("azure"); dc.c.Map(az, schema.Join(path, "azure"), true, cocoAzureKeys...) {
+		p := schema.Join(path, "azure")
+		out.Azure.DefaultVMFlavour = dc.str(az, p, "defaultVMFlavour")
+		out.Azure.DefaultPos = az.Get("defaultVMFlavour").PosOr(az.Pos)
+		out.Azure.VMFlavours, out.Azure.FlavoursPos = dc.vmSizes(az, p)
+		for _, s := range append([]string{out.Azure.DefaultVMFlavour}, out.Azure.VMFlavours...) {
+			if s != "" && !vmSizeRe.MatchString(s) {
+				dc.c.Diags.Errorf(out.Azure.FlavoursPos, p, "%q is not an Azure VM size name (letters, digits and _)", s)
+			}
+		}
+		if out.Azure.DefaultVMFlavour != "" && len(out.Azure.VMFlavours) > 0 && !slices.Contains(out.Azure.VMFlavours, out.Azure.DefaultVMFlavour) {
+			dc.c.Diags.Errorf(out.Azure.DefaultPos, schema.Join(p, "defaultVMFlavour"), "%s is not among VMFlavours (%v): peer pods could not use their default size", out.Azure.DefaultVMFlavour, out.Azure.VMFlavours)
+		}
+		if t := az.Get("tags"); dc.c.Map(t, schema.Join(p, "tags"), true) {
+			for _, e := range t.Entries() {
+				if !tagKeyRe.MatchString(e.Key) || len(e.Key) > 512 {
+					dc.c.Diags.Errorf(e.KeyPos, schema.Join(p, "tags"), "%q is not a valid Azure tag name", e.Key)
+				}
+				if !e.Value.IsScalar() {
+					dc.c.Diags.Errorf(e.Value.PosOr(e.KeyPos), schema.Join(schema.Join(p, "tags"), e.Key), "a tag value must be a string")
+				}
+			}
+			out.Azure.Tags = t
+		}
+		if rv := az.Get("rootVolumeSize"); !rv.IsNull() {
+			if rv.Kind != node.Int || rv.Text == "0" || rv.Text[0] == '-' {
+				dc.c.Diags.Errorf(rv.Pos, schema.Join(p, "rootVolumeSize"), "must be a positive number of GiB, not %q", rv.Src)
+			}
+			out.Azure.RootVolumeSize = rv
+		}
+	}
+	id := n.Get("initdata")
+	if !dc.c.Map(id, schema.Join(path, "initdata"), true, initDataKeys...) {
+		return
+	}
+	p := schema.Join(path, "initdata")
+	out.InitData.Default = dc.str(id, p, "default")
+	out.InitData.DefaultPos = id.Get("default").PosOr(id.Pos)
+	profiles := id.Get("profiles")
+	if !dc.c.Map(profiles, schema.Join(p, "profiles"), true) {
+		return
+	}
+	for _, e := range sortedByKey(profiles) {
+		pp := schema.Join(schema.Join(p, "profiles"), e.Key)
+		if !profileNameRe.MatchString(e.Key) {
+			dc.c.Diags.Errorf(e.KeyPos, pp, "%q is not a valid profile name (lowercase letters, digits and -)", e.Key)
+			continue
+		}
+		prof := Profile{Name: e.Key, Pos: e.KeyPos, Algorithm: "sha256", AA: DefaultAATemplate, CDH: DefaultCDHTemplate}
+		v := e.Value
+		if !dc.c.Map(v, pp, false, profileKeys...) {
+			continue
+		}
+		prof.AgentPolicy = dc.str(v, pp, "agentPolicy")
+		prof.PolicyPos = v.Get("agentPolicy").PosOr(v.Pos)
+		if prof.AgentPolicy == "" {
+			dc.c.Diags.Errorf(v.Pos, pp, "agentPolicy is required: the name of a policy under policies/agent/ (without .rego)")
+		} else if !policyFileRe.MatchString(prof.AgentPolicy) {
+			dc.c.Diags.Errorf(prof.PolicyPos, schema.Join(pp, "agentPolicy"), "%q is not a policy name: write the file name under policies/agent/ without .rego", prof.AgentPolicy)
+		}
+		if a := dc.str(v, pp, "algorithm"); a != "" {
+			dc.c.Enum(v.Get("algorithm"), schema.Join(pp, "algorithm"), a, algorithms...)
+			prof.Algorithm = a
+		}
+		if s := dc.str(v, pp, "aa"); s != "" {
+			prof.AA = s
+		}
+		if s := dc.str(v, pp, "cdh"); s != "" {
+			prof.CDH = s
+		}
+		if list := v.Get("execAllowList"); !list.IsNull() {
+			lp := schema.Join(pp, "execAllowList")
+			if list.Kind != node.List {
+				dc.errorf(list, lp, "must be a list of argv lists, e.g. [[curl, -s, http://127.0.0.1:8006/cdh/resource/default/kbsres1/key1]]")
+			} else {
+				for i, it := range list.Items() {
+					args, ok := dc.c.StringList(it, schema.Index(lp, i))
+					if !ok || it.IsNull() || len(args) == 0 {
+						if ok {
+							dc.errorf(it, schema.Index(lp, i), "must be a non-empty argv list (one string per argument)")
+						}
+						continue
+					}
+					cmd := ExecCommand{Pos: it.Pos}
+					for _, a := range args {
+						cmd.Args = append(cmd.Args, a.Text)
+					}
+					prof.ExecAllowList = append(prof.ExecAllowList, cmd)
+				}
+			}
+		}
+		out.InitData.Profiles = append(out.InitData.Profiles, prof)
+	}
+	if len(out.InitData.Profiles) > 0 {
+		if out.InitData.Default == "" {
+			dc.c.Diags.Errorf(id.Pos, schema.Join(p, "default"), "is required: the profile that peer pods get when a pod names none (one of %v)", out.ProfileNames())
+		} else if _, ok := out.Profile(out.InitData.Default); !ok {
+			msg := "no profile %q (profiles: %v)"
+			if s := schema.Suggest(out.InitData.Default, out.ProfileNames()); s != "" {
+				msg += "; did you mean " + `"` + s + `"?`
+			}
+			dc.c.Diags.Errorf(out.InitData.DefaultPos, schema.Join(p, "default"), msg, out.InitData.Default, out.ProfileNames())
+		}
+	}
+}
+
+// vmSizes reads VMFlavours: the upstream comma-separated string (no spaces) or a list.
+func (dc decoder) vmSizes(az *node.Node, path string) ([]string, node.Pos) {
+	n := az.Get("VMFlavours")
+	p := schema.Join(path, "VMFlavours")
+	if n.IsNull() {
+		return nil, az.Pos
+	}
+	var sizes []string
+	switch n.Kind {
+	case node.String:
+		for _, s := range splitComma(n.Text) {
+			s = strings.TrimSpace(s)
+			if s == "" {
+				dc.c.Diags.Errorf(n.Pos, p, "empty size in %q", n.Text)
+				continue
+			}
+			sizes = append(sizes, s)
+		}
+		for _, r := range n.Text {
+			if r == ' ' || r == '\t' {
+				dc.c.Diags.Errorf(n.Pos, p, "%q contains spaces: peer-pods-cm takes a comma-separated list without spaces", n.Text)
+				break
+			}
+		}
+	case node.List:
+		items, ok := dc.c.StringList(n, p)
+		if ok {
+			for _, it := range items {
+				sizes = append(sizes, it.Text)
+			}
+		}
+	default:
+		dc.errorf(n, p, "must be a comma-separated string or a list of VM sizes")
+	}
+	return sizes, n.Pos
+}
+
+func splitComma(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == ',' {
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return out
+}

@@ -1,0 +1,145 @@
+package pipeline
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/cocogen/cocogen/internal/agentpolicy"
+	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/initdata"
+	"github.com/cocogen/cocogen/internal/metadata"
+	"github.com/cocogen/cocogen/internal/model"
+	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/repo"
+)
+
+// Profile is one rendered init-data profile: the readable TOML, the value that goes into annotations and
+// peer-pods-cm, and the digests that attestation compares, all from the same bytes.
+type Profile struct {
+	Name      string
+	Pos       node.Pos
+	TOML      []byte
+	Encoded   string
+	Digests   initdata.Digests
+	Algorithm string
+}
+
+// profilesDir is where the agent policies live.
+const profilesDir = "policies/agent/"
+
+// buildProfiles reads each profile's sources through the repository root, validates the agent policy for
+// the cluster's kata version, fills the aa.toml and cdh.toml templates from the metadata, and encodes the
+// init-data. Every profile is built, used or not, so that a broken one fails the render that introduces it.
+func buildProfiles(root *repo.Root, v *model.Values, meta *metadata.Metadata, d *diag.List) map[string]*Profile {
+	profiles := v.CoCo.InitData.Profiles
+	if len(profiles) == 0 {
+		return nil
+	}
+	if meta == nil {
+		d.Errorf(v.CoCo.InitData.DefaultPos, "global.coco.initdata", "init-data profiles need cluster metadata (the KBS endpoint and its trust anchor): pass -m FILE or add cluster-metadata.yaml to the values directory")
+		return nil
+	}
+	kbsURL := meta.KBSURL()
+	if kbsURL == "" {
+		d.Errorf(node.Pos{File: meta.Source}, "kbs.url", "the KBS endpoint is unknown: set kbs.url or cluster.appsDomain in the metadata")
+		return nil
+	}
+	anchor := ""
+	if mode := meta.TrustAnchorMode(); mode != "public" {
+		cert := meta.KBS.TrustAnchor.Certificate
+		if !cert.Set {
+			d.Errorf(node.Pos{File: meta.Source}, "kbs.trustAnchor", "init-data embeds the KBS trust anchor (mode %s): set kbs.trustAnchor.certificate to the repository path of its PEM file, or mode: public when the KBS certificate comes from a public CA", mode)
+			return nil
+		}
+		rel, err := repo.Clean(cert.Value)
+		var pem []byte
+		if err == nil {
+			pem, err = root.ReadFile(rel)
+		}
+		if err != nil {
+			d.Errorf(cert.Pos, "kbs.trustAnchor.certificate", "%v", err)
+			return nil
+		}
+		ta, td := meta.CheckTrustAnchor(pem, time.Now())
+		d.Append(td)
+		if ta == nil || td.HasErrors() {
+			return nil
+		}
+		anchor = string(pem)
+	}
+	kata, err := agentpolicy.ParseKataVersion(meta.Kata.Version.Value)
+	if err != nil {
+		d.Errorf(meta.Kata.Version.Pos, "kata.version", "%v", err)
+		return nil
+	}
+	parts := initdata.PartsData{KBSURL: kbsURL, TrustAnchor: anchor, SecurityPolicyFlavour: v.CoCo.SecurityPolicyFlavour}
+	templates := map[string][]byte{}
+	read := func(rel string, pos node.Pos, path string) ([]byte, bool) {
+		if data, ok := templates[rel]; ok {
+			return data, true
+		}
+		clean, err := repo.Clean(rel)
+		if err == nil {
+			var data []byte
+			if data, err = root.ReadFile(clean); err == nil {
+				templates[rel] = data
+				return data, true
+			}
+		}
+		d.Errorf(pos, path, "%v", err)
+		return nil, false
+	}
+	out := map[string]*Profile{}
+	for _, p := range profiles {
+		path := "global.coco.initdata.profiles." + p.Name
+		policyPath := profilesDir + p.AgentPolicy + ".rego"
+		src, ok1 := read(policyPath, p.PolicyPos, path+".agentPolicy")
+		aaTmpl, ok2 := read(p.AA, p.Pos, path+".aa")
+		cdhTmpl, ok3 := read(p.CDH, p.Pos, path+".cdh")
+		if !ok1 || !ok2 || !ok3 {
+			continue
+		}
+		var exec []agentpolicy.ExecCommand
+		for _, c := range p.ExecAllowList {
+			exec = append(exec, agentpolicy.ExecCommand{Args: c.Args, Pos: c.Pos})
+		}
+		policy, pd := agentpolicy.Finalize(root.Display(policyPath), src, exec, agentpolicy.Options{Kata: kata})
+		d.Append(pd)
+		if policy == nil {
+			continue
+		}
+		aa, cdh, err := initdata.RenderParts(aaTmpl, cdhTmpl, parts)
+		if err != nil {
+			d.Errorf(p.Pos, path, "%v", err)
+			continue
+		}
+		doc := initdata.Document{Algorithm: initdata.Algorithm(p.Algorithm), AA: string(aa), CDH: string(cdh), Policy: string(policy)}
+		text, err := initdata.Render(doc)
+		if err != nil {
+			d.Errorf(p.Pos, path, "render init-data: %v", err)
+			continue
+		}
+		digests, err := initdata.ComputeDigests(doc.Algorithm, text)
+		if err != nil {
+			d.Errorf(p.Pos, path, "init-data digests: %v", err)
+			continue
+		}
+		encoded := initdata.Encode(text)
+		if warn, err := initdata.CheckAzureUserData(encoded); err != nil {
+			d.Errorf(p.Pos, path, "%v", err)
+			continue
+		} else if warn != "" {
+			d.Warnf(p.Pos, path, "%s", warn)
+		}
+		out[p.Name] = &Profile{Name: p.Name, Pos: p.Pos, TOML: text, Encoded: encoded, Digests: digests, Algorithm: p.Algorithm}
+	}
+	if len(out) != len(profiles) {
+		return nil
+	}
+	return out
+}
+
+// profileError says that a profile is unknown, with the known ones.
+func profileError(names []string, name string) error {
+	return fmt.Errorf("no init-data profile %q (profiles: %v)", name, names)
+}
