@@ -173,7 +173,12 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 
 func TestMetadataFromStdinWinsOverDefaultFile(t *testing.T) {
 	atRoot(t)
-	md := "apiVersion: cocogen.io/v1alpha1\nkind: ClusterMetadata\ncluster:\n  appsDomain: apps.other.example.org\n"
+	// The built-in metadata moved to another apps domain (the KBS URL moves with it).
+	builtinMD, err := os.ReadFile("values/cluster-metadata.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := strings.ReplaceAll(string(builtinMD), "apps.coco.example.com", "apps.other.example.org")
 	code, out, errOut := cli(t, md, append(builtin, "-m", "-")...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)

@@ -25,7 +25,19 @@ type Options struct {
 	// repository). Child applications name their value files with it: /values-global.yaml for ".",
 	// /values/values-global.yaml for "values".
 	ValuesDir string
+	// PluginEnv are the plugin env entries that every application rendered by cocogen gets after COCOGEN_APP,
+	// so that the plugin renders it from the same cluster group, values and facts as this tree.
+	PluginEnv []EnvVar
 }
+
+// EnvVar is one spec.source.plugin.env entry.
+type EnvVar struct{ Name, Value string }
+
+// PluginName is the name Applications give the cocogen config management plugin.
+const PluginName = "cocogen"
+
+// EnvApp is the plugin env entry that names the application to render.
+const EnvApp = "COCOGEN_APP"
 
 // Render returns the objects of the tree and diagnostics about templates in values.
 func Render(v *model.Values, o Options) ([]manifest.Object, *diag.List) {
@@ -405,7 +417,10 @@ func (r *renderer) application(a *model.Application) *node.Node {
 		Set("namespace", str(cmp.Or(a.Namespace, r.argoNS))))
 	spec.Set("project", str(cmp.Or(a.Project, "default")))
 
-	if a.MultiSource() {
+	switch {
+	case a.CoCoGen != "":
+		r.cocogenSource(spec, a)
+	case a.MultiSource():
 		ref := node.NewMap().
 			Set("repoURL", r.repoURL).
 			Set("targetRevision", r.revision).
@@ -419,7 +434,7 @@ func (r *renderer) application(a *model.Application) *node.Node {
 			src.Set("helm", r.helm(a, path, true))
 		}
 		spec.Set("sources", node.NewList(ref, src))
-	} else {
+	default:
 		src := node.NewMap().
 			Set("repoURL", r.plain(cmp.Or(a.RepoURL, r.v.Global.RepoURL))).
 			Set("targetRevision", r.plain(cmp.Or(a.TargetRevision, r.v.Global.TargetRevision)))
@@ -432,11 +447,76 @@ func (r *renderer) application(a *model.Application) *node.Node {
 		}
 		spec.Set("source", src)
 	}
+	ignore := node.NewList()
 	if a.IgnoreDifferences.Truthy() {
-		spec.Set("ignoreDifferences", node.Sorted(a.IgnoreDifferences))
+		ignore = node.Sorted(a.IgnoreDifferences)
 	}
-	spec.Set("syncPolicy", r.syncPolicy(a))
+	sp := r.syncPolicy(a)
+	if a.CoCoGen == model.GenSandbox {
+		ignore, sp = ignoreImageID(ignore, sp)
+	}
+	if ignore.Len() > 0 {
+		spec.Set("ignoreDifferences", ignore)
+	}
+	spec.Set("syncPolicy", sp)
 	return object("argoproj.io/v1alpha1", "Application").Set("metadata", meta).Set("spec", spec)
+}
+
+// cocogenSource makes the source of an application that cocogen renders: the pattern repository at the
+// pattern's revision, through the cocogen plugin, which renders the application named in COCOGEN_APP.
+func (r *renderer) cocogenSource(spec *node.Node, a *model.Application) {
+	env := node.NewList(node.NewMap().Set("name", str(EnvApp)).Set("value", str(a.Name)))
+	for _, e := range r.o.PluginEnv {
+		env.Append(node.NewMap().Set("name", str(e.Name)).Set("value", str(e.Value)))
+	}
+	src := node.NewMap().
+		Set("repoURL", r.repoURL).
+		Set("targetRevision", r.revision).
+		Set("path", str(cmp.Or(a.Path, "."))).
+		Set("plugin", node.NewMap().Set("env", env).Set("name", str(PluginName)))
+	spec.Set("source", src)
+}
+
+// The sandboxed containers operator writes AZURE_IMAGE_ID into peer-pods-cm after it builds the pod VM image.
+// The sandbox application must not undo that: Argo CD ignores the key in diffs and, with
+// RespectIgnoreDifferences, also when it syncs.
+const (
+	imageIDPointer          = "/data/AZURE_IMAGE_ID"
+	respectIgnoreDifference = "RespectIgnoreDifferences=true"
+)
+
+// ignoreImageID adds the AZURE_IMAGE_ID rule to an application's ignoreDifferences and the sync option that
+// makes syncs honour it. A manual sync policy (null) becomes one with only the sync option.
+func ignoreImageID(ignore, sp *node.Node) (*node.Node, *node.Node) {
+	rule := node.NewMap().
+		Set("jsonPointers", node.NewList(str(imageIDPointer))).
+		Set("kind", str("ConfigMap")).
+		Set("name", str("peer-pods-cm")).
+		Set("namespace", str("openshift-sandboxed-containers-operator"))
+	out := node.NewList(ignore.Items()...)
+	out.Append(rule)
+	var spOut *node.Node
+	if sp.IsNull() || sp.Kind != node.Map {
+		spOut = node.NewMap()
+	} else {
+		spOut = node.NewMap()
+		for _, e := range sp.Entries() {
+			spOut.Set(e.Key, e.Value)
+		}
+	}
+	opts := node.NewList()
+	has := false
+	if o := spOut.Get("syncOptions"); o != nil && o.Kind == node.List {
+		for _, it := range o.Items() {
+			has = has || it.Scalar() == respectIgnoreDifference
+			opts.Append(it)
+		}
+	}
+	if !has {
+		opts.Append(str(respectIgnoreDifference))
+	}
+	spOut.Set("syncOptions", opts)
+	return out, node.Sorted(spOut)
 }
 
 func (r *renderer) chartOrPath(src *node.Node, a *model.Application) {

@@ -61,7 +61,7 @@ func writeText(w io.Writer, r *Report, verbose bool) error {
 			fmt.Fprintf(&b, ", %d %s", c.n, c.what)
 		}
 	}
-	fmt.Fprintf(&b, "; %d agent %s checked", len(r.Checked), plural(len(r.Checked), "policy", "policies"))
+	fmt.Fprintf(&b, "; %d %s checked", len(r.Checked), plural(len(r.Checked), "policy", "policies"))
 	if n := errorCount(r.Diagnostics); n > 0 {
 		fmt.Fprintf(&b, "; %d %s", n, plural(n, "problem", "problems"))
 	}
@@ -241,7 +241,7 @@ func junitChecks(r *Report) junitSuite {
 		other = append(other, d)
 	}
 	for _, f := range r.Checked {
-		c := junitCase{Name: f, ClassName: "agent policy", File: f}
+		c := junitCase{Name: f, ClassName: "policy", File: f}
 		if msgs := byFile[f]; len(msgs) > 0 {
 			c.Failure = &junitProblem{Message: fmt.Sprintf("%d %s", len(msgs), plural(len(msgs), "problem", "problems")), Text: strings.Join(msgs, "\n")}
 			s.Failures++

@@ -21,6 +21,7 @@ import (
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/repo"
+	"github.com/cocogen/cocogen/internal/trusteepolicy"
 )
 
 // How policies and their tests are laid out.
@@ -34,7 +35,10 @@ import (
 //
 // Upstream, the same suite runs as `opa test policies/agent/default.rego policies/agent/default_test.rego`.
 // A non-test file that declares package agent_policy, or lies in a directory named agent, is also checked
-// with Validate.
+// with Validate. A non-test file that declares package policy (or policy.<name>), or lies in a directory named
+// trustee, is one of Trustee's policies instead and is checked with trusteepolicy.Validate, as the resource or
+// the attestation policy (trusteepolicy.KindOf). Tests may call Trustee's query_reference_value: the test
+// compiler declares it, and a test replaces it with `with query_reference_value as <function>`.
 const (
 	regoExt    = ".rego"
 	testSuffix = "_test" + regoExt
@@ -163,10 +167,10 @@ func (r TestResult) Pos() node.Pos { return node.Pos{File: r.File, Line: r.Line,
 // FullName is the test's package path and name, as OPA prints it.
 func (r TestResult) FullName() string { return r.Package + "." + r.Name }
 
-// Report is what RunTests found: test outcomes, the agent policies it checked, and problems with the files.
+// Report is what RunTests found: test outcomes, the agent and Trustee policies it checked, and problems with the files.
 type Report struct {
 	Results     []TestResult      // sorted by file, line and name
-	Checked     []string          // agent policies checked with Validate, sorted
+	Checked     []string          // policies checked: agent policies with Validate, Trustee policies with trusteepolicy.Validate; sorted
 	Diagnostics []diag.Diagnostic // parse and compile errors, policy problems; sorted
 }
 
@@ -236,16 +240,26 @@ func runSuite(ctx context.Context, files []File, o TestOptions, rep *Report, d *
 			continue
 		}
 		modules[f.Name] = mod
-		if !IsTest(f.Name) && isAgentPolicy(f.Name, mod) {
+		switch {
+		case IsTest(f.Name):
+		case isAgentPolicy(f.Name, mod):
 			rep.Checked = append(rep.Checked, f.Name)
 			d.Append(Validate(f.Name, f.Data, o.Options))
+		case trusteepolicy.IsPolicy(f.Name, mod):
+			rep.Checked = append(rep.Checked, f.Name)
+			kind, err := trusteepolicy.KindOf(f.Name, mod)
+			if err != nil {
+				d.Errorf(node.Pos{File: f.Name, Line: mod.Package.Location.Row, Col: mod.Package.Location.Col}, "", "%v", err)
+				break
+			}
+			d.Append(trusteepolicy.Validate(f.Name, f.Data, kind))
 		}
 	}
 	if !parsed {
 		return nil
 	}
 	compiler := ast.NewCompiler().
-		WithCapabilities(ast.CapabilitiesForThisVersion()).
+		WithCapabilities(testCapabilities()).
 		WithEnablePrintStatements(true).
 		WithUseTypeCheckAnnotations(true)
 	runner := tester.NewRunner().
@@ -264,6 +278,14 @@ func runSuite(ctx context.Context, files []File, o TestOptions, rep *Report, d *
 		out = append(out, result(tr))
 	}
 	return out
+}
+
+// testCapabilities are what tests may use: every OPA builtin, and Trustee's query_reference_value, which the
+// tests of the attestation policy replace with a function of their own.
+func testCapabilities() *ast.Capabilities {
+	caps := ast.CapabilitiesForThisVersion()
+	caps.Builtins = append(slices.Clone(caps.Builtins), trusteepolicy.QueryReferenceValue)
+	return caps
 }
 
 func isAgentPolicy(name string, mod *ast.Module) bool {

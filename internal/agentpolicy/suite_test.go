@@ -128,7 +128,7 @@ func TestReportFormats(t *testing.T) {
 	}
 	wantText := "policies/agent/p_test.rego:11:1: FAIL data.p_test.test_exec_allowed\n" +
 		"    asking for sh\n" +
-		"FAILED: 1/2 tests passed, 1 failed; 1 agent policy checked; 40 problems\n"
+		"FAILED: 1/2 tests passed, 1 failed; 1 policy checked; 40 problems\n"
 	if text.String() != wantText {
 		t.Errorf("text:\n%s\nwant:\n%s", text.String(), wantText)
 	}

@@ -63,7 +63,9 @@ type version struct {
 	name   string // the version, v1alpha1
 	once   sync.Once
 	schema *jsonschema.Schema
-	err    error
+	// openAPI is the version's openAPIV3Schema, for defaulting.
+	openAPI map[string]any
+	err     error
 }
 
 // crdFile is the part of a CRD file that Load reads.
@@ -164,10 +166,10 @@ func hasContent(doc string) bool {
 }
 
 // compileVersion reads the version's schema from its file again and compiles it.
-func compileVersion(v *version) (*jsonschema.Schema, error) {
+func compileVersion(v *version) (*jsonschema.Schema, map[string]any, error) {
 	crd, err := readCRD(v.file)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var raw json.RawMessage
 	for _, cv := range crd.Spec.Versions {
@@ -176,25 +178,25 @@ func compileVersion(v *version) (*jsonschema.Schema, error) {
 		}
 	}
 	if len(raw) == 0 || string(raw) == "null" {
-		return nil, fmt.Errorf("%s: version %s has no schema.openAPIV3Schema", v.file, v.name)
+		return nil, nil, fmt.Errorf("%s: version %s has no schema.openAPIV3Schema", v.file, v.name)
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber() // keep bounds such as maximum: 65535 exact
 	var openAPI map[string]any
 	if err := dec.Decode(&openAPI); err != nil {
-		return nil, fmt.Errorf("%s: version %s: %w", v.file, v.name, err)
+		return nil, nil, fmt.Errorf("%s: version %s: %w", v.file, v.name, err)
 	}
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
 	url := "https://" + v.crd + "/" + v.name + ".json"
 	if err := c.AddResource(url, toJSONSchema(openAPI)); err != nil {
-		return nil, fmt.Errorf("%s: version %s: %w", v.file, v.name, err)
+		return nil, nil, fmt.Errorf("%s: version %s: %w", v.file, v.name, err)
 	}
 	sch, err := c.Compile(url)
 	if err != nil {
-		return nil, fmt.Errorf("%s: version %s: compile schema: %w", v.file, v.name, err)
+		return nil, nil, fmt.Errorf("%s: version %s: compile schema: %w", v.file, v.name, err)
 	}
-	return sch, nil
+	return sch, openAPI, nil
 }
 
 // Has reports whether a CRD in the set serves apiVersion and kind.
@@ -219,11 +221,11 @@ func (s *Set) Validate(obj *node.Node) error {
 	if !ok {
 		return fmt.Errorf("%w for %s %s in %s%s", ErrNoCRD, apiVersion, kind, s.dir, s.hint(apiVersion, kind))
 	}
-	v.once.Do(func() { v.schema, v.err = compileVersion(v) })
+	v.once.Do(func() { v.schema, v.openAPI, v.err = compileVersion(v) })
 	if v.err != nil {
 		return v.err
 	}
-	err := v.schema.Validate(instance(obj))
+	err := v.schema.Validate(applyDefaults(v.openAPI, instance(obj)))
 	if err == nil {
 		return nil
 	}

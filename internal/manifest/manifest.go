@@ -20,6 +20,8 @@ type Object struct {
 	Node *node.Node
 	// Source says which values produced the object: "values/values-hub.yaml:12:5 clusterGroup.applications.acm".
 	Source string
+	// App is the application that renders the object ("" for the app-of-apps tree).
+	App string
 }
 
 // APIVersion returns the object's apiVersion.
@@ -168,6 +170,11 @@ func EncodeOneYAML(buf *bytes.Buffer, o Object) {
 
 func encodeDoc(buf *bytes.Buffer, enc *node.YAMLEncoder, o Object) {
 	buf.WriteString("---\n")
+	if o.App != "" {
+		buf.WriteString("# Application: ")
+		buf.WriteString(o.App)
+		buf.WriteByte('\n')
+	}
 	if o.Source != "" {
 		buf.WriteString("# Source: ")
 		buf.WriteString(strings.ReplaceAll(o.Source, "\n", " "))
@@ -191,13 +198,18 @@ func EncodeJSON(buf *bytes.Buffer, objs []Object) error {
 }
 
 // FileName is the path, relative to an output directory, that one object is written to:
-// <namespace or _cluster>/<kind>-<name>.yaml.
+// <namespace or _cluster>/<kind>-<name>.yaml for the tree, _apps/<application>/<same> for an application's
+// objects (no namespace starts with _, so the two never meet).
 func FileName(o Object, ext string) string {
 	ns := o.Namespace()
 	if ns == "" {
 		ns = "_cluster"
 	}
-	return safe(ns) + "/" + strings.ToLower(safe(o.Kind())) + "-" + safe(o.Name()) + "." + ext
+	name := safe(ns) + "/" + strings.ToLower(safe(o.Kind())) + "-" + safe(o.Name()) + "." + ext
+	if o.App != "" {
+		name = "_apps/" + safe(o.App) + "/" + name
+	}
+	return name
 }
 
 // safe keeps a name usable as one path segment.

@@ -20,6 +20,7 @@ type CoCo struct {
 	FlavourPos            node.Pos
 	Azure                 CoCoAzure
 	InitData              InitDataChoices
+	Trustee               Trustee
 }
 
 // CoCoAzure are the Azure peer-pod choices.
@@ -88,7 +89,7 @@ const (
 )
 
 var (
-	cocoKeys        = []string{"securityPolicyFlavour", "azure", "initdata", "secured", "bypassAttestation", "enableSSHDebug"}
+	cocoKeys        = []string{"securityPolicyFlavour", "azure", "initdata", "trustee", "secured", "bypassAttestation", "enableSSHDebug"}
 	cocoAzureKeys   = []string{"defaultVMFlavour", "VMFlavours", "tags", "rootVolumeSize"}
 	initDataKeys    = []string{"default", "profiles"}
 	profileKeys     = []string{"agentPolicy", "algorithm", "aa", "cdh", "execAllowList"}
@@ -156,6 +157,7 @@ func (dc decoder) coco(n *node.Node, out *CoCo) {
 			out.Azure.RootVolumeSize = rv
 		}
 	}
+	dc.trustee(n.Get("trustee"), &out.Trustee)
 	id := n.Get("initdata")
 	if !dc.c.Map(id, schema.Join(path, "initdata"), true, initDataKeys...) {
 		return

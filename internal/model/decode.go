@@ -23,7 +23,7 @@ var (
 		"targetRevision", "chartVersion", "kustomize", "plugin", "overrides", "extraValueFiles", "fileParameters",
 		"extraHubClusterDomainFields", "extraLocalClusterDomainFields", "extraRepoURLFields",
 		"extraTargetRevisionFields", "extraNamespaceFields", "extraPatternNameFields", "ignoreDifferences",
-		"syncPolicy", "annotations", "disabled"}
+		"syncPolicy", "annotations", "disabled", "cocogen"}
 
 	subscriptionKeys = []string{"name", "namespace", "namespaces", "source", "sourceNamespace", "channel", "csv",
 		"installPlanApproval", "config", "annotations", "disabled", "sequenceJob", "channels", "version",
@@ -455,6 +455,9 @@ func (dc decoder) applications(n *node.Node, cg *ClusterGroup) {
 		if a.Disabled {
 			return
 		}
+		if g := v.Get("cocogen"); !g.IsNull() {
+			dc.cocogenApp(v, p, &a)
+		}
 		switch {
 		case a.Name == "":
 			dc.c.Diags.Errorf(a.Pos, p, "name is required")
@@ -462,6 +465,7 @@ func (dc decoder) applications(n *node.Node, cg *ClusterGroup) {
 			dc.c.Diags.Errorf(v.Get("name").Pos, schema.Join(p, "name"), "%q is not a valid Application name (lowercase letters, digits, - and .)", a.Name)
 		}
 		switch {
+		case a.CoCoGen != "":
 		case a.Path == "" && a.Chart == "":
 			dc.c.Diags.Errorf(a.Pos, p, "set path (a directory in the pattern repository) or chart (a Helm chart)")
 		case a.Path != "" && a.Chart != "":
@@ -475,6 +479,33 @@ func (dc decoder) applications(n *node.Node, cg *ClusterGroup) {
 		}
 		cg.Applications = append(cg.Applications, a)
 	})
+}
+
+// cocogenKeysForbidden are application keys that say how Argo CD renders an application's source; an
+// application rendered by cocogen has the plugin as its source, so they would be silently ignored.
+var cocogenKeysForbidden = []string{"chart", "chartVersion", "repoURL", "targetRevision", "kustomize", "plugin",
+	"overrides", "extraValueFiles", "fileParameters", "extraHubClusterDomainFields", "extraLocalClusterDomainFields",
+	"extraRepoURLFields", "extraTargetRevisionFields", "extraNamespaceFields", "extraPatternNameFields"}
+
+// cocogenApp reads the cocogen key of an application: which cocogen generator renders it.
+func (dc decoder) cocogenApp(v *node.Node, p string, a *Application) {
+	g := v.Get("cocogen")
+	s, ok := dc.c.String(g, schema.Join(p, "cocogen"))
+	if !ok || !dc.c.Enum(g, schema.Join(p, "cocogen"), s, Generators...) {
+		return
+	}
+	a.CoCoGen, a.CoCoGenPos = s, g.Pos
+	for _, k := range cocogenKeysForbidden {
+		if v.Get(k) != nil {
+			dc.c.Diags.Errorf(v.KeyPos(k), schema.Join(p, k), "an application rendered by cocogen (cocogen: %s) takes its source from the cocogen plugin on the pattern repository: remove %s", s, k)
+		}
+	}
+	switch {
+	case s == GenWorkloads && a.Path == "":
+		dc.c.Diags.Errorf(a.Pos, p, "cocogen: workloads needs path: the repository directory of the kustomize overlay (e.g. overlays/%s)", cmp.Or(a.Name, a.Key))
+	case s != GenWorkloads && a.Path != "":
+		dc.c.Diags.Errorf(v.KeyPos("path"), schema.Join(p, "path"), "cocogen: %s renders from the values and metadata, not from a directory: remove path", s)
+	}
 }
 
 func (dc decoder) overrides(n *node.Node, path string) []Override {

@@ -176,7 +176,22 @@ type Application struct {
 	SyncPolicy                    *node.Node
 	Annotations                   *node.Node
 	Disabled                      bool
+	// CoCoGen names the cocogen generator that renders the application's objects (sandbox, trustee or
+	// workloads); empty for an application that Argo CD renders from its own source. Such an application's
+	// source is the cocogen plugin on the pattern repository; for workloads, Path is the kustomize overlay.
+	CoCoGen    string
+	CoCoGenPos node.Pos
 }
+
+// Generators that an application can name in its cocogen key.
+const (
+	GenSandbox   = "sandbox"
+	GenTrustee   = "trustee"
+	GenWorkloads = "workloads"
+)
+
+// Generators lists them.
+var Generators = []string{GenSandbox, GenTrustee, GenWorkloads}
 
 // MultiSource reports whether the application renders as a multi-source Application (chartVersion is set).
 func (a *Application) MultiSource() bool { return a.ChartVersion != "" }

@@ -218,11 +218,13 @@ func useLiteral(v *Node) bool {
 		}
 	}
 	// Trailing spaces on a line, and a line made only of spaces before content, survive a literal block, but a
-	// string whose last line ends in spaces loses nothing either; leading tabs would break indentation detection.
+	// string whose last line ends in spaces loses nothing either. A tab after the block's indentation is
+	// content (Rego and Go sources indent with tabs), except on the first line, where parsers look for the
+	// indentation and refuse a tab.
+	if s[0] == '\t' {
+		return false
+	}
 	for line := range strings.SplitSeq(s, "\n") {
-		if strings.HasPrefix(line, "\t") {
-			return false
-		}
 		if strings.TrimRight(line, " ") == "" && line != "" {
 			return false // a spaces-only line is ambiguous with indentation
 		}

@@ -270,7 +270,7 @@ func TestRoundTripStrings(t *testing.T) {
 	strs := []string{"", " ", "a b", "a: b", "a #b", "a#b", "-v", "- x", "--", "?", "? x", ":x", "x:", "@x", "`x", "!x", "&x", "*x",
 		"|", ">", "%x", "'", "\"", "yes", "No", "ON", "~", "null", "Null", "0", "0777", "1e3", "+1", "-1", ".5", ".inf", "-.Inf",
 		"2001-12-14", "1:20", "0x1F", "1_000", "true", "<<", "=", "a\nb", "a\n", "a\n\n", "\na", " a\nb", "a \nb", "a\n \nb",
-		"a\tb\nc", "\tx\ny", "é", "日本", "\u2028", "a\u0000b", "x\r\ny", "{a}", "[a]", "a,b", "#x", "a\\b", "€ 5", "$patternref/values.yaml",
+		"a\tb\nc", "\tx\ny", "a\n\tb\n", "p {\n\tx := 1\n\t\ty\n}\n", "a\n\t\n\tb", "é", "日本", "\u2028", "a\u0000b", "x\r\ny", "{a}", "[a]", "a,b", "#x", "a\\b", "€ 5", "$patternref/values.yaml",
 		"/values-{{ $.Values.global.clusterPlatform }}.yaml", "line\n  indented\n"}
 	for _, s := range strs {
 		roundTrip(t, NewMap().Set(s, NewString(s)).Set("l", NewList(NewString(s), NewMap().Set("k", NewString(s)))))

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/repo"
@@ -21,10 +22,20 @@ import (
 // mount is where the repository appears in the in-memory file system.
 const mount = "/repo"
 
+// Resource is one object of a build and the repository file it came from.
+type Resource struct {
+	Node *node.Node
+	// File is the repository path of the manifest the object was read from ("" for a generated object).
+	File string
+}
+
+// kustomizationNames are the file names kustomize looks for, in its order.
+var kustomizationNames = []string{"kustomization.yaml", "kustomization.yml", "Kustomization"}
+
 // Build renders the kustomization in the root-relative directory dir and returns its objects in kustomize's
 // order. The files available to the build are those under dir's top-level directory (overlays/ for
 // overlays/hello-openshift).
-func Build(root *repo.Root, dir string) ([]*node.Node, error) {
+func Build(root *repo.Root, dir string) ([]Resource, error) {
 	clean, err := repo.Clean(dir)
 	if err != nil {
 		return nil, err
@@ -37,6 +48,12 @@ func Build(root *repo.Root, dir string) ([]*node.Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read overlay files under %s: %w", root.Display(top), err)
 	}
+	// Ask kustomize to record which file each object comes from, so that problems name the manifest; the
+	// record is removed again unless the kustomization asked for it.
+	keepOrigin, err := trackOrigins(fs, path.Join(mount, clean))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", root.Display(clean), err)
+	}
 	opts := krusty.MakeDefaultOptions()
 	opts.LoadRestrictions = types.LoadRestrictionsRootOnly
 	opts.PluginConfig = types.DisabledPluginConfig()
@@ -45,8 +62,20 @@ func Build(root *repo.Root, dir string) ([]*node.Node, error) {
 	if err != nil {
 		return nil, explain(root, top, err)
 	}
-	var out []*node.Node
+	var out []Resource
 	for _, res := range resMap.Resources() {
+		file := ""
+		if o, err := res.GetOrigin(); err == nil && o != nil && o.Repo == "" && o.Path != "" {
+			file = path.Join(clean, o.Path)
+			if rel, err := repo.Clean(file); err == nil {
+				file = rel
+			}
+		}
+		if !keepOrigin {
+			if err := res.SetOrigin(nil); err != nil {
+				return nil, fmt.Errorf("kustomize %s: %w", root.Display(clean), err)
+			}
+		}
 		y, err := res.AsYAML()
 		if err != nil {
 			return nil, fmt.Errorf("kustomize %s: %w", root.Display(clean), err)
@@ -55,9 +84,51 @@ func Build(root *repo.Root, dir string) ([]*node.Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, n)
+		out = append(out, Resource{Node: n, File: file})
 	}
 	return out, nil
+}
+
+// trackOrigins adds originAnnotations to the buildMetadata of the kustomization in dir (of the in-memory file
+// system) and reports whether it was there already.
+func trackOrigins(fs filesys.FileSystem, dir string) (present bool, err error) {
+	for _, name := range kustomizationNames {
+		p := path.Join(dir, name)
+		if !fs.Exists(p) {
+			continue
+		}
+		data, err := fs.ReadFile(p)
+		if err != nil {
+			return false, err
+		}
+		doc, err := kyaml.Parse(string(data))
+		if err != nil {
+			return false, nil // kustomize reports it, with its own words
+		}
+		meta, err := doc.Pipe(kyaml.Lookup("buildMetadata"))
+		if err != nil {
+			return false, nil
+		}
+		if meta != nil {
+			if meta.YNode().Kind != kyaml.SequenceNode {
+				return false, nil // kustomize reports it
+			}
+			for _, it := range meta.YNode().Content {
+				if it.Value == types.OriginAnnotations {
+					return true, nil
+				}
+			}
+		}
+		if err := doc.PipeE(kyaml.LookupCreate(kyaml.SequenceNode, "buildMetadata"), kyaml.Append(&kyaml.Node{Kind: kyaml.ScalarNode, Value: types.OriginAnnotations})); err != nil {
+			return false, err
+		}
+		out, err := doc.String()
+		if err != nil {
+			return false, err
+		}
+		return false, fs.WriteFile(p, []byte(out))
+	}
+	return false, nil
 }
 
 var absPath = regexp.MustCompile(`/[^\s'":]+`)

@@ -30,10 +30,16 @@ func TestBuildRepositoryOverlays(t *testing.T) {
 			}
 			got := map[string]int{}
 			for _, o := range objs {
-				got[o.Get("kind").Text]++
-				if o.Path("kind").Text == "Route" {
+				got[o.Node.Get("kind").Text]++
+				if o.File == "" || !strings.HasPrefix(o.File, c.dir+"/") {
+					t.Errorf("%s: origin file %q is not under %s", o.Node.Path("metadata", "name").Text, o.File, c.dir)
+				}
+				if o.Node.Path("metadata", "annotations", "config.kubernetes.io/origin") != nil {
+					t.Errorf("origin annotation left in the output")
+				}
+				if o.Node.Path("kind").Text == "Route" {
 					// The Route must point at the Service of its own variant.
-					if to, name := o.Path("spec", "to", "name").Text, o.Path("metadata", "name").Text; to != name {
+					if to, name := o.Node.Path("spec", "to", "name").Text, o.Node.Path("metadata", "name").Text; to != name {
 						t.Errorf("Route %s points at Service %s", name, to)
 					}
 				}

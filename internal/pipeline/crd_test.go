@@ -31,7 +31,7 @@ func TestRenderedObjectsMatchCRDs(t *testing.T) {
 		req, _ := readCase(t, dir)
 		cases = append(cases, renderCase{filepath.Base(dir), req})
 	}
-	cases = append(cases, renderCase{"repository-pattern", Request{RepoRoot: "../..", ValuesDir: "../../values"}})
+	cases = append(cases, renderCase{"repository-pattern", Request{RepoRoot: "../..", ValuesDir: "../../values", All: true}})
 
 	validated := 0
 	for _, c := range cases {
@@ -43,7 +43,11 @@ func TestRenderedObjectsMatchCRDs(t *testing.T) {
 				}
 				t.Skip("error case: the render fails, so there is nothing to validate")
 			}
-			for _, o := range res.Objects {
+			objs := res.Objects
+			for _, a := range res.Apps {
+				objs = append(objs[:len(objs):len(objs)], a.Objects...)
+			}
+			for _, o := range objs {
 				if !s.Has(o.APIVersion(), o.Kind()) {
 					if strings.Contains(o.APIVersion(), "/") {
 						t.Logf("%s: not checked, the CRD folder has no CRD for it", o.ID())

@@ -26,6 +26,8 @@ type goldenCase struct {
 	Metadata     string   // metadata file relative to repo/, optional
 	Sets         []string // --set
 	SetStrings   []string // --set-string
+	App          string   // --app
+	All          bool     // --all
 }
 
 func readCase(t *testing.T, dir string) (Request, goldenCase) {
@@ -48,6 +50,8 @@ func readCase(t *testing.T, dir string) (Request, goldenCase) {
 	for _, it := range n.Get("setStrings").Items() {
 		c.SetStrings = append(c.SetStrings, it.Text)
 	}
+	c.App = n.Get("app").Scalar()
+	c.All = n.Get("all").Scalar() == "true"
 	repoDir := filepath.Join(dir, "repo")
 	req := Request{
 		RepoRoot:     repoDir,
@@ -55,13 +59,15 @@ func readCase(t *testing.T, dir string) (Request, goldenCase) {
 		ClusterGroup: c.ClusterGroup,
 		Sets:         c.Sets,
 		SetStrings:   c.SetStrings,
+		App:          c.App,
+		All:          c.All,
 	}
 	if c.Metadata != "" {
 		md, err := os.ReadFile(filepath.Join(repoDir, c.Metadata))
 		if err != nil {
 			t.Fatal(err)
 		}
-		req.Metadata, req.MetadataName = md, c.Metadata
+		req.Metadata, req.MetadataName, req.MetadataPath = md, c.Metadata, filepath.Join(repoDir, c.Metadata)
 	}
 	return req, c
 }
@@ -86,7 +92,13 @@ func renderText(t *testing.T, req Request) (stdout, stderr string) {
 		return "", errb.String()
 	}
 	_ = diag.Write(&errb, "text", res.Diagnostics, false)
-	manifest.EncodeYAML(&out, res.Objects)
+	objs := res.Objects
+	if req.All {
+		for _, a := range res.Apps {
+			objs = append(objs[:len(objs):len(objs)], a.Objects...)
+		}
+	}
+	manifest.EncodeYAML(&out, objs)
 	return out.String(), errb.String()
 }
 

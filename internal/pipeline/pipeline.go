@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/cocogen/cocogen/generators/appofapps"
@@ -18,7 +19,6 @@ import (
 	"github.com/cocogen/cocogen/internal/model"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/repo"
-	"github.com/cocogen/cocogen/internal/schema"
 	"github.com/cocogen/cocogen/internal/tpl"
 	"github.com/cocogen/cocogen/internal/values"
 )
@@ -38,9 +38,16 @@ type Request struct {
 	// Sets and SetStrings are --set and --set-string arguments, applied in order after the metadata.
 	Sets       []string
 	SetStrings []string
+	// MetadataPath is the file system path Metadata was read from ("" for stdin or no file). Child
+	// applications that cocogen renders are told to read the same file when it lies in the repository.
+	MetadataPath string
+	// Facts override facts of the metadata (plugin env COCOGEN_FACT_*), later winning.
+	Facts []metadata.Override
 	// App selects one application of the cluster group whose objects cocogen renders itself (an application
-	// whose source is the cocogen plugin); empty means the cluster group's app-of-apps tree.
+	// with a cocogen key); empty means the cluster group's app-of-apps tree.
 	App string
+	// All renders the tree and, after it, every application that cocogen renders (Result.Apps).
+	All bool
 }
 
 // Result is a successful render.
@@ -56,6 +63,9 @@ type Result struct {
 	ProfileNames []string
 	// DefaultProfile is global.coco.initdata.default.
 	DefaultProfile string
+	// Apps are the applications that cocogen renders, each with its objects (with Request.All; with
+	// Request.App, Objects holds that application's objects).
+	Apps []App
 }
 
 // Profile returns a rendered init-data profile by name.
@@ -112,9 +122,12 @@ func Render(req Request) (*Result, error) {
 	}
 	var params []values.Param
 	var meta *metadata.Metadata
-	if md != nil {
+	if md != nil || len(req.Facts) > 0 {
+		if md == nil {
+			mdName = "<facts>"
+		}
 		var mdDiags *diag.List
-		meta, mdDiags = metadata.Parse(mdName, md)
+		meta, mdDiags = metadata.Load(mdName, md, req.Facts)
 		d.Append(mdDiags)
 		if meta == nil {
 			return nil, finish(d)
@@ -162,41 +175,119 @@ func Render(req Request) (*Result, error) {
 	if d.HasErrors() {
 		return nil, finish(d)
 	}
+	var want *model.Application
 	if req.App != "" {
-		d.Add(appNotRendered(v, req.App))
+		a, dg := findApp(v, req.App)
+		if dg != nil {
+			d.Add(*dg)
+			return nil, finish(d)
+		}
+		want = a
+	}
+	apps := renderApps(appContext{root: root, v: v, meta: meta, profiles: profiles}, d)
+	if d.HasErrors() {
 		return nil, finish(d)
 	}
-
-	objs, gd := appofapps.Render(v, appofapps.Options{ValuesDir: relDir})
+	res := &Result{Group: loaded.Group, Files: loaded.Files, Root: root.Dir(), Profiles: profiles, ProfileNames: v.CoCo.ProfileNames(), DefaultProfile: v.CoCo.InitData.Default, Apps: apps}
+	if want != nil {
+		for _, a := range apps {
+			if a.Name == want.Name {
+				res.Objects = a.Objects
+			}
+		}
+		res.Diagnostics = d.Sorted()
+		return res, nil
+	}
+	env := childEnv(root, req, relDir, loaded.Group, v, d)
+	objs, gd := appofapps.Render(v, appofapps.Options{ValuesDir: relDir, PluginEnv: env})
 	d.Append(gd)
 	if d.HasErrors() {
 		return nil, finish(d)
 	}
 	manifest.Sort(objs)
-	if dups := manifest.Duplicates(objs); len(dups) > 0 {
+	all := objs
+	if req.All {
+		for _, a := range apps {
+			all = append(all[:len(all):len(all)], a.Objects...)
+		}
+	}
+	if dups := manifest.Duplicates(all); len(dups) > 0 {
 		for _, id := range dups {
 			d.Errorf(node.Pos{}, "", "two objects render as %s", id)
 		}
 		return nil, finish(d)
 	}
-	return &Result{Objects: objs, Diagnostics: d.Sorted(), Group: loaded.Group, Files: loaded.Files, Root: root.Dir(), Profiles: profiles, ProfileNames: v.CoCo.ProfileNames(), DefaultProfile: v.CoCo.InitData.Default}, nil
+	res.Objects = objs
+	res.Diagnostics = d.Sorted()
+	return res, nil
 }
 
-// appNotRendered explains why the objects of one application cannot be rendered (yet).
-func appNotRendered(v *model.Values, name string) diag.Diagnostic {
-	var names []string
-	for _, a := range v.ClusterGroup.Applications {
-		if a.Name == name {
-			return diag.Diagnostic{Severity: diag.Error, Pos: a.Pos, Path: "clusterGroup.applications." + a.Key,
-				Msg: fmt.Sprintf("cocogen does not render the objects of application %q yet; Argo CD renders it from its source", name)}
+// childEnv is the plugin env that the applications cocogen renders get after COCOGEN_APP, so that the
+// plugin renders each from the same cluster group, values directory, metadata file, sets and facts as this
+// tree.
+func childEnv(root *repo.Root, req Request, relDir, group string, v *model.Values, d *diag.List) []appofapps.EnvVar {
+	first := -1
+	for i, a := range v.ClusterGroup.Applications {
+		if a.CoCoGen != "" && !a.Disabled {
+			first = i
+			break
 		}
-		names = append(names, a.Name)
 	}
-	msg := fmt.Sprintf("no application %q in cluster group %q", name, v.ClusterGroup.Name)
-	if s := schema.Suggest(name, names); s != "" {
-		msg += fmt.Sprintf("; did you mean %q?", s)
+	if first < 0 {
+		return nil
 	}
-	return diag.Diagnostic{Severity: diag.Error, Pos: v.ClusterGroup.NamePos, Path: "clusterGroup.applications", Msg: msg}
+	env := []appofapps.EnvVar{{Name: "COCOGEN_CLUSTER_GROUP", Value: group}}
+	if relDir != "values" {
+		env = append(env, appofapps.EnvVar{Name: "COCOGEN_VALUES_DIR", Value: relDir})
+	}
+	if req.Metadata != nil {
+		rel := ""
+		if req.MetadataPath != "" {
+			if r, err := root.RelDir(req.MetadataPath); err == nil {
+				rel = r
+			}
+		}
+		switch {
+		case rel == path.Join(relDir, metadata.DefaultFile):
+		case rel != "":
+			env = append(env, appofapps.EnvVar{Name: "COCOGEN_METADATA", Value: rel})
+		default:
+			a := v.ClusterGroup.Applications[first]
+			d.Warnf(a.Pos, "clusterGroup.applications."+a.Key, "the metadata (%s) is not a file of the repository: in Argo CD, the applications that cocogen renders read %s instead, so they may differ from this render", req.MetadataName, path.Join(relDir, metadata.DefaultFile))
+		}
+	}
+	if sets := propagated(req.Sets, false); len(sets) > 0 {
+		env = append(env, appofapps.EnvVar{Name: "COCOGEN_SET", Value: strings.Join(sets, "\n")})
+	}
+	if sets := propagated(req.SetStrings, true); len(sets) > 0 {
+		env = append(env, appofapps.EnvVar{Name: "COCOGEN_SET_STRING", Value: strings.Join(sets, "\n")})
+	}
+	for _, f := range req.Facts {
+		env = append(env, appofapps.EnvVar{Name: metadata.EnvName(f.Path), Value: f.Value})
+	}
+	return env
+}
+
+// sourceKeys are the values a child application derives from its own source: the tree writes
+// global.repoURL and global.targetRevision into each child Application's source, and the plugin reads them
+// back from Argo CD (ARGOCD_APP_SOURCE_*). Passing them on as sets too would only repeat them.
+var sourceKeys = []string{"global.repoURL", "global.targetRevision"}
+
+// propagated returns the --set arguments that child applications need: all but those that set only the
+// source keys.
+func propagated(args []string, asString bool) []string {
+	var out []string
+	for _, a := range args {
+		ps, err := values.ParseSet(a, asString)
+		onlySource := err == nil && len(ps) > 0
+		for _, p := range ps {
+			onlySource = onlySource && slices.Contains(sourceKeys, p.Path.String())
+		}
+		if !onlySource {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // finish returns the collected errors together with the warnings, so the caller prints everything at once.

@@ -1,0 +1,430 @@
+// Package trustee renders the objects of the trustee application: the KbsConfig that the trustee operator
+// deploys the key broker (KBS) and the attestation service from, the KBS configuration, the resource and
+// attestation policies, the reference values that bind the rendered init-data, the KBS TLS certificate and
+// Route, and the ExternalSecrets that bring the KBS resources and the admin key from Vault.
+//
+// No secret value is ever rendered: secrets are ExternalSecrets that name a Vault path and a property.
+// Render is a pure function: the choices, facts, policies and digests come in, objects go out.
+package trustee
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/manifest"
+	"github.com/cocogen/cocogen/internal/node"
+)
+
+// Names of the objects the KbsConfig refers to.
+const (
+	KbsConfigName         = "kbsconfig"
+	ConfigMapKBSConfig    = "kbs-config"
+	ConfigMapResource     = "resource-policy"
+	ConfigMapAttestation  = "attestation-policy"
+	ConfigMapRefValues    = "rvps-reference-values"
+	SecretAdminKey        = "kbs-auth-public-key"
+	SecretTLS             = "kbs-tls"
+	SecretCA              = "kbs-ca"
+	SecretToken           = "attestation-token"
+	IssuerCA              = "kbs-ca"
+	IssuerACME            = "kbs-acme"
+	IssuerTokenSelfSigned = "attestation-token-selfsigned"
+	RouteName             = "kbs"
+	ServiceName           = "kbs-service" // created by the trustee operator
+	ServicePort           = 8080
+)
+
+// Keys and mount paths of the trustee operator v0.21: it mounts kbs-config.toml at /etc/kbs-config, the
+// attestation policy as default_cpu.rego, the resource policy as resource-policy.rego, the reference values
+// key reference_value into the RVPS store, and each named Secret under /etc/<volume>.
+const (
+	keyKBSConfig   = "kbs-config.toml"
+	keyResource    = "resource-policy.rego"
+	keyAttestation = "default_cpu.rego"
+	keyRefValues   = "reference_value"
+	keyReadable    = "reference-values.json"
+	adminKeyField  = "publicKey"
+)
+
+// Annotations on the reference values ConfigMap: which init-data profiles they bind.
+const AnnotationProfiles = "cocogen.io/initdata-profiles"
+
+// Trust anchor modes (metadata kbs.trustAnchor.mode) decide where the KBS certificate comes from.
+const (
+	TLSCA     = "ca"     // a CA in Git (public half) and Vault (key) issues the leaf through cert-manager
+	TLSPublic = "public" // an ACME issuer (e.g. Let's Encrypt); the guest trusts public roots
+	TLSLeaf   = "leaf"   // the pinned leaf (Git) and its key (Vault)
+)
+
+// ReferenceValue is one RVPS reference value.
+type ReferenceValue struct {
+	Name  string
+	Value any // JSON: a list of strings or an object
+}
+
+// Resource is one KBS resource secret and its keys.
+type Resource struct {
+	Name string
+	Keys []string
+}
+
+// Input is what the trustee application is rendered from.
+type Input struct {
+	Namespace string
+	// Version is the Trustee release (only "0.21").
+	Version string
+	// KBSHost is the host name of the KBS endpoint (the Route host and the certificate's DNS name).
+	KBSHost string
+	// TLSMode is one of TLSCA, TLSPublic and TLSLeaf; TrustAnchorPEM is the certificate in Git for ca and leaf.
+	TLSMode        string
+	TrustAnchorPEM string
+	// ACME is global.coco.trustee.acme (server, email, solvers) for TLSPublic.
+	ACME    *node.Node
+	ACMEPos node.Pos
+	// Vault: the ExternalSecrets read <VaultPrefix>/<name> from the store.
+	VaultPrefix string
+	StoreName   string
+	StoreKind   string
+	Resources   []Resource
+	// ResourcePolicy and AttestationPolicy are the rendered policies (package policy).
+	ResourcePolicy    []byte
+	AttestationPolicy []byte
+	// ReferenceValues and their expiry (YYYY-MM-DDTHH:MM:SSZ); Profiles names the profiles they bind.
+	ReferenceValues []ReferenceValue
+	Expiration      string
+	Profiles        []string
+	Pos             node.Pos
+	Source          string
+}
+
+// Render returns the trustee objects.
+func Render(in Input) ([]manifest.Object, *diag.List) {
+	d := &diag.List{}
+	if in.Version != "0.21" {
+		d.Errorf(in.Pos, "global.coco.trustee.version", "cocogen writes the configuration of Trustee 0.21 only, not %q", in.Version)
+		return nil, d
+	}
+	if in.KBSHost == "" {
+		d.Errorf(in.Pos, "kbs.url", "the KBS host is unknown: set kbs.url or cluster.appsDomain in the metadata")
+	}
+	if in.Expiration == "" {
+		d.Errorf(in.Pos, "global.coco.trustee.referenceValues.expiration", "is required: when the reference values expire (YYYY-MM-DDTHH:MM:SSZ); renew it with the policies")
+	}
+	if d.HasErrors() {
+		return nil, d
+	}
+	var objs []*node.Node
+	add := func(n *node.Node) { objs = append(objs, n) }
+
+	kbsConfig := KBSConfig()
+	if _, err := toml.Decode(kbsConfig, new(map[string]any)); err != nil {
+		d.Errorf(in.Pos, "", "internal error: the KBS configuration is not TOML: %v", err)
+		return nil, d
+	}
+	add(configMap(in.Namespace, ConfigMapKBSConfig, nil, str(keyKBSConfig), str(kbsConfig)))
+	add(configMap(in.Namespace, ConfigMapResource, nil, str(keyResource), str(string(in.ResourcePolicy))))
+	add(configMap(in.Namespace, ConfigMapAttestation, nil, str(keyAttestation), str(string(in.AttestationPolicy))))
+	stored, readable, err := referenceValues(in.ReferenceValues, in.Expiration)
+	if err != nil {
+		d.Errorf(in.Pos, "", "reference values: %v", err)
+		return nil, d
+	}
+	rvAnn := node.NewMap().Set(AnnotationProfiles, str(strings.Join(in.Profiles, ",")))
+	add(configMap(in.Namespace, ConfigMapRefValues, rvAnn, str(keyRefValues), str(stored), str(keyReadable), str(readable)))
+
+	// Secrets from Vault: the admin public key and every KBS resource, key by key, so that the Secret holds
+	// exactly the keys that Git lists (and the checks across applications can rely on them).
+	add(externalSecret(in, SecretAdminKey, "kbsPublicKey", []string{adminKeyField}, nil, "0"))
+	secretNames := make([]*node.Node, 0, len(in.Resources))
+	for _, r := range in.Resources {
+		add(externalSecret(in, r.Name, r.Name, r.Keys, nil, "0"))
+		secretNames = append(secretNames, str(r.Name))
+	}
+
+	switch in.TLSMode {
+	case TLSCA:
+		// The CA certificate comes from Git (the same bytes init-data embeds), its key from Vault.
+		tmpl := node.NewMap().
+			Set("engineVersion", str("v2")).
+			Set("type", str("kubernetes.io/tls")).
+			Set("data", node.NewMap().
+				Set("tls.crt", str(in.TrustAnchorPEM)).
+				Set("tls.key", str("{{ .key }}")))
+		add(externalSecret(in, SecretCA, "kbsCA", []string{"key"}, tmpl, "0"))
+		add(issuer(in.Namespace, IssuerCA, node.NewMap().Set("ca", node.NewMap().Set("secretName", str(SecretCA)))))
+		add(certificate(in.Namespace, SecretTLS, IssuerCA, in.KBSHost))
+	case TLSPublic:
+		acme, ok := acmeSpec(in, d)
+		if !ok {
+			return nil, d
+		}
+		add(issuer(in.Namespace, IssuerACME, node.NewMap().Set("acme", acme)))
+		add(certificate(in.Namespace, SecretTLS, IssuerACME, in.KBSHost))
+	case TLSLeaf:
+		tmpl := node.NewMap().
+			Set("engineVersion", str("v2")).
+			Set("type", str("kubernetes.io/tls")).
+			Set("data", node.NewMap().
+				Set("tls.crt", str(in.TrustAnchorPEM)).
+				Set("tls.key", str("{{ .key }}")))
+		add(externalSecret(in, SecretTLS, "kbsTLS", []string{"key"}, tmpl, "0"))
+	default:
+		d.Errorf(in.Pos, "kbs.trustAnchor.mode", "unknown trust anchor mode %q", in.TLSMode)
+		return nil, d
+	}
+
+	// The attestation token signer: Trustee 0.21 signs EAR tokens with a P-256 key and the KBS trusts the
+	// certificate that comes with it.
+	add(issuer(in.Namespace, IssuerTokenSelfSigned, node.NewMap().Set("selfSigned", node.NewMap())))
+	add(object("cert-manager.io/v1", "Certificate", in.Namespace, SecretToken, "2").
+		Set("spec", node.NewMap().
+			Set("commonName", str("kbs-attestation-token")).
+			Set("duration", str("8760h")).
+			Set("issuerRef", node.NewMap().Set("kind", str("Issuer")).Set("name", str(IssuerTokenSelfSigned))).
+			Set("privateKey", node.NewMap().Set("algorithm", str("ECDSA")).Set("encoding", str("PKCS8")).Set("rotationPolicy", str("Always")).Set("size", node.NewInt(256))).
+			Set("renewBefore", str("720h")).
+			Set("secretName", str(SecretToken))))
+
+	add(object("route.openshift.io/v1", "Route", in.Namespace, RouteName, "3").
+		Set("spec", node.NewMap().
+			Set("host", str(in.KBSHost)).
+			Set("port", node.NewMap().Set("targetPort", str("kbs-port"))).
+			Set("tls", node.NewMap().Set("insecureEdgeTerminationPolicy", str("None")).Set("termination", str("passthrough"))).
+			Set("to", node.NewMap().Set("kind", str("Service")).Set("name", str(ServiceName)).Set("weight", node.NewInt(100)))))
+
+	add(object("confidentialcontainers.org/v1alpha1", "KbsConfig", in.Namespace, KbsConfigName, "3").
+		Set("spec", node.NewMap().
+			Set("kbsAttestationCertSecretName", str(SecretToken)).
+			Set("kbsAttestationKeySecretName", str(SecretToken)).
+			Set("kbsAttestationPolicyConfigMapName", str(ConfigMapAttestation)).
+			Set("kbsAuthSecretName", str(SecretAdminKey)).
+			Set("kbsConfigMapName", str(ConfigMapKBSConfig)).
+			Set("kbsDeploymentType", str("AllInOneDeployment")).
+			Set("kbsHttpsCertSecretName", str(SecretTLS)).
+			Set("kbsHttpsKeySecretName", str(SecretTLS)).
+			Set("kbsResourcePolicyConfigMapName", str(ConfigMapResource)).
+			Set("kbsRvpsRefValuesConfigMapName", str(ConfigMapRefValues)).
+			Set("kbsSecretResources", node.NewList(secretNames...)).
+			Set("kbsServiceType", str("ClusterIP"))))
+
+	out := make([]manifest.Object, len(objs))
+	for i, o := range objs {
+		out[i] = manifest.Object{Node: o, Source: in.Source}
+	}
+	return out, d
+}
+
+func str(s string) *node.Node { return node.NewString(s) }
+
+func object(apiVersion, kind, namespace, name, wave string) *node.Node {
+	meta := node.NewMap().Set("name", str(name)).Set("namespace", str(namespace))
+	if wave != "" {
+		meta.Set("annotations", node.NewMap().Set("argocd.argoproj.io/sync-wave", str(wave)))
+	}
+	return node.NewMap().Set("apiVersion", str(apiVersion)).Set("kind", str(kind)).Set("metadata", meta)
+}
+
+func configMap(namespace, name string, annotations *node.Node, kv ...*node.Node) *node.Node {
+	cm := object("v1", "ConfigMap", namespace, name, "")
+	if annotations != nil {
+		cm.Get("metadata").Set("annotations", annotations)
+	}
+	data := node.NewMap()
+	for i := 0; i+1 < len(kv); i += 2 {
+		data.Set(kv[i].Text, kv[i+1])
+	}
+	return cm.Set("data", data)
+}
+
+func issuer(namespace, name string, spec *node.Node) *node.Node {
+	return object("cert-manager.io/v1", "Issuer", namespace, name, "1").Set("spec", spec)
+}
+
+// certificate is the KBS serving certificate for host; its Secret is mounted as the KBS key and certificate.
+func certificate(namespace, name, issuerName, host string) *node.Node {
+	return object("cert-manager.io/v1", "Certificate", namespace, name, "2").
+		Set("spec", node.NewMap().
+			Set("dnsNames", node.NewList(str(host))).
+			Set("duration", str("2160h")).
+			Set("issuerRef", node.NewMap().Set("kind", str("Issuer")).Set("name", str(issuerName))).
+			Set("privateKey", node.NewMap().Set("algorithm", str("ECDSA")).Set("rotationPolicy", str("Always")).Set("size", node.NewInt(256))).
+			Set("renewBefore", str("360h")).
+			Set("secretName", str(name)))
+}
+
+// externalSecret makes the Secret name from the Vault secret <prefix>/<vaultName>, one Secret key per
+// property. template, when set, builds the Secret from those properties (ESO template engine v2).
+func externalSecret(in Input, name, vaultName string, keys []string, template *node.Node, wave string) *node.Node {
+	data := node.NewList()
+	for _, k := range keys {
+		data.Append(node.NewMap().
+			Set("remoteRef", node.NewMap().Set("key", str(in.VaultPrefix+"/"+vaultName)).Set("property", str(k))).
+			Set("secretKey", str(k)))
+	}
+	target := node.NewMap().Set("creationPolicy", str("Owner")).Set("name", str(name))
+	if template != nil {
+		target.Set("template", template)
+	}
+	return object("external-secrets.io/v1", "ExternalSecret", in.Namespace, name, wave).
+		Set("spec", node.NewMap().
+			Set("data", data).
+			Set("refreshInterval", str("15m")).
+			Set("secretStoreRef", node.NewMap().Set("kind", str(in.StoreKind)).Set("name", str(in.StoreName))).
+			Set("target", target))
+}
+
+// acmeSpec builds the ACME issuer from global.coco.trustee.acme: server and email are required, and solvers
+// (cert-manager's own format) because the KBS Route is passthrough and no default solver fits every cluster.
+func acmeSpec(in Input, d *diag.List) (*node.Node, bool) {
+	const path = "global.coco.trustee.acme"
+	a := in.ACME
+	if a == nil {
+		d.Errorf(in.ACMEPos, path, "the KBS trust anchor mode is public, so the KBS certificate comes from an ACME issuer: set server, email and solvers (cert-manager's ACME solver list; a DNS-01 solver suits the passthrough kbs Route)")
+		return nil, false
+	}
+	ok := true
+	for _, k := range []string{"server", "email"} {
+		if a.Get(k).Scalar() == "" {
+			d.Errorf(a.Pos, path+"."+k, "is required for the ACME issuer")
+			ok = false
+		}
+	}
+	solvers := a.Get("solvers")
+	if solvers == nil || solvers.Kind != node.List || solvers.Len() == 0 {
+		d.Errorf(a.Pos, path+".solvers", "is required: a list of cert-manager ACME solvers (e.g. a dns01 solver of your DNS provider)")
+		ok = false
+	}
+	if !ok {
+		return nil, false
+	}
+	return node.NewMap().
+		Set("email", str(a.Get("email").Scalar())).
+		Set("privateKeySecretRef", node.NewMap().Set("name", str("kbs-acme-account"))).
+		Set("server", str(a.Get("server").Scalar())).
+		Set("solvers", node.Sorted(solvers)), true
+}
+
+// KBSConfig is the KBS configuration for Trustee 0.21 as the trustee operator v0.21.0 mounts it: TLS from
+// the kbs-tls Secret, the admin API only for JWTs signed by the admin key (role admin), attestation tokens
+// verified against the token signer's certificate, and the operator's storage layout (resources and policies
+// under /opt/confidential-containers/storage, reference values in the local JSON store).
+func KBSConfig() string {
+	return `# KBS configuration for Trustee 0.21, written by cocogen (the trustee application).
+# Paths are where the trustee operator v0.21 mounts the Secrets and ConfigMaps that the KbsConfig names.
+
+[http_server]
+sockets = ["0.0.0.0:8080"]
+insecure_http = false
+private_key = "/etc/https-key/tls.key"
+certificate = "/etc/https-cert/tls.crt"
+
+# The admin API accepts only JWTs signed with the admin key (Vault: kbsPublicKey) whose role claim is admin.
+[admin]
+authorization_mode = "AuthenticatedAuthorization"
+
+[admin.authentication.bearer_jwt]
+identity_providers = [{ public_key_uri = "/etc/auth-secret/publicKey" }]
+
+[admin.authorization.regex_acl]
+acls = [{ role = "admin", allowed_endpoints = "^/kbs/v0/.*$" }]
+
+# Attestation tokens must be signed by the token signer below (its certificate is the trust anchor).
+[attestation_token]
+trusted_certs_paths = ["/etc/attestation-cert/tls.crt"]
+insecure_header_jwk = false
+
+[attestation_service]
+type = "coco_as_builtin"
+timeout = 5
+
+[attestation_service.attestation_token_broker]
+duration_min = 5
+
+[attestation_service.attestation_token_broker.signer]
+key_path = "/etc/attestation-key/tls.key"
+cert_path = "/etc/attestation-cert/tls.crt"
+
+# Reference values: the local JSON store, whose reference_value file the rvps-reference-values ConfigMap is.
+[attestation_service.rvps_config]
+type = "BuiltIn"
+storage_type = "LocalJson"
+
+[storage_backend]
+storage_type = "LocalFs"
+
+[storage_backend.backends.local_fs]
+dir_path = "/opt/confidential-containers/storage"
+
+[storage_backend.backends.local_json]
+file_dir_path = "/opt/confidential-containers/storage/local_json"
+
+[[plugins]]
+name = "resource"
+storage_backend_type = "kvstorage"
+`
+}
+
+// storedRV is a reference value as Trustee's RVPS stores it.
+type storedRV struct {
+	Version    string `json:"version"`
+	Name       string `json:"name"`
+	Expiration string `json:"expiration"`
+	Value      any    `json:"value"`
+}
+
+// referenceValues returns the reference_value file of the RVPS local JSON store (an object from name to the
+// URL-safe base64 of the stored reference value's JSON, as Trustee 0.21's LocalJson backend reads it) and a
+// readable twin (the same values as plain JSON) for reviews.
+func referenceValues(rvs []ReferenceValue, expiration string) (stored, readable string, err error) {
+	sorted := append([]ReferenceValue(nil), rvs...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	enc := map[string]string{}
+	var list []storedRV
+	for _, rv := range sorted {
+		s := storedRV{Version: "0.1.0", Name: rv.Name, Expiration: expiration, Value: rv.Value}
+		b, err := json.Marshal(s)
+		if err != nil {
+			return "", "", err
+		}
+		enc[rv.Name] = base64.URLEncoding.EncodeToString(b)
+		list = append(list, s)
+	}
+	var sb, rb bytes.Buffer
+	e := json.NewEncoder(&sb)
+	e.SetIndent("", "  ")
+	e.SetEscapeHTML(false)
+	if err := e.Encode(enc); err != nil {
+		return "", "", err
+	}
+	e = json.NewEncoder(&rb)
+	e.SetIndent("", "  ")
+	e.SetEscapeHTML(false)
+	if err := e.Encode(list); err != nil {
+		return "", "", err
+	}
+	return sb.String(), rb.String(), nil
+}
+
+// DecodeStored reads a reference_value file back into reference values (for diffs and tests).
+func DecodeStored(data []byte) (map[string]json.RawMessage, error) {
+	var m map[string]string
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("not the RVPS local JSON store (an object of base64 strings): %w", err)
+	}
+	out := map[string]json.RawMessage{}
+	for k, v := range m {
+		b, err := base64.URLEncoding.DecodeString(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", k, err)
+		}
+		out[k] = b
+	}
+	return out, nil
+}

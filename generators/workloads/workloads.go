@@ -1,0 +1,241 @@
+// Package workloads turns the objects of a kustomize overlay into confidential workloads at render time: a
+// pod template that names an init-data profile (annotation coco.io/initdata-profile) gets that profile's
+// encoded init-data under the annotation name the cluster's Kata version reads, and the runtime class of
+// confidential pods on the cluster's platform. It replaces an admission webhook: the value is in Git, the
+// same bytes as peer-pods-cm and the Trustee reference values, and a reviewer sees it change.
+//
+// Inject is a pure function: objects, profiles and cluster facts in; objects and diagnostics out.
+package workloads
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/initdata"
+	"github.com/cocogen/cocogen/internal/manifest"
+	"github.com/cocogen/cocogen/internal/node"
+)
+
+// Annotations that cocogen reads and writes on pod templates.
+const (
+	// AnnotationProfile opts a pod in: its value names an init-data profile of global.coco.initdata.profiles.
+	AnnotationProfile = "coco.io/initdata-profile"
+	// AnnotationDigest is the readable twin of the encoded init-data: <algorithm>:<hex digest of the TOML>.
+	AnnotationDigest = "cocogen.io/initdata-digest"
+)
+
+// Profile is what a pod template gets for one init-data profile.
+type Profile struct {
+	Encoded   string
+	Algorithm string
+	Digest    string
+}
+
+// Object is one object of the overlay and the repository file it was read from.
+type Object struct {
+	Node *node.Node
+	File string
+}
+
+// Options are the cluster facts that decide what is injected.
+type Options struct {
+	// InitDataAnnotation is the annotation name the cluster's Kata reads (see AnnotationFor).
+	InitDataAnnotation string
+	// RuntimeClass is the runtime class of confidential pods on the platform ("" means pods must set one).
+	RuntimeClass string
+	// Platform names the cluster platform in messages.
+	Platform string
+	// App and Dir name the application and its overlay (for the # Source: comment and messages).
+	App, Dir string
+	// Locate finds where the overlay's files set the profile annotation to value, preferring file; nil or a
+	// zero result means the object's file is named without a line.
+	Locate func(file, value string) node.Pos
+}
+
+// Use records that a pod template uses a profile, for the checks across applications.
+type Use struct {
+	Profile string
+	Object  string // Deployment hello-openshift/hello-openshift-secure
+	File    string
+}
+
+// Result is what Inject returns.
+type Result struct {
+	Objects []manifest.Object
+	Uses    []Use
+	// Refs are the KBS resources that the objects name (CDH URLs and kbs:/// URIs in any string).
+	Refs []ResourceRef
+}
+
+// ResourceRef is one KBS resource named by a workload.
+type ResourceRef struct {
+	Path   string // <repository>/<type>/<tag>, e.g. default/kbsres1/key3
+	Object string
+	File   string
+}
+
+// resourceRefRe finds KBS resource paths in text: the CDH's local URL and kbs:/// resource URIs.
+var resourceRefRe = regexp.MustCompile(`(?:127\.0\.0\.1:8006/cdh/resource/|kbs:///)([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)`)
+
+// ResourceRefs returns the KBS resource paths named in text, in order.
+func ResourceRefs(text string) []string {
+	var out []string
+	for _, m := range resourceRefRe.FindAllStringSubmatch(text, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+// walkStrings calls fn for every string scalar under n.
+func walkStrings(n *node.Node, fn func(string)) {
+	if n == nil {
+		return
+	}
+	switch n.Kind {
+	case node.Map:
+		for _, e := range n.Entries() {
+			walkStrings(e.Value, fn)
+		}
+	case node.List:
+		for _, it := range n.Items() {
+			walkStrings(it, fn)
+		}
+	case node.String:
+		fn(n.Text)
+	}
+}
+
+// RuntimeClassFor returns the runtime class of confidential pods on a platform: kata-remote for peer pods on
+// the clouds, kata-cc on bare metal, "" where cocogen does not know (the pod must name one).
+func RuntimeClassFor(platform string) string {
+	switch platform {
+	case "Azure", "AWS":
+		return "kata-remote"
+	case "BareMetal", "None":
+		return "kata-cc"
+	}
+	return ""
+}
+
+// podTemplatePaths are where each workload kind keeps its pod template (metadata and spec).
+var podTemplatePaths = map[string][]string{
+	"Pod":                   nil,
+	"Deployment":            {"spec", "template"},
+	"StatefulSet":           {"spec", "template"},
+	"DaemonSet":             {"spec", "template"},
+	"ReplicaSet":            {"spec", "template"},
+	"ReplicationController": {"spec", "template"},
+	"Job":                   {"spec", "template"},
+	"CronJob":               {"spec", "jobTemplate", "spec", "template"},
+}
+
+// Inject returns the objects with init-data and runtime classes set on every pod template that names a
+// profile. A template without the profile annotation is left as it is.
+func Inject(objs []Object, profiles map[string]Profile, o Options) (Result, *diag.List) {
+	d := &diag.List{}
+	names := make([]string, 0, len(profiles))
+	for n := range profiles {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var res Result
+	for _, obj := range objs {
+		n := obj.Node
+		kind := n.Path("kind").Scalar()
+		id := fmt.Sprintf("%s %s", kind, qualified(n))
+		pos := node.Pos{File: obj.File}
+		src := o.App + " " + o.Dir
+		if obj.File != "" {
+			src = obj.File + " (application " + o.App + ")"
+		}
+		res.Objects = append(res.Objects, manifest.Object{Node: n, Source: src})
+		walkStrings(n, func(s string) {
+			for _, p := range ResourceRefs(s) {
+				res.Refs = append(res.Refs, ResourceRef{Path: p, Object: id, File: obj.File})
+			}
+		})
+		tmplPath, ok := podTemplatePaths[kind]
+		if !ok {
+			if n.Path("metadata", "annotations", AnnotationProfile) != nil {
+				d.Errorf(pos, id, "%s is set on a %s, which has no pod template: put it on the pod template of a Deployment, StatefulSet, DaemonSet, Job, CronJob or Pod", AnnotationProfile, kind)
+			}
+			continue
+		}
+		tmpl := n.Path(tmplPath...)
+		if tmpl == nil || tmpl.Kind != node.Map {
+			continue
+		}
+		annotations := tmpl.Get("metadata").Get("annotations")
+		profile := annotations.Get(AnnotationProfile)
+		if profile == nil {
+			if len(tmplPath) > 0 && n.Path("metadata", "annotations", AnnotationProfile) != nil {
+				d.Errorf(pos, id, "%s is on the %s itself, where it has no effect: put it on the pod template (%s.metadata.annotations)", AnnotationProfile, kind, strings.Join(tmplPath, "."))
+			}
+			continue
+		}
+		name := profile.Scalar()
+		p, ok := profiles[name]
+		if !ok {
+			at := pos
+			if o.Locate != nil {
+				if p := o.Locate(obj.File, name); !p.IsZero() {
+					at = p
+				}
+			}
+			d.Errorf(at, id+" "+AnnotationProfile, "unknown init-data profile %q (profiles in global.coco.initdata.profiles: %s)", name, strings.Join(names, ", "))
+			continue
+		}
+		res.Uses = append(res.Uses, Use{Profile: name, Object: id, File: obj.File})
+		if o.InitDataAnnotation == "" {
+			d.Errorf(pos, id, "the cluster's Kata version reads no init-data annotation (Kata 3.16 or later is needed): set kata.version in the cluster metadata")
+			continue
+		}
+		meta := tmpl.Get("metadata")
+		ann := meta.Get("annotations")
+		for _, k := range []string{initdata.AnnotationInitData, initdata.AnnotationInitDataRuntime} {
+			if v := ann.Get(k); v != nil {
+				what := "a value set by hand wins over profile " + name
+				if k != o.InitDataAnnotation {
+					what = fmt.Sprintf("the cluster's Kata reads %s instead, so this pod may start without init-data", o.InitDataAnnotation)
+				}
+				d.Warnf(pos, id+" "+k, "is already set on the pod template: %s", what)
+			}
+		}
+		if ann.Get(initdata.AnnotationInitData) == nil && ann.Get(initdata.AnnotationInitDataRuntime) == nil {
+			ann.Set(o.InitDataAnnotation, node.NewString(p.Encoded))
+			ann.Set(AnnotationDigest, node.NewString(p.Algorithm+":"+p.Digest))
+			meta.Set("annotations", node.Sorted(ann))
+		}
+		sizes := map[string]string{}
+		for _, e := range meta.Get("annotations").Entries() {
+			sizes[e.Key] = e.Value.Scalar()
+		}
+		if err := initdata.CheckAnnotationsSize(sizes); err != nil {
+			d.Errorf(pos, id, "pod template: %v", err)
+		}
+		spec := tmpl.Get("spec")
+		if spec == nil || spec.Kind != node.Map {
+			continue
+		}
+		switch rc := spec.Get("runtimeClassName").Scalar(); {
+		case rc == "" && o.RuntimeClass == "":
+			d.Errorf(pos, id, "set spec.runtimeClassName on the pod template: cocogen knows no confidential runtime class for platform %q, and without one the pod runs as an ordinary container and ignores its init-data", o.Platform)
+		case rc == "":
+			spec.Set("runtimeClassName", node.NewString(o.RuntimeClass))
+		case o.RuntimeClass != "" && rc != o.RuntimeClass:
+			d.Warnf(pos, id+" spec.runtimeClassName", "is %q, set by hand, and wins; confidential pods on %s use %s", rc, o.Platform, o.RuntimeClass)
+		}
+	}
+	return res, d
+}
+
+func qualified(n *node.Node) string {
+	name := n.Path("metadata", "name").Scalar()
+	if ns := n.Path("metadata", "namespace").Scalar(); ns != "" {
+		return ns + "/" + name
+	}
+	return name
+}

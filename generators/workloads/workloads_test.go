@@ -1,0 +1,231 @@
+package workloads
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/initdata"
+	"github.com/cocogen/cocogen/internal/node"
+)
+
+func parse(t *testing.T, src string) *node.Node {
+	t.Helper()
+	n, err := node.Parse("test.yaml", []byte(src), node.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+const deployment = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: demo
+spec:
+  template:
+    metadata:
+      annotations:
+        coco.io/initdata-profile: %s
+    spec:
+      containers:
+        - name: web
+          image: registry.example.com/web:1
+          env:
+            - name: SECRET_URL
+              value: http://127.0.0.1:8006/cdh/resource/default/kbsres1/key3
+`
+
+var profiles = map[string]Profile{
+	"default": {Encoded: "H4sIAAAAdefault", Algorithm: "sha256", Digest: "aa11"},
+	"debug":   {Encoded: "H4sIAAAAdebug", Algorithm: "sha384", Digest: "bb22"},
+}
+
+func opts() Options {
+	return Options{InitDataAnnotation: initdata.AnnotationInitData, RuntimeClass: RuntimeClassFor("Azure"), Platform: "Azure", App: "demo", Dir: "overlays/demo"}
+}
+
+func errorsOf(d *diag.List) []string {
+	var out []string
+	for _, x := range d.Sorted() {
+		if x.Severity == diag.Error {
+			out = append(out, x.String())
+		}
+	}
+	return out
+}
+
+func TestInjectSetsInitDataAndRuntimeClass(t *testing.T) {
+	n := parse(t, strings.Replace(deployment, "%s", "default", 1))
+	res, d := Inject([]Object{{Node: n, File: "overlays/demo/deployment.yaml"}}, profiles, opts())
+	if errs := errorsOf(d); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	tmpl := res.Objects[0].Node.Path("spec", "template")
+	if got := tmpl.Path("metadata", "annotations", initdata.AnnotationInitData).Scalar(); got != "H4sIAAAAdefault" {
+		t.Errorf("init-data annotation = %q", got)
+	}
+	if tmpl.Path("metadata", "annotations", initdata.AnnotationInitDataRuntime) != nil {
+		t.Error("both annotation names set")
+	}
+	if got := tmpl.Path("metadata", "annotations", AnnotationDigest).Scalar(); got != "sha256:aa11" {
+		t.Errorf("digest annotation = %q", got)
+	}
+	if got := tmpl.Path("spec", "runtimeClassName").Scalar(); got != "kata-remote" {
+		t.Errorf("runtimeClassName = %q", got)
+	}
+	if len(res.Uses) != 1 || res.Uses[0].Profile != "default" || res.Uses[0].Object != "Deployment demo/web" {
+		t.Errorf("uses = %+v", res.Uses)
+	}
+	if len(res.Refs) != 1 || res.Refs[0].Path != "default/kbsres1/key3" {
+		t.Errorf("refs = %+v", res.Refs)
+	}
+	if src := res.Objects[0].Source; !strings.Contains(src, "overlays/demo/deployment.yaml") {
+		t.Errorf("source = %q", src)
+	}
+}
+
+func TestInjectRuntimeAnnotationForOlderKata(t *testing.T) {
+	n := parse(t, strings.Replace(deployment, "%s", "debug", 1))
+	o := opts()
+	o.InitDataAnnotation = initdata.AnnotationInitDataRuntime
+	res, d := Inject([]Object{{Node: n}}, profiles, o)
+	if errs := errorsOf(d); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	ann := res.Objects[0].Node.Path("spec", "template", "metadata", "annotations")
+	if ann.Get(initdata.AnnotationInitDataRuntime).Scalar() != "H4sIAAAAdebug" || ann.Get(initdata.AnnotationInitData) != nil {
+		t.Errorf("annotations = %v", ann)
+	}
+}
+
+func TestInjectUserValueWins(t *testing.T) {
+	src := strings.Replace(deployment, "%s", "default\n        io.katacontainers.config.hypervisor.cc_init_data: mine", 1)
+	src = strings.Replace(src, "    spec:\n      containers:", "    spec:\n      runtimeClassName: kata-cc\n      containers:", 1)
+	n := parse(t, src)
+	res, d := Inject([]Object{{Node: n}}, profiles, opts())
+	if errs := errorsOf(d); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	tmpl := res.Objects[0].Node.Path("spec", "template")
+	if got := tmpl.Path("metadata", "annotations", initdata.AnnotationInitData).Scalar(); got != "mine" {
+		t.Errorf("user value replaced: %q", got)
+	}
+	if got := tmpl.Path("spec", "runtimeClassName").Scalar(); got != "kata-cc" {
+		t.Errorf("user runtime class replaced: %q", got)
+	}
+	var warnings []string
+	for _, x := range d.Sorted() {
+		if x.Severity == diag.Warning {
+			warnings = append(warnings, x.Msg)
+		}
+	}
+	if len(warnings) != 2 || !strings.Contains(warnings[0]+warnings[1], "set by hand") {
+		t.Errorf("want two warnings about values set by hand, got %q", warnings)
+	}
+}
+
+func TestInjectUnknownProfileNamesTheManifest(t *testing.T) {
+	n := parse(t, strings.Replace(deployment, "%s", "defualt", 1))
+	o := opts()
+	o.Locate = func(file, value string) node.Pos {
+		if value != "defualt" {
+			t.Errorf("located %q", value)
+		}
+		return node.Pos{File: file, Line: 10, Col: 35}
+	}
+	_, d := Inject([]Object{{Node: n, File: "overlays/demo/deployment.yaml"}}, profiles, o)
+	errs := errorsOf(d)
+	if len(errs) != 1 || !strings.HasPrefix(errs[0], "overlays/demo/deployment.yaml:10:35: error:") || !strings.Contains(errs[0], `unknown init-data profile "defualt" (profiles in global.coco.initdata.profiles: debug, default)`) {
+		t.Errorf("errors = %q", errs)
+	}
+}
+
+func TestInjectLeavesOrdinaryPodsAlone(t *testing.T) {
+	n := parse(t, `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: plain
+spec:
+  template:
+    spec:
+      containers: [{name: c, image: i}]
+`)
+	res, d := Inject([]Object{{Node: n}}, profiles, opts())
+	if d.HasErrors() || len(res.Uses) != 0 {
+		t.Fatalf("diags %v uses %v", d.Sorted(), res.Uses)
+	}
+	if res.Objects[0].Node.Path("spec", "template", "spec", "runtimeClassName") != nil {
+		t.Error("runtime class set on a pod that asked for no profile")
+	}
+}
+
+func TestInjectPodKinds(t *testing.T) {
+	cases := map[string]string{
+		"Pod": `apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+  annotations: {coco.io/initdata-profile: default}
+spec:
+  containers: [{name: c, image: i}]
+`,
+		"CronJob": `apiVersion: batch/v1
+kind: CronJob
+metadata: {name: c}
+spec:
+  schedule: "* * * * *"
+  jobTemplate:
+    spec:
+      template:
+        metadata:
+          annotations: {coco.io/initdata-profile: default}
+        spec:
+          containers: [{name: c, image: i}]
+`,
+	}
+	for kind, src := range cases {
+		t.Run(kind, func(t *testing.T) {
+			res, d := Inject([]Object{{Node: parse(t, src)}}, profiles, opts())
+			if d.HasErrors() || len(res.Uses) != 1 {
+				t.Fatalf("diags %v uses %v", d.Sorted(), res.Uses)
+			}
+		})
+	}
+}
+
+func TestInjectMisplacedAnnotation(t *testing.T) {
+	n := parse(t, `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+  annotations: {coco.io/initdata-profile: default}
+spec:
+  template:
+    spec:
+      containers: [{name: c, image: i}]
+`)
+	_, d := Inject([]Object{{Node: n, File: "x.yaml"}}, profiles, opts())
+	if errs := errorsOf(d); len(errs) != 1 || !strings.Contains(errs[0], "put it on the pod template") {
+		t.Errorf("errors = %q", errs)
+	}
+}
+
+func TestInjectUnknownPlatformNeedsRuntimeClass(t *testing.T) {
+	n := parse(t, strings.Replace(deployment, "%s", "default", 1))
+	o := opts()
+	o.RuntimeClass, o.Platform = RuntimeClassFor("VSphere"), "VSphere"
+	_, d := Inject([]Object{{Node: n}}, profiles, o)
+	if errs := errorsOf(d); len(errs) != 1 || !strings.Contains(errs[0], "spec.runtimeClassName") {
+		t.Errorf("errors = %q", errs)
+	}
+}
+
+func TestResourceRefs(t *testing.T) {
+	got := ResourceRefs(`curl http://127.0.0.1:8006/cdh/resource/default/attestation-status/status; image_security_policy_uri = "kbs:///default/security-policy/signed"`)
+	want := []string{"default/attestation-status/status", "default/security-policy/signed"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

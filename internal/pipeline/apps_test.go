@@ -1,0 +1,412 @@
+package pipeline
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer/json"
+
+	"github.com/cocogen/cocogen/generators/trustee"
+	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/initdata"
+	"github.com/cocogen/cocogen/internal/manifest"
+	"github.com/cocogen/cocogen/internal/metadata"
+	"github.com/cocogen/cocogen/internal/node"
+)
+
+// repoCopy copies the parts of the repository a render reads into a temporary directory, so that a test may
+// change them.
+func repoCopy(t *testing.T) string {
+	t.Helper()
+	dst := t.TempDir()
+	for _, dir := range []string{"values", "policies", "overlays"} {
+		src := filepath.Join("../..", dir)
+		err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel("../..", p)
+			if d.IsDir() {
+				return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dst
+}
+
+func renderAll(t *testing.T, root string) *Result {
+	t.Helper()
+	res, err := Render(Request{RepoRoot: root, ValuesDir: filepath.Join(root, "values"), All: true})
+	if err != nil {
+		t.Fatalf("render: %v", err)
+	}
+	return res
+}
+
+func appObjects(res *Result) []manifest.Object {
+	var out []manifest.Object
+	for _, a := range res.Apps {
+		out = append(out, a.Objects...)
+	}
+	return out
+}
+
+func findObject(objs []manifest.Object, kind, name string) *node.Node {
+	for _, o := range objs {
+		if o.Kind() == kind && o.Name() == name {
+			return o.Node
+		}
+	}
+	return nil
+}
+
+// TestSandboxInitDataIsTheDefaultProfile: peer-pods-cm carries the default profile, byte for byte, and the
+// Azure IDs follow the resource group rule (subnet: vnetResourceGroup, NSG: resourceGroup).
+func TestSandboxInitDataIsTheDefaultProfile(t *testing.T) {
+	root := repoCopy(t)
+	// Different resource groups, so that the rule is visible.
+	md := filepath.Join(root, "values", "cluster-metadata.yaml")
+	data, err := os.ReadFile(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = bytes.Replace(data, []byte("vnetResourceGroup: coco-x7k2p-rg"), []byte("vnetResourceGroup: coco-net-rg"), 1)
+	if err := os.WriteFile(md, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Render(Request{RepoRoot: root, ValuesDir: filepath.Join(root, "values"), App: "sandbox"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm := findObject(res.Objects, "ConfigMap", "peer-pods-cm")
+	if cm == nil {
+		t.Fatal("no peer-pods-cm")
+	}
+	dec, err := initdata.Decode([]byte(cm.Path("data", "INITDATA").Scalar()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := res.Profile(res.DefaultProfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(dec.TOML, p.TOML) {
+		t.Errorf("INITDATA decodes to other bytes than profile %s", res.DefaultProfile)
+	}
+	sub := cm.Path("data", "AZURE_SUBNET_ID").Scalar()
+	nsg := cm.Path("data", "AZURE_NSG_ID").Scalar()
+	if !strings.Contains(sub, "/resourceGroups/coco-net-rg/providers/Microsoft.Network/virtualNetworks/") {
+		t.Errorf("subnet ID %s does not use vnetResourceGroup", sub)
+	}
+	if !strings.Contains(nsg, "/resourceGroups/coco-x7k2p-rg/providers/Microsoft.Network/networkSecurityGroups/") {
+		t.Errorf("NSG ID %s does not use resourceGroup", nsg)
+	}
+	if got := cm.Path("data", "AZURE_RESOURCE_GROUP").Scalar(); got != "coco-x7k2p-rg" {
+		t.Errorf("AZURE_RESOURCE_GROUP = %s", got)
+	}
+	for _, o := range res.Objects {
+		if o.App != "sandbox" {
+			t.Errorf("%s is not marked as the sandbox application's", o.ID())
+		}
+	}
+}
+
+// TestOneEncoderForEveryCopy: the pod annotation, peer-pods-cm and the reference values all come from the
+// same bytes.
+func TestOneEncoderForEveryCopy(t *testing.T) {
+	res := renderAll(t, "../..")
+	objs := appObjects(res)
+	def, _ := res.Profile("default")
+	debug, _ := res.Profile("debug")
+	secure := findObject(objs, "Deployment", "hello-openshift-secure")
+	if got := secure.Path("spec", "template", "metadata", "annotations", initdata.AnnotationInitData).Scalar(); got != def.Encoded {
+		t.Error("the secure Deployment does not carry the default profile's encoding")
+	}
+	if got := findObject(objs, "ConfigMap", "peer-pods-cm").Path("data", "INITDATA").Scalar(); got != def.Encoded {
+		t.Error("peer-pods-cm does not carry the default profile's encoding")
+	}
+	kata := findObject(objs, "Deployment", "hello-openshift-kata")
+	if got := kata.Path("spec", "template", "metadata", "annotations", initdata.AnnotationInitData).Scalar(); got != debug.Encoded {
+		t.Error("the kata Deployment does not carry the debug profile's encoding")
+	}
+	if findObject(objs, "Deployment", "hello-openshift-standard").Path("spec", "template", "spec", "runtimeClassName") != nil {
+		t.Error("the standard Deployment got a runtime class")
+	}
+	rv := findObject(objs, "ConfigMap", trustee.ConfigMapRefValues)
+	stored, err := trustee.DecodeStored([]byte(rv.Path("data", "reference_value").Scalar()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcr8 := string(stored["cocogen_initdata_azure_pcr8"])
+	for _, p := range []*Profile{def, debug} {
+		if !strings.Contains(pcr8, `"`+p.Digests.AzurePCR8+`"`) {
+			t.Errorf("the reference values lack PCR8 %s of profile %s", p.Digests.AzurePCR8, p.Name)
+		}
+	}
+}
+
+// TestPolicyChangeChangesExactlyItsCopies: one line of policies/agent/default.rego changes the secure
+// Deployment, peer-pods-cm and the reference values, and nothing else.
+func TestPolicyChangeChangesExactlyItsCopies(t *testing.T) {
+	root := repoCopy(t)
+	before := renderAll(t, root)
+	p := filepath.Join(root, "policies", "agent", "default.rego")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := bytes.Replace(data, []byte("default ReadStreamRequest := false"), []byte("default ReadStreamRequest := true"), 1)
+	if bytes.Equal(changed, data) {
+		t.Fatal("the test's edit does not apply to default.rego any more")
+	}
+	if err := os.WriteFile(p, changed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	after := renderAll(t, root)
+	encode := func(res *Result) map[string]string {
+		m := map[string]string{}
+		for _, o := range append(slices.Clone(res.Objects), appObjects(res)...) {
+			var b bytes.Buffer
+			manifest.EncodeOneYAML(&b, o)
+			m[o.ID()] = b.String()
+		}
+		return m
+	}
+	b, a := encode(before), encode(after)
+	var diff []string
+	for id, text := range a {
+		if b[id] != text {
+			diff = append(diff, id)
+		}
+	}
+	if len(a) != len(b) {
+		t.Errorf("object count changed: %d → %d", len(b), len(a))
+	}
+	slices.Sort(diff)
+	want := []string{
+		"apps/v1 Deployment hello-openshift/hello-openshift-secure",
+		"v1 ConfigMap openshift-sandboxed-containers-operator/peer-pods-cm",
+		"v1 ConfigMap trustee-operator-system/rvps-reference-values",
+	}
+	if !slices.Equal(diff, want) {
+		t.Errorf("changed objects:\n  %s\nwant:\n  %s", strings.Join(diff, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+// TestWorkloadsDecodeStrictly: the rendered Deployments and Services are valid k8s.io/api objects (unknown
+// fields are errors).
+func TestWorkloadsDecodeStrictly(t *testing.T) {
+	res := renderAll(t, "../..")
+	scheme := runtime.NewScheme()
+	if err := appsv1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	if err := corev1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	strict := json.NewSerializerWithOptions(json.DefaultMetaFactory, scheme, scheme, json.SerializerOptions{Yaml: true, Strict: true})
+	n := 0
+	for _, o := range appObjects(res) {
+		if o.Kind() != "Deployment" && o.Kind() != "Service" && o.APIVersion() != "v1" {
+			continue
+		}
+		var b bytes.Buffer
+		manifest.EncodeOneYAML(&b, o)
+		if _, _, err := strict.Decode(b.Bytes(), nil, nil); err != nil {
+			t.Errorf("%s: %v", o.ID(), err)
+		}
+		n++
+	}
+	if n < 8 {
+		t.Errorf("decoded only %d objects", n)
+	}
+}
+
+func renderErr(t *testing.T, root string) string {
+	t.Helper()
+	_, err := Render(Request{RepoRoot: root, ValuesDir: filepath.Join(root, "values"), All: true})
+	if err == nil {
+		t.Fatal("the render succeeded")
+	}
+	de, ok := err.(*diag.Diagnostics)
+	if !ok {
+		t.Fatalf("not a user error: %v", err)
+	}
+	var b bytes.Buffer
+	_ = diag.Write(&b, "text", de.Items, false)
+	return b.String()
+}
+
+func replaceIn(t *testing.T, path, old, new string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(data, []byte(old)) {
+		t.Fatalf("%s does not contain %q", path, old)
+	}
+	if err := os.WriteFile(path, bytes.Replace(data, []byte(old), []byte(new), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCoherenceChecks: a render fails when the applications disagree.
+func TestCoherenceChecks(t *testing.T) {
+	cases := map[string]struct {
+		file, old, new string
+		want           string
+	}{
+		"unknown resource in a workload": {
+			"overlays/kbs-access/deployment.yaml", "default/kbsres1/key3", "default/kbsres1/key9",
+			"overlays/kbs-access/deployment.yaml: error: Deployment kbs-access/kbs-access: names KBS resource default/kbsres1/key9, which global.coco.trustee.resources does not list",
+		},
+		"unknown resource in an exec allow-list": {
+			"policies/agent/default.rego", "attestation-status/random", "attestation-status/nonce",
+			"names KBS resource default/attestation-status/nonce, which global.coco.trustee.resources does not list",
+		},
+		"image security policy flavour not served": {
+			"values/values-global.yaml", "security-policy: [insecure, signed, reject]", "security-policy: [signed, reject]",
+			"names KBS resource default/security-policy/insecure",
+		},
+		"KBS URL elsewhere": {
+			"values/cluster-metadata.yaml", "url: https://kbs.apps.coco.example.com", "url: https://kbs.elsewhere.example.com",
+			"init-data sends pods to https://kbs.elsewhere.example.com, but the trustee application serves the KBS at https://kbs.apps.coco.example.com",
+		},
+		"unknown profile": {
+			"overlays/hello-openshift/secure/kustomization.yaml", "coco.io/initdata-profile: default", "coco.io/initdata-profile: defualt",
+			`overlays/hello-openshift/secure/kustomization.yaml:22:37: error: Deployment hello-openshift/hello-openshift-secure coco.io/initdata-profile: unknown init-data profile "defualt"`,
+		},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			root := repoCopy(t)
+			replaceIn(t, filepath.Join(root, c.file), c.old, c.new)
+			if got := renderErr(t, root); !strings.Contains(got, c.want) {
+				t.Errorf("diagnostics:\n%s\nwant a line containing %q", got, c.want)
+			}
+		})
+	}
+}
+
+// TestOverlayOutsideTheRepositoryIsRefused: a kustomization that reaches outside the repository fails the
+// render with a message that names the reference.
+func TestOverlayOutsideTheRepositoryIsRefused(t *testing.T) {
+	root := repoCopy(t)
+	replaceIn(t, filepath.Join(root, "overlays/kbs-access/kustomization.yaml"), "  - route.yaml", "  - route.yaml\n  - ../../../etc/passwd")
+	got := renderErr(t, root)
+	if !strings.Contains(got, "clusterGroup.applications.kbs-access.path") || !strings.Contains(got, "outside") {
+		t.Errorf("diagnostics:\n%s", got)
+	}
+}
+
+// TestAppSelection: --app renders one application; unknown names and applications that Argo CD renders are
+// errors that say so.
+func TestAppSelection(t *testing.T) {
+	res, err := Render(Request{RepoRoot: "../..", ValuesDir: "../../values", App: "hello-openshift"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Objects) != 9 {
+		t.Errorf("hello-openshift has %d objects, want 9", len(res.Objects))
+	}
+	for name, want := range map[string]string{
+		"helo-openshift": `no application "helo-openshift" rendered by cocogen in cluster group "azure"; did you mean "hello-openshift"?`,
+		"vault":          `application "vault" is not rendered by cocogen (it has no cocogen key)`,
+	} {
+		_, err := Render(Request{RepoRoot: "../..", ValuesDir: "../../values", App: name})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("--app %s: %v; want %q", name, err, want)
+		}
+	}
+}
+
+// TestCocogenApplicationSource: the tree names the plugin for the applications cocogen renders, with the
+// cluster group and the values directory, and the sandbox application leaves AZURE_IMAGE_ID to the operator.
+func TestCocogenApplicationSource(t *testing.T) {
+	res, err := Render(Request{RepoRoot: "../..", ValuesDir: "../../values"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sandbox := findObject(res.Objects, "Application", "sandbox")
+	src := sandbox.Path("spec", "source")
+	if src.Get("plugin").Get("name").Scalar() != "cocogen" || src.Get("path").Scalar() != "." || src.Get("helm") != nil {
+		t.Errorf("source = %v", src)
+	}
+	env := map[string]string{}
+	for _, e := range src.Path("plugin", "env").Items() {
+		env[e.Get("name").Scalar()] = e.Get("value").Scalar()
+	}
+	if env["COCOGEN_APP"] != "sandbox" || env["COCOGEN_CLUSTER_GROUP"] != "azure" || len(env) != 2 {
+		t.Errorf("plugin env = %v", env)
+	}
+	ign := sandbox.Path("spec", "ignoreDifferences").Items()
+	if len(ign) != 1 || ign[0].Get("name").Scalar() != "peer-pods-cm" || ign[0].Get("jsonPointers").Items()[0].Scalar() != "/data/AZURE_IMAGE_ID" {
+		t.Errorf("ignoreDifferences = %v", ign)
+	}
+	opts := sandbox.Path("spec", "syncPolicy", "syncOptions").Items()
+	if len(opts) != 1 || opts[0].Scalar() != "RespectIgnoreDifferences=true" {
+		t.Errorf("syncOptions = %v", opts)
+	}
+	if p := findObject(res.Objects, "Application", "hello-openshift").Path("spec", "source", "path").Scalar(); p != "overlays/hello-openshift" {
+		t.Errorf("workloads path = %q", p)
+	}
+	if findObject(res.Objects, "Application", "trustee").Path("spec", "ignoreDifferences") != nil {
+		t.Error("only the sandbox application ignores AZURE_IMAGE_ID")
+	}
+}
+
+// TestChildEnvCarriesTheRenderInputs: the applications cocogen renders are told to render from the same
+// inputs as the tree (except the source keys, which each child derives from its own source).
+func TestChildEnvCarriesTheRenderInputs(t *testing.T) {
+	root := repoCopy(t)
+	mdPath := filepath.Join(root, "clusters", "prod.yaml")
+	if err := os.MkdirAll(filepath.Dir(mdPath), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(root, "values", "cluster-metadata.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(mdPath, md, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Render(Request{
+		RepoRoot: root, ValuesDir: filepath.Join(root, "values"),
+		Metadata: md, MetadataName: "clusters/prod.yaml", MetadataPath: mdPath,
+		Sets:       []string{"global.options.syncPolicy=Automatic"},
+		SetStrings: []string{"global.repoURL=https://example.com/fork.git", "global.targetRevision=dev"},
+		Facts:      []metadata.Override{{Path: "azure.location", Value: "westeurope"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range findObject(res.Objects, "Application", "sandbox").Path("spec", "source", "plugin", "env").Items() {
+		got = append(got, e.Get("name").Scalar()+"="+e.Get("value").Scalar())
+	}
+	want := []string{"COCOGEN_APP=sandbox", "COCOGEN_CLUSTER_GROUP=azure", "COCOGEN_METADATA=clusters/prod.yaml",
+		"COCOGEN_SET=global.options.syncPolicy=Automatic", "COCOGEN_FACT_AZURE_LOCATION=westeurope"}
+	if !slices.Equal(got, want) {
+		t.Errorf("plugin env:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+	src := findObject(res.Objects, "Application", "sandbox").Path("spec", "source")
+	if src.Get("repoURL").Scalar() != "https://example.com/fork.git" || src.Get("targetRevision").Scalar() != "dev" {
+		t.Errorf("source = %v", src)
+	}
+}

@@ -1,0 +1,211 @@
+// Package trusteepolicy checks and renders the two Rego policies Trustee evaluates for Confidential
+// Containers: the KBS resource policy, which decides whether the key broker releases a secret to an attested
+// pod VM (data.policy.allow), and the attestation policy of Trustee's built-in attestation service, which
+// turns verified evidence into the AR4SI trust claims of an EAR token (data.policy.trust_claims and
+// data.policy.extensions).
+//
+// Both policies declare `package policy`. Their sources in Git declare a sub-package (`package
+// policy.resource`, `package policy.attestation`) so that OPA can load them together for tests; Render sets
+// the package clause back to `package policy`. Validate checks a source the way Trustee will use it:
+// compiled against the builtins of regorus, Trustee's Rego engine, plus Trustee's query_reference_value, and
+// evaluated for representative requests and evidence.
+package trusteepolicy
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/types"
+
+	"github.com/cocogen/cocogen/internal/agentpolicy/capabilities"
+)
+
+// Package is the package both Trustee policies declare once rendered: KBS queries data.policy.allow, the
+// attestation service data.policy.trust_claims and data.policy.extensions.
+const Package = "policy"
+
+// Kind says which of the two Trustee policies a file is.
+type Kind int
+
+// Kinds of Trustee policy.
+const (
+	// Resource is the KBS resource policy (Trustee mounts it as resource-policy.rego): data.policy.allow
+	// decides whether a secret is released.
+	Resource Kind = iota + 1
+	// Attestation is the attestation service's policy (mounted as default_cpu.rego):
+	// data.policy.trust_claims gives the AR4SI trust claims of the EAR token.
+	Attestation
+)
+
+// Kinds lists the valid kinds.
+var Kinds = []Kind{Resource, Attestation}
+
+// String names the kind as cocogen's messages do: "resource" or "attestation".
+func (k Kind) String() string {
+	switch k {
+	case Resource:
+		return "resource"
+	case Attestation:
+		return "attestation"
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// Rules the two services query.
+const (
+	// AllowRule is the rule KBS evaluates for each request: true releases, anything else denies.
+	AllowRule = "allow"
+	// TrustClaimsRule is the rule the attestation service evaluates for the token's trustworthiness vector.
+	TrustClaimsRule = "trust_claims"
+	// ExtensionsRule is the optional rule the attestation service reads for extra token claims: a list of
+	// {name, key, value} objects.
+	ExtensionsRule = "extensions"
+)
+
+// ClaimNames are the keys trust_claims may have: the AR4SI trustworthiness claims. Trustee fails the
+// attestation on any other key.
+var ClaimNames = []string{
+	"executables",
+	"hardware",
+	"configuration",
+	"file-system",
+	"instance-identity",
+	"runtime-opaque",
+	"storage-opaque",
+	"sourced-data",
+}
+
+// MaxClaimValue is the largest AR4SI claim value; 0 means no claim, 2 and 3 affirming, 32 to 95 warning and
+// 96 to 127 contraindicated.
+const MaxClaimValue = 127
+
+// Ids of the reference values the attestation policy asks Trustee for with query_reference_value. cocogen
+// registers each as a list of lowercase hex strings, except RVPodVMPCRs.
+const (
+	// RVInitDataAzurePCR8 lists the PCR8 values that bind the init-data documents Git renders on Azure
+	// confidential VMs: sha256 of 32 zero bytes followed by the init-data digest.
+	RVInitDataAzurePCR8 = "cocogen_initdata_azure_pcr8"
+	// RVInitDataSNPHostData lists the HOST_DATA values of those documents on bare-metal SEV-SNP.
+	RVInitDataSNPHostData = "cocogen_initdata_snp_host_data"
+	// RVInitDataTDXMRConfigID lists the MRCONFIGID values of those documents on bare-metal TDX.
+	RVInitDataTDXMRConfigID = "cocogen_initdata_tdx_mrconfigid"
+	// RVPodVMPCRs holds the vTPM PCRs of the pod VM image on Azure, as an object from PCR name to the
+	// values it may hold: {"pcr03": ["<hex>", ...], "pcr11": [...]}. An empty object pins no PCR.
+	RVPodVMPCRs = "cocogen_pod_vm_pcrs"
+	// RVSNPLaunchMeasurements lists the SEV-SNP launch measurements of the pod VM on bare metal.
+	RVSNPLaunchMeasurements = "cocogen_snp_launch_measurements"
+	// RVTDXMRTD lists the TDX MR_TD values of the pod VM on bare metal.
+	RVTDXMRTD = "cocogen_tdx_mr_td"
+)
+
+// ReferenceValueIDs lists every reference value id the attestation policy queries, sorted.
+var ReferenceValueIDs = []string{
+	RVInitDataAzurePCR8,
+	RVInitDataSNPHostData,
+	RVInitDataTDXMRConfigID,
+	RVPodVMPCRs,
+	RVSNPLaunchMeasurements,
+	RVTDXMRTD,
+}
+
+// QueryReferenceValue declares Trustee's custom function query_reference_value(id) for OPA: it takes a
+// reference value id and returns the value registered under it (any JSON), or null when none is. Add it to
+// the builtins of a compiler's capabilities to compile an attestation policy, or its tests, with OPA.
+var QueryReferenceValue = &ast.Builtin{
+	Name:        "query_reference_value",
+	Description: "Returns the reference value Trustee's reference value provider holds under id, or null when it has none.",
+	Decl: types.NewFunction(
+		types.Args(types.Named("id", types.S).Description("reference value id")),
+		types.Named("value", types.A).Description("the registered value, or null"),
+	),
+}
+
+// Capabilities returns what a Trustee policy may use: the builtins, keywords and features of regorus (the
+// capabilities file of internal/agentpolicy) plus QueryReferenceValue. The result is the caller's own copy.
+func Capabilities() (*ast.Capabilities, error) {
+	c, err := capabilities.RegorusKataAgent()
+	if err != nil {
+		return nil, err
+	}
+	c.Builtins = append(c.Builtins, QueryReferenceValue)
+	return c, nil
+}
+
+// policiesDir is the directory name that marks Trustee policies (policies/trustee).
+const policiesDir = "trustee"
+
+// IsPolicy reports whether mod, read from the file name, is a Trustee policy: it declares package policy or
+// a sub-package policy.<name>, or the file lies in a directory named trustee. Test files are the caller's to
+// leave out.
+func IsPolicy(name string, mod *ast.Module) bool {
+	if mod != nil && mod.Package != nil && isPolicyPackage(mod.Package.Path) {
+		return true
+	}
+	return path.Base(path.Dir(strings.ReplaceAll(name, `\`, "/"))) == policiesDir
+}
+
+// isPolicyPackage reports whether p is data.policy or data.policy.<name>.
+func isPolicyPackage(p ast.Ref) bool {
+	if len(p) < 2 || len(p) > 3 || !p[0].Equal(ast.DefaultRootDocument) || !p[1].Equal(ast.StringTerm(Package)) {
+		return false
+	}
+	if len(p) == 3 {
+		_, ok := p[2].Value.(ast.String)
+		return ok
+	}
+	return true
+}
+
+// File names that say which policy a file is: cocogen's sources and the names Trustee mounts them under.
+var kindByFile = map[string]Kind{
+	"resource.rego":        Resource,
+	"resource-policy.rego": Resource,
+	"attestation.rego":     Attestation,
+	"default_cpu.rego":     Attestation,
+}
+
+// KindOf tells which Trustee policy mod, read from the file name, is: by its file name (resource.rego,
+// attestation.rego, or the names Trustee mounts them under, resource-policy.rego and default_cpu.rego), or
+// else by the rule it defines (allow or trust_claims). The error says how to make it unambiguous.
+func KindOf(name string, mod *ast.Module) (Kind, error) {
+	if k, ok := kindByFile[path.Base(strings.ReplaceAll(name, `\`, "/"))]; ok {
+		return k, nil
+	}
+	var kinds []Kind
+	if mod != nil {
+		if definesRule(mod, AllowRule) {
+			kinds = append(kinds, Resource)
+		}
+		if definesRule(mod, TrustClaimsRule) {
+			kinds = append(kinds, Attestation)
+		}
+	}
+	if len(kinds) == 1 {
+		return kinds[0], nil
+	}
+	why := "defines neither allow nor trust_claims"
+	if len(kinds) > 1 {
+		why = "defines both allow and trust_claims"
+	}
+	return 0, fmt.Errorf("cannot tell whether this is the KBS resource policy or the attestation policy: it %s; name it resource.rego or attestation.rego", why)
+}
+
+// definesRule reports whether mod has a rule whose name is name.
+func definesRule(mod *ast.Module, name string) bool {
+	return slices.ContainsFunc(mod.Rules, func(r *ast.Rule) bool { return ruleName(r) == name })
+}
+
+// ruleName is the first segment of a rule's head: the name a query reaches.
+func ruleName(r *ast.Rule) string {
+	ref := r.Head.Ref()
+	if len(ref) == 0 {
+		return ""
+	}
+	if v, ok := ref[0].Value.(ast.Var); ok {
+		return string(v)
+	}
+	return ""
+}
