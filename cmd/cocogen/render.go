@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"io"
-	"os"
 	"slices"
 	"strings"
 
@@ -12,37 +10,44 @@ import (
 
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/manifest"
-	"github.com/cocogen/cocogen/internal/pipeline"
 )
 
 type renderOptions struct {
-	app          string
-	valuesDir    string
-	repoRoot     string
-	clusterGroup string
-	metadata     string
-	sets         []string
-	setStrings   []string
-	output       string
-	outputDir    string
-	diagFormat   string
-	verbose      bool
+	source     sourceFlags
+	app        string
+	all        bool
+	output     string
+	outputDir  string
+	diagFormat string
+	verbose    bool
 }
 
 func newRenderCommand(s streams) *cobra.Command {
 	o := &renderOptions{}
 	cmd := &cobra.Command{
 		Use:   "render",
-		Short: "Render the app-of-apps tree of a cluster group",
+		Short: "Render the app-of-apps tree of a cluster group, or the objects of its cocogen applications",
 		Long: `Render expands the values of one cluster group into the objects Argo CD applies: Namespaces,
 OperatorGroups, Subscriptions, AppProjects and one Application per clusterGroup.applications entry,
 exactly as the Validated Patterns clustergroup chart (0.9.x) renders them.
 
+An application with a cocogen key (sandbox, trustee or workloads) is rendered by cocogen itself: its
+Application names the cocogen plugin, and --app NAME prints what the plugin renders for it:
+  sandbox    peer-pods-cm (Azure facts, VM sizes, the default init-data), the KataConfig, feature gates
+  trustee    the KbsConfig, KBS configuration and policies, reference values bound to the init-data
+             profiles in use, the KBS certificate and Route, ExternalSecrets for the KBS resources
+  workloads  the kustomize overlay at the application's path, with init-data injected into every pod
+             template that names a profile (annotation coco.io/initdata-profile)
+--all prints the tree and then every such application, each object preceded by "# Application: NAME".
+Every render builds all of them and checks that they agree (profiles bound by reference values, the KBS
+URL in init-data is the kbs Route, every KBS resource named exists), so a render of one fails exactly when
+a render of all would.
+
 Value files are layered as Validated Patterns does: values-global.yaml, values-<group>.yaml, the
 platform/version files, values-<localClusterName>.yaml, global.extraValueFiles and the templated
-clusterGroup.sharedValueFiles. Cluster facts (domains, platform, version, Git source) come from a metadata
-file (--metadata; by default cluster-metadata.yaml in the values directory, if there is one) and --set
-flags, which win over every file.
+clusterGroup.sharedValueFiles. Cluster facts (domains, platform, version, Git source, Azure network, KBS)
+come from a metadata file (--metadata; by default cluster-metadata.yaml in the values directory, if there is
+one) and --set flags, which win over every file.
 
 Nothing is written when the input is invalid: diagnostics (file:line:col) go to stderr and the exit code
 is 1. Exit code 2 means a usage or internal error.`,
@@ -59,6 +64,10 @@ is 1. Exit code 2 means a usage or internal error.`,
   # Use the metadata of a real cluster and write one file per object
   cocogen render -m clusters/prod.yaml --output-dir out/
 
+  # What the plugin renders for the sandbox application, and everything at once
+  cocogen render --app sandbox
+  cocogen render --all --output-dir out/
+
   # JSON (a v1 List) for tools, diagnostics as GitHub annotations in CI
   cocogen render -o json --diagnostics-format github`,
 		Args: cobra.NoArgs,
@@ -67,13 +76,9 @@ is 1. Exit code 2 means a usage or internal error.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.app, "app", "", "render the objects of this application (one whose source is the cocogen plugin) instead of the app-of-apps tree")
-	f.StringVar(&o.valuesDir, "values-dir", "values", "directory holding values-global.yaml and values-<group>.yaml (use . for a Validated Patterns repository)")
-	f.StringVar(&o.repoRoot, "repo-root", "", "repository root that value file paths are relative to (default: the nearest directory with .git above --values-dir)")
-	f.StringVar(&o.clusterGroup, "cluster-group", "", "cluster group to render (default: main.clusterGroupName from values-global.yaml)")
-	f.StringVarP(&o.metadata, "metadata", "m", "", "cluster metadata file (- for stdin; default: cluster-metadata.yaml in the values directory, if present)")
-	f.StringArrayVar(&o.sets, "set", nil, "set a value, Helm style: key=value[,key=value] (repeatable; wins over files and metadata)")
-	f.StringArrayVar(&o.setStrings, "set-string", nil, "like --set, but the value is always a string")
+	f.StringVar(&o.app, "app", "", "render the objects of this application (one with a cocogen key: sandbox, trustee or workloads) instead of the app-of-apps tree")
+	f.BoolVar(&o.all, "all", false, "render the app-of-apps tree and then the objects of every application that cocogen renders, grouped by application")
+	o.source.register(f)
 	f.StringVarP(&o.output, "output", "o", "yaml", "output format: "+strings.Join(manifest.Formats, ", "))
 	f.StringVar(&o.outputDir, "output-dir", "", "write one file per object under this directory instead of stdout")
 	f.StringVar(&o.diagFormat, "diagnostics-format", "text", "diagnostics format on stderr: "+strings.Join(diag.Formats, ", "))
@@ -82,6 +87,9 @@ is 1. Exit code 2 means a usage or internal error.`,
 }
 
 func (o *renderOptions) validate() error {
+	if o.all && o.app != "" {
+		return usageError{err: fmt.Errorf("--all and --app exclude each other: --all already renders every application")}
+	}
 	if !slices.Contains(manifest.Formats, o.output) {
 		return usageError{err: fmt.Errorf("invalid --output %q (valid: %s)", o.output, strings.Join(manifest.Formats, ", "))}
 	}
@@ -91,53 +99,24 @@ func (o *renderOptions) validate() error {
 	return nil
 }
 
-func (o *renderOptions) request(in io.Reader) (pipeline.Request, error) {
-	req := pipeline.Request{
-		App:          o.app,
-		RepoRoot:     o.repoRoot,
-		ValuesDir:    o.valuesDir,
-		ClusterGroup: o.clusterGroup,
-		Sets:         o.sets,
-		SetStrings:   o.setStrings,
-	}
-	switch o.metadata {
-	case "":
-	case "-":
-		data, err := io.ReadAll(io.LimitReader(in, 8<<20))
-		if err != nil {
-			return req, fmt.Errorf("read metadata from stdin: %w", err)
-		}
-		req.Metadata, req.MetadataName = data, "<stdin>"
-	default:
-		data, err := os.ReadFile(o.metadata)
-		if err != nil {
-			return req, fmt.Errorf("read metadata: %w", err)
-		}
-		req.Metadata, req.MetadataName = data, o.metadata
-	}
-	return req, nil
-}
-
 func (o *renderOptions) run(s streams) error {
 	if err := o.validate(); err != nil {
 		return err
 	}
-	req, err := o.request(s.in)
+	req, err := o.source.request(s.in)
 	if err != nil {
 		return err
 	}
-	res, err := pipeline.Render(req)
+	req.App, req.All = o.app, o.all
+	res, err := renderFor(s, req, o.diagFormat, o.verbose)
 	if err != nil {
-		if de, ok := err.(*diag.Diagnostics); ok {
-			if werr := diag.Write(s.err, o.diagFormat, de.Items, o.verbose); werr != nil {
-				return werr
-			}
-			return &exitError{code: exitInvalid}
+		return err
+	}
+	objs := res.Objects
+	if o.all {
+		for _, a := range res.Apps {
+			objs = append(objs[:len(objs):len(objs)], a.Objects...)
 		}
-		return err
-	}
-	if err := diag.Write(s.err, o.diagFormat, res.Diagnostics, o.verbose); err != nil {
-		return err
 	}
 	if o.verbose {
 		fmt.Fprintf(s.err, "cluster group %s; value files in layering order (relative to %s):\n", res.Group, res.Root)
@@ -148,15 +127,20 @@ func (o *renderOptions) run(s streams) error {
 			}
 			fmt.Fprintf(s.err, "  %-7s %-30s %s\n", state, f.Role, f.Path)
 		}
-		fmt.Fprintf(s.err, "rendered %d objects\n", len(res.Objects))
+		fmt.Fprintf(s.err, "rendered %d objects\n", len(objs))
+		for _, a := range res.Apps {
+			if o.all || a.Name == o.app {
+				fmt.Fprintf(s.err, "  application %s (cocogen: %s): %d objects\n", a.Name, a.Generator, len(a.Objects))
+			}
+		}
 	}
-	if len(res.Objects) == 0 {
+	if len(objs) == 0 {
 		// An empty render is never a success: Argo CD would prune everything.
 		fmt.Fprintln(s.err, "error: the render produced no objects")
 		return &exitError{code: exitInvalid}
 	}
 	if o.outputDir != "" {
-		n, err := writeOutputDir(o.outputDir, o.output, res.Objects)
+		n, err := writeOutputDir(o.outputDir, o.output, objs)
 		if err != nil {
 			return err
 		}
@@ -166,7 +150,7 @@ func (o *renderOptions) run(s streams) error {
 		return nil
 	}
 	var buf bytes.Buffer
-	if err := manifest.Encode(&buf, o.output, res.Objects); err != nil {
+	if err := manifest.Encode(&buf, o.output, objs); err != nil {
 		return err
 	}
 	_, err = s.out.Write(buf.Bytes())

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cocogen/cocogen/internal/agentpolicy"
+	"github.com/cocogen/cocogen/internal/diag"
+)
+
+// newPolicyCommand groups the commands that work on the readable policies in policies/.
+func newPolicyCommand(s streams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "policy",
+		Short: "Test and check the policies in policies/",
+		Long: `The policies are readable Rego in Git. The kata agent policies (policies/agent/*.rego) are loaded by
+the agent inside each Confidential Containers pod VM, whose Rego engine is regorus, not OPA: it accepts
+fewer builtins, and before kata 3.30 it parses Rego v0. These commands check the policies for that engine
+and run their Rego unit tests (<policy>_test.rego beside each policy) with OPA's test runner.
+
+The Trustee policies (policies/trustee/resource.rego, KBS's resource policy, and attestation.rego, the
+attestation service's policy) are loaded by Trustee 0.21, also with regorus; the attestation policy calls
+Trustee's query_reference_value, which these commands declare (and the tests mock with 'with').`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return cmd.Help()
+		},
+	}
+	cmd.AddCommand(newPolicyTestCommand(s), newPolicyCheckCommand(s))
+	return cmd
+}
+
+// policyFlags are the flags the policy commands share.
+type policyFlags struct {
+	kataVersion string
+	diagFormat  string
+	verbose     bool
+}
+
+func (f *policyFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.kataVersion, "kata-version", "", "Kata Containers release whose agent loads the policies, e.g. 3.21.0 (default: check for every release from 3.5.0 on)")
+	fl.StringVar(&f.diagFormat, "diagnostics-format", "text", "diagnostics format on stderr: "+strings.Join(diag.Formats, ", "))
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "also list what passed")
+}
+
+func (f *policyFlags) options(cmd *cobra.Command) (agentpolicy.Options, error) {
+	if !slices.Contains(diag.Formats, f.diagFormat) {
+		return agentpolicy.Options{}, usageError{err: fmt.Errorf("invalid --diagnostics-format %q (valid: %s)", f.diagFormat, strings.Join(diag.Formats, ", ")), cmd: cmd}
+	}
+	v, err := agentpolicy.ParseKataVersion(f.kataVersion)
+	if err != nil {
+		return agentpolicy.Options{}, usageError{err: fmt.Errorf("--kata-version: %w", err), cmd: cmd}
+	}
+	return agentpolicy.Options{Kata: v}, nil
+}
+
+// loadPolicies reads the Rego files named by paths; a path that does not exist is a usage error.
+func loadPolicies(cmd *cobra.Command, paths []string) ([]agentpolicy.File, error) {
+	files, err := agentpolicy.LoadFiles(paths)
+	if err != nil {
+		return nil, usageError{err: err, cmd: cmd}
+	}
+	if len(files) == 0 {
+		return nil, usageError{err: fmt.Errorf("no %s files in %s", ".rego", strings.Join(paths, ", ")), cmd: cmd}
+	}
+	return files, nil
+}
+
+func commandContext(cmd *cobra.Command) context.Context {
+	if ctx := cmd.Context(); ctx != nil {
+		return ctx
+	}
+	return context.Background()
+}

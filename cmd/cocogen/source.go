@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/pflag"
+
+	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/metadata"
+	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/pipeline"
+)
+
+// sourceFlags say where a render reads its inputs: the values directory, the repository root, the cluster
+// group, the metadata file and --set overrides. Every command that renders shares them.
+type sourceFlags struct {
+	valuesDir    string
+	repoRoot     string
+	clusterGroup string
+	metadata     string
+	sets         []string
+	setStrings   []string
+	facts        []string
+}
+
+func (f *sourceFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.valuesDir, "values-dir", "values", "directory holding values-global.yaml and values-<group>.yaml (use . for a Validated Patterns repository)")
+	fs.StringVar(&f.repoRoot, "repo-root", "", "repository root that value file paths are relative to (default: the nearest directory with .git above --values-dir)")
+	fs.StringVar(&f.clusterGroup, "cluster-group", "", "cluster group to render (default: main.clusterGroupName from values-global.yaml)")
+	fs.StringVarP(&f.metadata, "metadata", "m", "", "cluster metadata file (- for stdin; default: cluster-metadata.yaml in the values directory, if present)")
+	fs.StringArrayVar(&f.sets, "set", nil, "set a value, Helm style: key=value[,key=value] (repeatable; wins over files and metadata)")
+	fs.StringArrayVar(&f.setStrings, "set-string", nil, "like --set, but the value is always a string")
+	fs.StringArrayVar(&f.facts, "fact", nil, "set a cluster fact over the metadata file, KEY=VALUE with KEY a metadata key such as azure.location (repeatable; the plugin's COCOGEN_FACT_* env)")
+}
+
+// request builds the pipeline request; the metadata file is read here (stdin for -).
+func (f *sourceFlags) request(in io.Reader) (pipeline.Request, error) {
+	req := pipeline.Request{
+		RepoRoot:     f.repoRoot,
+		ValuesDir:    f.valuesDir,
+		ClusterGroup: f.clusterGroup,
+		Sets:         f.sets,
+		SetStrings:   f.setStrings,
+	}
+	for _, a := range f.facts {
+		o, err := metadata.ParseOverride(a, node.Pos{File: "--fact"})
+		if err != nil {
+			return req, usageError{err: fmt.Errorf("--fact: %w", err)}
+		}
+		req.Facts = append(req.Facts, o)
+	}
+	switch f.metadata {
+	case "":
+	case "-":
+		data, err := io.ReadAll(io.LimitReader(in, 8<<20))
+		if err != nil {
+			return req, fmt.Errorf("read metadata from stdin: %w", err)
+		}
+		req.Metadata, req.MetadataName = data, "<stdin>"
+	default:
+		data, err := os.ReadFile(f.metadata)
+		if err != nil {
+			return req, fmt.Errorf("read metadata: %w", err)
+		}
+		req.Metadata, req.MetadataName, req.MetadataPath = data, f.metadata, f.metadata
+	}
+	return req, nil
+}
+
+// renderFor runs the pipeline for a command: invalid input prints the diagnostics and ends with exit code 1;
+// on success the warnings are printed and the result returned.
+func renderFor(s streams, req pipeline.Request, diagFormat string, verbose bool) (*pipeline.Result, error) {
+	res, err := pipeline.Render(req)
+	if err != nil {
+		if de, ok := err.(*diag.Diagnostics); ok {
+			if werr := diag.Write(s.err, diagFormat, de.Items, verbose); werr != nil {
+				return nil, werr
+			}
+			return nil, &exitError{code: exitInvalid}
+		}
+		return nil, err
+	}
+	if err := diag.Write(s.err, diagFormat, res.Diagnostics, verbose); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
