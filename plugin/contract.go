@@ -1,0 +1,41 @@
+package plugin
+
+import (
+	"fmt"
+	"strings"
+)
+
+// contractRow is one input of the plugin: how an Application sets it and what it means.
+type contractRow struct {
+	env, param, flag, meaning string
+}
+
+// contract is the plugin's input contract, in the order of the table that `cocogen generate --help` and the
+// README show (a test keeps the README's copy equal to ContractTable).
+var contract = []contractRow{
+	{"`COCOGEN_APP`", "—", "`--app`", "the application whose objects to render (one whose source is the cocogen plugin); unset: the cluster group's app-of-apps tree"},
+	{"`COCOGEN_CLUSTER_GROUP`", "`cluster-group` (string)", "`--cluster-group`", "the cluster group; unset: `main.clusterGroupName` of `values-global.yaml`"},
+	{"`COCOGEN_VALUES_DIR`", "`values-dir` (string)", "`--values-dir`", "repository path of the values directory; unset: `values`"},
+	{"`COCOGEN_METADATA`", "`metadata` (string)", "`--metadata`", "repository path of the cluster metadata file; unset: `cluster-metadata.yaml` in the values directory, if present"},
+	{"`COCOGEN_SET`", "`set` (array)", "`--set`", "Helm `--set` arguments (`key=value[,key=value]`): one per line of the env value, one per item of the parameter"},
+	{"`COCOGEN_SET_STRING`", "`set-string` (array)", "`--set-string`", "like `COCOGEN_SET`, but every value is a string"},
+	{"`COCOGEN_FACT_<KEY>`", "—", "`--fact key=value`", "a cluster fact over the metadata file, the metadata key in upper snake case: `COCOGEN_FACT_AZURE_LOCATION` is `azure.location`, `COCOGEN_FACT_KBS_TRUST_ANCHOR_MODE` is `kbs.trustAnchor.mode`"},
+	{"`ARGOCD_APP_SOURCE_REPO_URL`, `ARGOCD_APP_SOURCE_TARGET_REVISION` (from Argo CD)", "—", "`--set-string global.repoURL=…`, `--set-string global.targetRevision=…`", "the Application's own source, as the Validated Patterns operator injects it, so that child Applications follow the fork and branch Argo CD reads; skipped when a set names the key"},
+	{"`ARGOCD_APP_SOURCE_PATH` (from Argo CD)", "—", "—", "finds the repository root: the working directory without this path at its end; nothing outside the root is read"},
+	{"`ARGOCD_APP_NAME`, `ARGOCD_APP_NAMESPACE`, `ARGOCD_APP_REVISION`, `KUBE_VERSION` (from Argo CD)", "—", "—", "shown in messages only: they never change the output, so Argo CD's manifest cache stays correct"},
+}
+
+// ContractTable returns the plugin's input contract as a Markdown table.
+func ContractTable() string {
+	var b strings.Builder
+	b.WriteString("| plugin env (`spec.source.plugin.env`; the command sees `ARGOCD_ENV_<name>`) | parameter (`spec.source.plugin.parameters`) | `cocogen render` flag | meaning |\n")
+	b.WriteString("|---|---|---|---|\n")
+	for _, r := range contract {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", r.env, r.param, r.flag, r.meaning)
+	}
+	return b.String()
+}
+
+// Precedence explains which layer wins, for the help text and the README.
+const Precedence = "Later wins: the metadata file in Git < the Application's source (repoURL, targetRevision) < the plugin env < the parameters. " +
+	"Unset and empty variables are the same. An unknown `ARGOCD_ENV_` name or parameter is an error, not ignored."
