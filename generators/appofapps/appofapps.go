@@ -46,6 +46,20 @@ func Render(v *model.Values, o Options) ([]manifest.Object, *diag.List) {
 	if dir := strings.Trim(o.ValuesDir, "/"); dir != "" && dir != "." {
 		r.prefix = "/" + dir + "/"
 	}
+	// The imperative values ConfigMap is all of the values as YAML, evaluated as a template: the largest single
+	// piece of work of a render. It reads the values only, so it runs beside the other objects, with its own
+	// template engine, and is picked up where the chart renders it.
+	values := make(chan valuesText, 1)
+	go func() {
+		text, err := tpl.New(v.Tree).Render(tpl.ToYAML(v.Tree.Helm()))
+		values <- valuesText{text, err}
+	}()
+	r.valuesText = values
+	defer func() {
+		if r.valuesText != nil {
+			<-r.valuesText // not used (the imperative objects were skipped): wait, so nothing outlives Render
+		}
+	}()
 	r.namespaces()
 	r.operatorGroups()
 	r.subscriptions()
@@ -59,14 +73,22 @@ func Render(v *model.Values, o Options) ([]manifest.Object, *diag.List) {
 	return r.objs, r.d
 }
 
+// valuesText is the evaluated YAML of the values, for the imperative values ConfigMap.
+type valuesText struct {
+	text string
+	err  error
+}
+
 type renderer struct {
-	v      *model.Values
-	o      Options
-	d      *diag.List
-	eng    *tpl.Engine
-	argoNS string
-	prefix string
-	objs   []manifest.Object
+	// valuesText delivers the values ConfigMap's text, computed concurrently (nil once received).
+	valuesText chan valuesText
+	v          *model.Values
+	o          Options
+	d          *diag.List
+	eng        *tpl.Engine
+	argoNS     string
+	prefix     string
+	objs       []manifest.Object
 
 	// Computed once, shared by every Application (nodes are immutable once built).
 	globalParams []*node.Node

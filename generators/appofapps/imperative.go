@@ -165,7 +165,15 @@ func (r *renderer) extraPlaybookArgs() []string {
 // valuesConfigMap holds the whole values tree, template-evaluated, for the playbooks (-e @/values/values.yaml).
 func (r *renderer) valuesConfigMap(pos node.Pos) {
 	imp := &r.v.ClusterGroup.Imperative
-	text, err := r.eng.Render(tpl.ToYAML(r.v.Tree.Helm()))
+	var text string
+	var err error
+	if r.valuesText != nil {
+		res := <-r.valuesText
+		r.valuesText = nil
+		text, err = res.text, res.err
+	} else {
+		text, err = r.eng.Render(tpl.ToYAML(r.v.Tree.Helm()))
+	}
 	if err != nil {
 		r.d.Errorf(pos, "clusterGroup.imperative", "the values ConfigMap evaluates every template in the values: %v", err)
 		return
