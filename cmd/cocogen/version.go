@@ -19,18 +19,34 @@ var targets = []struct{ Name, Version string }{
 	{"OLM Subscription", "operators.coreos.com/v1alpha1"},
 	{"OLM OperatorGroup", "operators.coreos.com/v1"},
 	{"cocogen cluster metadata", "cocogen.io/v1alpha1 ClusterMetadata"},
+	{"Init-data", "version 0.1.0 (sha256, sha384, sha512), gzip+base64"},
+	{"Kata agent policy", "regorus dialect of kata 3.5.0 and later; annotation names by kata release"},
+	{"Trustee (KBS, attestation service)", "0.21 (trustee-operator v0.21.0 KbsConfig)"},
+	{"Peer pods", "Azure, peer-pods-cm of OpenShift sandboxed containers 1.9 and later"},
+	{"Argo CD config management plugin", "CMP v2 sidecar (tested with argocd-cmp-server v2.14.21)"},
 }
+
+// engines are the libraries inside this binary whose behaviour the output depends on.
+var engines = []string{"github.com/open-policy-agent/opa", "sigs.k8s.io/kustomize/api", "github.com/BurntSushi/toml", "go.yaml.in/yaml/v2"}
 
 type versionInfo struct {
 	Version   string            `json:"version"`
 	Revision  string            `json:"revision,omitempty"`
 	GoVersion string            `json:"goVersion"`
 	Targets   map[string]string `json:"targets"`
+	Engines   map[string]string `json:"engines"`
 }
 
 func buildVersion() versionInfo {
-	info := versionInfo{Version: version, GoVersion: runtime.Version(), Targets: map[string]string{}}
+	info := versionInfo{Version: version, GoVersion: runtime.Version(), Targets: map[string]string{}, Engines: map[string]string{}}
 	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, dep := range bi.Deps {
+			for _, e := range engines {
+				if dep.Path == e {
+					info.Engines[e] = dep.Version
+				}
+			}
+		}
 		if info.Version == "" {
 			info.Version = bi.Main.Version
 		}
@@ -72,6 +88,11 @@ func newVersionCommand(s streams) *cobra.Command {
 				fmt.Fprintf(s.out, " %s\n", info.GoVersion)
 				for _, t := range targets {
 					fmt.Fprintf(s.out, "  %-40s %s\n", t.Name, t.Version)
+				}
+				for _, e := range engines {
+					if v := info.Engines[e]; v != "" {
+						fmt.Fprintf(s.out, "  %-40s %s\n", e, v)
+					}
 				}
 				return nil
 			}
