@@ -251,3 +251,35 @@ func TestFormatsGolden(t *testing.T) {
 		t.Errorf("empty markdown: %q %v", b.String(), err)
 	}
 }
+
+// FuzzDecode: any YAML stream decodes without panicking, and decoding its output changes nothing.
+func FuzzDecode(f *testing.F) {
+	f.Add("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: peer-pods-cm}\ndata: {INITDATA: H4sI}\n")
+	f.Add("kind: List\nitems:\n- kind: Pod\n  metadata:\n    annotations:\n      io.katacontainers.config.agent.policy: cGFja2FnZQ==\n")
+	f.Add("kind: ConfigMap\nmetadata: {name: rvps-reference-values}\ndata: {reference_value: '{\"a\": \"e30=\"}'}\n")
+	f.Fuzz(func(t *testing.T, src string) {
+		docs, err := node.ParseStream("f.yaml", []byte(src), node.Limits{MaxBytes: 1 << 16, MaxNodes: 5000, MaxDepth: 30})
+		if err != nil {
+			return
+		}
+		out, _ := Decode(docs)
+		var b bytes.Buffer
+		for _, d := range out {
+			b.WriteString("---\n")
+			node.EncodeYAML(&b, d)
+		}
+		again, err := node.ParseStream("again.yaml", b.Bytes(), node.Limits{MaxBytes: 1 << 20, MaxNodes: 50000, MaxDepth: 40})
+		if err != nil {
+			t.Fatalf("decoded output does not parse: %v\n%s", err, b.String())
+		}
+		out2, _ := Decode(again)
+		var b2 bytes.Buffer
+		for _, d := range out2 {
+			b2.WriteString("---\n")
+			node.EncodeYAML(&b2, d)
+		}
+		if b.String() != b2.String() {
+			t.Fatalf("not idempotent:\n%s", Unified("once", "twice", b.String(), b2.String(), 2))
+		}
+	})
+}
