@@ -125,3 +125,75 @@ func TestRenderAllGroupsByApplication(t *testing.T) {
 		t.Errorf("--all --app: exit %d: %s", code, errOut)
 	}
 }
+
+// TestCollectedMetadataRendersTheSamePeerPodsConfigMap: metadata collected from a cloud.conf renders the same
+// peer-pods-cm as the hand-written metadata holding the same facts.
+func TestCollectedMetadataRendersTheSamePeerPodsConfigMap(t *testing.T) {
+	atRoot(t)
+	handWritten, err := os.ReadFile("values/cluster-metadata.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same facts as values/cluster-metadata.yaml, as the cloud controller writes them (with keys cocogen
+	// does not read).
+	cloudConf := `{
+  "cloud": "AzurePublicCloud",
+  "tenantId": "0c9a7b4e-5d2f-4a1c-8e6b-3f7d9a2c1b58",
+  "aadClientId": "",
+  "subscriptionId": "6d3f0e2a-1b4c-4e8f-9a7d-2c5b8e1f0a34",
+  "resourceGroup": "coco-x7k2p-rg",
+  "location": "eastus",
+  "vnetName": "coco-x7k2p-vnet",
+  "vnetResourceGroup": "coco-x7k2p-rg",
+  "subnetName": "coco-x7k2p-worker-subnet",
+  "securityGroupName": "coco-x7k2p-nsg",
+  "routeTableName": "coco-x7k2p-node-routetable",
+  "cloudProviderBackoff": true,
+  "useInstanceMetadata": true,
+  "loadBalancerSku": "standard"
+}`
+	dir := t.TempDir()
+	confPath := filepath.Join(dir, "cloud.conf")
+	if err := os.WriteFile(confPath, []byte(cloudConf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Start from the hand-written file without its azure section.
+	var kept []string
+	skip := false
+	for _, line := range strings.Split(string(handWritten), "\n") {
+		if strings.HasPrefix(line, "azure:") {
+			skip = true
+			continue
+		}
+		if skip && (strings.HasPrefix(line, " ") || line == "") {
+			continue
+		}
+		skip = false
+		kept = append(kept, line)
+	}
+	base := filepath.Join(dir, "base.yaml")
+	if err := os.WriteFile(base, []byte(strings.Join(kept, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	collected := filepath.Join(dir, "collected.yaml")
+	if code, _, errOut := cli(t, "", "metadata", "collect", "-m", base, "--cloud-conf", confPath, "--output", collected); code != 0 {
+		t.Fatalf("collect: exit %d: %s", code, errOut)
+	}
+	peerPods := func(args ...string) string {
+		code, out, errOut := cli(t, "", append([]string{"render", "--app", "sandbox"}, args...)...)
+		if code != 0 {
+			t.Fatalf("render %v: exit %d: %s", args, code, errOut)
+		}
+		for _, doc := range strings.Split(out, "---\n") {
+			if strings.Contains(doc, "name: peer-pods-cm") {
+				// The # Source: comment names the values, not the metadata: compare the object.
+				return doc
+			}
+		}
+		t.Fatal("no peer-pods-cm")
+		return ""
+	}
+	if got, want := peerPods("-m", collected), peerPods(); got != want {
+		t.Errorf("peer-pods-cm from collected metadata differs:\n%s\nwant:\n%s", got, want)
+	}
+}
