@@ -410,3 +410,29 @@ func TestChildEnvCarriesTheRenderInputs(t *testing.T) {
 		t.Errorf("source = %v", src)
 	}
 }
+
+// TestBoundPCR8ReadsTheStoredReferenceValues: the check that every profile in use is bound reads the
+// reference values back from the rendered store, so a store without a profile's PCR8 is caught.
+func TestBoundPCR8ReadsTheStoredReferenceValues(t *testing.T) {
+	res := renderAll(t, "../..")
+	def, _ := res.Profile("default")
+	for i := range res.Apps {
+		a := &res.Apps[i]
+		if a.Generator != "trustee" {
+			continue
+		}
+		if !boundPCR8(a)[def.Digests.AzurePCR8] {
+			t.Fatal("the rendered store does not bind the default profile")
+		}
+		for _, o := range a.Objects {
+			if o.Name() == trustee.ConfigMapRefValues {
+				o.Node.Get("data").Set("reference_value", node.NewString("{}"))
+			}
+		}
+		if boundPCR8(a)[def.Digests.AzurePCR8] {
+			t.Error("an empty store binds the default profile")
+		}
+		return
+	}
+	t.Fatal("no trustee application")
+}

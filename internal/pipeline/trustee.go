@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"encoding/json"
 	"net/url"
 	"slices"
 	"strings"
@@ -216,15 +217,21 @@ func checkApps(c appContext, apps []App, d *diag.List) {
 		}
 		return
 	}
-	bound := map[string]bool{}
-	for _, p := range usedProfiles(c, apps) {
-		bound[p] = true
+	// Read back what the trustee application renders: every profile in use must have its PCR8 among the
+	// reference values of the RVPS store (the stored form, as Trustee reads it).
+	bound := boundPCR8(tr)
+	checkBound := func(profile string, pos node.Pos, what string) {
+		p := c.profiles[profile]
+		if p != nil && !bound[p.Digests.AzurePCR8] {
+			d.Errorf(pos, what, "init-data profile %s (PCR8 %s) has no reference value in the trustee application's %s", profile, p.Digests.AzurePCR8, trustee.ConfigMapRefValues)
+		}
 	}
 	for _, a := range apps {
+		if a.Generator == model.GenSandbox {
+			checkBound(c.v.CoCo.InitData.Default, c.v.CoCo.InitData.DefaultPos, "global.coco.initdata.default")
+		}
 		for _, u := range a.Uses {
-			if !bound[u.Profile] {
-				d.Errorf(node.Pos{File: u.File}, u.Object, "profile %s has no reference values in the trustee application", u.Profile)
-			}
+			checkBound(u.Profile, node.Pos{File: u.File}, u.Object)
 		}
 	}
 	// The KBS URL in init-data must reach this cluster's kbs Route.
@@ -280,6 +287,27 @@ func checkApps(c appContext, apps []App, d *diag.List) {
 			}
 		}
 	}
+}
+
+// boundPCR8 returns the PCR8 values in the reference values that the trustee application renders.
+func boundPCR8(tr *App) map[string]bool {
+	out := map[string]bool{}
+	for _, o := range tr.Objects {
+		if o.Kind() != "ConfigMap" || o.Name() != trustee.ConfigMapRefValues {
+			continue
+		}
+		stored, err := trustee.DecodeStored([]byte(o.Node.Path("data", "reference_value").Scalar()))
+		if err != nil {
+			return out
+		}
+		var rv struct{ Value []string }
+		if json.Unmarshal(stored[trusteepolicy.RVInitDataAzurePCR8], &rv) == nil {
+			for _, v := range rv.Value {
+				out[v] = true
+			}
+		}
+	}
+	return out
 }
 
 // posOr returns p, or q when p is unknown.
