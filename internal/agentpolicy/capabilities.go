@@ -2,12 +2,12 @@ package agentpolicy
 
 import (
 	"bytes"
-	_ "embed"
 	"fmt"
 	"slices"
-	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/cocogen/cocogen/internal/agentpolicy/capabilities"
 )
 
 // CapabilitiesJSON is an OPA capabilities file describing the Rego the kata agent accepts: the builtins the
@@ -18,10 +18,9 @@ import (
 //	opa check --capabilities internal/agentpolicy/capabilities/regorus-kata-agent.json policies/agent/default.rego
 //
 // It is generated from regorusBuiltins, regoOperators and regorusFeatures with OPA's own declarations
-// (go test ./internal/agentpolicy -run TestCapabilitiesFile -update).
-//
-//go:embed capabilities/regorus-kata-agent.json
-var CapabilitiesJSON []byte
+// (go test ./internal/agentpolicy -run TestCapabilitiesFile -update). The file is embedded once, by package
+// capabilities, which the Trustee policy checks share.
+var CapabilitiesJSON = capabilities.RegorusKataAgentJSON
 
 // regorusBuiltins are the builtin functions the current agent can call: the names registered in the
 // BUILTINS map of microsoft/regorus at commit 8986431 (src/builtins/mod.rs and the register() function of each
@@ -135,23 +134,18 @@ func generateCapabilities() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-var loadCapabilities = sync.OnceValues(func() (*ast.Capabilities, error) {
-	return ast.LoadCapabilitiesJSON(bytes.NewReader(CapabilitiesJSON))
-})
-
 // capabilitiesFor returns the capabilities of the agent of release v (the zero value: of every supported
 // release, so the builtins only new agents have are removed).
 func capabilitiesFor(v KataVersion) (*ast.Capabilities, error) {
-	base, err := loadCapabilities()
+	c, err := capabilities.RegorusKataAgent()
 	if err != nil {
-		return nil, fmt.Errorf("load embedded capabilities: %w", err)
+		return nil, err
 	}
-	c := *base
-	c.Builtins = slices.DeleteFunc(slices.Clone(base.Builtins), func(b *ast.Builtin) bool {
+	c.Builtins = slices.DeleteFunc(c.Builtins, func(b *ast.Builtin) bool {
 		since, gated := builtinSince[b.Name]
 		return gated && (v.IsZero() || v.Less(since))
 	})
-	return &c, nil
+	return c, nil
 }
 
 // missingBuiltin explains why the agent of release v cannot call name, or returns "" when name is not an OPA

@@ -18,6 +18,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/tester"
 
+	"github.com/cocogen/cocogen/internal/agentpolicy/capabilities"
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/repo"
@@ -313,7 +314,7 @@ func result(tr *tester.Result) TestResult {
 
 // addErrors adds OPA parse or compile errors as diagnostics; an error without a position is put on file.
 func addErrors(d *diag.List, file string, err error) {
-	for _, e := range astErrors(err) {
+	for _, e := range capabilities.ASTErrors(err) {
 		p := node.Pos{File: file}
 		if e.Location != nil {
 			p = node.Pos{File: e.Location.File, Line: e.Location.Row, Col: e.Location.Col}

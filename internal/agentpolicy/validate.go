@@ -22,6 +22,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/topdown"
 
+	"github.com/cocogen/cocogen/internal/agentpolicy/capabilities"
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/node"
 )
@@ -182,7 +183,7 @@ var undefinedFunction = regexp.MustCompile(`^undefined function (\S+)$`)
 
 // addASTErrors turns OPA parse and compile errors into diagnostics, naming the builtins the agent lacks.
 func (v *validator) addASTErrors(err error, note string) {
-	for _, e := range astErrors(err) {
+	for _, e := range capabilities.ASTErrors(err) {
 		msg := e.Message
 		if m := undefinedFunction.FindStringSubmatch(msg); m != nil {
 			if why := missingBuiltin(m[1], v.opts.Kata); why != "" {
@@ -360,19 +361,6 @@ func evalMessage(err error) string {
 		fields[i] = strings.TrimSpace(fields[i])
 	}
 	return strings.Join(slices.DeleteFunc(fields, func(s string) bool { return s == "" }), " ")
-}
-
-// astErrors returns the OPA errors err carries (one without a location when it carries none).
-func astErrors(err error) []*ast.Error {
-	var errs ast.Errors
-	if errors.As(err, &errs) {
-		return errs
-	}
-	var e *ast.Error
-	if errors.As(err, &e) {
-		return []*ast.Error{e}
-	}
-	return []*ast.Error{{Code: "error", Message: err.Error()}}
 }
 
 // refText writes an import path the way it is written in Rego (future.keywords.in).

@@ -16,6 +16,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/topdown"
 
+	"github.com/cocogen/cocogen/internal/agentpolicy/capabilities"
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/node"
 )
@@ -140,7 +141,7 @@ var undefinedFunction = regexp.MustCompile(`^undefined function (\S+)$`)
 
 // addASTErrors turns OPA parse and compile errors into diagnostics, naming the builtins regorus lacks.
 func (v *validator) addASTErrors(err error) {
-	for _, e := range astErrors(err) {
+	for _, e := range capabilities.ASTErrors(err) {
 		msg := e.Message
 		if m := undefinedFunction.FindStringSubmatch(msg); m != nil {
 			if _, builtin := ast.BuiltinMap[m[1]]; builtin {
@@ -313,19 +314,6 @@ func evalMessage(err error) string {
 		msg = te.Message
 	}
 	return strings.Join(strings.Fields(msg), " ")
-}
-
-// astErrors returns the OPA errors err carries (one without a location when it carries none).
-func astErrors(err error) []*ast.Error {
-	var errs ast.Errors
-	if errors.As(err, &errs) {
-		return errs
-	}
-	var e *ast.Error
-	if errors.As(err, &e) {
-		return []*ast.Error{e}
-	}
-	return []*ast.Error{{Code: "error", Message: err.Error()}}
 }
 
 // jsonText renders a value for a message, short.

@@ -1,12 +1,14 @@
 // Package capabilities holds the OPA capabilities file that describes regorus, the Rego engine of the kata
-// agent and of Trustee, as the kata agent builds it. internal/agentpolicy generates the file and checks agent
-// policies against it; this package only embeds it, so that packages agentpolicy itself depends on (the
-// Trustee policy checks in internal/trusteepolicy) can load it too.
+// agent and of Trustee, as the kata agent builds it, and the OPA error helper both policy checkers use.
+// internal/agentpolicy generates the file and checks agent policies against it; this package embeds it, so
+// that packages agentpolicy itself depends on (the Trustee policy checks in internal/trusteepolicy) load the
+// same bytes.
 package capabilities
 
 import (
 	"bytes"
 	_ "embed"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -36,4 +38,17 @@ func RegorusKataAgent() (*ast.Capabilities, error) {
 	c.FutureKeywords = slices.Clone(base.FutureKeywords)
 	c.Features = slices.Clone(base.Features)
 	return &c, nil
+}
+
+// ASTErrors returns the OPA errors err carries (one without a location when it carries none).
+func ASTErrors(err error) []*ast.Error {
+	var errs ast.Errors
+	if errors.As(err, &errs) {
+		return errs
+	}
+	var e *ast.Error
+	if errors.As(err, &e) {
+		return []*ast.Error{e}
+	}
+	return []*ast.Error{{Code: "error", Message: err.Error()}}
 }
