@@ -12,8 +12,6 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/cocogen/cocogen/internal/manifest"
-	"github.com/cocogen/cocogen/internal/pipeline"
 	"github.com/cocogen/cocogen/internal/repo"
 	"github.com/cocogen/cocogen/internal/review"
 )
@@ -161,54 +159,48 @@ func (o *diffOptions) run(cmd *cobra.Command, s streams, args []string) error {
 		}
 	}
 
-	// With --base, paths in flags are relative to the working directory, as in render, and name the same
-	// files in both states; with two directories, they are relative to each directory.
-	relValues, mdRel := filepath.ToSlash(o.source.valuesDir), ""
-	var mdBytes []byte
-	if len(args) == 2 {
-		var err error
-		if filepath.IsAbs(o.source.valuesDir) {
-			return usageError{err: fmt.Errorf("--values-dir: with two directories, give a path relative to each (e.g. values or .)"), cmd: cmd}
+	// With --base, path flags are relative to the working directory, as in render, and name the same files in
+	// both states; with two directories, they are relative to each directory.
+	inState := func(p string) (string, bool) {
+		if len(args) == 2 {
+			return filepath.ToSlash(p), !filepath.IsAbs(p)
 		}
-		if m := o.source.metadata; m != "" && m != "-" {
-			if filepath.IsAbs(m) {
-				if mdBytes, err = os.ReadFile(m); err != nil {
-					return fmt.Errorf("read metadata: %w", err)
-				}
-			} else {
-				mdRel = filepath.ToSlash(m)
-			}
-		}
-	} else {
-		var err error
-		if relValues, err = relativeTo(layout, o.source.valuesDir); err != nil {
-			return usageError{err: fmt.Errorf("--values-dir: %w", err), cmd: cmd}
-		}
-		if m := o.source.metadata; m != "" && m != "-" {
-			if rel, err := relativeTo(layout, m); err == nil {
-				mdRel = rel
-			} else if mdBytes, err = os.ReadFile(m); err != nil {
-				return fmt.Errorf("read metadata: %w", err)
-			}
-		}
+		rel, err := relativeTo(layout, p)
+		return rel, err == nil
 	}
-	if o.source.metadata == "-" {
+	relValues, ok := inState(o.source.valuesDir)
+	if !ok {
+		return usageError{err: fmt.Errorf("--values-dir %s is not a directory inside the repository of both states", o.source.valuesDir), cmd: cmd}
+	}
+	mdRel := ""
+	var mdBytes []byte
+	switch m := o.source.metadata; {
+	case m == "":
+	case m == "-":
 		var err error
 		if mdBytes, err = io.ReadAll(io.LimitReader(s.in, 8<<20)); err != nil {
 			return fmt.Errorf("read metadata from stdin: %w", err)
+		}
+	default:
+		if rel, ok := inState(m); ok {
+			mdRel = rel
+		} else {
+			var err error
+			if mdBytes, err = os.ReadFile(m); err != nil {
+				return fmt.Errorf("read metadata: %w", err)
+			}
 		}
 	}
 
 	render := func(st diffState) (review.State, error) {
 		progress("rendering %s", st.name)
-		req, err := o.source.request(strings.NewReader(""))
+		req, err := o.source.baseRequest()
 		if err != nil {
 			return review.State{}, err
 		}
 		req.RepoRoot = st.root
 		req.ValuesDir = filepath.Join(st.root, filepath.FromSlash(relValues))
 		req.All = true
-		req.Metadata, req.MetadataName, req.MetadataPath = nil, "", ""
 		switch {
 		case mdRel != "":
 			r, err := repo.Open(st.root)
@@ -231,12 +223,11 @@ func (o *diffOptions) run(cmd *cobra.Command, s streams, args []string) error {
 			}
 			return review.State{}, err
 		}
-		objs := objectsOf(res)
 		profiles := map[string]review.ProfileDigest{}
 		for name, p := range res.Profiles {
 			profiles[name] = review.ProfileDigest{Algorithm: p.Algorithm, Digest: p.Digests.Digest, AzurePCR8: p.Digests.AzurePCR8}
 		}
-		return review.State{Name: st.name, Objects: objs, Profiles: profiles}, nil
+		return review.State{Name: st.name, Objects: res.Objects, Profiles: profiles}, nil
 	}
 	bs, err := render(base)
 	if err != nil {
@@ -281,13 +272,4 @@ func relativeTo(root, p string) (string, error) {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// objectsOf is the tree and every application of a render, in output order.
-func objectsOf(res *pipeline.Result) []manifest.Object {
-	objs := slices.Clone(res.Objects)
-	for _, a := range res.Apps {
-		objs = append(objs, a.Objects...)
-	}
-	return objs
 }

@@ -113,11 +113,6 @@ func (o *renderOptions) run(s streams) error {
 		return err
 	}
 	objs := res.Objects
-	if o.all {
-		for _, a := range res.Apps {
-			objs = append(objs[:len(objs):len(objs)], a.Objects...)
-		}
-	}
 	if o.verbose {
 		fmt.Fprintf(s.err, "cluster group %s; value files in layering order (relative to %s):\n", res.Group, res.Root)
 		for _, f := range res.Files {

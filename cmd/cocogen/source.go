@@ -35,8 +35,8 @@ func (f *sourceFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.facts, "fact", nil, "set a cluster fact over the metadata file, KEY=VALUE with KEY a metadata key such as azure.location (repeatable; the plugin's COCOGEN_FACT_* env)")
 }
 
-// request builds the pipeline request; the metadata file is read here (stdin for -).
-func (f *sourceFlags) request(in io.Reader) (pipeline.Request, error) {
+// baseRequest builds the pipeline request from every flag but --metadata.
+func (f *sourceFlags) baseRequest() (pipeline.Request, error) {
 	req := pipeline.Request{
 		RepoRoot:     f.repoRoot,
 		ValuesDir:    f.valuesDir,
@@ -50,6 +50,15 @@ func (f *sourceFlags) request(in io.Reader) (pipeline.Request, error) {
 			return req, usageError{err: fmt.Errorf("--fact: %w", err)}
 		}
 		req.Facts = append(req.Facts, o)
+	}
+	return req, nil
+}
+
+// request builds the pipeline request; the metadata file is read here (stdin for -).
+func (f *sourceFlags) request(in io.Reader) (pipeline.Request, error) {
+	req, err := f.baseRequest()
+	if err != nil {
+		return req, err
 	}
 	switch f.metadata {
 	case "":

@@ -180,7 +180,7 @@ func TestPolicyChangeChangesExactlyItsCopies(t *testing.T) {
 	after := renderAll(t, root)
 	encode := func(res *Result) map[string]string {
 		m := map[string]string{}
-		for _, o := range append(slices.Clone(res.Objects), appObjects(res)...) {
+		for _, o := range res.Objects {
 			var b bytes.Buffer
 			manifest.EncodeOneYAML(&b, o)
 			m[o.ID()] = b.String()

@@ -92,13 +92,7 @@ func renderText(t *testing.T, req Request) (stdout, stderr string) {
 		return "", errb.String()
 	}
 	_ = diag.Write(&errb, "text", res.Diagnostics, false)
-	objs := res.Objects
-	if req.All {
-		for _, a := range res.Apps {
-			objs = append(objs[:len(objs):len(objs)], a.Objects...)
-		}
-	}
-	manifest.EncodeYAML(&out, objs)
+	manifest.EncodeYAML(&out, res.Objects)
 	return out.String(), errb.String()
 }
 

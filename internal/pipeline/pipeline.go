@@ -46,7 +46,7 @@ type Request struct {
 	// App selects one application of the cluster group whose objects cocogen renders itself (an application
 	// with a cocogen key); empty means the cluster group's app-of-apps tree.
 	App string
-	// All renders the tree and, after it, every application that cocogen renders (Result.Apps).
+	// All renders the tree and, after it, every application that cocogen renders, all in Result.Objects.
 	All bool
 }
 
@@ -63,8 +63,8 @@ type Result struct {
 	ProfileNames []string
 	// DefaultProfile is global.coco.initdata.default.
 	DefaultProfile string
-	// Apps are the applications that cocogen renders, each with its objects (with Request.All; with
-	// Request.App, Objects holds that application's objects).
+	// Apps are the applications that cocogen renders, each with its objects. Objects holds the tree, the
+	// tree followed by every application's objects (Request.All), or the one application's (Request.App).
 	Apps []App
 }
 
@@ -217,7 +217,7 @@ func Render(req Request) (*Result, error) {
 		}
 		return nil, finish(d)
 	}
-	res.Objects = objs
+	res.Objects = all
 	res.Diagnostics = d.Sorted()
 	return res, nil
 }
