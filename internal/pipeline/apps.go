@@ -38,6 +38,8 @@ type appContext struct {
 	v        *model.Values
 	meta     *metadata.Metadata
 	profiles map[string]*Profile
+	// anchor is the KBS trust anchor certificate (PEM) that init-data embeds; "" in the public mode.
+	anchor string
 }
 
 // renderApps renders every application of the cluster group that cocogen renders, in values order. All of

@@ -171,7 +171,21 @@ func Render(req Request) (*Result, error) {
 		d.Warnf(v.ClusterGroup.NamePos, "clusterGroup.name", "is %q but the cluster group being rendered is %q: child applications will read values-%s.yaml", v.ClusterGroup.Name, loaded.Group, v.ClusterGroup.Name)
 	}
 	checkAppValueFiles(root, v, d)
-	profiles := buildProfiles(root, v, meta, d)
+	var anchor string
+	var profiles map[string]*Profile
+	switch {
+	case !needsTrustAnchor(v):
+	case meta == nil:
+		// The trustee application reports its own need (needMetadata).
+		if len(v.CoCo.InitData.Profiles) > 0 {
+			d.Errorf(v.CoCo.InitData.DefaultPos, "global.coco.initdata", "init-data profiles need cluster metadata (the KBS endpoint and its trust anchor): pass -m FILE or add cluster-metadata.yaml to the values directory")
+		}
+	default:
+		if pem, ok := readTrustAnchor(root, meta, d); ok {
+			anchor = pem
+			profiles = buildProfiles(root, v, meta, anchor, d)
+		}
+	}
 	if d.HasErrors() {
 		return nil, finish(d)
 	}
@@ -184,7 +198,7 @@ func Render(req Request) (*Result, error) {
 		}
 		want = a
 	}
-	apps := renderApps(appContext{root: root, v: v, meta: meta, profiles: profiles}, d)
+	apps := renderApps(appContext{root: root, v: v, meta: meta, profiles: profiles, anchor: anchor}, d)
 	if d.HasErrors() {
 		return nil, finish(d)
 	}

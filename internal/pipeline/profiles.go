@@ -27,45 +27,62 @@ type Profile struct {
 // profilesDir is where the agent policies live.
 const profilesDir = "policies/agent/"
 
+// needsTrustAnchor reports whether a render reads the KBS trust anchor: init-data embeds it, and the trustee
+// application serves the KBS certificate it anchors.
+func needsTrustAnchor(v *model.Values) bool {
+	if len(v.CoCo.InitData.Profiles) > 0 {
+		return true
+	}
+	for _, a := range v.ClusterGroup.Applications {
+		if a.CoCoGen == model.GenTrustee && !a.Disabled {
+			return true
+		}
+	}
+	return false
+}
+
+// readTrustAnchor reads and checks the PEM certificate that the metadata names as the KBS trust anchor ("" in
+// the public mode, which embeds none). ok is false when it is missing or unfit; the reason is in d.
+func readTrustAnchor(root *repo.Root, meta *metadata.Metadata, d *diag.List) (pem string, ok bool) {
+	mode := meta.TrustAnchorMode()
+	if mode == "public" {
+		return "", true
+	}
+	cert := meta.KBS.TrustAnchor.Certificate
+	if !cert.Set {
+		d.Errorf(node.Pos{File: meta.Source}, "kbs.trustAnchor", "init-data embeds the KBS trust anchor (mode %s): set kbs.trustAnchor.certificate to the repository path of its PEM file, or mode: public when the KBS certificate comes from a public CA", mode)
+		return "", false
+	}
+	rel, err := repo.Clean(cert.Value)
+	var data []byte
+	if err == nil {
+		data, err = root.ReadFile(rel)
+	}
+	if err != nil {
+		d.Errorf(cert.Pos, "kbs.trustAnchor.certificate", "%v", err)
+		return "", false
+	}
+	ta, td := meta.CheckTrustAnchor(data, time.Now())
+	d.Append(td)
+	if ta == nil || td.HasErrors() {
+		return "", false
+	}
+	return string(data), true
+}
+
 // buildProfiles reads each profile's sources through the repository root, validates the agent policy for
-// the cluster's kata version, fills the aa.toml and cdh.toml templates from the metadata, and encodes the
-// init-data. Every profile is built, used or not, so that a broken one fails the render that introduces it.
-func buildProfiles(root *repo.Root, v *model.Values, meta *metadata.Metadata, d *diag.List) map[string]*Profile {
+// the cluster's kata version, fills the aa.toml and cdh.toml templates from the metadata and the trust anchor
+// (readTrustAnchor), and encodes the init-data. Every profile is built, used or not, so that a broken one
+// fails the render that introduces it.
+func buildProfiles(root *repo.Root, v *model.Values, meta *metadata.Metadata, anchor string, d *diag.List) map[string]*Profile {
 	profiles := v.CoCo.InitData.Profiles
 	if len(profiles) == 0 {
-		return nil
-	}
-	if meta == nil {
-		d.Errorf(v.CoCo.InitData.DefaultPos, "global.coco.initdata", "init-data profiles need cluster metadata (the KBS endpoint and its trust anchor): pass -m FILE or add cluster-metadata.yaml to the values directory")
 		return nil
 	}
 	kbsURL := meta.KBSURL()
 	if kbsURL == "" {
 		d.Errorf(node.Pos{File: meta.Source}, "kbs.url", "the KBS endpoint is unknown: set kbs.url or cluster.appsDomain in the metadata")
 		return nil
-	}
-	anchor := ""
-	if mode := meta.TrustAnchorMode(); mode != "public" {
-		cert := meta.KBS.TrustAnchor.Certificate
-		if !cert.Set {
-			d.Errorf(node.Pos{File: meta.Source}, "kbs.trustAnchor", "init-data embeds the KBS trust anchor (mode %s): set kbs.trustAnchor.certificate to the repository path of its PEM file, or mode: public when the KBS certificate comes from a public CA", mode)
-			return nil
-		}
-		rel, err := repo.Clean(cert.Value)
-		var pem []byte
-		if err == nil {
-			pem, err = root.ReadFile(rel)
-		}
-		if err != nil {
-			d.Errorf(cert.Pos, "kbs.trustAnchor.certificate", "%v", err)
-			return nil
-		}
-		ta, td := meta.CheckTrustAnchor(pem, time.Now())
-		d.Append(td)
-		if ta == nil || td.HasErrors() {
-			return nil
-		}
-		anchor = string(pem)
 	}
 	kata, err := agentpolicy.ParseKataVersion(meta.Kata.Version.Value)
 	if err != nil {

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/url"
 	"slices"
@@ -71,7 +72,7 @@ func renderTrustee(c appContext, a *model.Application, others []App) ([]manifest
 		return nil, d
 	}
 	in := trustee.Input{
-		Namespace:   orDefault(a.Namespace, "trustee-operator-system"),
+		Namespace:   cmp.Or(a.Namespace, "trustee-operator-system"),
 		Version:     t.Version,
 		KBSHost:     host,
 		TLSMode:     c.meta.TrustAnchorMode(),
@@ -84,9 +85,6 @@ func renderTrustee(c appContext, a *model.Application, others []App) ([]manifest
 		Pos:         pos,
 		Source:      appSource(a),
 	}
-	if t.ExpirationPos.IsZero() {
-		in.Pos = pos
-	}
 	if ss := c.v.Tree.Get("secretStore"); ss != nil && ss.Kind == node.Map {
 		if n := ss.Get("name").Scalar(); n != "" {
 			in.StoreName = n
@@ -98,19 +96,7 @@ func renderTrustee(c appContext, a *model.Application, others []App) ([]manifest
 	for _, r := range t.Resources {
 		in.Resources = append(in.Resources, trustee.Resource{Name: r.Name, Keys: r.Keys})
 	}
-	if in.TLSMode != trustee.TLSPublic {
-		cert := c.meta.KBS.TrustAnchor.Certificate
-		rel, err := repo.Clean(cert.Value)
-		var pem []byte
-		if err == nil {
-			pem, err = c.root.ReadFile(rel)
-		}
-		if err != nil {
-			d.Errorf(cert.Pos, "kbs.trustAnchor.certificate", "%v", err)
-			return nil, d
-		}
-		in.TrustAnchorPEM = string(pem)
-	}
+	in.TrustAnchorPEM = c.anchor // the same bytes init-data embeds
 	var ok bool
 	if in.ResourcePolicy, ok = trusteePolicy(c.root, resourcePolicyPath, trusteepolicy.Resource, d); !ok {
 		return nil, d
@@ -170,13 +156,6 @@ func uniqueSorted(s []string) []string {
 	out := append([]string{}, s...)
 	slices.Sort(out)
 	return slices.Compact(out)
-}
-
-func orDefault(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // trusteePolicy reads a Trustee policy from the repository, validates it and returns it as Trustee loads it
