@@ -141,23 +141,17 @@ func Render(in Input) ([]manifest.Object, *diag.List) {
 
 	// Secrets from Vault: the admin public key and every KBS resource, key by key, so that the Secret holds
 	// exactly the keys that Git lists (and the checks across applications can rely on them).
-	add(externalSecret(in, SecretAdminKey, "kbsPublicKey", []string{adminKeyField}, nil, "0"))
+	add(externalSecret(in, SecretAdminKey, "kbsPublicKey", []string{adminKeyField}, nil))
 	secretNames := make([]*node.Node, 0, len(in.Resources))
 	for _, r := range in.Resources {
-		add(externalSecret(in, r.Name, r.Name, r.Keys, nil, "0"))
+		add(externalSecret(in, r.Name, r.Name, r.Keys, nil))
 		secretNames = append(secretNames, str(r.Name))
 	}
 
 	switch in.TLSMode {
 	case TLSCA:
 		// The CA certificate comes from Git (the same bytes init-data embeds), its key from Vault.
-		tmpl := node.NewMap().
-			Set("engineVersion", str("v2")).
-			Set("type", str("kubernetes.io/tls")).
-			Set("data", node.NewMap().
-				Set("tls.crt", str(in.TrustAnchorPEM)).
-				Set("tls.key", str("{{ .key }}")))
-		add(externalSecret(in, SecretCA, "kbsCA", []string{"key"}, tmpl, "0"))
+		add(tlsFromVault(in, SecretCA, "kbsCA"))
 		add(issuer(in.Namespace, IssuerCA, node.NewMap().Set("ca", node.NewMap().Set("secretName", str(SecretCA)))))
 		add(certificate(in.Namespace, SecretTLS, IssuerCA, in.KBSHost))
 	case TLSPublic:
@@ -168,13 +162,7 @@ func Render(in Input) ([]manifest.Object, *diag.List) {
 		add(issuer(in.Namespace, IssuerACME, node.NewMap().Set("acme", acme)))
 		add(certificate(in.Namespace, SecretTLS, IssuerACME, in.KBSHost))
 	case TLSLeaf:
-		tmpl := node.NewMap().
-			Set("engineVersion", str("v2")).
-			Set("type", str("kubernetes.io/tls")).
-			Set("data", node.NewMap().
-				Set("tls.crt", str(in.TrustAnchorPEM)).
-				Set("tls.key", str("{{ .key }}")))
-		add(externalSecret(in, SecretTLS, "kbsTLS", []string{"key"}, tmpl, "0"))
+		add(tlsFromVault(in, SecretTLS, "kbsTLS"))
 	default:
 		d.Errorf(in.Pos, "kbs.trustAnchor.mode", "unknown trust anchor mode %q", in.TLSMode)
 		return nil, d
@@ -259,9 +247,22 @@ func certificate(namespace, name, issuerName, host string) *node.Node {
 			Set("secretName", str(name)))
 }
 
+// tlsFromVault makes the kubernetes.io/tls Secret name from the trust anchor certificate in Git and its
+// private key, the property key of the Vault secret vaultName.
+func tlsFromVault(in Input, name, vaultName string) *node.Node {
+	tmpl := node.NewMap().
+		Set("engineVersion", str("v2")).
+		Set("type", str("kubernetes.io/tls")).
+		Set("data", node.NewMap().
+			Set("tls.crt", str(in.TrustAnchorPEM)).
+			Set("tls.key", str("{{ .key }}")))
+	return externalSecret(in, name, vaultName, []string{"key"}, tmpl)
+}
+
 // externalSecret makes the Secret name from the Vault secret <prefix>/<vaultName>, one Secret key per
-// property. template, when set, builds the Secret from those properties (ESO template engine v2).
-func externalSecret(in Input, name, vaultName string, keys []string, template *node.Node, wave string) *node.Node {
+// property, before everything that mounts it (sync wave 0). template, when set, builds the Secret from those
+// properties (ESO template engine v2).
+func externalSecret(in Input, name, vaultName string, keys []string, template *node.Node) *node.Node {
 	data := node.NewList()
 	for _, k := range keys {
 		data.Append(node.NewMap().
@@ -272,7 +273,7 @@ func externalSecret(in Input, name, vaultName string, keys []string, template *n
 	if template != nil {
 		target.Set("template", template)
 	}
-	return object("external-secrets.io/v1", "ExternalSecret", in.Namespace, name, wave).
+	return object("external-secrets.io/v1", "ExternalSecret", in.Namespace, name, "0").
 		Set("spec", node.NewMap().
 			Set("data", data).
 			Set("refreshInterval", str("15m")).
