@@ -2,13 +2,15 @@
 // OpenShift sandboxed containers operator and cloud-api-adaptor read (Azure network facts, VM sizes, the default
 // init-data), the KataConfig that enables peer pods, and the operator's feature gates.
 //
-// Render is a pure function: the facts and the rendered init-data come in, objects go out.
+// Render is a pure function: the facts and the rendered init-data come in, objects go out. The values it
+// receives are checked where they are read, with their positions: VM sizes (no spaces, default among them,
+// root volume size) in the model, Azure facts in the metadata; Render itself checks what only the joined
+// peer-pods-cm values show (TAGS).
 package peerpods
 
 import (
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/manifest"
@@ -54,7 +56,8 @@ type Input struct {
 	Source string
 }
 
-// Settings of cloud-api-adaptor that the pattern fixes.
+// Settings of cloud-api-adaptor that the pattern fixes (a Go duration and a port, as cloud-api-adaptor
+// parses them).
 const (
 	vxlanPort    = "9000"
 	proxyTimeout = "5m"
@@ -95,7 +98,6 @@ func Render(in Input) ([]manifest.Object, *diag.List) {
 	if in.RootVolumeSize != nil {
 		data.Set("ROOT_VOLUME_SIZE", str(in.RootVolumeSize.Text))
 	}
-	lint(data, in, d)
 	if d.HasErrors() {
 		return nil, d
 	}
@@ -153,42 +155,4 @@ func tagList(tags *node.Node, d *diag.List) string {
 	}
 	sort.Strings(pairs)
 	return strings.Join(pairs, ",")
-}
-
-// lint checks each peer-pods-cm value the way cloud-api-adaptor parses it, because it ignores or misreads bad
-// values instead of failing.
-func lint(data *node.Node, in Input, d *diag.List) {
-	get := func(k string) string { return data.Get(k).Scalar() }
-	if strings.ContainsAny(get("AZURE_INSTANCE_SIZES"), " \t") {
-		d.Errorf(in.SizesPos, "global.coco.azure.VMFlavours", "AZURE_INSTANCE_SIZES %q contains spaces: cloud-api-adaptor splits on commas without trimming", get("AZURE_INSTANCE_SIZES"))
-	}
-	if in.DefaultSize != "" && len(in.Sizes) > 0 {
-		found := false
-		for _, s := range in.Sizes {
-			found = found || s == in.DefaultSize
-		}
-		if !found {
-			d.Errorf(in.SizesPos, "global.coco.azure.defaultVMFlavour", "%s is not among the allowed sizes %v", in.DefaultSize, in.Sizes)
-		}
-	}
-	if _, err := time.ParseDuration(get("PROXY_TIMEOUT")); err != nil {
-		d.Errorf(in.FactsPos, "PROXY_TIMEOUT", "%q is not a duration (cloud-api-adaptor would silently use its default)", get("PROXY_TIMEOUT"))
-	}
-	for _, k := range []string{"VXLAN_PORT", "ROOT_VOLUME_SIZE"} {
-		v := get(k)
-		if v == "" {
-			continue
-		}
-		for _, r := range v {
-			if r < '0' || r > '9' {
-				d.Errorf(in.FactsPos, k, "%q is not a whole number", v)
-				break
-			}
-		}
-	}
-	for _, k := range []string{"AZURE_REGION", "AZURE_RESOURCE_GROUP", "AZURE_SUBNET_ID", "AZURE_NSG_ID"} {
-		if get(k) == "" {
-			d.Errorf(in.FactsPos, k, "is empty: set the Azure facts in the cluster metadata (cocogen metadata collect)")
-		}
-	}
 }

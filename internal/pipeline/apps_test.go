@@ -436,3 +436,23 @@ func TestBoundPCR8ReadsTheStoredReferenceValues(t *testing.T) {
 	}
 	t.Fatal("no trustee application")
 }
+
+// TestVMSizeChoicesAreCheckedWhereTheyAreWritten: the peer-pods-cm size lists are checked in the values, with
+// their positions (peer-pods-cm would carry them as they are).
+func TestVMSizeChoicesAreCheckedWhereTheyAreWritten(t *testing.T) {
+	cases := map[string]struct{ old, new, want string }{
+		"spaces in the size list": {"VMFlavours: Standard_DC2as_v5,Standard_DC4as_v5", "VMFlavours: Standard_DC2as_v5, Standard_DC4as_v5",
+			`values/values-global.yaml:23:19: error: global.coco.azure.VMFlavours: "Standard_DC2as_v5, Standard_DC4as_v5,Standard_DC8as_v5,Standard_DC16as_v5" contains spaces`},
+		"default not in the list": {"defaultVMFlavour: Standard_DC2as_v5", "defaultVMFlavour: Standard_DC32as_v5",
+			"values/values-global.yaml:22:25: error: global.coco.azure.defaultVMFlavour: Standard_DC32as_v5 is not among VMFlavours"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			root := repoCopy(t)
+			replaceIn(t, filepath.Join(root, "values/values-global.yaml"), c.old, c.new)
+			if got := renderErr(t, root); !strings.Contains(got, c.want) {
+				t.Errorf("diagnostics:\n%s\nwant a line containing %q", got, c.want)
+			}
+		})
+	}
+}
