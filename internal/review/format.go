@@ -30,11 +30,12 @@ func summary(r *Report) string {
 	return fmt.Sprintf("%d changed, %d added, %d removed", r.Count(Changed), r.Count(Added), r.Count(Removed))
 }
 
-func appTitle(app string) string {
+// appTitle names the group of an application's changes; code formats the name.
+func appTitle(app string, code func(string) string) string {
 	if app == "" {
 		return "app-of-apps tree"
 	}
-	return "application " + app
+	return "application " + code(app)
 }
 
 // digestLines describes the attestation-relevant changes, one line each.
@@ -97,7 +98,7 @@ func writeText(w io.Writer, r *Report, color bool) error {
 	for _, c := range r.Changes {
 		if c.App != app {
 			app = c.App
-			fmt.Fprintf(&b, "\n%s\n", paint(ansiBold, "== "+appTitle(app)+" =="))
+			fmt.Fprintf(&b, "\n%s\n", paint(ansiBold, "== "+appTitle(app, func(s string) string { return s })+" =="))
 		}
 		mark := map[string]string{Added: "+", Removed: "-", Changed: "~"}[c.Kind]
 		fmt.Fprintf(&b, "%s %s (%s)\n", mark, c.ID, c.Kind)
@@ -169,10 +170,7 @@ func writeMarkdown(w io.Writer, r *Report) error {
 				parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
 			}
 		}
-		title := "app-of-apps tree"
-		if app != "" {
-			title = "application <code>" + app + "</code>"
-		}
+		title := appTitle(app, func(s string) string { return "<code>" + s + "</code>" })
 		fmt.Fprintf(&b, "<details><summary>%s: %s</summary>\n\n", title, strings.Join(parts, ", "))
 		for _, c := range group {
 			f := fence(c.Diff)
