@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/serializer/json"
 
 	"github.com/cocogen/cocogen/generators/trustee"
+	"github.com/cocogen/cocogen/internal/agentpolicy"
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/initdata"
 	"github.com/cocogen/cocogen/internal/manifest"
@@ -454,5 +455,22 @@ func TestVMSizeChoicesAreCheckedWhereTheyAreWritten(t *testing.T) {
 				t.Errorf("diagnostics:\n%s\nwant a line containing %q", got, c.want)
 			}
 		})
+	}
+}
+
+// TestInitDataAnnotationByKataVersion backs the README's rule: runtime.cc_init_data for Kata 3.16 to 3.19,
+// hypervisor.cc_init_data from 3.20 on and when the version is unknown, none before 3.16.
+func TestInitDataAnnotationByKataVersion(t *testing.T) {
+	for v, want := range map[string]string{
+		"": initdata.AnnotationInitData, "3.15.2": "", "3.16.0": initdata.AnnotationInitDataRuntime,
+		"3.19.1": initdata.AnnotationInitDataRuntime, "3.20.0": initdata.AnnotationInitData, "3.21.0": initdata.AnnotationInitData,
+	} {
+		k, err := agentpolicy.ParseKataVersion(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := InitDataAnnotation(k); got != want {
+			t.Errorf("kata %q: %q, want %q", v, got, want)
+		}
 	}
 }
