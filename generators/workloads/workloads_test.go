@@ -229,3 +229,11 @@ func TestResourceRefs(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+func TestRuntimeClassFor(t *testing.T) {
+	for platform, want := range map[string]string{"Azure": "kata-remote", "AWS": "kata-remote", "BareMetal": "kata-cc", "None": "kata-cc", "VSphere": ""} {
+		if got := RuntimeClassFor(platform); got != want {
+			t.Errorf("%s: %q, want %q", platform, got, want)
+		}
+	}
+}
