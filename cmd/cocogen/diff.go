@@ -114,7 +114,7 @@ func (o *diffOptions) run(cmd *cobra.Command, s streams, args []string) error {
 		root := o.source.repoRoot
 		if root == "" {
 			var err error
-			if root, err = repo.FindRoot(o.source.valuesDir); err != nil {
+			if root, _, err = repo.FindRoot(o.source.valuesDir); err != nil {
 				return err
 			}
 		}

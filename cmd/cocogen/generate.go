@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/pipeline"
@@ -78,6 +79,11 @@ func runGenerate(s streams, environ []string) error {
 	req, err := settings.Request(root)
 	if err != nil {
 		return fail(exitInvalid, "error: "+err.Error(), reproduce)
+	}
+	// Budgets come from the sidecar's own environment (the cluster admin's); an Application's plugin env
+	// reaches the plugin only as ARGOCD_ENV_*, so a repository cannot raise them.
+	if req.Budget, err = budget.FromEnv(os.LookupEnv, nil); err != nil {
+		return fail(exitUsage, "error: "+err.Error())
 	}
 	res, err := pipeline.Render(req)
 	if err != nil {

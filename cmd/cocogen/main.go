@@ -13,6 +13,11 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
+	// ... but never at the cost of the Argo CD sidecar's memory (512 MiB in deploy/): near this soft limit the
+	// collector runs as often as it must. GOMEMLIMIT in the environment still wins.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(384 << 20)
+	}
 	cmd := newRootCommand(streams{in: os.Stdin, out: os.Stdout, err: os.Stderr})
 	os.Exit(run(cmd, os.Args[1:]))
 }

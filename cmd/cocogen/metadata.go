@@ -447,7 +447,7 @@ func (o *checkOptions) trustAnchor(m *metadata.Metadata, now time.Time, d *diag.
 			start = filepath.Dir(o.metadata)
 		}
 		var err error
-		if rootDir, err = repo.FindRoot(start); err != nil {
+		if rootDir, _, err = repo.FindRoot(start); err != nil {
 			return nil, err
 		}
 	}

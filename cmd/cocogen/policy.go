@@ -3,13 +3,16 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cocogen/cocogen/internal/agentpolicy"
+	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/regolimit"
 )
 
 // newPolicyCommand groups the commands that work on the readable policies in policies/.
@@ -39,6 +42,7 @@ type policyFlags struct {
 	kataVersion string
 	diagFormat  string
 	verbose     bool
+	budgets     []string
 }
 
 func (f *policyFlags) register(cmd *cobra.Command) {
@@ -46,6 +50,7 @@ func (f *policyFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.kataVersion, "kata-version", "", "Kata Containers release whose agent loads the policies, e.g. 3.21.0 (default: check for every release from 3.5.0 on)")
 	fl.StringVar(&f.diagFormat, "diagnostics-format", "text", "diagnostics format on stderr: "+strings.Join(diag.Formats, ", "))
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "also list what passed")
+	fl.StringArrayVar(&f.budgets, "budget", nil, budgetFlagHelp)
 }
 
 func (f *policyFlags) options(cmd *cobra.Command) (agentpolicy.Options, error) {
@@ -56,7 +61,11 @@ func (f *policyFlags) options(cmd *cobra.Command) (agentpolicy.Options, error) {
 	if err != nil {
 		return agentpolicy.Options{}, usageError{err: fmt.Errorf("--kata-version: %w", err), cmd: cmd}
 	}
-	return agentpolicy.Options{Kata: v}, nil
+	limits, err := budget.FromEnv(os.LookupEnv, f.budgets)
+	if err != nil {
+		return agentpolicy.Options{}, usageError{err: err, cmd: cmd}
+	}
+	return agentpolicy.Options{Kata: v, Meter: regolimit.NewMeter(limits)}, nil
 }
 
 // loadPolicies reads the Rego files named by paths; a path that does not exist is a usage error.

@@ -128,6 +128,9 @@ func (o *renderOptions) run(s streams) error {
 				fmt.Fprintf(s.err, "  application %s (cocogen: %s): %d objects\n", a.Name, a.Generator, len(a.Objects))
 			}
 		}
+		u, l := res.Usage, req.Budget
+		fmt.Fprintf(s.err, "budgets spent: input-bytes %d of %d, yaml-total-nodes %d of %d, template-steps %d of %d, template-bytes %d of %d, rego-steps %d of %d\n",
+			u.InputBytes, l.InputBytes, u.YAMLNodes, l.YAMLTotalNodes, u.TemplateSteps, l.TemplateSteps, u.TemplateBytes, l.TemplateBytes, u.RegoSteps, l.RegoSteps)
 	}
 	if len(objs) == 0 {
 		// An empty render is never a success: Argo CD would prune everything.

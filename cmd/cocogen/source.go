@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/metadata"
 	"github.com/cocogen/cocogen/internal/node"
@@ -23,7 +24,11 @@ type sourceFlags struct {
 	sets         []string
 	setStrings   []string
 	facts        []string
+	budgets      []string
 }
+
+// budgetFlagHelp is the help of --budget, the same on every command that has it.
+const budgetFlagHelp = "raise or lower a resource budget, NAME=VALUE (repeatable; wins over COCOGEN_BUDGET_<NAME>; `cocogen version --budgets` lists them)"
 
 func (f *sourceFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.valuesDir, "values-dir", "values", "directory holding values-global.yaml and values-<group>.yaml (use . for a Validated Patterns repository)")
@@ -32,6 +37,7 @@ func (f *sourceFlags) register(fs *pflag.FlagSet) {
 	fs.StringVarP(&f.metadata, "metadata", "m", "", "cluster metadata file (- for stdin; default: cluster-metadata.yaml in the values directory, if present)")
 	fs.StringArrayVar(&f.sets, "set", nil, "set a value, Helm style: key=value[,key=value] (repeatable; wins over files and metadata)")
 	fs.StringArrayVar(&f.setStrings, "set-string", nil, "like --set, but the value is always a string")
+	fs.StringArrayVar(&f.budgets, "budget", nil, budgetFlagHelp)
 	fs.StringArrayVar(&f.facts, "fact", nil, "set a cluster fact over the metadata file, KEY=VALUE with KEY a metadata key such as azure.location (repeatable; the plugin's COCOGEN_FACT_* env)")
 }
 
@@ -44,6 +50,11 @@ func (f *sourceFlags) baseRequest() (pipeline.Request, error) {
 		Sets:         f.sets,
 		SetStrings:   f.setStrings,
 	}
+	limits, err := budget.FromEnv(os.LookupEnv, f.budgets)
+	if err != nil {
+		return req, usageError{err: err}
+	}
+	req.Budget = limits
 	for _, a := range f.facts {
 		o, err := metadata.ParseOverride(a, node.Pos{File: "--fact"})
 		if err != nil {

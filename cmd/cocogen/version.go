@@ -3,10 +3,13 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"runtime"
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/cocogen/cocogen/internal/budget"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3"; otherwise it comes from the module.
@@ -35,6 +38,8 @@ type versionInfo struct {
 	GoVersion string            `json:"goVersion"`
 	Targets   map[string]string `json:"targets"`
 	Engines   map[string]string `json:"engines"`
+	// Budgets are the resource budgets a render gets from this environment, by name.
+	Budgets map[string]string `json:"budgets,omitempty"`
 }
 
 func buildVersion() versionInfo {
@@ -67,14 +72,28 @@ func buildVersion() versionInfo {
 
 func newVersionCommand(s streams) *cobra.Command {
 	var output string
+	var budgets bool
 	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print cocogen's version and the formats it targets",
 		Example: `  cocogen version
-  cocogen version -o json`,
+  cocogen version -o json
+  cocogen version --budgets                         # the resource budgets, their values here and how to change them
+  COCOGEN_BUDGET_TEMPLATE_STEPS=5000000 cocogen version --budgets`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			info := buildVersion()
+			var limits budget.Limits
+			if budgets {
+				var err error
+				if limits, err = budget.FromEnv(os.LookupEnv, nil); err != nil {
+					return usageError{err: err, cmd: cmd}
+				}
+				info.Budgets = map[string]string{}
+				for _, b := range budget.All {
+					info.Budgets[b.Name] = b.Format(limits)
+				}
+			}
 			switch output {
 			case "json":
 				enc := json.NewEncoder(s.out)
@@ -94,11 +113,23 @@ func newVersionCommand(s streams) *cobra.Command {
 						fmt.Fprintf(s.out, "  %-40s %s\n", e, v)
 					}
 				}
+				if budgets {
+					fmt.Fprintln(s.out, "Budgets (--budget NAME=VALUE, or the environment variable):")
+					defaults := budget.Defaults()
+					for _, b := range budget.All {
+						note := ""
+						if v, d := b.Format(limits), b.Format(defaults); v != d {
+							note = " (default " + d + ")"
+						}
+						fmt.Fprintf(s.out, "  %-18s %-9s %-36s %s%s\n", b.Name, b.Format(limits), b.Env(), b.Help, note)
+					}
+				}
 				return nil
 			}
 			return usageError{err: fmt.Errorf("invalid --output %q (valid: text, json)", output), cmd: cmd}
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json")
+	cmd.Flags().BoolVar(&budgets, "budgets", false, "also list the resource budgets of a render in this environment")
 	return cmd
 }

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/model"
@@ -28,6 +29,9 @@ type Options struct {
 	// PluginEnv are the plugin env entries that every application rendered by cocogen gets after COCOGEN_APP,
 	// so that the plugin renders it from the same cluster group, values and facts as this tree.
 	PluginEnv []EnvVar
+	// Templates is the render's template budget, which every template in the values spends (nil: the
+	// default budget).
+	Templates *tpl.Budget
 }
 
 // EnvVar is one spec.source.plugin.env entry.
@@ -41,7 +45,10 @@ const EnvApp = "COCOGEN_APP"
 
 // Render returns the objects of the tree and diagnostics about templates in values.
 func Render(v *model.Values, o Options) ([]manifest.Object, *diag.List) {
-	r := &renderer{v: v, o: o, d: &diag.List{}, eng: tpl.New(v.Tree), argoNS: v.ArgoNamespace(), plainCache: map[string]*node.Node{}}
+	if o.Templates == nil {
+		o.Templates = tpl.NewBudget(budget.Defaults())
+	}
+	r := &renderer{v: v, o: o, d: &diag.List{}, eng: tpl.New(v.Tree, o.Templates), argoNS: v.ArgoNamespace(), plainCache: map[string]*node.Node{}}
 	r.prefix = "/"
 	if dir := strings.Trim(o.ValuesDir, "/"); dir != "" && dir != "." {
 		r.prefix = "/" + dir + "/"
@@ -51,8 +58,15 @@ func Render(v *model.Values, o Options) ([]manifest.Object, *diag.List) {
 	// template engine, and is picked up where the chart renders it.
 	values := make(chan valuesText, 1)
 	go func() {
-		text, err := tpl.New(v.Tree).Render(tpl.ToYAML(v.Tree.Helm()))
-		values <- valuesText{text, err}
+		// Each templated value is evaluated on its own first (with an engine of its own, so that what a value
+		// changes in .Values does not reach the ConfigMap's text), so that a problem names the value's file
+		// and line rather than the ConfigMap's.
+		if n, path, err := firstBadTemplate(tpl.New(v.Tree, o.Templates), v.Tree, ""); err != nil {
+			values <- valuesText{err: err, pos: n.Pos, path: path}
+			return
+		}
+		text, err := tpl.New(v.Tree, o.Templates).Render(tpl.ToYAML(v.Tree.Helm()))
+		values <- valuesText{text: text, err: err}
 	}()
 	r.valuesText = values
 	defer func() {
@@ -77,6 +91,35 @@ func Render(v *model.Values, o Options) ([]manifest.Object, *diag.List) {
 type valuesText struct {
 	text string
 	err  error
+	// pos and path name the value whose template failed, when it is known.
+	pos  node.Pos
+	path string
+}
+
+// firstBadTemplate evaluates every string of the values tree that holds a template, in document order, and
+// returns the first that fails with its path.
+func firstBadTemplate(eng *tpl.Engine, n *node.Node, path string) (*node.Node, string, error) {
+	switch n.Kind {
+	case node.String:
+		if tpl.HasTemplate(n.Text) {
+			if _, err := eng.Render(n.Text); err != nil {
+				return n, path, err
+			}
+		}
+	case node.Map:
+		for _, e := range n.Entries() {
+			if bad, p, err := firstBadTemplate(eng, e.Value, schema.Join(path, e.Key)); err != nil {
+				return bad, p, err
+			}
+		}
+	case node.List:
+		for i, it := range n.Items() {
+			if bad, p, err := firstBadTemplate(eng, it, schema.Index(path, i)); err != nil {
+				return bad, p, err
+			}
+		}
+	}
+	return nil, "", nil
 }
 
 type renderer struct {

@@ -165,19 +165,22 @@ func (r *renderer) extraPlaybookArgs() []string {
 // valuesConfigMap holds the whole values tree, template-evaluated, for the playbooks (-e @/values/values.yaml).
 func (r *renderer) valuesConfigMap(pos node.Pos) {
 	imp := &r.v.ClusterGroup.Imperative
-	var text string
-	var err error
+	var res valuesText
 	if r.valuesText != nil {
-		res := <-r.valuesText
+		res = <-r.valuesText
 		r.valuesText = nil
-		text, err = res.text, res.err
 	} else {
-		text, err = r.eng.Render(tpl.ToYAML(r.v.Tree.Helm()))
+		res.text, res.err = r.eng.Render(tpl.ToYAML(r.v.Tree.Helm()))
 	}
-	if err != nil {
-		r.d.Errorf(pos, "clusterGroup.imperative", "the values ConfigMap evaluates every template in the values: %v", err)
+	if res.err != nil {
+		if res.path != "" {
+			r.d.Errorf(res.pos, res.path, "the values ConfigMap of clusterGroup.imperative evaluates every template in the values: %v", res.err)
+		} else {
+			r.d.Errorf(pos, "clusterGroup.imperative", "the values ConfigMap evaluates every template in the values: %v", res.err)
+		}
 		return
 	}
+	text := res.text
 	data := strings.TrimRight(text, "\n") + "\n"
 	cm := object("v1", "ConfigMap").
 		Set("metadata", node.NewMap().Set("name", str(imp.ValuesConfigMap+"-"+r.v.ClusterGroup.Name)).Set("namespace", str(imp.Namespace))).

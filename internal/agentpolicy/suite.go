@@ -21,6 +21,7 @@ import (
 	"github.com/cocogen/cocogen/internal/agentpolicy/capabilities"
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/regolimit"
 	"github.com/cocogen/cocogen/internal/repo"
 	"github.com/cocogen/cocogen/internal/trusteepolicy"
 )
@@ -263,10 +264,16 @@ func runSuite(ctx context.Context, files []File, o TestOptions, rep *Report, d *
 		WithCapabilities(testCapabilities()).
 		WithEnablePrintStatements(true).
 		WithUseTypeCheckAnnotations(true)
+	// The tests are repository files too: they spend the Rego budgets of the command. OPA's runner takes no
+	// Cancel, so the meter watches every evaluation event and cancels the tests' context once spent.
+	meter := o.meter()
+	ctx, stop := context.WithCancel(regolimit.With(ctx, meter))
+	defer stop()
 	runner := tester.NewRunner().
 		SetCompiler(compiler).
 		CapturePrintOutput(true).
 		SetTimeout(cmp.Or(o.Timeout, 5*time.Second)).
+		SetCoverageQueryTracer(regolimit.Tracer{M: meter, Stop: stop}).
 		Filter(o.Run).
 		SetModules(modules)
 	ch, err := runner.RunTests(ctx, nil)
@@ -278,6 +285,9 @@ func runSuite(ctx context.Context, files []File, o TestOptions, rep *Report, d *
 	for tr := range ch {
 		out = append(out, result(tr))
 	}
+	if ex := meter.Exceeded(); ex != nil {
+		d.Errorf(node.Pos{File: files[0].Name}, "", "%v", ex)
+	}
 	return out
 }
 
@@ -285,7 +295,11 @@ func runSuite(ctx context.Context, files []File, o TestOptions, rep *Report, d *
 // tests of the attestation policy replace with a function of their own.
 func testCapabilities() *ast.Capabilities {
 	caps := ast.CapabilitiesForThisVersion()
-	caps.Builtins = append(slices.Clone(caps.Builtins), trusteepolicy.QueryReferenceValue)
+	// Not the builtins that reach the network or the environment, or run templates without bounds.
+	caps.Builtins = slices.DeleteFunc(slices.Clone(caps.Builtins), func(b *ast.Builtin) bool {
+		return slices.Contains(regolimit.Forbidden, b.Name)
+	})
+	caps.Builtins = append(caps.Builtins, trusteepolicy.QueryReferenceValue)
 	return caps
 }
 

@@ -23,8 +23,10 @@ import (
 	"github.com/open-policy-agent/opa/v1/topdown"
 
 	"github.com/cocogen/cocogen/internal/agentpolicy/capabilities"
+	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/regolimit"
 )
 
 // Package is the package every agent policy declares: the agent queries data.agent_policy.<request>.
@@ -36,6 +38,17 @@ type Options struct {
 	// supports (3.5.0 and later): the policy must then parse as Rego v0 and v1 and may only call builtins
 	// that every one of those agents has.
 	Kata KataVersion
+	// Meter spends the Rego budgets of the render or command (nil: a meter of its own with the default
+	// budgets).
+	Meter *regolimit.Meter
+}
+
+// meter returns the options' meter, or a fresh one with the default budgets.
+func (o Options) meter() *regolimit.Meter {
+	if o.Meter != nil {
+		return o.Meter
+	}
+	return regolimit.NewMeter(budget.Defaults())
 }
 
 // Limits of the current agent (kata-containers src/agent/policy/src/policy.rs, since 3.30.0, with the regorus
@@ -53,17 +66,18 @@ const (
 func Validate(name string, src []byte, o Options) *diag.List {
 	src = guestPackage(src)
 	d := &diag.List{}
-	v := &validator{name: name, src: src, opts: o, d: d}
+	v := &validator{name: name, src: src, opts: o, d: d, meter: o.meter()}
 	v.run()
 	return d
 }
 
 type validator struct {
-	name string
-	src  []byte
-	opts Options
-	d    *diag.List
-	caps *ast.Capabilities
+	name  string
+	src   []byte
+	opts  Options
+	d     *diag.List
+	caps  *ast.Capabilities
+	meter *regolimit.Meter
 }
 
 func (v *validator) pos(loc *ast.Location) node.Pos {
@@ -278,7 +292,7 @@ func (v *validator) checkDefined(mod *ast.Module) {
 // request as input, the way the agent does: each must give exactly one value, a boolean or an object
 // {"allowed": bool, "ops": [JSON patch]}.
 func (v *validator) checkEntryPoints(c *ast.Compiler, mod *ast.Module) {
-	ctx := context.Background()
+	ctx := regolimit.With(context.Background(), v.meter)
 	store := inmem.NewFromObject(map[string]any{"pstate": map[string]any{}})
 	rules := map[string]*ast.Rule{}
 	for _, r := range mod.Rules {
@@ -336,7 +350,7 @@ func evalEntryPoint(ctx context.Context, c *ast.Compiler, store storage.Store, e
 		rego.Input(map[string]any{}),
 		rego.StrictBuiltinErrors(false),
 	)
-	rs, err := r.Eval(ctx)
+	rs, err := regolimit.From(ctx).Eval(ctx, r)
 	if err != nil {
 		return nil, false, err
 	}

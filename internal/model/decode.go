@@ -2,6 +2,7 @@ package model
 
 import (
 	"cmp"
+	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
@@ -427,6 +428,10 @@ func (dc decoder) applications(n *node.Node, cg *ClusterGroup) {
 			}
 		}
 		a.Path = dc.str(v, p, "path")
+		if msg := repoPathProblem(a.Path); a.Path != "" && msg != "" {
+			dc.c.Diags.Errorf(v.Get("path").Pos, schema.Join(p, "path"), "%s", msg)
+			a.Path = ""
+		}
 		a.Chart = dc.str(v, p, "chart")
 		a.RepoURL = dc.str(v, p, "repoURL")
 		a.TargetRevision = dc.str(v, p, "targetRevision")
@@ -694,4 +699,18 @@ func (dc decoder) crossCheck(v *Values) {
 			d.Warnf(ns.Pos, "clusterGroup.operatorgroupExcludes", "namespace %q is excluded: cocogen renders no OperatorGroup for it, whereas the clustergroup chart ignores excludes for entries written as maps (set operatorGroup: false to get the same result with both)", ns.Name)
 		}
 	}
+}
+
+// repoPathProblem says what is wrong with an application path, a directory of the pattern repository that
+// Argo CD (or cocogen, for workloads) reads: it must stay inside the repository.
+func repoPathProblem(p string) string {
+	switch {
+	case strings.ContainsAny(p, "\\\x00"):
+		return fmt.Sprintf("%q contains a backslash or a NUL: write a slash-separated repository path", p)
+	case strings.HasPrefix(p, "/"):
+		return fmt.Sprintf("%q is absolute: write the directory relative to the repository root (%q)", p, strings.TrimLeft(p, "/"))
+	case slices.Contains(strings.Split(p, "/"), ".."):
+		return fmt.Sprintf("%q leaves the repository: an application's path is a directory inside the pattern repository", p)
+	}
+	return ""
 }

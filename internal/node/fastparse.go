@@ -74,6 +74,7 @@ func parseSimple(c *converter, data []byte) (n *Node, ok bool) {
 	if !ok || p.i != len(p.lines) {
 		return nil, false
 	}
+	c.count += p.count
 	return root, true
 }
 

@@ -483,3 +483,18 @@ func Sorted(n *Node) *Node {
 	}
 	return n
 }
+
+// size is the number of values in n: n itself and everything below it.
+func (n *Node) size() int {
+	if n == nil {
+		return 1
+	}
+	s := 1
+	for _, e := range n.entries {
+		s += e.Value.size()
+	}
+	for _, it := range n.items {
+		s += it.size()
+	}
+	return s
+}

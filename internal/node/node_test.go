@@ -3,6 +3,7 @@ package node
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -95,17 +96,59 @@ func TestParseLimits(t *testing.T) {
 		b.WriteString("]\n")
 	}
 	_, err := Parse("bomb.yaml", []byte(b.String()), DefaultLimits)
-	if err == nil || !strings.Contains(err.Error(), "expands to more than") {
+	if err == nil || !strings.Contains(err.Error(), "budget yaml-nodes") {
 		t.Fatalf("alias bomb: err = %v", err)
 	}
 	deep := strings.Repeat("[", 300) + strings.Repeat("]", 300)
 	_, err = Parse("deep.yaml", []byte(deep), DefaultLimits)
-	if err == nil || !strings.Contains(err.Error(), "nested deeper") {
+	if err == nil || !strings.Contains(err.Error(), "budget yaml-depth") {
 		t.Fatalf("deep nesting: err = %v", err)
 	}
 	_, err = Parse("big.yaml", make([]byte, 100), Limits{MaxBytes: 10})
-	if err == nil || !strings.Contains(err.Error(), "more than the limit") {
+	if err == nil || !strings.Contains(err.Error(), "budget file-bytes") {
 		t.Fatalf("size limit: err = %v", err)
+	}
+}
+
+// A merge key copies the merged map into every map that names it: a small document of merges must count
+// what it expands to, or it slips under the value budget and explodes downstream.
+func TestParseLimitsCountMergeKeys(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("l0: &l0 {a: x, b: x, c: x, d: x, e: x, f: x, g: x, h: x}\n")
+	for i := 1; i < 9; i++ {
+		b.WriteString("l" + itoa(i) + ": &l" + itoa(i) + " {<<: [")
+		for j := 0; j < 8; j++ {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("*l" + itoa(i-1))
+		}
+		b.WriteString("], k" + itoa(i) + ": {<<: *l" + itoa(i-1) + "}}\n")
+	}
+	_, err := Parse("merge-bomb.yaml", []byte(b.String()), Limits{MaxNodes: 10_000, MaxDepth: 64})
+	var pe *Error
+	if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "budget yaml-nodes (10000)") || pe.Pos.Line == 0 {
+		t.Fatalf("merge bomb: err = %v", err)
+	}
+}
+
+// The total budget spans documents: each of these fits yaml-nodes, together they do not.
+func TestParseLimitsTotal(t *testing.T) {
+	tally := &Tally{Max: 25}
+	lim := Limits{MaxNodes: 20, MaxDepth: 10, Total: tally}
+	doc := []byte("a: 1\nb: 2\nc: [1, 2, 3]\n") // 7 values (flow list: full parser)
+	simple := []byte("a: 1\nb: 2\nc: 3\n")      // 4 values (fast path)
+	for i, d := range [][]byte{doc, simple, doc, simple} {
+		if _, err := Parse("d.yaml", d, lim); err != nil {
+			t.Fatalf("document %d: %v", i, err)
+		}
+	}
+	if tally.Used != 22 {
+		t.Fatalf("tally = %d, want 22", tally.Used)
+	}
+	_, err := Parse("d.yaml", doc, lim)
+	if err == nil || !strings.Contains(err.Error(), "budget yaml-total-nodes (25)") {
+		t.Fatalf("total: err = %v", err)
 	}
 }
 

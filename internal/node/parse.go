@@ -11,19 +11,50 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/cocogen/cocogen/internal/budget"
 )
 
 // Limits bound the work and memory spent on one YAML document, so that hostile input (alias bombs, deep
-// nesting, huge files) fails with an error instead of exhausting the machine.
+// nesting, huge files) fails with an error instead of exhausting the machine. They are the render budgets
+// file-bytes, yaml-nodes, yaml-depth and yaml-total-nodes (package budget), whose names the errors give.
 type Limits struct {
 	MaxBytes int // largest accepted document
-	MaxNodes int // values after alias expansion
+	MaxNodes int // values after alias expansion, counting every value an alias or a << merge key copies
 	MaxDepth int // nesting of maps and lists
+	// Total, when set, counts the values of every document parsed with it against a budget of its own.
+	Total *Tally
 }
 
-// DefaultLimits are generous for values files and metadata (real ones are a few KB) and small enough to keep a
-// render within a few hundred MB whatever the input.
-var DefaultLimits = Limits{MaxBytes: 8 << 20, MaxNodes: 2_000_000, MaxDepth: 256}
+// Tally counts values across the documents of one render.
+type Tally struct {
+	Max  int // the yaml-total-nodes budget; 0 means no limit
+	Used int
+}
+
+// add counts n more values and reports whether the budget still holds.
+func (t *Tally) add(n int) bool {
+	if t == nil {
+		return true
+	}
+	t.Used += n
+	return t.Max <= 0 || t.Used <= t.Max
+}
+
+// FromBudget returns the YAML limits of a render's budgets, counting into total (which may be nil).
+func FromBudget(l budget.Limits, total *Tally) Limits {
+	return Limits{MaxBytes: int(min(l.FileBytes, math.MaxInt32)), MaxNodes: l.YAMLNodes, MaxDepth: l.YAMLDepth, Total: total}
+}
+
+// DefaultLimits are the default budgets: generous for values files and metadata (real ones are a few KB; the
+// 2,000-application benchmark holds 18,000 values) and small enough to keep a render of anything they admit
+// within the Argo CD sidecar's 512 MiB.
+var DefaultLimits = FromBudget(budget.Defaults(), nil)
+
+// budgetError is the error of a spent YAML budget.
+func budgetError(pos Pos, name string, limit int, what string) error {
+	return &Error{Pos: pos, Msg: fmt.Sprintf("budget %s (%d) exceeded: %s; raise it with --budget %s=VALUE if the input is legitimate", name, limit, what, name)}
+}
 
 // Error is a problem at a position in a source file.
 type Error struct {
@@ -42,9 +73,13 @@ func (e *Error) Error() string {
 // Several documents in one file are an error: values files hold exactly one.
 func Parse(file string, data []byte, lim Limits) (n *Node, err error) {
 	if lim.MaxBytes > 0 && len(data) > lim.MaxBytes {
-		return nil, &Error{Pos: Pos{File: file}, Msg: fmt.Sprintf("file is %d bytes, more than the limit of %d", len(data), lim.MaxBytes)}
+		return nil, budgetError(Pos{File: file}, "file-bytes", lim.MaxBytes, fmt.Sprintf("the file is %d bytes", len(data)))
 	}
-	if n, ok := parseSimple(&converter{file: file, lim: lim}, data); ok {
+	fast := &converter{file: file, lim: lim}
+	if n, ok := parseSimple(fast, data); ok {
+		if !lim.Total.add(fast.count) {
+			return nil, budgetError(Pos{File: file}, "yaml-total-nodes", lim.Total.Max, "the YAML documents of this render hold more values")
+		}
 		return n, nil
 	}
 	return parseFull(file, data, lim)
@@ -126,13 +161,26 @@ func (c *converter) fail(y *yaml.Node, format string, args ...any) error {
 	return &Error{Pos: c.pos(y), Msg: fmt.Sprintf(format, args...)}
 }
 
-func (c *converter) convert(y *yaml.Node, depth int) (*Node, error) {
-	c.count++
+// spend counts n values and fails when a budget is spent.
+func (c *converter) spend(y *yaml.Node, n int) error {
+	c.count += n
 	if c.lim.MaxNodes > 0 && c.count > c.lim.MaxNodes {
-		return nil, c.fail(y, "document expands to more than %d values (alias expansion?); refusing to read it", c.lim.MaxNodes)
+		return budgetError(c.pos(y), "yaml-nodes", c.lim.MaxNodes, "the document expands to more values (aliases and << merge keys count every value they copy)")
+	}
+	if !c.lim.Total.add(n) {
+		return budgetError(c.pos(y), "yaml-total-nodes", c.lim.Total.Max, "the YAML documents of this render hold more values")
+	}
+	return nil
+}
+
+func (c *converter) convert(y *yaml.Node, depth int) (*Node, error) {
+	if y.Kind != yaml.AliasNode { // an alias counts as the values it copies
+		if err := c.spend(y, 1); err != nil {
+			return nil, err
+		}
 	}
 	if c.lim.MaxDepth > 0 && depth > c.lim.MaxDepth {
-		return nil, c.fail(y, "values nested deeper than %d levels", c.lim.MaxDepth)
+		return nil, budgetError(c.pos(y), "yaml-depth", c.lim.MaxDepth, "values are nested deeper")
 	}
 	switch y.Kind {
 	case yaml.AliasNode:
@@ -148,6 +196,11 @@ func (c *converter) convert(y *yaml.Node, depth int) (*Node, error) {
 		c.active[y.Alias] = true
 		n, err := c.convert(y.Alias, depth)
 		delete(c.active, y.Alias)
+		var e *Error
+		if len(c.active) == 0 && errors.As(err, &e) && strings.Contains(e.Msg, "budget ") {
+			// Name the alias that expands too far, not the anchor it copies.
+			e.Pos = c.pos(y)
+		}
 		return n, err
 	case yaml.ScalarNode:
 		return c.scalar(y)
@@ -220,6 +273,11 @@ func (c *converter) mapping(y *yaml.Node, depth int) (*Node, error) {
 	for _, m := range merges {
 		for _, e := range m.entries {
 			if _, ok := n.entry(e.Key); !ok {
+				// The merged value is shared, but everything downstream (Helm's values, toYaml, the values
+				// ConfigMap) copies it: count it as the copy it becomes.
+				if err := c.spend(y, e.Value.size()); err != nil {
+					return nil, err
+				}
 				n.entries = append(n.entries, e)
 				if n.index != nil {
 					n.index[e.Key] = len(n.entries) - 1

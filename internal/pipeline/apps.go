@@ -17,6 +17,7 @@ import (
 	"github.com/cocogen/cocogen/internal/model"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/overlay"
+	"github.com/cocogen/cocogen/internal/regolimit"
 	"github.com/cocogen/cocogen/internal/repo"
 	"github.com/cocogen/cocogen/internal/schema"
 )
@@ -40,6 +41,8 @@ type appContext struct {
 	profiles map[string]*Profile
 	// anchor is the KBS trust anchor certificate (PEM) that init-data embeds; "" in the public mode.
 	anchor string
+	// meter spends the render's Rego budgets.
+	meter *regolimit.Meter
 }
 
 // renderApps renders every application of the cluster group that cocogen renders, in values order. All of

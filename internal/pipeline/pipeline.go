@@ -13,11 +13,13 @@ import (
 	"strings"
 
 	"github.com/cocogen/cocogen/generators/appofapps"
+	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/metadata"
 	"github.com/cocogen/cocogen/internal/model"
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/regolimit"
 	"github.com/cocogen/cocogen/internal/repo"
 	"github.com/cocogen/cocogen/internal/tpl"
 	"github.com/cocogen/cocogen/internal/values"
@@ -48,6 +50,8 @@ type Request struct {
 	App string
 	// All renders the tree and, after it, every application that cocogen renders, all in Result.Objects.
 	All bool
+	// Budget are the resource budgets of the render (zero: budget.Defaults()).
+	Budget budget.Limits
 }
 
 // Result is a successful render.
@@ -63,9 +67,20 @@ type Result struct {
 	ProfileNames []string
 	// DefaultProfile is global.coco.initdata.default.
 	DefaultProfile string
+	// Usage is what the render spent of its budgets.
+	Usage Usage
 	// Apps are the applications that cocogen renders, each with its objects. Objects holds the tree, the
 	// tree followed by every application's objects (Request.All), or the one application's (Request.App).
 	Apps []App
+}
+
+// Usage is what a render spent of the budgets that count work (cocogen render --verbose prints it).
+type Usage struct {
+	InputBytes    int64
+	YAMLNodes     int
+	TemplateSteps int64
+	TemplateBytes int64
+	RegoSteps     int64
 }
 
 // Profile returns a rendered init-data profile by name.
@@ -87,11 +102,19 @@ func Render(req Request) (*Result, error) {
 	if st, err := os.Stat(valuesDir); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("values directory %s does not exist (--values-dir; a Validated Patterns repository keeps its values at its root: --values-dir .)", valuesDir)
 	}
+	limits := req.Budget
+	if limits == (budget.Limits{}) {
+		limits = budget.Defaults()
+	}
 	rootDir := req.RepoRoot
 	if rootDir == "" {
+		var found bool
 		var err error
-		if rootDir, err = repo.FindRoot(valuesDir); err != nil {
+		if rootDir, found, err = repo.FindRoot(valuesDir); err != nil {
 			return nil, err
+		}
+		if !found {
+			d.Warnf(node.Pos{File: "--values-dir"}, "", "no .git at or above %s: the repository root is the values directory itself, so files outside it cannot be read (pass --repo-root DIR to name the root)", valuesDir)
 		}
 	}
 	root, err := repo.Open(rootDir)
@@ -99,6 +122,9 @@ func Render(req Request) (*Result, error) {
 		return nil, err
 	}
 	defer root.Close()
+	root.SetBudget(limits)
+	templates := tpl.NewBudget(limits)
+	meter := regolimit.NewMeter(limits)
 	relDir, err := root.RelDir(valuesDir)
 	if err != nil {
 		return nil, &diag.Diagnostics{Items: []diag.Diagnostic{{Severity: diag.Error, Pos: node.Pos{File: "--values-dir"}, Msg: err.Error()}}}
@@ -140,6 +166,7 @@ func Render(req Request) (*Result, error) {
 			params = append(params, values.Param{Path: pp, Value: p.Value})
 		}
 	}
+	sets := 0
 	for _, group := range []struct {
 		args     []string
 		asString bool
@@ -150,6 +177,17 @@ func Render(req Request) (*Result, error) {
 				d.Errorf(node.Pos{File: "--set"}, "", "%v", err)
 				continue
 			}
+			for _, p := range ps {
+				sets += max(p.Value.Len(), 1)
+				if len(p.Path) > limits.SetDepth {
+					d.Errorf(node.Pos{File: "--set"}, "", "%v", limits.Exceed("set-depth", fmt.Sprintf("a --set path has %d keys and indexes", len(p.Path))))
+					return nil, finish(d)
+				}
+			}
+			if sets > limits.SetCount {
+				d.Errorf(node.Pos{File: "--set"}, "", "%v", limits.Exceed("set-count", "--set, --set-string and the plugin's sets give more values"))
+				return nil, finish(d)
+			}
 			params = append(params, ps...)
 		}
 	}
@@ -157,7 +195,9 @@ func Render(req Request) (*Result, error) {
 		return nil, finish(d)
 	}
 
-	loaded, ld := values.Load(values.Options{Root: root, Dir: relDir, ClusterGroup: req.ClusterGroup, Params: params})
+	yamlTally := &node.Tally{Max: limits.YAMLTotalNodes}
+	loaded, ld := values.Load(values.Options{Root: root, Dir: relDir, ClusterGroup: req.ClusterGroup, Params: params,
+		YAML: node.FromBudget(limits, yamlTally), Templates: templates})
 	d.Append(ld)
 	if loaded == nil {
 		return nil, finish(d)
@@ -170,7 +210,7 @@ func Render(req Request) (*Result, error) {
 	if v.ClusterGroup.Name != loaded.Group {
 		d.Warnf(v.ClusterGroup.NamePos, "clusterGroup.name", "is %q but the cluster group being rendered is %q: child applications will read values-%s.yaml", v.ClusterGroup.Name, loaded.Group, v.ClusterGroup.Name)
 	}
-	checkAppValueFiles(root, v, d)
+	checkAppValueFiles(root, v, templates, d)
 	var anchor string
 	var profiles map[string]*Profile
 	switch {
@@ -183,7 +223,7 @@ func Render(req Request) (*Result, error) {
 	default:
 		if pem, ok := readTrustAnchor(root, meta, d); ok {
 			anchor = pem
-			profiles = buildProfiles(root, v, meta, anchor, d)
+			profiles = buildProfiles(root, v, meta, anchor, meter, d)
 		}
 	}
 	if d.HasErrors() {
@@ -198,9 +238,15 @@ func Render(req Request) (*Result, error) {
 		}
 		want = a
 	}
-	apps := renderApps(appContext{root: root, v: v, meta: meta, profiles: profiles, anchor: anchor}, d)
+	apps := renderApps(appContext{root: root, v: v, meta: meta, profiles: profiles, anchor: anchor, meter: meter}, d)
+	for _, a := range apps {
+		checkNames(a.Objects, d)
+	}
 	if d.HasErrors() {
 		return nil, finish(d)
+	}
+	usage := func() Usage {
+		return Usage{InputBytes: root.BytesRead(), YAMLNodes: yamlTally.Used, TemplateSteps: templates.Steps(), TemplateBytes: templates.Bytes(), RegoSteps: meter.Steps()}
 	}
 	res := &Result{Group: loaded.Group, Files: loaded.Files, Root: root.Dir(), Profiles: profiles, ProfileNames: v.CoCo.ProfileNames(), DefaultProfile: v.CoCo.InitData.Default, Apps: apps}
 	if want != nil {
@@ -210,11 +256,14 @@ func Render(req Request) (*Result, error) {
 			}
 		}
 		res.Diagnostics = d.Sorted()
+		res.Usage = usage()
 		return res, nil
 	}
 	env := childEnv(root, req, relDir, loaded.Group, v, d)
-	objs, gd := appofapps.Render(v, appofapps.Options{ValuesDir: relDir, PluginEnv: env})
+	checkRepoURL(v, d)
+	objs, gd := appofapps.Render(v, appofapps.Options{ValuesDir: relDir, PluginEnv: env, Templates: templates})
 	d.Append(gd)
+	checkNames(objs, d)
 	if d.HasErrors() {
 		return nil, finish(d)
 	}
@@ -233,6 +282,7 @@ func Render(req Request) (*Result, error) {
 	}
 	res.Objects = all
 	res.Diagnostics = d.Sorted()
+	res.Usage = usage()
 	return res, nil
 }
 
@@ -311,8 +361,8 @@ func finish(d *diag.List) error {
 
 // checkAppValueFiles warns about per-application extraValueFiles that name a file of the pattern repository
 // that does not exist (Argo CD would skip it silently).
-func checkAppValueFiles(root *repo.Root, v *model.Values, d *diag.List) {
-	eng := tpl.New(v.Tree)
+func checkAppValueFiles(root *repo.Root, v *model.Values, templates *tpl.Budget, d *diag.List) {
+	eng := tpl.New(v.Tree, templates)
 	for _, a := range v.ClusterGroup.Applications {
 		for _, f := range a.ExtraValueFiles {
 			p, err := eng.Render(tpl.HelmString(f))

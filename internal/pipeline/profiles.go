@@ -10,6 +10,7 @@ import (
 	"github.com/cocogen/cocogen/internal/metadata"
 	"github.com/cocogen/cocogen/internal/model"
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/regolimit"
 	"github.com/cocogen/cocogen/internal/repo"
 )
 
@@ -74,7 +75,7 @@ func readTrustAnchor(root *repo.Root, meta *metadata.Metadata, d *diag.List) (pe
 // the cluster's kata version, fills the aa.toml and cdh.toml templates from the metadata and the trust anchor
 // (readTrustAnchor), and encodes the init-data. Every profile is built, used or not, so that a broken one
 // fails the render that introduces it.
-func buildProfiles(root *repo.Root, v *model.Values, meta *metadata.Metadata, anchor string, d *diag.List) map[string]*Profile {
+func buildProfiles(root *repo.Root, v *model.Values, meta *metadata.Metadata, anchor string, meter *regolimit.Meter, d *diag.List) map[string]*Profile {
 	profiles := v.CoCo.InitData.Profiles
 	if len(profiles) == 0 {
 		return nil
@@ -120,7 +121,7 @@ func buildProfiles(root *repo.Root, v *model.Values, meta *metadata.Metadata, an
 		for _, c := range p.ExecAllowList {
 			exec = append(exec, agentpolicy.ExecCommand{Args: c.Args, Pos: c.Pos})
 		}
-		policy, pd := agentpolicy.Finalize(root.Display(policyPath), src, exec, agentpolicy.Options{Kata: kata})
+		policy, pd := agentpolicy.Finalize(root.Display(policyPath), src, exec, agentpolicy.Options{Kata: kata, Meter: meter})
 		d.Append(pd)
 		if policy == nil {
 			continue

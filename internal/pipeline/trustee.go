@@ -13,6 +13,7 @@ import (
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/model"
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/regolimit"
 	"github.com/cocogen/cocogen/internal/repo"
 	"github.com/cocogen/cocogen/internal/trusteepolicy"
 )
@@ -98,10 +99,10 @@ func renderTrustee(c appContext, a *model.Application, others []App) ([]manifest
 	}
 	in.TrustAnchorPEM = c.anchor // the same bytes init-data embeds
 	var ok bool
-	if in.ResourcePolicy, ok = trusteePolicy(c.root, resourcePolicyPath, trusteepolicy.Resource, d); !ok {
+	if in.ResourcePolicy, ok = trusteePolicy(c.root, c.meter, resourcePolicyPath, trusteepolicy.Resource, d); !ok {
 		return nil, d
 	}
-	if in.AttestationPolicy, ok = trusteePolicy(c.root, attestationPolicyPath, trusteepolicy.Attestation, d); !ok {
+	if in.AttestationPolicy, ok = trusteePolicy(c.root, c.meter, attestationPolicyPath, trusteepolicy.Attestation, d); !ok {
 		return nil, d
 	}
 
@@ -160,13 +161,13 @@ func uniqueSorted(s []string) []string {
 
 // trusteePolicy reads a Trustee policy from the repository, validates it and returns it as Trustee loads it
 // (package policy).
-func trusteePolicy(root *repo.Root, rel string, kind trusteepolicy.Kind, d *diag.List) ([]byte, bool) {
+func trusteePolicy(root *repo.Root, meter *regolimit.Meter, rel string, kind trusteepolicy.Kind, d *diag.List) ([]byte, bool) {
 	src, err := root.ReadFile(rel)
 	if err != nil {
 		d.Errorf(node.Pos{File: root.Display(rel)}, "", "the trustee application needs this policy: %v", err)
 		return nil, false
 	}
-	vd := trusteepolicy.Validate(root.Display(rel), src, kind)
+	vd := trusteepolicy.ValidateWith(root.Display(rel), src, kind, meter)
 	d.Append(vd)
 	if vd.HasErrors() {
 		return nil, false

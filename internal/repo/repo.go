@@ -12,17 +12,24 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+
+	"github.com/cocogen/cocogen/internal/budget"
 )
 
-// MaxFileBytes is the largest input file cocogen reads. Values files, policies and metadata are a few KB;
-// anything near this size is a mistake or an attack.
-const MaxFileBytes = 8 << 20
+// MaxFileBytes is the largest input file cocogen reads unless a budget says otherwise: the default of the
+// file-bytes budget. Values files, policies and metadata are a few KB; anything near this size is a mistake
+// or an attack.
+const MaxFileBytes = 4 << 20
 
 // Root is an opened repository root.
 type Root struct {
 	dir     string // absolute
 	display string // how the root is shown in messages: "" for the working directory, else a path
 	root    *os.Root
+	// maxFile and maxTotal are the file-bytes and input-bytes budgets; read counts what was read so far.
+	maxFile, maxTotal int64
+	read              atomic.Int64
 }
 
 // Open opens dir as a repository root.
@@ -35,8 +42,24 @@ func Open(dir string) (*Root, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open repository root: %w", err)
 	}
-	return &Root{dir: abs, display: displayDir(abs), root: r}, nil
+	return &Root{dir: abs, display: displayDir(abs), root: r, maxFile: MaxFileBytes}, nil
 }
+
+// SetBudget makes reads through r spend the file-bytes and input-bytes budgets of l.
+func (r *Root) SetBudget(l budget.Limits) {
+	r.maxFile, r.maxTotal = l.FileBytes, l.InputBytes
+}
+
+// BytesRead is how many bytes were read through r.
+func (r *Root) BytesRead() int64 { return r.read.Load() }
+
+// BudgetError is a read refused because a budget is spent; it names the file and the budget.
+type BudgetError struct {
+	File string
+	Err  *budget.Exceeded
+}
+
+func (e *BudgetError) Error() string { return e.File + ": " + e.Err.Error() }
 
 // displayDir shows a root relative to the working directory when it is inside it.
 func displayDir(abs string) string {
@@ -90,7 +113,7 @@ func Clean(p string) (string, error) {
 	return c[1:], nil
 }
 
-// ReadFile reads a root-relative file, at most MaxFileBytes.
+// ReadFile reads a root-relative file, within the file-bytes and input-bytes budgets (*BudgetError).
 func (r *Root) ReadFile(rel string) ([]byte, error) {
 	clean, err := Clean(rel)
 	if err != nil {
@@ -108,12 +131,19 @@ func (r *Root) ReadFile(rel string) ([]byte, error) {
 	if st.IsDir() {
 		return nil, fmt.Errorf("%s is a directory", r.Display(clean))
 	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	limits := budget.Limits{FileBytes: r.maxFile, InputBytes: r.maxTotal}
+	if st.Size() > r.maxFile {
+		return nil, &BudgetError{File: r.Display(clean), Err: limits.Exceed("file-bytes", fmt.Sprintf("the file is %d bytes", st.Size()))}
+	}
+	data, err := io.ReadAll(io.LimitReader(f, r.maxFile+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", r.Display(clean), err)
 	}
-	if len(data) > MaxFileBytes {
-		return nil, fmt.Errorf("%s is larger than %d bytes", r.Display(clean), MaxFileBytes)
+	if int64(len(data)) > r.maxFile {
+		return nil, &BudgetError{File: r.Display(clean), Err: limits.Exceed("file-bytes", "the file grew while it was read")}
+	}
+	if total := r.read.Add(int64(len(data))); r.maxTotal > 0 && total > r.maxTotal {
+		return nil, &BudgetError{File: r.Display(clean), Err: limits.Exceed("input-bytes", fmt.Sprintf("this render has read %d bytes from the repository with this file", total))}
 	}
 	return data, nil
 }
@@ -163,16 +193,16 @@ func (r *Root) RelDir(dir string) (string, error) {
 }
 
 // FindRoot picks the repository root for a values directory: the nearest directory at or above it that holds
-// .git; without one, the working directory when the values directory is inside it, else the values directory
-// itself.
-func FindRoot(valuesDir string) (string, error) {
+// .git, else the values directory itself — never the working directory, which may be a home directory full of
+// credentials (extraValueFiles: ["/.kube/config"] would then be read). found is false in the second case.
+func FindRoot(valuesDir string) (root string, found bool, err error) {
 	abs, err := filepath.Abs(valuesDir)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	for d := abs; ; {
 		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
-			return d, nil
+			return d, true, nil
 		}
 		parent := filepath.Dir(d)
 		if parent == d {
@@ -180,18 +210,12 @@ func FindRoot(valuesDir string) (string, error) {
 		}
 		d = parent
 	}
-	wd, err := os.Getwd()
-	if err == nil {
-		if rel, err := filepath.Rel(wd, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-			return wd, nil
-		}
-	}
-	return abs, nil
+	return abs, false, nil
 }
 
 // WalkFiles calls fn for every regular file below the root-relative directory dir, in lexical order, with its
 // root-relative path and content. Symbolic links are not followed out of the root (os.Root refuses them), and
-// files larger than MaxFileBytes are an error.
+// every read spends the budgets (ReadFile).
 func (r *Root) WalkFiles(dir string, fn func(rel string, data []byte) error) error {
 	clean, err := Clean(dir)
 	if err != nil {

@@ -5,8 +5,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cocogen/cocogen/internal/budget"
 )
 
 // realTempDir returns a fresh temporary directory with symbolic links resolved, so that paths compare equal
@@ -165,7 +168,7 @@ func TestReadFileSize(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			data, err := r.ReadFile(c.path)
 			if c.wantErr {
-				want := "is larger than 8388608 bytes"
+				want := "big.yaml: budget file-bytes (4MiB) exceeded: the file is 4194305 bytes"
 				if err == nil || !strings.Contains(err.Error(), want) {
 					t.Fatalf("ReadFile(%s) error = %v, want it to contain %q", c.path, err, want)
 				}
@@ -175,6 +178,34 @@ func TestReadFileSize(t *testing.T) {
 				t.Fatalf("ReadFile(%s) = %d bytes, %v; want %d bytes", c.path, len(data), err, MaxFileBytes)
 			}
 		})
+	}
+}
+
+// input-bytes spans every read of one root: each file fits file-bytes, together they do not, and the error
+// names the file that crossed the line.
+func TestReadFileInputBudget(t *testing.T) {
+	dir := realTempDir(t)
+	for _, name := range []string{"a.yaml", "b.yaml", "c.yaml"} {
+		writeFile(t, filepath.Join(dir, name), strings.Repeat("x", 400))
+	}
+	r := openRoot(t, dir)
+	r.SetBudget(budget.Limits{FileBytes: 500, InputBytes: 1000})
+	for _, name := range []string{"a.yaml", "b.yaml"} {
+		if _, err := r.ReadFile(name); err != nil {
+			t.Fatalf("ReadFile(%s): %v", name, err)
+		}
+	}
+	_, err := r.ReadFile("c.yaml")
+	var be *BudgetError
+	if !errors.As(err, &be) || be.Err.Budget != "input-bytes" || !strings.HasSuffix(be.File, "c.yaml") {
+		t.Fatalf("third read: err = %v, want the input-bytes budget at c.yaml", err)
+	}
+	if r.BytesRead() != 1200 {
+		t.Fatalf("BytesRead = %d, want 1200", r.BytesRead())
+	}
+	r.SetBudget(budget.Limits{FileBytes: 300, InputBytes: 1 << 20})
+	if _, err := r.ReadFile("a.yaml"); !errors.As(err, &be) || be.Err.Budget != "file-bytes" {
+		t.Fatalf("file-bytes: err = %v", err)
 	}
 }
 
@@ -345,12 +376,13 @@ func TestFindRoot(t *testing.T) {
 			want:   "repo",
 		},
 		{
-			name:   "no .git: working directory containing the values directory",
+			// Never the working directory: run from $HOME, it would expose ~/.kube/config to extraValueFiles.
+			name:   "no .git: the values directory, not the working directory containing it",
 			layout: []string{"repo/values/"},
 			wd:     "repo",
 			values: "values",
 			rel:    true,
-			want:   "repo",
+			want:   "repo/values",
 		},
 		{
 			name:   "no .git: values directory is the working directory",
@@ -398,11 +430,20 @@ func TestFindRoot(t *testing.T) {
 			if c.rel {
 				arg = filepath.FromSlash(c.values)
 			}
-			got, err := FindRoot(arg)
+			got, found, err := FindRoot(arg)
 			want := filepath.Join(base, filepath.FromSlash(c.want))
 			if err != nil || got != want {
 				t.Fatalf("FindRoot(%q) = %q, %v; want %q", arg, got, err, want)
 			}
+			if wantFound := slices.ContainsFunc(c.layout, func(p string) bool { return strings.Contains(p, ".git") }); found != wantFound {
+				t.Fatalf("FindRoot(%q) found .git = %v, want %v", arg, found, wantFound)
+			}
 		})
+	}
+}
+
+func TestMaxFileBytesIsTheBudgetDefault(t *testing.T) {
+	if MaxFileBytes != budget.Defaults().FileBytes {
+		t.Fatalf("MaxFileBytes = %d, the file-bytes budget's default is %d", MaxFileBytes, budget.Defaults().FileBytes)
 	}
 }

@@ -3,12 +3,12 @@
 // overrides), the way the clustergroup chart's `tpl` calls do: Go text/template with the Sprig functions and
 // Helm's additions, against a root object whose .Values are the merged values.
 //
-// Functions that would reach outside the render (env, expandenv, lookup of live objects) are not available:
-// a render depends on Git and metadata only.
+// Functions that would make a render depend on more than Git and the metadata (the clock, randomness, DNS,
+// the environment, a cluster) are errors that name the function; every evaluation spends the render's
+// template budget (budget.go).
 package tpl
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,38 +16,64 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
+	tparse "text/template/parse"
 
 	"github.com/Masterminds/sprig/v3"
 	"sigs.k8s.io/yaml"
 
+	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/node"
 )
 
-// Engine renders template strings against one set of values. It is not safe for concurrent use.
+// Engine renders template strings against one set of values. It is not safe for concurrent use; engines of one
+// render share a Budget, which is.
 type Engine struct {
 	values *node.Node
 	data   map[string]any // the template root, built from values on first use
+	budget *Budget
 
 	// root holds the function map once; every parsed text becomes a template of its set, so adding the
 	// (large) Sprig function map is paid once per engine, not once per text.
 	root  *template.Template
 	funcs template.FuncMap
+	tick  tparse.Node
 	cache map[string]*template.Template
 	depth int
 }
 
-// New returns an engine for values (the final merged values tree).
-func New(values *node.Node) *Engine {
-	e := &Engine{values: values, cache: map[string]*template.Template{}}
-	funcs := make(template.FuncMap, len(baseFuncs)+1)
-	for k, v := range baseFuncs {
-		funcs[k] = v
+// New returns an engine for values (the final merged values tree) that spends b, the template budget of the
+// render (nil: a budget of its own with the default limits).
+func New(values *node.Node, b *Budget) *Engine {
+	if b == nil {
+		b = NewBudget(budget.Defaults())
 	}
-	funcs["tpl"] = e.nested
+	e := &Engine{values: values, budget: b, cache: map[string]*template.Template{}}
+	get := func() *Budget { return e.budget }
+	funcs := make(template.FuncMap, len(baseFuncs)+8)
+	for name, fn := range baseFuncs {
+		if nonHermetic[name] != "" {
+			funcs[name] = fn
+			continue
+		}
+		funcs[name] = budgeted(get, name, fn, estimates[name])
+	}
+	funcs["tpl"] = budgeted(get, "tpl", e.nested, nil)
+	funcs[stepFunc] = func() (string, error) { return "", e.budget.step(1) }
 	e.funcs = funcs
 	e.root = template.New("tpl#root").Option("missingkey=default").Funcs(funcs)
+	tick, err := template.New("tick").Funcs(funcs).Parse("{{" + stepFunc + "}}")
+	if err != nil {
+		panic(err) // a constant text
+	}
+	e.tick = tick.Tree.Root.Nodes[0]
 	return e
 }
+
+// stepFunc is the function the engine calls at every range iteration and template entry.
+const stepFunc = "cocogenTemplateStep"
+
+// Budget returns the budget the engine spends.
+func (e *Engine) Budget() *Budget { return e.budget }
 
 // HasTemplate reports whether s contains template actions at all.
 func HasTemplate(s string) bool { return strings.Contains(s, "{{") }
@@ -58,6 +84,15 @@ func (e *Engine) Render(text string) (string, error) {
 		return text, nil
 	}
 	return e.render(text)
+}
+
+// Check parses text as Render would, without evaluating it: syntax errors and non-hermetic functions.
+func (e *Engine) Check(text string) error {
+	if !HasTemplate(text) {
+		return nil
+	}
+	_, err := e.parse(text)
+	return err
 }
 
 // maxDepth bounds nested tpl calls.
@@ -79,12 +114,18 @@ func (e *Engine) render(text string) (string, error) {
 		return "", err
 	}
 	e.ensureData()
-	var buf bytes.Buffer
-	if err := t.Execute(&buf, e.data); err != nil {
+	w := &writer{b: e.budget}
+	if err := t.Execute(w, e.data); err != nil {
+		// A failed text may have changed the values it sees (sprig's set and merge change maps in place):
+		// the next text starts from the values again.
+		e.data = nil
+		if ex := e.budget.Exceeded(); ex != nil {
+			return "", ex
+		}
 		return "", cleanError(err)
 	}
 	// Helm prints missing values as "<no value>" and then removes that text.
-	return strings.ReplaceAll(buf.String(), "<no value>", ""), nil
+	return strings.ReplaceAll(w.buf.String(), "<no value>", ""), nil
 }
 
 // ensureData builds the template root from the values, once.
@@ -109,6 +150,9 @@ func (e *Engine) parse(text string) (*template.Template, error) {
 	if t, ok := e.cache[text]; ok {
 		return t, nil
 	}
+	if err := e.budget.spend(int64(len(text))); err != nil {
+		return nil, err
+	}
 	set := e.root
 	if strings.Contains(text, "define") || strings.Contains(text, "block") || strings.Contains(text, "template") {
 		// A text that defines or calls named templates gets a set of its own, as each Helm tpl call parses
@@ -119,25 +163,55 @@ func (e *Engine) parse(text string) (*template.Template, error) {
 	if err != nil {
 		return nil, cleanError(err)
 	}
+	if err := checkHermetic(t); err != nil {
+		return nil, err
+	}
+	if set == e.root {
+		instrumentOne(t, e.tick)
+	} else {
+		instrument(t, e.tick)
+	}
 	e.cache[text] = t
 	return t, nil
 }
 
+// instrumentOne instruments the one template a text of the shared set parsed into (the set's other templates
+// were instrumented when their texts were parsed).
+func instrumentOne(t *template.Template, tick tparse.Node) {
+	if t.Tree == nil || t.Tree.Root == nil {
+		return
+	}
+	root := t.Tree.Root
+	root.Nodes = append([]tparse.Node{tick}, root.Nodes...)
+	walk(root, func(n tparse.Node) {
+		if r, ok := n.(*tparse.RangeNode); ok && r.List != nil {
+			r.List.Nodes = append([]tparse.Node{tick}, r.List.Nodes...)
+		}
+	})
+}
+
 var baseFuncs = func() template.FuncMap {
 	f := sprig.TxtFuncMap()
-	// Helm removes these two so that renders do not depend on the machine's environment.
-	delete(f, "env")
-	delete(f, "expandenv")
 	f["toYaml"] = ToYAML
 	f["fromYaml"] = fromYAML
 	f["toJson"] = toJSON
 	f["fromJson"] = fromJSON
 	f["required"] = required
 	f["fail"] = func(msg string) (string, error) { return "", errors.New(msg) }
-	// helm template returns an empty result for lookups: there is no cluster at render time.
-	f["lookup"] = func(string, string, string, string) (map[string]any, error) { return map[string]any{}, nil }
 	f["include"] = func(name string, _ any) (string, error) {
 		return "", fmt.Errorf("include %q: named templates of the chart are not available in values", name)
+	}
+	// text/template's own printing functions, overridden so that they spend the budget too.
+	f["print"] = fmt.Sprint
+	f["printf"] = fmt.Sprintf
+	f["println"] = fmt.Sprintln
+	f["html"] = template.HTMLEscaper
+	f["js"] = template.JSEscaper
+	f["urlquery"] = template.URLQueryEscaper
+	// Functions that would make a render depend on more than Git and the metadata stay known to the parser,
+	// so that a template naming one gets an error that says why (checkHermetic), executed or not.
+	for name := range nonHermetic {
+		f[name] = func(...any) (string, error) { return "", nonHermeticError(name) }
 	}
 	return f
 }()

@@ -57,9 +57,9 @@ func TestRender(t *testing.T) {
 		{name: "toYaml", text: "{{ toYaml .Values.global.list }}", want: "- a\n- b"},
 		{name: "toJson", text: "{{ toJson .Values.global.list }}", want: `["a","b"]`},
 		{name: "fromYaml", text: `{{ (fromYaml "a: 1").a }}`, want: "1"},
-		{name: "lookup finds nothing", text: `{{ lookup "v1" "Secret" "ns" "name" | len }}`, want: "0"},
-		{name: "env is not available", text: `{{ env "COCOGEN_TEST_SECRET" }}`, err: `function "env" not defined`},
-		{name: "expandenv is not available", text: `{{ expandenv "$COCOGEN_TEST_SECRET" }}`, err: `function "expandenv" not defined`},
+		{name: "lookup is not available", text: `{{ lookup "v1" "Secret" "ns" "name" | len }}`, err: "template function lookup reads a cluster"},
+		{name: "env is not available", text: `{{ env "COCOGEN_TEST_SECRET" }}`, err: "template function env reads the environment"},
+		{name: "expandenv is not available", text: `{{ expandenv "$COCOGEN_TEST_SECRET" }}`, err: "template function expandenv reads the environment"},
 		{name: "include is not available", text: `{{ include "x" . }}`, err: `include "x": named templates of the chart are not available in values`},
 		{name: "required", text: `{{ required "set global.hubClusterDomain" .Values.global.hubClusterDomain }}`, err: "set global.hubClusterDomain"},
 		{name: "required of an empty string", text: `{{ required "empty!" .Values.global.empty }}`, err: "empty!"},
@@ -68,7 +68,7 @@ func TestRender(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			e := New(parse(t, testValues))
+			e := New(parse(t, testValues), nil)
 			got, err := e.Render(c.text)
 			if c.err != "" {
 				if err == nil || !strings.Contains(err.Error(), c.err) {
@@ -92,7 +92,7 @@ func TestRender(t *testing.T) {
 func TestRenderNoValues(t *testing.T) {
 	for name, values := range map[string]*node.Node{"nil": nil, "null": node.NewNull(), "list": node.NewList(node.NewString("x"))} {
 		t.Run(name, func(t *testing.T) {
-			got, err := New(values).Render("[{{ .Values.global.pattern }}]")
+			got, err := New(values, nil).Render("[{{ .Values.global.pattern }}]")
 			if err != nil || got != "[]" {
 				t.Fatalf("Render = %q, %v; want []", got, err)
 			}
@@ -101,7 +101,7 @@ func TestRenderNoValues(t *testing.T) {
 }
 
 func TestRenderCache(t *testing.T) {
-	e := New(parse(t, testValues))
+	e := New(parse(t, testValues), nil)
 	texts := []string{
 		"{{ .Values.clusterGroup.name }}",
 		"plain",
@@ -130,7 +130,7 @@ func TestRenderCache(t *testing.T) {
 func TestRenderTextsAreIndependent(t *testing.T) {
 	// Helm's tpl parses each text on its own: a template defined in one value is not visible to another,
 	// and rendering one text never changes what another renders.
-	e := New(parse(t, testValues))
+	e := New(parse(t, testValues), nil)
 	a := `{{ define "name" }}A{{ end }}{{ template "name" }}`
 	b := `{{ define "name" }}B{{ end }}{{ template "name" }}`
 	steps := []struct{ text, want string }{{a, "A"}, {b, "B"}, {a, "A"}, {b, "B"}}

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/cocogen/cocogen/internal/regolimit"
 )
 
 // resourceRequest is what KBS v0.21 passes as data with a request for a secret.
@@ -38,7 +40,7 @@ func earToken(statuses ...[2]string) map[string]any {
 
 // checkAllow evaluates allow for an all-affirming token and for one with a warning submod.
 func (v *validator) checkAllow(c *ast.Compiler) {
-	ctx := context.Background()
+	ctx := regolimit.With(context.Background(), v.meter)
 	samples := []struct {
 		what    string
 		token   map[string]any
@@ -139,7 +141,7 @@ func attestationSamples() []attestationSample {
 
 // checkTrustClaims evaluates trust_claims and extensions for every attestation sample.
 func (v *validator) checkTrustClaims(c *ast.Compiler) {
-	ctx := context.Background()
+	ctx := regolimit.With(context.Background(), v.meter)
 	rule := v.firstRule(TrustClaimsRule)
 	keys := v.claimKeyLocations()
 	keyLoc := func(key string) *ast.Location {

@@ -17,8 +17,10 @@ import (
 	"github.com/open-policy-agent/opa/v1/topdown"
 
 	"github.com/cocogen/cocogen/internal/agentpolicy/capabilities"
+	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/regolimit"
 )
 
 // Validate checks one Trustee policy of the given kind; name is how the file is shown in diagnostics. The
@@ -36,18 +38,27 @@ import (
 // Every problem is a diagnostic with the file and, when known, the line and column; the list has no errors
 // when Trustee can use the policy.
 func Validate(name string, src []byte, kind Kind) *diag.List {
+	return ValidateWith(name, src, kind, nil)
+}
+
+// ValidateWith is Validate spending the Rego budgets of m (nil: a meter of its own with the default budgets).
+func ValidateWith(name string, src []byte, kind Kind, m *regolimit.Meter) *diag.List {
+	if m == nil {
+		m = regolimit.NewMeter(budget.Defaults())
+	}
 	d := &diag.List{}
-	v := &validator{name: name, kind: kind, d: d}
+	v := &validator{name: name, kind: kind, d: d, meter: m}
 	v.run(src)
 	return d
 }
 
 type validator struct {
-	name string
-	kind Kind
-	d    *diag.List
-	caps *ast.Capabilities
-	mod  *ast.Module
+	name  string
+	kind  Kind
+	d     *diag.List
+	caps  *ast.Capabilities
+	mod   *ast.Module
+	meter *regolimit.Meter
 }
 
 func (v *validator) pos(loc *ast.Location) node.Pos {
@@ -244,7 +255,11 @@ func evalRule(ctx context.Context, c *ast.Compiler, rule string, input any, data
 		rego.StrictBuiltinErrors(true),
 		rego.Function1(&rego.Function{Name: QueryReferenceValue.Name, Decl: QueryReferenceValue.Decl}, referenceValues(refs)),
 	)
-	rs, err := r.Eval(ctx)
+	m := regolimit.From(ctx)
+	if m == nil {
+		m = regolimit.NewMeter(budget.Defaults())
+	}
+	rs, err := m.Eval(ctx, r)
 	if err != nil {
 		return nil, false, err
 	}

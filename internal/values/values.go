@@ -56,6 +56,10 @@ type Options struct {
 	// ClusterGroup overrides main.clusterGroupName.
 	ClusterGroup string
 	Params       []Param
+	// YAML are the limits every values file is parsed with (zero: node.DefaultLimits), and Templates the
+	// render's template budget that templated value file names spend (nil: the default budget).
+	YAML      node.Limits
+	Templates *tpl.Budget
 }
 
 // Role says why a value file is part of the layering.
@@ -129,10 +133,19 @@ func (l *loader) read(rel string) (n *node.Node, found bool) {
 		return nil, false
 	}
 	if err != nil {
-		l.d.Errorf(node.Pos{File: display}, "", "%v", err)
+		var be *repo.BudgetError
+		if errors.As(err, &be) {
+			l.d.Errorf(node.Pos{File: display}, "", "%v", be.Err)
+		} else {
+			l.d.Errorf(node.Pos{File: display}, "", "%v", err)
+		}
 		return nil, true
 	}
-	n, err = node.Parse(display, data, node.DefaultLimits)
+	lim := l.o.YAML
+	if lim.MaxNodes == 0 && lim.MaxDepth == 0 && lim.MaxBytes == 0 {
+		lim = node.DefaultLimits
+	}
+	n, err = node.Parse(display, data, lim)
 	if err != nil {
 		l.d.AddError(err)
 		return nil, true
@@ -212,6 +225,11 @@ func (l *loader) load() (*Loaded, *diag.List) {
 		d.Errorf(groupPos, "", "cluster group %q has no values file: %s does not exist", group, l.root.Display(groupRel))
 		return nil, d
 	}
+	if groupVals == nil && !d.HasErrors() {
+		// The chart would render its own example cluster group from its defaults: never what was meant.
+		d.Errorf(node.Pos{File: l.root.Display(groupRel), Line: 1, Col: 1}, "clusterGroup", "%s is empty: a cluster group's values file holds at least clusterGroup (name, namespaces, subscriptions, applications)", l.root.Display(groupRel))
+		return nil, d
+	}
 	out.Files = append(out.Files, File{Path: groupRel, Role: RoleGroup, Found: true})
 
 	// The platform, version and cluster name that pick the "magic" files come from the injected facts (what
@@ -266,7 +284,7 @@ func (l *loader) load() (*Loaded, *diag.List) {
 	if list := facts.Path("clusterGroup", "sharedValueFiles"); !list.IsNull() {
 		entries, ok := schema.Checker{Diags: d}.StringList(list, "clusterGroup.sharedValueFiles")
 		if ok && len(entries) > 0 {
-			eng := tpl.New(node.Coalesce(defaults, facts))
+			eng := tpl.New(node.Coalesce(defaults, facts), l.o.Templates)
 			for i, e := range entries {
 				p, err := eng.Render(e.Text)
 				if err != nil {

@@ -355,7 +355,7 @@ func TestLoadDiagnostics(t *testing.T) {
 			},
 			want: []string{
 				`values-hub.yaml:3:7: warning: clusterGroup.sharedValueFiles: value file /a.yaml does not exist; Validated Patterns skips missing value files, so a typo here goes unnoticed`,
-				`values-hub.yaml:4:7: error: clusterGroup.sharedValueFiles[1]: template: 1: function "env" not defined`,
+				`values-hub.yaml:4:7: error: clusterGroup.sharedValueFiles[1]: template: template function env reads the environment: values are evaluated without clock, randomness, network, environment or cluster, so that one commit always renders the same bytes`,
 			},
 		},
 		{

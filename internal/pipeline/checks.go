@@ -1,0 +1,88 @@
+package pipeline
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/validation/path"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/manifest"
+	"github.com/cocogen/cocogen/internal/model"
+	"github.com/cocogen/cocogen/internal/node"
+)
+
+// checkRepoURL refuses a tree whose Applications would name no repository: the clustergroup chart renders
+// repoURL: null, which Argo CD rejects only when it syncs.
+func checkRepoURL(v *model.Values, d *diag.List) {
+	if v.Global.RepoURL != "" {
+		return
+	}
+	for _, a := range v.ClusterGroup.Applications {
+		if a.Disabled || a.RepoURL != "" && !a.MultiSource() {
+			continue
+		}
+		d.Errorf(a.Pos, "global.repoURL", "global.repoURL is not set, so the Application of %s would have repoURL: null: set git.repoURL in the cluster metadata (cluster-metadata.yaml, or --fact git.repoURL=URL), or pass --set global.repoURL=URL", a.Key)
+		return
+	}
+}
+
+// rbacKinds take any name that is a valid path segment (system:openshift:… names are common); every other
+// kind cocogen renders needs a DNS-1123 subdomain, which the API server asks of most kinds.
+var rbacKinds = []string{"Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"}
+
+// checkNames refuses objects whose name or namespace the API server would refuse, or that would escape a
+// directory when written with --output-dir (../../x): such names come from values or manifests.
+func checkNames(objs []manifest.Object, d *diag.List) {
+	for _, o := range objs {
+		pos := objectPos(o)
+		name, ns := o.Name(), o.Namespace()
+		var problems []string
+		switch {
+		case name == "":
+			problems = append(problems, "metadata.name is empty")
+		case slices.Contains(rbacKinds, o.Kind()):
+			problems = append(problems, path.IsValidPathSegmentName(name)...)
+			if len(name) > 253 {
+				problems = append(problems, "longer than 253 characters")
+			}
+		case o.Kind() == "Namespace":
+			problems = append(problems, validation.IsDNS1123Label(name)...)
+		default:
+			problems = append(problems, validation.IsDNS1123Subdomain(name)...)
+		}
+		if len(problems) > 0 {
+			d.Errorf(pos, "", "%s %q is not a valid Kubernetes name: %s", o.Kind(), name, strings.Join(problems, "; "))
+		}
+		if ns != "" {
+			if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
+				d.Errorf(objectPos(o, "namespace"), "", "%s %s: namespace %q is not a valid Kubernetes namespace: %s", o.Kind(), name, ns, strings.Join(errs, "; "))
+			}
+		}
+	}
+}
+
+// objectPos is where an object's name (or another metadata field) came from: the field's own position when
+// it has one, else the values named in the object's Source.
+func objectPos(o manifest.Object, field ...string) node.Pos {
+	f := "name"
+	if len(field) > 0 {
+		f = field[0]
+	}
+	if p := o.Node.Path("metadata", f).Pos; p.File != "" {
+		return p
+	}
+	src, _, _ := strings.Cut(o.Source, " ")
+	parts := strings.Split(src, ":")
+	if len(parts) >= 3 {
+		line, err1 := strconv.Atoi(parts[len(parts)-2])
+		col, err2 := strconv.Atoi(parts[len(parts)-1])
+		if err1 == nil && err2 == nil {
+			return node.Pos{File: strings.Join(parts[:len(parts)-2], ":"), Line: line, Col: col}
+		}
+	}
+	return node.Pos{File: fmt.Sprint(src)}
+}
