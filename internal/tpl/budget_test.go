@@ -166,3 +166,38 @@ func TestBuiltinPrintOverridden(t *testing.T) {
 		t.Fatalf("printf override: %q, %v", b.String(), err)
 	}
 }
+
+// FuzzTemplate renders arbitrary template text under small budgets: it must never panic or hang, every
+// failure is an error, and a text that renders gives the same bytes twice (no clock, no randomness).
+func FuzzTemplate(f *testing.F) {
+	for _, seed := range []string{
+		"{{ .Values.global.pattern }}",
+		"{{ range until 5 }}{{ . }}{{ end }}",
+		`{{ $s := "xx" }}{{ range until 40 }}{{ $s = cat $s $s }}{{ end }}{{ len $s }}`,
+		`{{ define "r" }}{{ template "r" . }}{{ end }}{{ template "r" . }}`,
+		`{{ $d := dict }}{{ $_ := set $d "self" $d }}{{ toJson $d }}`,
+		`{{ printf "%[1]s%[1]s%[1]s" (repeat 1000 "x") | len }}`,
+		`{{ tpl .Values.clusterGroup.indirect . }}`,
+		`{{ toYaml .Values | fromYaml | toJson }}`,
+		`{{ regexReplaceAll "(x)" (repeat 100 "x") "$1$1$1$1" | len }}`,
+		`{{ range $i, $e := .Values.global.list }}{{ $i }}={{ $e }}{{ end }}`,
+		`{{ now }}`,
+	} {
+		f.Add(seed)
+	}
+	l := budget.Defaults()
+	l.TemplateSteps = 20_000
+	l.TemplateBytes = 4 << 20
+	l.TemplateTime = time.Hour // steps and bytes decide, so that a failure reproduces
+	values := parse(f, testValues)
+	f.Fuzz(func(t *testing.T, text string) {
+		first, err := New(values, NewBudget(l)).Render(text)
+		if err != nil {
+			return
+		}
+		again, err := New(values, NewBudget(l)).Render(text)
+		if err != nil || again != first {
+			t.Fatalf("Render(%q) is not deterministic: %q then %q, %v", text, first, again, err)
+		}
+	})
+}

@@ -8,7 +8,7 @@ import (
 	"github.com/cocogen/cocogen/internal/node"
 )
 
-func parse(t *testing.T, src string) *node.Node {
+func parse(t testing.TB, src string) *node.Node {
 	t.Helper()
 	n, err := node.Parse("values.yaml", []byte(src), node.DefaultLimits)
 	if err != nil {
