@@ -58,14 +58,16 @@ func Render(v *model.Values, o Options) ([]manifest.Object, *diag.List) {
 	// template engine, and is picked up where the chart renders it.
 	values := make(chan valuesText, 1)
 	go func() {
-		// Each templated value is evaluated on its own first (with an engine of its own, so that what a value
-		// changes in .Values does not reach the ConfigMap's text), so that a problem names the value's file
-		// and line rather than the ConfigMap's.
-		if n, path, err := firstBadTemplate(tpl.New(v.Tree, o.Templates), v.Tree, ""); err != nil {
-			values <- valuesText{err: err, pos: n.Pos, path: path}
-			return
-		}
 		text, err := tpl.New(v.Tree, o.Templates).Render(tpl.ToYAML(v.Tree.Helm()))
+		if err != nil {
+			// Find the value that fails on its own (with a fresh budget of the same size, and an engine of
+			// its own, so that what a value changes in .Values stays there), so that the problem names the
+			// value's file and line rather than the ConfigMap's.
+			if n, path, verr := firstBadTemplate(tpl.New(v.Tree, tpl.NewBudget(o.Templates.Limits())), v.Tree, ""); verr != nil {
+				values <- valuesText{err: verr, pos: n.Pos, path: path}
+				return
+			}
+		}
 		values <- valuesText{text: text, err: err}
 	}()
 	r.valuesText = values

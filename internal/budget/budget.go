@@ -66,7 +66,7 @@ func Defaults() Limits {
 		YAMLNodes:      100_000,
 		YAMLTotalNodes: 150_000,
 		YAMLDepth:      128,
-		TemplateSteps:  2_000_000,
+		TemplateSteps:  1_000_000,
 		TemplateBytes:  64 << 20,
 		TemplateTime:   3 * time.Second,
 		RegoSteps:      1_000_000,

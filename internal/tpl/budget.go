@@ -34,6 +34,9 @@ type Budget struct {
 // NewBudget returns a fresh template budget with the limits of l.
 func NewBudget(l budget.Limits) *Budget { return &Budget{limits: l} }
 
+// Limits are the budget's limits.
+func (b *Budget) Limits() budget.Limits { return b.limits }
+
 // Steps and Bytes report what was spent so far.
 func (b *Budget) Steps() int64 { return b.steps.Load() }
 func (b *Budget) Bytes() int64 { return b.bytes.Load() }

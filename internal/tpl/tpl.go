@@ -34,11 +34,15 @@ type Engine struct {
 
 	// root holds the function map once; every parsed text becomes a template of its set, so adding the
 	// (large) Sprig function map is paid once per engine, not once per text.
-	root  *template.Template
-	funcs template.FuncMap
-	tick  tparse.Node
-	cache map[string]*template.Template
-	depth int
+	root *template.Template
+	// own are the engine's own functions (tpl, the step counter); wrapped and wrappedFuncs the budgeted
+	// versions of the base functions its texts call.
+	own          template.FuncMap
+	wrapped      map[string]bool
+	wrappedFuncs template.FuncMap
+	tick         tparse.Node
+	cache        map[string]*template.Template
+	depth        int
 }
 
 // New returns an engine for values (the final merged values tree) that spends b, the template budget of the
@@ -47,27 +51,83 @@ func New(values *node.Node, b *Budget) *Engine {
 	if b == nil {
 		b = NewBudget(budget.Defaults())
 	}
-	e := &Engine{values: values, budget: b, cache: map[string]*template.Template{}}
-	get := func() *Budget { return e.budget }
-	funcs := make(template.FuncMap, len(baseFuncs)+8)
-	for name, fn := range baseFuncs {
-		if nonHermetic[name] != "" {
-			funcs[name] = fn
-			continue
-		}
-		funcs[name] = budgeted(get, name, fn, estimates[name])
+	return &Engine{values: values, budget: b, cache: map[string]*template.Template{}}
+}
+
+// setUp builds the engine's template set on first use: most engines of a render never see a template. The
+// set starts with the plain functions, which the parser needs to know; parse then replaces the functions a
+// text calls by budgeted ones (wrapUsed), so that only what is used pays for the wrapping.
+func (e *Engine) setUp() {
+	if e.root != nil {
+		return
 	}
-	funcs["tpl"] = budgeted(get, "tpl", e.nested, nil)
-	funcs[stepFunc] = func() (string, error) { return "", e.budget.step(1) }
-	e.funcs = funcs
-	e.root = template.New("tpl#root").Option("missingkey=default").Funcs(funcs)
-	tick, err := template.New("tick").Funcs(funcs).Parse("{{" + stepFunc + "}}")
+	e.own = template.FuncMap{
+		"tpl":    budgeted(func() *Budget { return e.budget }, "tpl", e.nested, nil),
+		stepFunc: func() (string, error) { return "", e.budget.step(1) },
+	}
+	e.wrapped = map[string]bool{}
+	e.root = e.newSet()
+	tick, err := template.New("tick").Funcs(plainFuncs).Funcs(e.own).Parse("{{" + stepFunc + "}}")
 	if err != nil {
 		panic(err) // a constant text
 	}
 	e.tick = tick.Tree.Root.Nodes[0]
-	return e
 }
+
+// newSet returns an empty template set with the engine's functions: the budgeted ones made so far.
+func (e *Engine) newSet() *template.Template {
+	t := template.New("tpl#root").Option("missingkey=default").Funcs(plainFuncs).Funcs(e.own)
+	if len(e.wrappedFuncs) > 0 {
+		t.Funcs(e.wrappedFuncs)
+	}
+	return t
+}
+
+// wrapUsed gives set budgeted versions of the functions that t's templates call.
+func (e *Engine) wrapUsed(set, t *template.Template) {
+	get := func() *Budget { return e.budget }
+	added := template.FuncMap{}
+	for _, tt := range t.Templates() {
+		if tt.Tree == nil {
+			continue
+		}
+		walk(tt.Tree.Root, func(n tparse.Node) {
+			id, ok := n.(*tparse.IdentifierNode)
+			if !ok || e.wrapped[id.Ident] || nonHermetic[id.Ident] != "" {
+				return
+			}
+			fn, ok := baseFuncs[id.Ident]
+			if !ok {
+				return
+			}
+			if e.wrappedFuncs == nil {
+				e.wrappedFuncs = template.FuncMap{}
+			}
+			w := budgeted(get, id.Ident, fn, estimates[id.Ident])
+			e.wrapped[id.Ident] = true
+			e.wrappedFuncs[id.Ident] = w
+			added[id.Ident] = w
+		})
+	}
+	if len(added) > 0 {
+		e.root.Funcs(added)
+	}
+	if set != e.root {
+		set.Funcs(e.wrappedFuncs)
+	}
+}
+
+// plainFuncs are the functions as the parser sees them: the base functions and placeholders for the
+// engine's own.
+var plainFuncs = func() template.FuncMap {
+	f := make(template.FuncMap, len(baseFuncs)+2)
+	for k, v := range baseFuncs {
+		f[k] = v
+	}
+	f["tpl"] = func(string, any) (string, error) { return "", nil }
+	f[stepFunc] = func() (string, error) { return "", nil }
+	return f
+}()
 
 // stepFunc is the function the engine calls at every range iteration and template entry.
 const stepFunc = "cocogenTemplateStep"
@@ -153,11 +213,12 @@ func (e *Engine) parse(text string) (*template.Template, error) {
 	if err := e.budget.spend(int64(len(text))); err != nil {
 		return nil, err
 	}
+	e.setUp()
 	set := e.root
 	if strings.Contains(text, "define") || strings.Contains(text, "block") || strings.Contains(text, "template") {
 		// A text that defines or calls named templates gets a set of its own, as each Helm tpl call parses
 		// its text on its own: definitions must not leak into (or be replaced by) other texts.
-		set = template.New("tpl#root").Option("missingkey=default").Funcs(e.funcs)
+		set = e.newSet()
 	}
 	t, err := set.New("tpl#" + strconv.Itoa(len(e.cache))).Parse(text)
 	if err != nil {
@@ -166,6 +227,7 @@ func (e *Engine) parse(text string) (*template.Template, error) {
 	if err := checkHermetic(t); err != nil {
 		return nil, err
 	}
+	e.wrapUsed(set, t)
 	if set == e.root {
 		instrumentOne(t, e.tick)
 	} else {
