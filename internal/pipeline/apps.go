@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"regexp"
@@ -40,6 +41,8 @@ type appContext struct {
 	profiles map[string]*Profile
 	// anchor is the KBS trust anchor certificate (PEM) that init-data embeds; "" in the public mode.
 	anchor string
+	// overlay bounds the kustomize builds of workloads applications.
+	overlay overlay.Options
 }
 
 // renderApps renders every application of the cluster group that cocogen renders, in values order. All of
@@ -202,13 +205,23 @@ func renderWorkloads(c appContext, a *model.Application) (workloads.Result, *dia
 		d.Errorf(pathPos, path, "%s is not a directory of the repository", a.Path)
 		return workloads.Result{}, d
 	}
-	res, err := overlay.Build(c.root, dir)
+	res, err := overlay.Build(c.root, dir, c.overlay)
 	if err != nil {
-		d.Errorf(pathPos, path, "%v", err)
+		var ds *diag.Diagnostics
+		if !errors.As(err, &ds) {
+			d.Errorf(pathPos, path, "%v", err)
+			return workloads.Result{}, d
+		}
+		for _, it := range ds.Items {
+			if it.Pos.IsZero() {
+				it.Pos, it.Path = pathPos, path
+			}
+			d.Add(it)
+		}
 		return workloads.Result{}, d
 	}
-	objs := make([]workloads.Object, len(res))
-	for i, r := range res {
+	objs := make([]workloads.Object, len(res.Resources))
+	for i, r := range res.Resources {
 		objs[i] = workloads.Object{Node: r.Node, File: r.File}
 	}
 	var kata agentpolicy.KataVersion

@@ -306,12 +306,12 @@ func TestCoherenceChecks(t *testing.T) {
 }
 
 // TestOverlayOutsideTheRepositoryIsRefused: a kustomization that reaches outside the repository fails the
-// render with a message that names the reference.
+// render with a message at the line that names the reference.
 func TestOverlayOutsideTheRepositoryIsRefused(t *testing.T) {
 	root := repoCopy(t)
 	replaceIn(t, filepath.Join(root, "overlays/kbs-access/kustomization.yaml"), "  - route.yaml", "  - route.yaml\n  - ../../../etc/passwd")
 	got := renderErr(t, root)
-	if !strings.Contains(got, "clusterGroup.applications.kbs-access.path") || !strings.Contains(got, "outside") {
+	if !strings.Contains(got, "overlays/kbs-access/kustomization.yaml:11:5: error: resources[3]: ") || !strings.Contains(got, "leaves the repository root") {
 		t.Errorf("diagnostics:\n%s", got)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/cocogen/cocogen/internal/metadata"
 	"github.com/cocogen/cocogen/internal/model"
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/overlay"
 	"github.com/cocogen/cocogen/internal/repo"
 	"github.com/cocogen/cocogen/internal/tpl"
 	"github.com/cocogen/cocogen/internal/values"
@@ -48,6 +49,8 @@ type Request struct {
 	App string
 	// All renders the tree and, after it, every application that cocogen renders, all in Result.Objects.
 	All bool
+	// Kustomize bounds the kustomize builds of workloads applications (zero fields: the defaults).
+	Kustomize overlay.Options
 }
 
 // Result is a successful render.
@@ -198,7 +201,7 @@ func Render(req Request) (*Result, error) {
 		}
 		want = a
 	}
-	apps := renderApps(appContext{root: root, v: v, meta: meta, profiles: profiles, anchor: anchor}, d)
+	apps := renderApps(appContext{root: root, v: v, meta: meta, profiles: profiles, anchor: anchor, overlay: req.Kustomize}, d)
 	if d.HasErrors() {
 		return nil, finish(d)
 	}
