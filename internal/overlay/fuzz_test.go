@@ -71,7 +71,7 @@ func FuzzKustomizationWalk(f *testing.F) {
 	}
 	f.Cleanup(func() { root.Close() })
 	kfile := filepath.Join(dir, "overlays/app/kustomization.yaml")
-	opt := Options{MaxBytes: 1 << 20, MaxFiles: 100, MaxValues: 20_000, MaxObjects: 200}
+	opt := Options{MaxBytes: 1 << 20, MaxFiles: 100, MaxValues: 20_000, MaxObjects: 200, MaxOutputValues: 50_000}
 
 	f.Add([]byte("resources:\n  - cm.yaml\n"))
 	f.Add([]byte("resources: [../base]\ncomponents: [../comp]\npatches: [{path: patch.yaml}]\nconfigMapGenerator: [{name: g, envs: [app.env]}]\n"))

@@ -32,6 +32,7 @@ const (
 	BudgetFiles   = "kustomize-input-files"
 	BudgetValues  = "kustomize-input-values"
 	BudgetObjects = "kustomize-input-objects"
+	BudgetOutput  = "kustomize-output-values"
 )
 
 // Defaults of the budgets. The built-in pattern's larger overlay, hello-openshift, makes 22 reads of 10 files:
@@ -43,6 +44,9 @@ const (
 	DefaultMaxFiles   = 1000
 	DefaultMaxValues  = 50_000
 	DefaultMaxObjects = 1000
+	// A JSON patch of 4,000 values applied to 100 objects (an estimate of 400,000) takes kustomize 14 s and
+	// 4.4 GB of allocations.
+	DefaultMaxOutputValues = 250_000
 )
 
 // Options bound what one build reads. A zero field takes its default.
@@ -58,6 +62,10 @@ type Options struct {
 	// MaxObjects (kustomize-input-objects) bounds the objects of the manifests one build reads, counted the
 	// same way (kustomize's time grows with the square of their number).
 	MaxObjects int
+	// MaxOutputValues (kustomize-output-values) bounds an estimate, made before kustomize runs, of the values
+	// its transformations write: for every kustomization read, the objects it accumulates times the values of
+	// its patches, labels, replacements and transformer configurations.
+	MaxOutputValues int
 	// Node limits each YAML document (bytes and nesting; its values are also bounded by MaxValues). Zero
 	// means node.DefaultLimits.
 	Node node.Limits
@@ -80,6 +88,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxObjects <= 0 {
 		o.MaxObjects = DefaultMaxObjects
+	}
+	if o.MaxOutputValues <= 0 {
+		o.MaxOutputValues = DefaultMaxOutputValues
 	}
 	if o.Node == (node.Limits{}) {
 		o.Node = node.DefaultLimits
@@ -117,7 +128,7 @@ func Build(root *repo.Root, dir string, opt Options) (*Result, error) {
 	}
 	top := strings.SplitN(clean, "/", 2)[0]
 	w := newWalker(root, top, opt.withDefaults())
-	w.visit(clean, nil, node.Pos{}, "")
+	w.visit(clean, nil, node.Pos{}, "", 0)
 	if err := w.d.Err(); err != nil {
 		return nil, err
 	}

@@ -78,6 +78,8 @@ type walker struct {
 	bytes   int64
 	values  int
 	objects int
+	// output is the estimate of the values kustomize will write (see check).
+	output int
 	// spent is set once a budget has run out; the walk then stops.
 	spent bool
 }
@@ -406,19 +408,21 @@ func (w *walker) kustomizationFile(dir string, at node.Pos, field string) (strin
 	return "", false
 }
 
-// visit walks the kustomization in dir. chain holds the directories of the kustomizations that led here
-// (kustomize refuses a reference to one of them or to a directory above them: a cycle).
-func (w *walker) visit(dir string, chain []string, at node.Pos, field string) {
+// visit walks the kustomization in dir and returns the number of objects it adds to a build. chain holds
+// the directories of the kustomizations that led here (kustomize refuses a reference to one of them or to a
+// directory above them: a cycle); inherited is the number of objects a component's transformations also
+// reach (those its parent accumulated before it).
+func (w *walker) visit(dir string, chain []string, at node.Pos, field string, inherited int) int {
 	if w.spent {
-		return
+		return 0
 	}
 	rel, ok := w.kustomizationFile(dir, at, field)
 	if !ok {
-		return
+		return 0
 	}
 	f, ok := w.read(rel, at, field)
 	if !ok {
-		return
+		return 0
 	}
 	lim, byBudget := w.limits()
 	tree, err := node.Parse(w.display(rel), f.data, lim)
@@ -428,9 +432,10 @@ func (w *walker) visit(dir string, chain []string, at node.Pos, field string) {
 			ne.Msg = "more than one YAML document: a kustomization is one document"
 		}
 		w.parseErr(err, byBudget, at, field)
-		return
+		return 0
 	}
-	w.values += countValues([]*node.Node{tree})
+	docValues := countValues([]*node.Node{tree})
+	w.values += docValues
 	k := &kfile{rel: rel, dir: dir, start: node.Pos{File: w.display(rel), Line: 1, Col: 1}}
 	if tree.Kind != node.Null {
 		k.start = tree.Pos
@@ -445,18 +450,39 @@ func (w *walker) visit(dir string, chain []string, at node.Pos, field string) {
 	}
 	w.d.Append(&sd)
 	if sd.HasErrors() {
-		return
+		return 0
 	}
 	var kz types.Kustomization
 	if err := kz.Unmarshal(f.data); err != nil {
 		w.d.Errorf(k.start, "", "kustomize cannot read this kustomization: %v", err)
-		return
+		return 0
 	}
-	w.check(k, &kz, append(chain[:len(chain):len(chain)], dir))
+	// The lists of what the kustomization builds on are no transformation.
+	for _, e := range tree.Entries() {
+		if f, ok := matchField(kustomizationJSONFields, e.Key); ok && inputFields[f.name] {
+			docValues -= countValues([]*node.Node{e.Value})
+		}
+	}
+	return w.check(k, &kz, append(chain[:len(chain):len(chain)], dir), docValues, inherited)
 }
 
-// check checks the fields of a decoded kustomization and walks what they name.
-func (w *walker) check(k *kfile, kz *types.Kustomization, chain []string) {
+// inputFields name what a kustomization builds on or how; their values reach no object.
+var inputFields = map[string]bool{
+	"apiVersion": true, "kind": true, "metadata": true, "resources": true, "bases": true, "components": true,
+	"crds": true, "configurations": true, "openapi": true, "buildMetadata": true, "sortOptions": true,
+	"generators": true, "generatorOptions": true, "configMapGenerator": true, "secretGenerator": true,
+}
+
+// check checks the fields of a decoded kustomization, walks what they name and returns the number of objects
+// the kustomization adds to a build.
+//
+// It also estimates what kustomize will write: the kustomization's patches, labels, replacements and
+// transformer configurations (its own values and those of the files other than resources that it names) may
+// reach every object it accumulates, so their product is charged to the output budget. Without it, a patch
+// of a few thousand values applied to a thousand small objects passes every input budget and makes kustomize
+// write millions of values (gigabytes).
+func (w *walker) check(k *kfile, kz *types.Kustomization, chain []string, docValues, inherited int) int {
+	objects := len(kz.ConfigMapGenerator) + len(kz.SecretGenerator)
 	for _, h := range []struct {
 		field string
 		set   bool
@@ -480,7 +506,7 @@ func (w *walker) check(k *kfile, kz *types.Kustomization, chain []string) {
 		refs  []string
 	}{{"resources", kz.Resources}, {"bases", kz.Bases}} {
 		for i, r := range l.refs {
-			w.resource(ref{k, fieldName(l.field, i), r}, chain)
+			objects += w.resource(ref{k, fieldName(l.field, i), r}, chain)
 		}
 	}
 	for i, c := range kz.Components {
@@ -491,7 +517,7 @@ func (w *walker) check(k *kfile, kz *types.Kustomization, chain []string) {
 					w.d.Errorf(r.at(), r.name(), "%q is not a directory: a component is a directory with a kustomization of kind Component", r.value)
 					continue
 				}
-				w.dir(r, rel, chain)
+				objects += w.dir(r, rel, chain, inherited+objects)
 			}
 		}
 	}
@@ -506,6 +532,8 @@ func (w *walker) check(k *kfile, kz *types.Kustomization, chain []string) {
 	if p, ok := kz.OpenAPI["path"]; ok {
 		w.yamlRef(ref{k, "openapi.path", p})
 	}
+	// What follows may reach every object: count its values.
+	before := w.values
 	for _, l := range []struct {
 		field   string
 		patches []types.Patch
@@ -539,58 +567,73 @@ func (w *walker) check(k *kfile, kz *types.Kustomization, chain []string) {
 		entries []string
 	}{{"generators", kz.Generators}, {"transformers", kz.Transformers}, {"validators", kz.Validators}} {
 		for i, e := range l.entries {
-			w.plugins(ref{k, fieldName(l.field, i), e})
+			n := w.plugins(ref{k, fieldName(l.field, i), e})
+			if l.field == "generators" {
+				objects += n
+			}
 		}
 	}
+	if w.spent {
+		return objects
+	}
+	transform := max(docValues, 0) + w.values - before
+	reach := inherited + objects
+	w.output += reach * transform
+	if w.output > w.opt.MaxOutputValues {
+		w.d.Errorf(k.start, "", "kustomize may apply this kustomization's patches and transformations (%d values, with the files they name) to %d objects, which takes the build past %d values written (budget %s, estimated before kustomize runs as objects times the values that may reach them): give the patches targets in a smaller kustomization, or raise the budget", transform, reach, w.opt.MaxOutputValues, BudgetOutput)
+		w.spent = true
+	}
+	return objects
 }
 
 // resource walks an entry of resources (or bases): a file of objects in or below the kustomization's
 // directory, or a kustomization directory in the overlay's tree.
-func (w *walker) resource(r ref, chain []string) {
+func (w *walker) resource(r ref, chain []string) int {
 	rel, ok := w.resolve(r)
 	if !ok {
-		return
+		return 0
 	}
 	st, ok := w.stat(r, rel)
 	if !ok {
-		return
+		return 0
 	}
 	if st.IsDir() {
-		w.dir(r, rel, chain)
-		return
+		return w.dir(r, rel, chain, 0)
 	}
 	if !below(rel, r.k.dir) {
 		w.d.Errorf(r.at(), r.name(), "%q is a file outside %s: kustomize reads files only from the kustomization's own directory; list the directory of its kustomization instead, or move the file", r.value, w.display(r.k.dir))
-		return
+		return 0
 	}
 	if !st.Mode().IsRegular() {
 		w.d.Errorf(r.at(), r.name(), "%q is not a regular file", r.value)
-		return
+		return 0
 	}
 	docs, ok := w.yamlFile(rel, r.at(), r.name())
 	if !ok {
-		return
+		return 0
 	}
 	w.objects += len(docs)
 	if w.objects > w.opt.MaxObjects {
 		w.d.Errorf(r.at(), r.name(), "%s makes this build read more than %d objects (budget %s, every read of a file counted): split the overlay, or raise the budget", w.display(rel), w.opt.MaxObjects, BudgetObjects)
 		w.spent = true
-		return
+		return 0
 	}
 	for _, d := range docs {
 		checkNames(&w.d, d)
 	}
+	return len(docs)
 }
 
-// dir walks a kustomization directory that r names, refusing cycles as kustomize does.
-func (w *walker) dir(r ref, rel string, chain []string) {
+// dir walks a kustomization directory that r names, refusing cycles as kustomize does, and returns the
+// number of objects it adds.
+func (w *walker) dir(r ref, rel string, chain []string, inherited int) int {
 	for _, c := range chain {
 		if below(c, rel) {
 			w.d.Errorf(r.at(), r.name(), "%q is %s or a directory above it: a cycle (kustomize refuses it)", r.value, w.display(c))
-			return
+			return 0
 		}
 	}
-	w.visit(rel, chain, r.at(), r.name())
+	return w.visit(rel, chain, r.at(), r.name(), inherited)
 }
 
 // yamlRef reads a YAML file that r names (a patch, CRD, configuration, replacement or schema).
@@ -648,39 +691,40 @@ func (w *walker) kvSources(k *kfile, field string, kv types.KvPairSources) {
 // plugins walks an entry of generators, transformers or validators: inline plugin configurations or a file
 // of them. A directory (a kustomization whose output would be the configurations) is refused: its output is
 // only known after kustomize has run.
-func (w *walker) plugins(r ref) {
+func (w *walker) plugins(r ref) int {
 	if what := remote(r.value); what != "" {
 		w.resolve(r)
-		return
+		return 0
 	}
 	docs, inline, ok := w.inline(r, true)
 	if !ok {
-		return
+		return 0
 	}
 	if !inline {
 		rel, resolved := w.resolve(r)
 		if !resolved {
-			return
+			return 0
 		}
 		st, exists := w.stat(r, rel)
 		if !exists {
-			return
+			return 0
 		}
 		if st.IsDir() {
 			w.d.Errorf(r.at(), r.name(), "%q is a directory: cocogen checks plugin configurations before kustomize runs, which it cannot do for a kustomization's output; name a file of configurations (or write them inline) instead", r.value)
-			return
+			return 0
 		}
 		if rel, ok = w.localFile(r); !ok {
-			return
+			return 0
 		}
 		docs, ok = w.yamlFile(rel, r.at(), r.name())
 	}
 	if !ok {
-		return
+		return 0
 	}
 	for _, d := range docs {
 		w.plugin(r, d, inline)
 	}
+	return len(docs)
 }
 
 // plugin checks one plugin configuration: only kustomize's builtin plugins run in process; anything else
