@@ -82,10 +82,27 @@ type walker struct {
 	output int
 	// spent is set once a budget has run out; the walk then stops.
 	spent bool
+	// stats remembers what the repository said about a path (a base of three variants is looked up thrice).
+	stats map[string]statResult
+}
+
+type statResult struct {
+	info fs.FileInfo
+	err  error
+}
+
+// statRel describes a root-relative path, asking the repository once per walk.
+func (w *walker) statRel(rel string) (fs.FileInfo, error) {
+	if r, ok := w.stats[rel]; ok {
+		return r.info, r.err
+	}
+	info, err := w.root.Stat(rel)
+	w.stats[rel] = statResult{info, err}
+	return info, err
 }
 
 func newWalker(root *repo.Root, top string, opt Options) *walker {
-	return &walker{root: root, top: top, opt: opt, files: map[string]*file{}}
+	return &walker{root: root, top: top, opt: opt, files: map[string]*file{}, stats: map[string]statResult{}}
 }
 
 // kfile is one kustomization being walked.
@@ -342,7 +359,7 @@ func (w *walker) topName() string {
 
 // stat describes rel, reporting what is wrong with it.
 func (w *walker) stat(r ref, rel string) (fs.FileInfo, bool) {
-	st, err := w.root.Stat(rel)
+	st, err := w.statRel(rel)
 	switch {
 	case err == nil:
 		return st, true
@@ -388,7 +405,7 @@ func (w *walker) kustomizationFile(dir string, at node.Pos, field string) (strin
 	var found []string
 	for _, name := range konfig.RecognizedKustomizationFileNames() {
 		rel := path.Join(dir, name)
-		st, err := w.root.Stat(rel)
+		st, err := w.statRel(rel)
 		switch {
 		case err == nil && st.Mode().IsRegular():
 			found = append(found, rel)
