@@ -49,9 +49,15 @@ type Limits struct {
 	RegoValueItems int64
 	// RegoTime bounds the time spent evaluating Rego in one render or policy command.
 	RegoTime time.Duration
-	// KustomizeBytes and KustomizeFiles bound the files one kustomize build may read.
-	KustomizeBytes int64
-	KustomizeFiles int
+	// KustomizeBytes and KustomizeFiles bound the reads of one kustomize build (each read counts, so a base
+	// used by three variants counts three times); KustomizeValues the YAML values it reads, after alias
+	// expansion; KustomizeObjects the objects of its manifests (kustomize's time grows with their square);
+	// KustomizeOutputValues an estimate, made before kustomize runs, of the values its transformations write.
+	KustomizeBytes        int64
+	KustomizeFiles        int
+	KustomizeValues       int
+	KustomizeObjects      int
+	KustomizeOutputValues int
 	// SetCount bounds the number of values --set, --set-string, COCOGEN_SET and the plugin's set parameter
 	// give; SetDepth the number of keys and indexes in one of their paths.
 	SetCount int
@@ -61,22 +67,25 @@ type Limits struct {
 // Defaults are the budgets when nothing overrides them.
 func Defaults() Limits {
 	return Limits{
-		FileBytes:      4 << 20,
-		InputBytes:     16 << 20,
-		YAMLNodes:      100_000,
-		YAMLTotalNodes: 150_000,
-		YAMLDepth:      128,
-		TemplateSteps:  1_000_000,
-		TemplateBytes:  64 << 20,
-		TemplateTime:   3 * time.Second,
-		RegoSteps:      1_000_000,
-		RegoValueBytes: 1 << 20,
-		RegoValueItems: 100_000,
-		RegoTime:       3 * time.Second,
-		KustomizeBytes: 16 << 20,
-		KustomizeFiles: 1_000,
-		SetCount:       1_000,
-		SetDepth:       64,
+		FileBytes:             4 << 20,
+		InputBytes:            16 << 20,
+		YAMLNodes:             100_000,
+		YAMLTotalNodes:        150_000,
+		YAMLDepth:             128,
+		TemplateSteps:         1_000_000,
+		TemplateBytes:         64 << 20,
+		TemplateTime:          3 * time.Second,
+		RegoSteps:             1_000_000,
+		RegoValueBytes:        1 << 20,
+		RegoValueItems:        100_000,
+		RegoTime:              3 * time.Second,
+		KustomizeBytes:        16 << 20,
+		KustomizeFiles:        1_000,
+		KustomizeValues:       50_000,
+		KustomizeObjects:      1_000,
+		KustomizeOutputValues: 250_000,
+		SetCount:              1_000,
+		SetDepth:              64,
 	}
 }
 
@@ -169,9 +178,15 @@ var All = func() []Budget {
 	g, s = durationField(func(l *Limits) *time.Duration { return &l.RegoTime })
 	add("rego-time", "time spent evaluating Rego", duration, g, s)
 	g, s = int64Field(func(l *Limits) *int64 { return &l.KustomizeBytes })
-	add("kustomize-bytes", "files one kustomize build reads", bytes, g, s)
+	add("kustomize-input-bytes", "bytes one kustomize build reads (every read counts)", bytes, g, s)
 	g, s = intField(func(l *Limits) *int { return &l.KustomizeFiles })
-	add("kustomize-files", "number of files one kustomize build reads", count, g, s)
+	add("kustomize-input-files", "file reads of one kustomize build", count, g, s)
+	g, s = intField(func(l *Limits) *int { return &l.KustomizeValues })
+	add("kustomize-input-values", "YAML values one kustomize build reads, after alias expansion", count, g, s)
+	g, s = intField(func(l *Limits) *int { return &l.KustomizeObjects })
+	add("kustomize-input-objects", "objects of the manifests one kustomize build reads", count, g, s)
+	g, s = intField(func(l *Limits) *int { return &l.KustomizeOutputValues })
+	add("kustomize-output-values", "estimate of the values kustomize's transformations write", count, g, s)
 	g, s = intField(func(l *Limits) *int { return &l.SetCount })
 	add("set-count", "values given by --set, --set-string, COCOGEN_SET and the plugin's set parameter", count, g, s)
 	g, s = intField(func(l *Limits) *int { return &l.SetDepth })

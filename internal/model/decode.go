@@ -430,7 +430,6 @@ func (dc decoder) applications(n *node.Node, cg *ClusterGroup) {
 		a.Path = dc.str(v, p, "path")
 		if msg := repoPathProblem(a.Path); a.Path != "" && msg != "" {
 			dc.c.Diags.Errorf(v.Get("path").Pos, schema.Join(p, "path"), "%s", msg)
-			a.Path = ""
 		}
 		a.Chart = dc.str(v, p, "chart")
 		a.RepoURL = dc.str(v, p, "repoURL")

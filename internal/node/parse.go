@@ -24,6 +24,8 @@ type Limits struct {
 	MaxDepth int // nesting of maps and lists
 	// Total, when set, counts the values of every document parsed with it against a budget of its own.
 	Total *Tally
+	// NodesBudget names the budget MaxNodes stands for in errors ("" means yaml-nodes).
+	NodesBudget string
 }
 
 // Tally counts values across the documents of one render.
@@ -165,7 +167,11 @@ func (c *converter) fail(y *yaml.Node, format string, args ...any) error {
 func (c *converter) spend(y *yaml.Node, n int) error {
 	c.count += n
 	if c.lim.MaxNodes > 0 && c.count > c.lim.MaxNodes {
-		return budgetError(c.pos(y), "yaml-nodes", c.lim.MaxNodes, "the document expands to more values (aliases and << merge keys count every value they copy)")
+		name := c.lim.NodesBudget
+		if name == "" {
+			name = "yaml-nodes"
+		}
+		return budgetError(c.pos(y), name, c.lim.MaxNodes, "the document expands to more values (aliases and << merge keys count every value they copy)")
 	}
 	if !c.lim.Total.add(n) {
 		return budgetError(c.pos(y), "yaml-total-nodes", c.lim.Total.Max, "the YAML documents of this render hold more values")

@@ -1,26 +1,102 @@
-// Package overlay builds kustomize overlays of the repository in-process with the kustomize library, reading
-// files only through the repository root: the overlay's top-level directory is copied into an in-memory file
-// system, so nothing outside the repository (or outside that directory) can be read, and a reference that
-// tries is refused with an error that names it.
+// Package overlay builds kustomize overlays of the repository in-process with the kustomize library, without
+// network, child processes or the disk: before kustomize runs, cocogen walks the kustomization graph itself
+// (walk.go), refuses remote references, Helm, plugins that would run programs and paths that leave the
+// overlay's tree, each at the line that writes it, and reads every file the graph names, once, under budgets.
+// kustomize then builds from an in-memory file system that holds those files and nothing else.
 package overlay
 
 import (
 	"fmt"
 	"path"
-	"regexp"
+	"reflect"
 	"strings"
 
 	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resmap"
+	"sigs.k8s.io/kustomize/api/resource"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/repo"
 )
 
 // mount is where the repository appears in the in-memory file system.
 const mount = "/repo"
+
+// The budgets of one build, by the names under which they are documented (README, Limits).
+const (
+	BudgetBytes   = "kustomize-input-bytes"
+	BudgetFiles   = "kustomize-input-files"
+	BudgetValues  = "kustomize-input-values"
+	BudgetObjects = "kustomize-input-objects"
+	BudgetOutput  = "kustomize-output-values"
+)
+
+// Defaults of the budgets. The built-in pattern's larger overlay, hello-openshift, makes 22 reads of 10 files:
+// 7.5 KB, 342 values, 9 objects. kustomize's time grows faster than its input (measured with api v0.21.2:
+// 1,000 small objects take 1.5 s and 4,000 take 15 s; one map of 20,000 keys takes 6 s), so the defaults
+// keep a hostile build within seconds rather than allowing anything a large overlay might need.
+const (
+	DefaultMaxBytes   = 16 << 20
+	DefaultMaxFiles   = 1000
+	DefaultMaxValues  = 50_000
+	DefaultMaxObjects = 1000
+	// A JSON patch of 4,000 values applied to 100 objects (an estimate of 400,000) takes kustomize 14 s and
+	// 4.4 GB of allocations.
+	DefaultMaxOutputValues = 250_000
+)
+
+// Options bound what one build reads. A zero field takes its default.
+type Options struct {
+	// MaxBytes (kustomize-input-bytes) bounds the bytes of the kustomizations and files one build reads,
+	// each file counted every time kustomize reads it (a base used by three variants counts three times).
+	MaxBytes int64
+	// MaxFiles (kustomize-input-files) bounds the number of those reads.
+	MaxFiles int
+	// MaxValues (kustomize-input-values) bounds the YAML values of the kustomizations and manifests of one
+	// build after alias expansion, counted the same way: kustomize's YAML library expands aliases.
+	MaxValues int
+	// MaxObjects (kustomize-input-objects) bounds the objects of the manifests one build reads, counted the
+	// same way (kustomize's time grows with the square of their number).
+	MaxObjects int
+	// MaxOutputValues (kustomize-output-values) bounds an estimate, made before kustomize runs, of the values
+	// its transformations write: for every kustomization read, the objects it accumulates times the values of
+	// its patches, labels, replacements and transformer configurations.
+	MaxOutputValues int
+	// Node limits each YAML document (bytes and nesting; its values are also bounded by MaxValues). Zero
+	// means node.DefaultLimits.
+	Node node.Limits
+}
+
+// DefaultOptions returns the default budgets.
+func DefaultOptions() Options {
+	return Options{}.withDefaults()
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = DefaultMaxBytes
+	}
+	if o.MaxFiles <= 0 {
+		o.MaxFiles = DefaultMaxFiles
+	}
+	if o.MaxValues <= 0 {
+		o.MaxValues = DefaultMaxValues
+	}
+	if o.MaxObjects <= 0 {
+		o.MaxObjects = DefaultMaxObjects
+	}
+	if o.MaxOutputValues <= 0 {
+		o.MaxOutputValues = DefaultMaxOutputValues
+	}
+	if o.Node == (node.Limits{}) {
+		o.Node = node.DefaultLimits
+	}
+	return o
+}
 
 // Resource is one object of a build and the repository file it came from.
 type Resource struct {
@@ -29,24 +105,38 @@ type Resource struct {
 	File string
 }
 
-// kustomizationNames are the file names kustomize looks for, in its order.
-var kustomizationNames = []string{"kustomization.yaml", "kustomization.yml", "Kustomization"}
+// File is a repository file that a build read.
+type File struct {
+	Path string
+	Data []byte
+}
 
-// Build renders the kustomization in the root-relative directory dir and returns its objects in kustomize's
-// order. The files available to the build are those under dir's top-level directory (overlays/ for
-// overlays/hello-openshift).
-func Build(root *repo.Root, dir string) ([]Resource, error) {
+// Result is a build's objects, in kustomize's order, and the files it read.
+type Result struct {
+	Resources []Resource
+	// Files are the repository files of the build, in the order they were first read.
+	Files []File
+}
+
+// Build renders the kustomization in the root-relative directory dir. The build may use files under dir's
+// top-level directory (overlays/ for overlays/hello-openshift) that its kustomizations name. Problems with
+// the overlay are returned as *diag.Diagnostics at the lines that cause them.
+func Build(root *repo.Root, dir string, opt Options) (*Result, error) {
 	clean, err := repo.Clean(dir)
 	if err != nil {
 		return nil, err
 	}
 	top := strings.SplitN(clean, "/", 2)[0]
+	w := newWalker(root, top, opt.withDefaults())
+	w.visit(clean, nil, node.Pos{}, "", 0)
+	if err := w.d.Err(); err != nil {
+		return nil, err
+	}
 	fs := filesys.MakeFsInMemory()
-	err = root.WalkFiles(top, func(rel string, data []byte) error {
-		return fs.WriteFile(path.Join(mount, rel), data)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read overlay files under %s: %w", root.Display(top), err)
+	for _, rel := range w.order {
+		if err := fs.WriteFile(path.Join(mount, rel), w.files[rel].data); err != nil {
+			return nil, fmt.Errorf("kustomize %s: %w", root.Display(clean), err)
+		}
 	}
 	// Ask kustomize to record which file each object comes from, so that problems name the manifest; the
 	// record is removed again unless the kustomization asked for it.
@@ -54,43 +144,114 @@ func Build(root *repo.Root, dir string) ([]Resource, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", root.Display(clean), err)
 	}
-	opts := krusty.MakeDefaultOptions()
-	opts.LoadRestrictions = types.LoadRestrictionsRootOnly
-	opts.PluginConfig = types.DisabledPluginConfig()
-	k := krusty.MakeKustomizer(opts)
-	resMap, err := k.Run(fs, path.Join(mount, clean))
+	resMap, err := run(fs, path.Join(mount, clean))
 	if err != nil {
-		return nil, explain(root, top, err)
+		return nil, fmt.Errorf("kustomize: %s", strings.ReplaceAll(err.Error(), mount+"/", ""))
 	}
-	var out []Resource
-	for _, res := range resMap.Resources() {
-		file := ""
-		if o, err := res.GetOrigin(); err == nil && o != nil && o.Repo == "" && o.Path != "" {
-			file = path.Join(clean, o.Path)
-			if rel, err := repo.Clean(file); err == nil {
-				file = rel
+	res := &Result{}
+	var d diag.List
+	for _, r := range resMap.Resources() {
+		file, origin := "", ""
+		if o, err := r.GetOrigin(); err == nil && o != nil && o.Repo == "" {
+			if o.Path != "" {
+				file = path.Join(clean, o.Path)
+			} else if o.ConfiguredIn != "" {
+				origin = path.Join(clean, o.ConfiguredIn)
 			}
 		}
+		w.checkOutputNames(&d, r, file, origin)
 		if !keepOrigin {
-			if err := res.SetOrigin(nil); err != nil {
+			if err := r.SetOrigin(nil); err != nil {
 				return nil, fmt.Errorf("kustomize %s: %w", root.Display(clean), err)
 			}
 		}
-		y, err := res.AsYAML()
+		y, err := r.AsYAML()
 		if err != nil {
 			return nil, fmt.Errorf("kustomize %s: %w", root.Display(clean), err)
 		}
-		n, err := node.Parse("kustomize "+root.Display(clean), y, node.DefaultLimits)
+		n, err := node.Parse("kustomize "+root.Display(clean), y, w.opt.Node)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Resource{Node: n, File: file})
+		res.Resources = append(res.Resources, Resource{Node: n, File: file})
 	}
-	return out, nil
+	if err := d.Err(); err != nil {
+		return nil, err
+	}
+	for _, rel := range w.order {
+		res.Files = append(res.Files, File{Path: rel, Data: w.files[rel].data})
+	}
+	return res, nil
+}
+
+// run builds the kustomization at dir of fs with every way to reach beyond fs switched off that kustomize
+// offers: files only in or below each kustomization's directory, builtin plugins only (no exec, Go or KRM
+// function plugins), no Helm. kustomize has no switch for remote resources (git clones and HTTP fetches):
+// the walk keeps them from reaching it. A panic in kustomize is an error, not a crash.
+func run(fs filesys.FileSystem, dir string) (m resmap.ResMap, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			m, err = nil, fmt.Errorf("internal error in kustomize: %v", r)
+		}
+	}()
+	opts := krusty.MakeDefaultOptions()
+	opts.LoadRestrictions = types.LoadRestrictionsRootOnly
+	opts.PluginConfig = types.DisabledPluginConfig()
+	opts.PluginConfig.HelmConfig = types.HelmConfig{Enabled: false}
+	opts.PluginConfig.FnpLoadingOptions = types.FnPluginLoadingOptions{}
+	return krusty.MakeKustomizer(opts).Run(fs, dir)
+}
+
+// checkOutputNames reports a built object whose name or namespace a transformation made invalid (the input
+// manifests were checked by the walk), at the manifest that declared it.
+func (w *walker) checkOutputNames(d *diag.List, r *resource.Resource, file, origin string) {
+	kind, name, ns := r.GetKind(), r.GetName(), r.GetNamespace()
+	nameMsg := ""
+	if name != "" {
+		nameMsg = nameProblem(r.GetApiVersion(), kind, name)
+	}
+	nsMsg := ""
+	if ns != "" {
+		nsMsg = namespaceProblem(ns)
+	}
+	if nameMsg == "" && nsMsg == "" {
+		return
+	}
+	// Find the object as the manifest wrote it (kustomize's original id), else name the file.
+	pos := node.Pos{File: w.display(origin)}
+	var decl *node.Node
+	if f := w.files[file]; f != nil {
+		pos = node.Pos{File: w.display(file)}
+		// kustomize remembers an object's original name through prefixes and suffixes, not through patches:
+		// failing that, the file's only object of the kind.
+		org := r.OrgId()
+		var sameKind []*node.Node
+		for _, doc := range f.docs {
+			if doc.Get("kind").Scalar() != org.Kind {
+				continue
+			}
+			sameKind = append(sameKind, doc)
+			if doc.Path("metadata", "name").Scalar() == org.Name {
+				decl = doc
+				break
+			}
+		}
+		if decl == nil && len(sameKind) == 1 {
+			decl = sameKind[0]
+		}
+	}
+	if nameMsg != "" {
+		d.Errorf(decl.Path("metadata", "name").PosOr(pos), kind+" metadata.name", "%q (after the kustomizations' transformations) %s", name, nameMsg)
+	}
+	if nsMsg != "" {
+		at := decl.Path("metadata", "namespace").PosOr(decl.Path("metadata", "name").PosOr(pos))
+		d.Errorf(at, kind+" metadata.namespace", "%q (after the kustomizations' transformations) %s", ns, nsMsg)
+	}
 }
 
 // trackOrigins adds originAnnotations to the buildMetadata of the kustomization in dir (of the in-memory file
-// system) and reports whether it was there already.
+// system) and reports whether it was there already. The rewritten file must decode to the kustomization the
+// walk checked, plus that one entry.
 func trackOrigins(fs filesys.FileSystem, dir string) (present bool, err error) {
 	for _, name := range kustomizationNames {
 		p := path.Join(dir, name)
@@ -101,23 +262,18 @@ func trackOrigins(fs filesys.FileSystem, dir string) (present bool, err error) {
 		if err != nil {
 			return false, err
 		}
+		var checked types.Kustomization
+		if err := checked.Unmarshal(data); err != nil {
+			return false, err
+		}
+		for _, b := range checked.BuildMetadata {
+			if b == types.OriginAnnotations {
+				return true, nil
+			}
+		}
 		doc, err := kyaml.Parse(string(data))
 		if err != nil {
-			return false, nil // kustomize reports it, with its own words
-		}
-		meta, err := doc.Pipe(kyaml.Lookup("buildMetadata"))
-		if err != nil {
-			return false, nil
-		}
-		if meta != nil {
-			if meta.YNode().Kind != kyaml.SequenceNode {
-				return false, nil // kustomize reports it
-			}
-			for _, it := range meta.YNode().Content {
-				if it.Value == types.OriginAnnotations {
-					return true, nil
-				}
-			}
+			return false, err
 		}
 		if err := doc.PipeE(kyaml.LookupCreate(kyaml.SequenceNode, "buildMetadata"), kyaml.Append(&kyaml.Node{Kind: kyaml.ScalarNode, Value: types.OriginAnnotations})); err != nil {
 			return false, err
@@ -126,23 +282,23 @@ func trackOrigins(fs filesys.FileSystem, dir string) (present bool, err error) {
 		if err != nil {
 			return false, err
 		}
+		var tracked types.Kustomization
+		if err := tracked.Unmarshal([]byte(out)); err != nil {
+			return false, err
+		}
+		if n := len(tracked.BuildMetadata); n > 0 && tracked.BuildMetadata[n-1] == types.OriginAnnotations {
+			tracked.BuildMetadata = tracked.BuildMetadata[:n-1]
+			if len(tracked.BuildMetadata) == 0 && checked.BuildMetadata == nil {
+				tracked.BuildMetadata = nil
+			}
+		}
+		if !reflect.DeepEqual(checked, tracked) {
+			return false, fmt.Errorf("cannot add origin tracking to %s without changing what it says", name)
+		}
 		return false, fs.WriteFile(p, []byte(out))
 	}
 	return false, nil
 }
 
-var absPath = regexp.MustCompile(`/[^\s'":]+`)
-
-// explain turns a kustomize error into one that says which reference left the files a build may read, and
-// shows paths relative to the repository.
-func explain(root *repo.Root, top string, err error) error {
-	msg := err.Error()
-	// Every file a build may read is under the mount point; a path elsewhere is a reference that left it.
-	for _, p := range absPath.FindAllString(msg, -1) {
-		if p != mount && !strings.HasPrefix(p, mount+"/") {
-			return fmt.Errorf("kustomize refers to %s, outside %s: overlays may only use files of the repository under %s/", p, root.Display(top), top)
-		}
-	}
-	msg = strings.ReplaceAll(msg, mount+"/", "")
-	return fmt.Errorf("kustomize: %s", msg)
-}
+// kustomizationNames are the file names kustomize looks for, in its order.
+var kustomizationNames = []string{"kustomization.yaml", "kustomization.yml", "Kustomization"}

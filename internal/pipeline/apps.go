@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"path"
 	"regexp"
@@ -43,6 +45,8 @@ type appContext struct {
 	anchor string
 	// meter spends the render's Rego budgets.
 	meter *regolimit.Meter
+	// overlay bounds the kustomize builds of workloads applications.
+	overlay overlay.Options
 }
 
 // renderApps renders every application of the cluster group that cocogen renders, in values order. All of
@@ -196,7 +200,7 @@ func renderWorkloads(c appContext, a *model.Application) (workloads.Result, *dia
 	d := &diag.List{}
 	path := "clusterGroup.applications." + a.Key + ".path"
 	pathPos := a.Pos
-	dir, err := repo.Clean(a.Path)
+	dir, err := workloadDir(a.Path)
 	if err != nil {
 		d.Errorf(pathPos, path, "%v", err)
 		return workloads.Result{}, d
@@ -205,13 +209,23 @@ func renderWorkloads(c appContext, a *model.Application) (workloads.Result, *dia
 		d.Errorf(pathPos, path, "%s is not a directory of the repository", a.Path)
 		return workloads.Result{}, d
 	}
-	res, err := overlay.Build(c.root, dir)
+	res, err := overlay.Build(c.root, dir, c.overlay)
 	if err != nil {
-		d.Errorf(pathPos, path, "%v", err)
+		var ds *diag.Diagnostics
+		if !errors.As(err, &ds) {
+			d.Errorf(pathPos, path, "%v", err)
+			return workloads.Result{}, d
+		}
+		for _, it := range ds.Items {
+			if it.Pos.IsZero() {
+				it.Pos, it.Path = pathPos, path
+			}
+			d.Add(it)
+		}
 		return workloads.Result{}, d
 	}
-	objs := make([]workloads.Object, len(res))
-	for i, r := range res {
+	objs := make([]workloads.Object, len(res.Resources))
+	for i, r := range res.Resources {
 		objs[i] = workloads.Object{Node: r.Node, File: r.File}
 	}
 	var kata agentpolicy.KataVersion
@@ -229,7 +243,7 @@ func renderWorkloads(c appContext, a *model.Application) (workloads.Result, *dia
 		Platform:           platform,
 		App:                a.Name,
 		Dir:                dir,
-		Locate:             locator(c.root, dir),
+		Locate:             locator(c.root, res.Files),
 	})
 	d.Append(wd)
 	if len(out.Uses) > 0 && !needMetadata(c, a, d) {
@@ -238,39 +252,51 @@ func renderWorkloads(c appContext, a *model.Application) (workloads.Result, *dia
 	return out, d
 }
 
+// workloadDir turns the path of a workloads application into a root-relative directory. Argo CD refuses an
+// application path that is absolute or leaves the repository, and so does cocogen.
+func workloadDir(p string) (string, error) {
+	if strings.HasPrefix(p, "/") {
+		return "", fmt.Errorf("path %q is absolute: Argo CD refuses absolute application paths; write the overlay's directory relative to the repository root (e.g. overlays/hello-openshift)", p)
+	}
+	dir, err := repo.Clean(p)
+	if err != nil {
+		return "", fmt.Errorf("%w: write the overlay's directory relative to the repository root (e.g. overlays/hello-openshift)", err)
+	}
+	return dir, nil
+}
+
 var profileLine = regexp.MustCompile(`(?m)` + regexp.QuoteMeta(workloads.AnnotationProfile) + `["']?\s*:\s*["']?([^"'\s#]+)`)
 
 // locator finds the line of an overlay file that sets the profile annotation to a value: the object's own
-// file first, then any file under the overlay's top-level directory (a patch in a kustomization).
-func locator(root *repo.Root, dir string) func(file, value string) node.Pos {
+// file first, then any YAML file the build read (a patch in a kustomization).
+func locator(root *repo.Root, files []overlay.File) func(file, value string) node.Pos {
 	return func(file, value string) node.Pos {
 		find := func(rel string, data []byte) node.Pos {
 			for _, m := range profileLine.FindAllSubmatchIndex(data, -1) {
 				if string(data[m[2]:m[3]]) != value {
 					continue
 				}
-				line := 1 + strings.Count(string(data[:m[2]]), "\n")
-				col := m[2] - strings.LastIndexByte(string(data[:m[2]]), '\n')
+				line := 1 + bytes.Count(data[:m[2]], []byte("\n"))
+				col := m[2] - bytes.LastIndexByte(data[:m[2]], '\n')
 				return node.Pos{File: root.Display(rel), Line: line, Col: col}
 			}
 			return node.Pos{}
 		}
-		if file != "" {
-			if data, err := root.ReadFile(file); err == nil {
-				if p := find(file, data); !p.IsZero() {
+		for _, f := range files {
+			if f.Path == file {
+				if p := find(f.Path, f.Data); !p.IsZero() {
 					return p
 				}
 			}
 		}
-		var found node.Pos
-		top := strings.SplitN(dir, "/", 2)[0]
-		_ = root.WalkFiles(top, func(rel string, data []byte) error {
-			if found.IsZero() && (path.Ext(rel) == ".yaml" || path.Ext(rel) == ".yml") {
-				found = find(rel, data)
+		for _, f := range files {
+			if ext := path.Ext(f.Path); f.Path != file && (ext == ".yaml" || ext == ".yml" || path.Base(f.Path) == "Kustomization") {
+				if p := find(f.Path, f.Data); !p.IsZero() {
+					return p
+				}
 			}
-			return nil
-		})
-		return found
+		}
+		return node.Pos{}
 	}
 }
 

@@ -305,14 +305,28 @@ func TestCoherenceChecks(t *testing.T) {
 	}
 }
 
-// TestOverlayOutsideTheRepositoryIsRefused: a kustomization that reaches outside the repository fails the
-// render with a message that names the reference.
+// TestOverlayOutsideTheRepositoryIsRefused: a kustomization that reaches outside the repository, or a
+// workloads application whose path does, fails the render with a message at the line that says so.
 func TestOverlayOutsideTheRepositoryIsRefused(t *testing.T) {
-	root := repoCopy(t)
-	replaceIn(t, filepath.Join(root, "overlays/kbs-access/kustomization.yaml"), "  - route.yaml", "  - route.yaml\n  - ../../../etc/passwd")
-	got := renderErr(t, root)
-	if !strings.Contains(got, "clusterGroup.applications.kbs-access.path") || !strings.Contains(got, "outside") {
-		t.Errorf("diagnostics:\n%s", got)
+	cases := map[string]struct {
+		file, old, new string
+		want           string
+	}{
+		"a kustomization": {"overlays/kbs-access/kustomization.yaml", "  - route.yaml", "  - route.yaml\n  - ../../../etc/passwd",
+			`overlays/kbs-access/kustomization.yaml:11:5: error: resources[3]: "../../../etc/passwd" leaves the repository root`},
+		"an absolute application path": {"values/values-azure.yaml", "path: overlays/kbs-access", "path: /etc",
+			`error: clusterGroup.applications.kbs-access.path: "/etc" is absolute: write the directory relative to the repository root`},
+		"an application path with ..": {"values/values-azure.yaml", "path: overlays/kbs-access", "path: ../../etc",
+			`error: clusterGroup.applications.kbs-access.path: "../../etc" leaves the repository`},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			root := repoCopy(t)
+			replaceIn(t, filepath.Join(root, c.file), c.old, c.new)
+			if got := renderErr(t, root); !strings.Contains(strings.ReplaceAll(got, root+"/", ""), c.want) {
+				t.Errorf("diagnostics:\n%s\nwant a line containing %q", got, c.want)
+			}
+		})
 	}
 }
 

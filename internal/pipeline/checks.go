@@ -9,10 +9,12 @@ import (
 	"k8s.io/apimachinery/pkg/api/validation/path"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/model"
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/overlay"
 )
 
 // checkRepoURL refuses a tree whose Applications would name no repository: the clustergroup chart renders
@@ -85,4 +87,10 @@ func objectPos(o manifest.Object, field ...string) node.Pos {
 		}
 	}
 	return node.Pos{File: fmt.Sprint(src)}
+}
+
+// kustomizeOptions are the kustomize budgets of l.
+func kustomizeOptions(l budget.Limits) overlay.Options {
+	return overlay.Options{MaxBytes: l.KustomizeBytes, MaxFiles: l.KustomizeFiles, MaxValues: l.KustomizeValues,
+		MaxObjects: l.KustomizeObjects, MaxOutputValues: l.KustomizeOutputValues, Node: node.FromBudget(l, nil)}
 }

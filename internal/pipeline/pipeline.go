@@ -238,7 +238,7 @@ func Render(req Request) (*Result, error) {
 		}
 		want = a
 	}
-	apps := renderApps(appContext{root: root, v: v, meta: meta, profiles: profiles, anchor: anchor, meter: meter}, d)
+	apps := renderApps(appContext{root: root, v: v, meta: meta, profiles: profiles, anchor: anchor, meter: meter, overlay: kustomizeOptions(limits)}, d)
 	for _, a := range apps {
 		checkNames(a.Objects, d)
 	}
