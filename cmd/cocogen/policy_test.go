@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -126,7 +127,7 @@ func TestPolicyTestFailsOnABadPolicy(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\n%s%s", code, out, errOut)
 	}
-	if !strings.Contains(out, "46/46 tests passed") || strings.Contains(out, "FAIL data.") {
+	if m := regexp.MustCompile(`(\d+)/(\d+) tests passed`).FindStringSubmatch(out); m == nil || m[1] != m[2] || strings.Contains(out, "FAIL data.") {
 		t.Errorf("the tests themselves pass:\n%s", out)
 	}
 	want := filepath.ToSlash(debug) + ":12:1: error: GetMetricsRequest is not defined"
