@@ -30,6 +30,10 @@ type App struct {
 	Uses []workloads.Use
 	// Refs are the KBS resources that the application's objects name.
 	Refs []workloads.ResourceRef
+	// Dir and Pods are a workloads application's overlay directory and its pod templates as the manifests
+	// declare them.
+	Dir  string
+	Pods []workloads.Pod
 }
 
 // appContext is what every application generator reads.
@@ -122,6 +126,7 @@ func renderApp(c appContext, a *model.Application, overlay *builtOverlay, others
 		var res workloads.Result
 		res, gd = renderWorkloads(c, a, overlay)
 		objs, app.Uses, app.Refs = res.Objects, res.Uses, res.Refs
+		app.Dir, app.Pods = overlay.dir, overlay.pods
 	case model.GenTrustee:
 		objs, gd = renderTrustee(c, a, others)
 	}
