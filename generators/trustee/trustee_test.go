@@ -194,7 +194,7 @@ func TestKBSConfigIsTOML(t *testing.T) {
 func TestReferenceValuesStore(t *testing.T) {
 	objs := mustRender(t, input(TLSCA))
 	cm := find(objs, "ConfigMap", ConfigMapRefValues)
-	stored, err := DecodeStored([]byte(cm.Path("data", keyRefValues).Scalar()))
+	stored, err := DecodeStored([]byte(cm.Path("data", KeyRefValues).Scalar()))
 	if err != nil {
 		t.Fatal(err)
 	}
