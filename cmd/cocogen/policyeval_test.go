@@ -121,3 +121,127 @@ func TestPolicyEvalUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestPolicyEvalMatrixMatchesTheREADME runs `cocogen policy eval trustee` for every profile and every resource
+// of the built-in pattern and compares the decisions with the README's table, which must list them all; the
+// debug profile (where oc exec works) must not get kbsres1 or passphrase.
+func TestPolicyEvalMatrixMatchesTheREADME(t *testing.T) {
+	atRoot(t)
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(readme), "<!-- policy-eval-matrix -->\n")
+	table, _, ok2 := strings.Cut(table, "<!-- /policy-eval-matrix -->")
+	if !ok || !ok2 {
+		t.Fatal("README has no policy-eval-matrix table")
+	}
+	rows := strings.Split(strings.TrimSpace(table), "\n")
+	cells := func(row string) []string {
+		var out []string
+		for _, c := range strings.Split(strings.Trim(row, "|"), "|") {
+			out = append(out, strings.Trim(strings.TrimSpace(c), "`"))
+		}
+		return out
+	}
+	header := cells(rows[0])
+	profiles := header[1:]
+	if strings.Join(profiles, ",") != "default,debug" {
+		t.Fatalf("the table's profiles are %v", profiles)
+	}
+	want := map[string]map[string]string{}
+	for _, row := range rows[2:] {
+		c := cells(row)
+		want[c[0]] = map[string]string{}
+		for i, p := range profiles {
+			want[c[0]][p] = c[1+i]
+		}
+	}
+	var resources []string
+	for _, r := range []string{"attestation-status/random", "attestation-status/status", "kbsres1/key1", "kbsres1/key2", "kbsres1/key3", "passphrase/passphrase", "security-policy/insecure", "security-policy/reject", "security-policy/signed"} {
+		resources = append(resources, "default/"+r)
+	}
+	if len(want) != len(resources) {
+		t.Errorf("the table has %d resources, the built-in pattern serves %d", len(want), len(resources))
+	}
+	for _, resource := range resources {
+		for _, profile := range profiles {
+			code, out, errOut := cli(t, "", "policy", "eval", "trustee", "--profile", profile, "--resource", resource, "-o", "json")
+			var r struct {
+				Decision string `json:"decision"`
+				Reason   string `json:"reason"`
+			}
+			if err := json.Unmarshal([]byte(out), &r); code != 0 || err != nil {
+				t.Fatalf("%s %s: exit %d, %v\n%s", profile, resource, code, err, errOut)
+			}
+			if r.Decision != want[resource][profile] {
+				t.Errorf("%s for profile %s: %s (%s), the README says %q", resource, profile, r.Decision, r.Reason, want[resource][profile])
+			}
+			secret := strings.Contains(resource, "/kbsres1/") || strings.Contains(resource, "/passphrase/")
+			if profile == "debug" && secret && r.Decision != "denied" {
+				t.Errorf("the debug profile gets %s", resource)
+			}
+		}
+	}
+}
+
+// TestPolicyEvalExamplesInTheREADME runs the commands of the README's `cocogen policy eval` examples and
+// compares their output with the lines the README shows.
+func TestPolicyEvalExamplesInTheREADME(t *testing.T) {
+	atRoot(t)
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(readme), "### Asking the policies: `cocogen policy eval`")
+	section, _, _ = strings.Cut(section, "\n### ")
+	n := 0
+	for _, block := range strings.Split(section, "```console\n")[1:] {
+		block, _, _ = strings.Cut(block, "```")
+		block = strings.ReplaceAll(block, " |\n    ", " | ")
+		var cmd string
+		var shown []string
+		flush := func() {
+			if cmd == "" {
+				return
+			}
+			n++
+			stdin := ""
+			if head, rest, ok := strings.Cut(cmd, " | cocogen "); ok && strings.HasPrefix(head, "echo '") {
+				stdin = strings.TrimSuffix(strings.TrimPrefix(head, "echo '"), "'")
+				cmd = "cocogen " + rest
+			}
+			filter := ""
+			if c, f, ok := strings.Cut(cmd, " | "); ok {
+				cmd, filter = c, f
+			}
+			code, out, errOut := cli(t, stdin, strings.Fields(strings.TrimPrefix(cmd, "cocogen "))...)
+			lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+			switch filter {
+			case "":
+			case "head -7":
+				lines = lines[:min(7, len(lines))]
+			case "sed -n 3p":
+				lines = lines[2:3]
+			default:
+				t.Fatalf("the README pipes into %q, which this test does not know", filter)
+			}
+			if code != 0 || strings.Join(lines, "\n") != strings.Join(shown, "\n") {
+				t.Errorf("%s: exit %d\n%s\nthe README shows\n%s\n%s", cmd, code, strings.Join(lines, "\n"), strings.Join(shown, "\n"), errOut)
+			}
+			cmd, shown = "", nil
+		}
+		for _, line := range strings.Split(strings.TrimSuffix(block, "\n"), "\n") {
+			if c, ok := strings.CutPrefix(line, "$ "); ok {
+				flush()
+				cmd = c
+				continue
+			}
+			shown = append(shown, line)
+		}
+		flush()
+	}
+	if n != 4 {
+		t.Errorf("ran %d examples, want 4", n)
+	}
+}
