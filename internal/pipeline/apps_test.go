@@ -529,3 +529,48 @@ func TestInitDataAnnotationByKataVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestContainerWarnings: what a manifest leaves to the host in a confidential pod is a warning at its line,
+// and the default profile's policy admits the containers as the manifests declare them (digest-pinned images
+// are not warned about; a debug pod's containers are not in the default policy).
+func TestContainerWarnings(t *testing.T) {
+	root := repoCopy(t)
+	const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	deployment := filepath.Join(root, "overlays/kbs-access/deployment.yaml")
+	replaceIn(t, deployment, "image: registry.access.redhat.com/ubi9/ubi-minimal:9.6", "image: registry.access.redhat.com/ubi9/ubi-minimal@"+digest)
+	replaceIn(t, deployment, "          command: [python3, -m, http.server, \"8080\", --directory, /shared]\n", "")
+	replaceIn(t, deployment, "      volumes:\n", "      volumes:\n        - name: host\n          hostPath:\n            path: /var/log\n")
+	replaceIn(t, deployment, "            - name: shared\n              mountPath: /shared\n              readOnly: true\n", "            - name: shared\n              mountPath: /shared\n              readOnly: true\n            - name: host\n              mountPath: /host\n")
+	res := renderAll(t, root)
+	var got []string
+	for _, d := range res.Diagnostics {
+		if strings.Contains(d.Pos.File, "kbs-access") {
+			got = append(got, strings.TrimPrefix(d.String(), root+"/"))
+		}
+	}
+	want := []string{
+		"overlays/kbs-access/deployment.yaml:41:18: warning: container web of Deployment kbs-access/kbs-access: image registry.access.redhat.com/ubi9/python-312:9.6 is named by tag: the agent policy of profile default admits whatever image the tag points to when the pod starts; pin it by digest (registry.access.redhat.com/ubi9/python-312:9.6@sha256:...)",
+		"overlays/kbs-access/deployment.yaml:41:18: warning: container web of Deployment kbs-access/kbs-access: mounts a hostPath volume at /host: its content comes from the host, which a confidential pod does not trust",
+		"overlays/kbs-access/deployment.yaml:41:18: warning: container web of Deployment kbs-access/kbs-access: sets no command, so its command line comes from the image, which cocogen cannot read: the agent policy of profile default admits any command line for it; set command (and args)",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("diagnostics:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	def, _ := res.Profile("default")
+	var workloads []string
+	for _, c := range def.Containers {
+		workloads = append(workloads, c.Workload+" "+c.Name)
+		if c.Name == "web" && (c.Args != nil || !slices.Contains(c.Mounts, "/host")) {
+			t.Errorf("web: %+v", c)
+		}
+	}
+	if strings.Join(workloads, ", ") != "Deployment hello-openshift/hello-openshift-secure hello-openshift, Deployment kbs-access/kbs-access fetch-secret, Deployment kbs-access/kbs-access web" {
+		t.Errorf("the default profile admits %v", workloads)
+	}
+	if dbg, _ := res.Profile("debug"); len(dbg.Containers) != 0 || dbg.ChecksContainers {
+		t.Errorf("the debug profile's policy lists containers: %+v", dbg.Containers)
+	}
+	if !bytes.Contains(def.Policy, []byte(`"registry.access.redhat.com/ubi9/ubi-minimal@`+digest+`"`)) {
+		t.Error("the default policy does not admit the digest-pinned image")
+	}
+}
