@@ -394,7 +394,9 @@ mount_source_allowed(source) if {
 #
 # containers: cocogen fills it when it renders the init-data, from the pod templates of the workloads that
 # use this profile (or run as peer pods with the cluster's default init-data), one entry per container
-# (agentpolicy.Finalize). common: what the kata runtime itself sets up for every container.
+# (agentpolicy.Finalize). common: what the kata runtime itself sets up for every container; shared_paths are
+# where mount sources and storages may lie (the peer pods' agent protocol forwarder mounts its cloud volumes
+# at /run/cloud-volumes/<name>, cloud-api-adaptor pkg/forwarder/interceptor: add that prefix to use them).
 # request_defaults.ExecProcessRequest.allowed_commands: whole argv arrays, compared with the request's
 # process.Args as a whole; cocogen appends the commands the values allow. The two below let a pod check its
 # own attestation.
