@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/cocogen/cocogen/internal/agentpolicy"
+	"github.com/cocogen/cocogen/internal/initdata"
 	"github.com/cocogen/cocogen/internal/pipeline"
 )
 
@@ -84,6 +85,30 @@ func TestAgentDecisions(t *testing.T) {
 	if _, err := Agent(context.Background(), res, "prod", "ExecProcessRequest", nil); err == nil || !strings.Contains(err.Error(), `no init-data profile "prod"`) {
 		t.Errorf("an unknown profile: %v", err)
 	}
+}
+
+// TestAgentEvaluatesTheEncodedPolicy: the policy Agent evaluates is the policy.rego that the encoded
+// init-data of peer-pods-cm carries, byte for byte.
+func TestAgentEvaluatesTheEncodedPolicy(t *testing.T) {
+	res := render(t)
+	for _, a := range res.Apps {
+		for _, o := range a.Objects {
+			if o.Kind() != "ConfigMap" || o.Name() != "peer-pods-cm" {
+				continue
+			}
+			doc, err := initdata.Decode([]byte(o.Node.Path("data", "INITDATA").Scalar()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			policy, _ := doc.Get(initdata.KeyPolicy)
+			def, _ := res.Profile(res.DefaultProfile)
+			if policy != string(def.Policy) || !strings.Contains(policy, "default SetPolicyRequest := false\n") {
+				t.Error("peer-pods-cm carries another policy than the one eval evaluates, or one that is not locked in")
+			}
+			return
+		}
+	}
+	t.Fatal("no peer-pods-cm")
 }
 
 // TestAgentCreateContainer: the rendered default policy admits the pause container and the containers that
