@@ -96,8 +96,8 @@ func loadHostileCase(t *testing.T, dir string) hostileCase {
 	return c
 }
 
-// copyTree copies the regular files below src into dst.
-func copyTree(t *testing.T, src, dst string) {
+// copyDir copies the regular files below src into dst.
+func copyDir(t *testing.T, src, dst string) {
 	t.Helper()
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -129,7 +129,7 @@ func (c hostileCase) setUp(t *testing.T, tmp string) (repo string) {
 	switch c.Base {
 	case "builtin", "":
 		for _, d := range []string{"values", "policies", "overlays"} {
-			copyTree(t, filepath.Join("../..", d), filepath.Join(repo, d))
+			copyDir(t, filepath.Join("../..", d), filepath.Join(repo, d))
 		}
 	case "empty":
 		if err := os.MkdirAll(repo, 0o755); err != nil {

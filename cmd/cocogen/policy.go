@@ -19,7 +19,7 @@ import (
 func newPolicyCommand(s streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "policy",
-		Short: "Test and check the policies in policies/",
+		Short: "Test, check and evaluate the policies in policies/",
 		Long: `The policies are readable Rego in Git. The kata agent policies (policies/agent/*.rego) are loaded by
 the agent inside each Confidential Containers pod VM, whose Rego engine is regorus, not OPA: it accepts
 fewer builtins, and before kata 3.30 it parses Rego v0. These commands check the policies for that engine
@@ -33,7 +33,7 @@ Trustee's query_reference_value, which these commands declare (and the tests moc
 			return cmd.Help()
 		},
 	}
-	cmd.AddCommand(newPolicyTestCommand(s), newPolicyCheckCommand(s))
+	cmd.AddCommand(newPolicyTestCommand(s), newPolicyCheckCommand(s), newPolicyEvalCommand(s))
 	return cmd
 }
 

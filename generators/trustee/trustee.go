@@ -45,10 +45,12 @@ const (
 // attestation policy as default_cpu.rego, the resource policy as resource-policy.rego, the reference values
 // key reference_value into the RVPS store, and each named Secret under /etc/<volume>.
 const (
-	keyKBSConfig   = "kbs-config.toml"
-	keyResource    = "resource-policy.rego"
-	keyAttestation = "default_cpu.rego"
-	keyRefValues   = "reference_value"
+	keyKBSConfig = "kbs-config.toml"
+	// KeyResource, KeyAttestation and KeyRefValues are the keys of the resource policy, the attestation
+	// policy and the RVPS store in their ConfigMaps.
+	KeyResource    = "resource-policy.rego"
+	KeyAttestation = "default_cpu.rego"
+	KeyRefValues   = "reference_value"
 	keyReadable    = "reference-values.json"
 	adminKeyField  = "publicKey"
 )
@@ -129,15 +131,15 @@ func Render(in Input) ([]manifest.Object, *diag.List) {
 		return nil, d
 	}
 	add(configMap(in.Namespace, ConfigMapKBSConfig, nil, str(keyKBSConfig), str(kbsConfig)))
-	add(configMap(in.Namespace, ConfigMapResource, nil, str(keyResource), str(string(in.ResourcePolicy))))
-	add(configMap(in.Namespace, ConfigMapAttestation, nil, str(keyAttestation), str(string(in.AttestationPolicy))))
+	add(configMap(in.Namespace, ConfigMapResource, nil, str(KeyResource), str(string(in.ResourcePolicy))))
+	add(configMap(in.Namespace, ConfigMapAttestation, nil, str(KeyAttestation), str(string(in.AttestationPolicy))))
 	stored, readable, err := referenceValues(in.ReferenceValues, in.Expiration)
 	if err != nil {
 		d.Errorf(in.Pos, "", "reference values: %v", err)
 		return nil, d
 	}
 	rvAnn := node.NewMap().Set(AnnotationProfiles, str(strings.Join(in.Profiles, ",")))
-	add(configMap(in.Namespace, ConfigMapRefValues, rvAnn, str(keyRefValues), str(stored), str(keyReadable), str(readable)))
+	add(configMap(in.Namespace, ConfigMapRefValues, rvAnn, str(KeyRefValues), str(stored), str(keyReadable), str(readable)))
 
 	// Secrets from Vault: the admin public key and every KBS resource, key by key, so that the Secret holds
 	// exactly the keys that Git lists (and the checks across applications can rely on them).

@@ -29,8 +29,8 @@ func input(mode string) Input {
 		ResourcePolicy:    []byte("package policy\n\ndefault allow := false\n"),
 		AttestationPolicy: []byte("package policy\n\ntrust_claims := {}\n"),
 		ReferenceValues: []ReferenceValue{
-			{Name: "cocogen_initdata_azure_pcr8", Value: []string{"aa", "bb"}},
-			{Name: "cocogen_pod_vm_pcrs", Value: map[string]any{}},
+			{Name: "cocogen_snp_launch_measurements", Value: []string{"aa", "bb"}},
+			{Name: "cocogen_tdx_tcb_statuses", Value: []string{"UpToDate"}},
 		},
 		Expiration: "2027-12-31T00:00:00Z",
 		Profiles:   []string{"debug", "default"},
@@ -194,7 +194,7 @@ func TestKBSConfigIsTOML(t *testing.T) {
 func TestReferenceValuesStore(t *testing.T) {
 	objs := mustRender(t, input(TLSCA))
 	cm := find(objs, "ConfigMap", ConfigMapRefValues)
-	stored, err := DecodeStored([]byte(cm.Path("data", keyRefValues).Scalar()))
+	stored, err := DecodeStored([]byte(cm.Path("data", KeyRefValues).Scalar()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,17 +202,17 @@ func TestReferenceValuesStore(t *testing.T) {
 		Version, Name, Expiration string
 		Value                     []string
 	}
-	if err := json.Unmarshal(stored["cocogen_initdata_azure_pcr8"], &rv); err != nil {
+	if err := json.Unmarshal(stored["cocogen_snp_launch_measurements"], &rv); err != nil {
 		t.Fatal(err)
 	}
-	if rv.Version != "0.1.0" || rv.Name != "cocogen_initdata_azure_pcr8" || rv.Expiration != "2027-12-31T00:00:00Z" || strings.Join(rv.Value, ",") != "aa,bb" {
+	if rv.Version != "0.1.0" || rv.Name != "cocogen_snp_launch_measurements" || rv.Expiration != "2027-12-31T00:00:00Z" || strings.Join(rv.Value, ",") != "aa,bb" {
 		t.Errorf("stored reference value = %+v", rv)
 	}
 	var readable []map[string]any
 	if err := json.Unmarshal([]byte(cm.Path("data", keyReadable).Scalar()), &readable); err != nil {
 		t.Fatal(err)
 	}
-	if len(readable) != 2 || readable[0]["name"] != "cocogen_initdata_azure_pcr8" {
+	if len(readable) != 2 || readable[0]["name"] != "cocogen_snp_launch_measurements" {
 		t.Errorf("readable twin = %v", readable)
 	}
 	if got := cm.Path("metadata", "annotations", AnnotationProfiles).Scalar(); got != "debug,default" {

@@ -237,3 +237,110 @@ func TestRuntimeClassFor(t *testing.T) {
 		}
 	}
 }
+
+const podTemplates = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: demo
+spec:
+  template:
+    metadata:
+      annotations:
+        coco.io/initdata-profile: secure
+    spec:
+      shareProcessNamespace: true
+      securityContext:
+        runAsUser: 1000
+        runAsNonRoot: true
+      initContainers:
+        - name: init
+          image: busybox:1.36
+          command: [sh, -c]
+          args: [echo hi]
+      containers:
+        - name: web
+          image: quay.io/example/web@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+          args: [--port, "8080"]
+          securityContext:
+            runAsUser: 1001
+            privileged: true
+            capabilities:
+              add: [NET_ADMIN]
+              drop: [ALL]
+          volumeMounts:
+            - {name: data, mountPath: /data}
+            - {name: logs, mountPath: /var/log/host}
+      volumes:
+        - {name: data, emptyDir: {}}
+        - {name: logs, hostPath: {path: /var/log}}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: peer
+spec:
+  runtimeClassName: kata-remote
+  containers:
+    - name: c
+      image: nginx
+      securityContext:
+        privileged: "true"
+        runAsNonRoot: false
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: plain
+spec:
+  template:
+    spec:
+      containers:
+        - name: c
+          image: nginx
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: not-a-pod
+`
+
+// TestPods reads the pod templates as the manifests declare them: the profile (by annotation, or the peer
+// pods' default), the command line, the privileges, the user (container over pod) and the mounts.
+func TestPods(t *testing.T) {
+	docs, err := node.ParseStream("test.yaml", []byte(podTemplates), node.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var objs []Object
+	for _, d := range docs {
+		objs = append(objs, Object{Node: d, File: "overlays/demo/all.yaml"})
+	}
+	pods := Pods(objs, "default")
+	if len(pods) != 3 {
+		t.Fatalf("%d pods, want 3: %+v", len(pods), pods)
+	}
+	web, peer, plain := pods[0], pods[1], pods[2]
+	if web.Object != "Deployment demo/web" || web.Profile != "secure" || !web.ByAnnotation || !web.ShareProcessNamespace || len(web.Containers) != 2 {
+		t.Errorf("web: %+v", web)
+	}
+	init, c := web.Containers[0], web.Containers[1]
+	if !init.Init || !init.HasCommand || strings.Join(init.Command, " ") != "sh -c" || strings.Join(init.Args, " ") != "echo hi" ||
+		init.RunAsUser == nil || *init.RunAsUser != 1000 || !init.RunAsNonRoot || init.Privileged {
+		t.Errorf("init container: %+v", init)
+	}
+	if c.Init || c.HasCommand || strings.Join(c.Args, " ") != "--port 8080" || c.RunAsUser == nil || *c.RunAsUser != 1001 ||
+		!c.Privileged || strings.Join(c.CapAdd, ",") != "NET_ADMIN" || strings.Join(c.CapDrop, ",") != "ALL" ||
+		strings.Join(c.MountPaths, ",") != "/data,/var/log/host" || strings.Join(c.HostPathMounts, ",") != "/var/log/host" {
+		t.Errorf("web container: %+v", c)
+	}
+	if peer.Profile != "default" || peer.ByAnnotation || peer.Containers[0].Privileged || peer.Containers[0].RunAsNonRoot {
+		t.Errorf("a peer pod without the annotation runs the default profile; a quoted \"true\" is not a boolean: %+v", peer)
+	}
+	if plain.Profile != "" {
+		t.Errorf("an ordinary pod has no profile: %+v", plain)
+	}
+	if none := Pods(objs, ""); none[1].Profile != "" {
+		t.Errorf("without peer pods there is no default profile: %+v", none[1])
+	}
+}

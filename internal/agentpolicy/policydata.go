@@ -51,21 +51,32 @@ type ExecCommand struct {
 	Pos  node.Pos
 }
 
-// Finalize returns the policy text the guest receives: src with exec appended to the exec allow-list of its
-// policy_data block (entries already in the list are dropped, with a warning), the block rewritten in
-// canonical form, and the result checked with Validate. The same inputs always give the same bytes. A policy
-// without a policy_data block is returned unchanged when exec is empty. Adding entries to a policy whose
-// policy_data has no allow-list key is an error: the key (an empty list will do) is how a policy says that its
-// rules honour the list. The text is nil when the list has errors.
-func Finalize(name string, src []byte, exec []ExecCommand, o Options) ([]byte, *diag.List) {
+// PolicyData is what the render adds to a policy's policy_data block.
+type PolicyData struct {
+	// Exec are appended to the exec allow-list (policy_data.request_defaults.ExecProcessRequest.allowed_commands).
+	Exec []ExecCommand
+	// Containers replace policy_data.containers, when the block has that key: the containers the workloads
+	// that use the policy declare. A policy whose policy_data has no containers key does not check
+	// containers, and gets none.
+	Containers []Container
+}
+
+// Finalize returns the policy text the guest receives: src with data.Exec appended to the exec allow-list of
+// its policy_data block (entries already in the list are dropped, with a warning), data.Containers as
+// policy_data.containers (sorted by workload and name), the block rewritten in canonical form, and the result
+// checked with Validate. The same inputs always give the same bytes. A policy without a policy_data block is
+// returned unchanged when data.Exec is empty. Adding exec entries to a policy whose policy_data has no
+// allow-list key is an error: the key (an empty list will do) is how a policy says that its rules honour the
+// list. The text is nil when the list has errors.
+func Finalize(name string, src []byte, data PolicyData, o Options) ([]byte, *diag.List) {
 	d := &diag.List{}
-	for _, c := range exec {
+	for _, c := range data.Exec {
 		checkArgv(c, d)
 	}
 	if d.HasErrors() {
 		return nil, d
 	}
-	out, ok := extend(name, guestPackage(src), exec, d)
+	out, ok := extend(name, guestPackage(src), data, d)
 	if !ok {
 		return nil, d
 	}
@@ -74,6 +85,21 @@ func Finalize(name string, src []byte, exec []ExecCommand, o Options) ([]byte, *
 		return nil, d
 	}
 	return out, d
+}
+
+// ChecksContainers reports whether the policy src keeps a policy_data.containers list, that is, whether its
+// rules admit only the containers Finalize writes there.
+func ChecksContainers(src []byte) bool {
+	start := bytes.Index(src, []byte(policyDataStart))
+	if start < 0 {
+		return false
+	}
+	data, err := decodePolicyData(src[start+len(policyDataStart)-1:])
+	if err != nil {
+		return false
+	}
+	_, ok := data[policyDataContainers]
+	return ok
 }
 
 func checkArgv(c ExecCommand, d *diag.List) {
@@ -91,9 +117,10 @@ func checkArgv(c ExecCommand, d *diag.List) {
 	}
 }
 
-// extend rewrites the policy_data block with exec added. It reports problems with the block itself through d
+// extend rewrites the policy_data block with pd added. It reports problems with the block itself through d
 // and returns false when the text cannot be produced.
-func extend(name string, src []byte, exec []ExecCommand, d *diag.List) ([]byte, bool) {
+func extend(name string, src []byte, pd PolicyData, d *diag.List) ([]byte, bool) {
+	exec := pd.Exec
 	start := bytes.Index(src, []byte(policyDataStart))
 	if start < 0 {
 		if len(exec) > 0 {
@@ -126,6 +153,13 @@ func extend(name string, src []byte, exec []ExecCommand, d *diag.List) ([]byte, 
 			list = append(list, c.Args)
 		}
 		setAllowList(data, list)
+	}
+	if _, ok := data[policyDataContainers]; ok {
+		list := make([]any, 0, len(pd.Containers))
+		for _, c := range sortContainers(pd.Containers) {
+			list = append(list, c.value())
+		}
+		data[policyDataContainers] = list
 	}
 	var out bytes.Buffer
 	out.Write(src[:start])

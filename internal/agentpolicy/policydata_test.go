@@ -52,7 +52,7 @@ func TestFinalizeKeepsSourcesAsTheyAre(t *testing.T) {
 		if !IsSubPackage(src) {
 			t.Fatalf("%s: the shipped policies declare a sub-package of agent_policy", name)
 		}
-		out, d := Finalize(name, src, nil, Options{})
+		out, d := Finalize(name, src, PolicyData{}, Options{})
 		if len(d.Sorted()) > 0 {
 			t.Fatalf("%s: %v", name, d.Sorted())
 		}
@@ -70,11 +70,11 @@ func TestFinalizeAppendsEntries(t *testing.T) {
 	ls := []string{"ls", "-l", "/run/secrets"}
 	id := []string{"id"}
 	exec := []ExecCommand{{Args: ls, Pos: valuesPos}, {Args: id, Pos: valuesPos}}
-	out, d := Finalize("default.rego", src, exec, Options{Kata: KataVersion{3, 21, 0}})
+	out, d := Finalize("default.rego", src, PolicyData{Exec: exec}, Options{Kata: KataVersion{3, 21, 0}})
 	if d.HasErrors() || len(d.Sorted()) > 0 {
 		t.Fatalf("diagnostics: %v", d.Sorted())
 	}
-	again, _ := Finalize("default.rego", src, exec, Options{Kata: KataVersion{3, 21, 0}})
+	again, _ := Finalize("default.rego", src, PolicyData{Exec: exec}, Options{Kata: KataVersion{3, 21, 0}})
 	if !bytes.Equal(out, again) {
 		t.Error("two runs give different bytes")
 	}
@@ -147,7 +147,7 @@ func TestFinalizeDiagnostics(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, d := Finalize("p.rego", tt.src, tt.exec, Options{})
+			out, d := Finalize("p.rego", tt.src, PolicyData{Exec: tt.exec}, Options{})
 			ds := d.Sorted()
 			if len(ds) != 1 {
 				t.Fatalf("want one diagnostic, got %v", ds)
@@ -164,7 +164,7 @@ func TestFinalizeDiagnostics(t *testing.T) {
 
 func TestFinalizeRevalidates(t *testing.T) {
 	src := []byte(policy("import rego.v1\n", "default ExecProcessRequest := false\nExecProcessRequest if time.now_ns() > 0\npolicy_data := {\"request_defaults\": {\"ExecProcessRequest\": {\"allowed_commands\": []}}}\n", "ExecProcessRequest"))
-	out, d := Finalize("p.rego", src, []ExecCommand{{Args: []string{"id"}, Pos: valuesPos}}, Options{})
+	out, d := Finalize("p.rego", src, PolicyData{Exec: []ExecCommand{{Args: []string{"id"}, Pos: valuesPos}}}, Options{})
 	if out != nil || !d.HasErrors() || !strings.Contains(d.Err().Error(), "builtin time.now_ns is not available") {
 		t.Errorf("Finalize accepted a policy the agent cannot load: %v", d.Sorted())
 	}
@@ -184,18 +184,18 @@ func FuzzFinalize(f *testing.F) {
 		if argv != "" {
 			exec = []ExecCommand{{Args: strings.Fields(argv), Pos: valuesPos}}
 		}
-		out, d := Finalize("p.rego", []byte(src), exec, Options{Kata: KataVersion{4, 1, 0}})
+		out, d := Finalize("p.rego", []byte(src), PolicyData{Exec: exec}, Options{Kata: KataVersion{4, 1, 0}})
 		if out == nil {
 			if !d.HasErrors() {
 				t.Fatal("no text and no error")
 			}
 			return
 		}
-		again, _ := Finalize("p.rego", []byte(src), exec, Options{Kata: KataVersion{4, 1, 0}})
+		again, _ := Finalize("p.rego", []byte(src), PolicyData{Exec: exec}, Options{Kata: KataVersion{4, 1, 0}})
 		if !bytes.Equal(out, again) {
 			t.Fatal("Finalize is not deterministic")
 		}
-		twice, d2 := Finalize("p.rego", out, nil, Options{Kata: KataVersion{4, 1, 0}})
+		twice, d2 := Finalize("p.rego", out, PolicyData{}, Options{Kata: KataVersion{4, 1, 0}})
 		if d2.HasErrors() || !bytes.Equal(out, twice) {
 			t.Fatalf("Finalize is not idempotent: %v\n%s\n---\n%s", d2.Sorted(), out, twice)
 		}

@@ -17,7 +17,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/topdown"
@@ -343,14 +342,7 @@ func ruleName(r *ast.Rule) string {
 }
 
 func evalEntryPoint(ctx context.Context, c *ast.Compiler, store storage.Store, ep string) (any, bool, error) {
-	r := rego.New(
-		rego.Compiler(c),
-		rego.Store(store),
-		rego.Query("data."+Package+"."+ep),
-		rego.Input(map[string]any{}),
-		rego.StrictBuiltinErrors(false),
-	)
-	rs, err := regolimit.From(ctx).Eval(ctx, r)
+	rs, err := evalQuery(ctx, c, store, "data."+Package+"."+ep, map[string]any{}, nil)
 	if err != nil {
 		return nil, false, err
 	}

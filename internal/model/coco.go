@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -158,6 +159,7 @@ func (dc decoder) coco(n *node.Node, out *CoCo) {
 		}
 	}
 	dc.trustee(n.Get("trustee"), &out.Trustee)
+	defer dc.resourceProfiles(out)
 	id := n.Get("initdata")
 	if !dc.c.Map(id, schema.Join(path, "initdata"), true, initDataKeys...) {
 		return
@@ -229,6 +231,22 @@ func (dc decoder) coco(n *node.Node, out *CoCo) {
 				msg += "; did you mean " + `"` + s + `"?`
 			}
 			dc.c.Diags.Errorf(out.InitData.DefaultPos, schema.Join(p, "default"), msg, out.InitData.Default, out.ProfileNames())
+		}
+	}
+}
+
+// resourceProfiles checks that the profiles the KBS resources name exist.
+func (dc decoder) resourceProfiles(out *CoCo) {
+	for _, r := range out.Trustee.Resources {
+		for i, name := range r.Profiles {
+			if _, ok := out.Profile(name); ok {
+				continue
+			}
+			hint := ""
+			if s := schema.Suggest(name, out.ProfileNames()); s != "" {
+				hint = fmt.Sprintf("; did you mean %q?", s)
+			}
+			dc.c.Diags.Errorf(r.ProfilePositions[i], "global.coco.trustee.resources."+r.Name+".profiles", "no init-data profile %q (profiles: %v): only pods of the profiles listed here may fetch %s%s", name, out.ProfileNames(), r.Name, hint)
 		}
 	}
 }

@@ -3,6 +3,8 @@ package model
 import (
 	"regexp"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cocogen/cocogen/internal/node"
@@ -20,14 +22,25 @@ type Trustee struct {
 	// Expiration is when the reference values expire (RFC 3339, UTC, seconds: 2027-12-31T00:00:00Z).
 	Expiration    string
 	ExpirationPos node.Pos
-	// PodVMPCRs pins Azure pod VM boot measurements: PCR name (pcr03) → allowed lowercase hex values.
+	// PodVMPCRs pins Azure pod VM boot measurements: PCR name (pcr03) → allowed lowercase hex values. It is
+	// never empty when set: an empty map is an error, and running unpinned is AcceptUnpinnedPodVM.
 	PodVMPCRs    []PCRValues
 	PodVMPCRsPos node.Pos
-	// PodVMPCRsSet is true when podVMPCRs is written, even as {} (a reviewed choice to pin nothing).
-	PodVMPCRsSet bool
+	// AcceptUnpinnedPodVM is the reviewed choice to let pods attest on any pod VM image the host boots
+	// (referenceValues.acceptUnpinnedPodVM: true); every render warns while it is set.
+	AcceptUnpinnedPodVM    bool
+	AcceptUnpinnedPodVMPos node.Pos
 	// SNPLaunchMeasurements and TDXMRTD are the allowed bare-metal launch measurements.
 	SNPLaunchMeasurements []string
 	TDXMRTD               []string
+	// SNPMinimumTCB are the lowest SEV-SNP firmware levels the hardware claim accepts, by TCB component
+	// (bootloader, tee, snp, microcode); nil when none is set.
+	SNPMinimumTCB    map[string]int
+	SNPMinimumTCBPos node.Pos
+	// TDXTCBStatuses are the TCB statuses of Intel's quote verification that the hardware claim accepts
+	// (default UpToDate); TDXMinimumTCBDate the oldest TCB date (YYYY-MM-DDTHH:MM:SSZ), "" for none.
+	TDXTCBStatuses    []string
+	TDXMinimumTCBDate string
 	// Resources are the KBS resources: secret name → the keys it holds (default/<name>/<key>).
 	Resources []KBSResource
 	// ACME configures the ACME issuer of the KBS certificate when the guest trusts public roots.
@@ -45,6 +58,37 @@ type KBSResource struct {
 	Name string
 	Keys []string
 	Pos  node.Pos
+	// Profiles are the init-data profiles whose pods may fetch the resource; nil for the list shorthand
+	// (`name: [key, ...]`), which means the default profile only (Readers).
+	Profiles    []string
+	ProfilesPos node.Pos
+	// ProfilePositions are where each of Profiles is written.
+	ProfilePositions []node.Pos
+}
+
+// Readers returns the init-data profiles that may fetch r: its profiles, or the default profile for the list
+// shorthand. The result is sorted.
+func (r KBSResource) Readers(defaultProfile string) []string {
+	if r.Profiles == nil {
+		if defaultProfile == "" {
+			return []string{}
+		}
+		return []string{defaultProfile}
+	}
+	out := slices.Clone(r.Profiles)
+	slices.Sort(out)
+	return out
+}
+
+// SNPTCBComponents are the components of an SEV-SNP TCB version, as the verifier names its reported_tcb_*
+// claims (trustee v0.21.0 deps/verifier/src/snp/mod.rs, parse_tee_evidence).
+var SNPTCBComponents = []string{"bootloader", "microcode", "snp", "tee"}
+
+// TDXTCBStatusValues are the TCB statuses Trustee's TDX verifier reports (trustee v0.21.0
+// deps/verifier/src/intel_dcap/claims.rs, SgxQlQvResultWrapper).
+var TDXTCBStatusValues = []string{
+	"UpToDate", "SWHardeningNeeded", "ConfigurationNeeded", "ConfigurationAndSWHardeningNeeded", "OutOfDate",
+	"OutOfDateConfigurationNeeded", "TDRelaunchAdvised", "TDRelaunchAdvisedConfigurationNeeded",
 }
 
 // TrusteeVersions are the Trustee releases whose configuration format cocogen writes.
@@ -52,7 +96,8 @@ var TrusteeVersions = []string{"0.21"}
 
 var (
 	trusteeKeys   = []string{"version", "vaultPrefix", "referenceValues", "resources", "acme"}
-	refValuesKeys = []string{"expiration", "podVMPCRs", "snpLaunchMeasurements", "tdxMRTD"}
+	refValuesKeys = []string{"expiration", "podVMPCRs", "acceptUnpinnedPodVM", "snpLaunchMeasurements", "tdxMRTD", "snpMinimumTCB", "tdxTCBStatuses", "tdxMinimumTCBDate"}
+	resourceKeys  = []string{"keys", "profiles"}
 	acmeKeys      = []string{"server", "email", "solvers"}
 	expirationRe  = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$`)
 	pcrNameRe     = regexp.MustCompile(`^pcr(0[0-9]|1[0-9]|2[0-3])$`)
@@ -109,7 +154,9 @@ func (dc decoder) trustee(n *node.Node, out *Trustee) {
 		}
 		if pcrs := rv.Get("podVMPCRs"); dc.c.Map(pcrs, schema.Join(p, "podVMPCRs"), true) {
 			out.PodVMPCRsPos = pcrs.PosOr(rv.Pos)
-			out.PodVMPCRsSet = pcrs != nil
+			if pcrs.Len() == 0 {
+				dc.c.Diags.Errorf(pcrs.Pos, schema.Join(p, "podVMPCRs"), "pins no PCR, so attestation would accept any pod VM image: write the measurements of your pod VM image (cocogen podvm pin), or remove podVMPCRs and set acceptUnpinnedPodVM: true to run unpinned on purpose")
+			}
 			for _, e := range sortedByKey(pcrs) {
 				pp := schema.Join(schema.Join(p, "podVMPCRs"), e.Key)
 				if !pcrNameRe.MatchString(e.Key) {
@@ -121,13 +168,62 @@ func (dc decoder) trustee(n *node.Node, out *Trustee) {
 					continue
 				}
 				vals := dc.hexList(e.Value, pp, 64)
+				if len(vals) == 0 && e.Value.Len() == 0 {
+					dc.errorf(e.Value, pp, "list the values PCR %s may hold", strings.TrimPrefix(e.Key, "pcr"))
+				}
 				if len(vals) > 0 {
 					out.PodVMPCRs = append(out.PodVMPCRs, PCRValues{PCR: e.Key, Values: vals})
 				}
 			}
 		}
+		if a := rv.Get("acceptUnpinnedPodVM"); !a.IsNull() {
+			out.AcceptUnpinnedPodVM = dc.boolean(rv, p, "acceptUnpinnedPodVM")
+			out.AcceptUnpinnedPodVMPos = a.Pos
+			if out.AcceptUnpinnedPodVM && rv.Get("podVMPCRs") != nil {
+				dc.c.Diags.Errorf(a.Pos, schema.Join(p, "acceptUnpinnedPodVM"), "contradicts podVMPCRs: pin the pod VM measurements or accept any pod VM image, not both")
+			}
+		}
 		out.SNPLaunchMeasurements = dc.hexList(rv.Get("snpLaunchMeasurements"), schema.Join(p, "snpLaunchMeasurements"), 96)
 		out.TDXMRTD = dc.hexList(rv.Get("tdxMRTD"), schema.Join(p, "tdxMRTD"), 96)
+		if tcb := rv.Get("snpMinimumTCB"); dc.c.Map(tcb, schema.Join(p, "snpMinimumTCB"), true, SNPTCBComponents...) {
+			tp := schema.Join(p, "snpMinimumTCB")
+			out.SNPMinimumTCB, out.SNPMinimumTCBPos = map[string]int{}, tcb.Pos
+			for _, c := range SNPTCBComponents {
+				v := tcb.Get(c)
+				if v.IsNull() {
+					dc.c.Diags.Errorf(tcb.Pos, schema.Join(tp, c), "is required: the lowest %s level the hardware claim accepts (0 to 255)", c)
+					continue
+				}
+				n, err := strconv.Atoi(v.Text)
+				if v.Kind != node.Int || err != nil || n < 0 || n > 255 {
+					dc.errorf(v, schema.Join(tp, c), "must be a number from 0 to 255 (an SEV-SNP TCB component is one byte), not %q", v.Src)
+					continue
+				}
+				out.SNPMinimumTCB[c] = n
+			}
+		}
+		out.TDXTCBStatuses = []string{"UpToDate"}
+		if st := rv.Get("tdxTCBStatuses"); !st.IsNull() {
+			sp := schema.Join(p, "tdxTCBStatuses")
+			items, ok := dc.c.StringList(st, sp)
+			if ok && len(items) == 0 {
+				dc.errorf(st, sp, "list at least one TCB status (UpToDate is the only one without known vulnerabilities)")
+			}
+			out.TDXTCBStatuses = nil
+			for i, it := range items {
+				if dc.c.Enum(it, schema.Index(sp, i), it.Text, TDXTCBStatusValues...) && !slices.Contains(out.TDXTCBStatuses, it.Text) {
+					out.TDXTCBStatuses = append(out.TDXTCBStatuses, it.Text)
+				}
+			}
+		}
+		if dt := rv.Get("tdxMinimumTCBDate"); !dt.IsNull() {
+			out.TDXMinimumTCBDate = dt.Scalar()
+			if !expirationRe.MatchString(out.TDXMinimumTCBDate) {
+				dc.errorf(dt, schema.Join(p, "tdxMinimumTCBDate"), "%q is not a UTC time as Trustee writes TCB dates: YYYY-MM-DDTHH:MM:SSZ, e.g. 2025-08-13T00:00:00Z", dt.Src)
+			} else if _, err := time.Parse(time.RFC3339, out.TDXMinimumTCBDate); err != nil {
+				dc.errorf(dt, schema.Join(p, "tdxMinimumTCBDate"), "%q is not a valid time: %v", dt.Src, err)
+			}
+		}
 	}
 	if res := n.Get("resources"); dc.c.Map(res, schema.Join(path, "resources"), true) {
 		for _, e := range sortedByKey(res) {
@@ -136,21 +232,46 @@ func (dc decoder) trustee(n *node.Node, out *Trustee) {
 				dc.c.Diags.Errorf(e.KeyPos, rp, "%q is not a valid Secret name (lowercase letters, digits, - and .)", e.Key)
 				continue
 			}
-			keys, ok := dc.c.StringList(e.Value, rp)
+			r := KBSResource{Name: e.Key, Pos: e.KeyPos}
+			keysNode, kp := e.Value, rp
+			if e.Value != nil && e.Value.Kind == node.Map {
+				// The long form: {keys: [...], profiles: [...]}.
+				dc.c.Keys(e.Value, rp, resourceKeys...)
+				keysNode, kp = e.Value.Get("keys"), schema.Join(rp, "keys")
+				if keysNode.IsNull() {
+					dc.c.Diags.Errorf(e.KeyPos, kp, "is required: the keys of the secret, each served as default/%s/<key>", e.Key)
+					continue
+				}
+				r.Profiles = []string{}
+				r.ProfilesPos = e.Value.Get("profiles").PosOr(e.Value.Pos)
+				pl := e.Value.Get("profiles")
+				items, ok := dc.c.StringList(pl, schema.Join(rp, "profiles"))
+				if ok && len(items) == 0 {
+					dc.c.Diags.Errorf(r.ProfilesPos, schema.Join(rp, "profiles"), "list the init-data profiles whose pods may fetch %s (or write the keys as a list: the default profile only)", e.Key)
+				}
+				for i, it := range items {
+					if slices.Contains(r.Profiles, it.Text) {
+						dc.errorf(it, schema.Index(schema.Join(rp, "profiles"), i), "profile %q is listed twice", it.Text)
+						continue
+					}
+					r.Profiles = append(r.Profiles, it.Text)
+					r.ProfilePositions = append(r.ProfilePositions, it.Pos)
+				}
+			}
+			keys, ok := dc.c.StringList(keysNode, kp)
 			if !ok || len(keys) == 0 {
 				if ok {
-					dc.c.Diags.Errorf(e.Value.PosOr(e.KeyPos), rp, "list the keys of the secret, e.g. [key1, key2]: each is served as default/%s/<key>", e.Key)
+					dc.c.Diags.Errorf(keysNode.PosOr(e.KeyPos), kp, "list the keys of the secret, e.g. [key1, key2]: each is served as default/%s/<key>", e.Key)
 				}
 				continue
 			}
-			r := KBSResource{Name: e.Key, Pos: e.KeyPos}
 			for _, k := range keys {
 				if !secretKeyRe.MatchString(k.Text) {
-					dc.errorf(k, rp, "%q is not a valid Secret key (letters, digits, -, _ and .)", k.Text)
+					dc.errorf(k, kp, "%q is not a valid Secret key (letters, digits, -, _ and .)", k.Text)
 					continue
 				}
 				if slices.Contains(r.Keys, k.Text) {
-					dc.errorf(k, rp, "key %q is listed twice", k.Text)
+					dc.errorf(k, kp, "key %q is listed twice", k.Text)
 					continue
 				}
 				r.Keys = append(r.Keys, k.Text)

@@ -33,6 +33,12 @@ type App struct {
 	Uses []workloads.Use
 	// Refs are the KBS resources that the application's objects name.
 	Refs []workloads.ResourceRef
+	// Dir and Pods are a workloads application's overlay directory and its pod templates as the manifests
+	// declare them.
+	Dir  string
+	Pods []workloads.Pod
+	// files are the files the overlay's build read, where positions are looked up.
+	files []overlay.File
 }
 
 // appContext is what every application generator reads.
@@ -52,9 +58,25 @@ type appContext struct {
 // renderApps renders every application of the cluster group that cocogen renders, in values order. All of
 // them are rendered even when one is asked for, so that the checks across applications see the whole
 // cluster and a render of one application fails exactly when a render of all would.
+//
+// The overlays of the workloads applications are built first: an agent policy admits the containers that the
+// pod templates using its profile declare, so the profiles are finished from those pod templates
+// (finishProfiles) before any init-data is injected or encoded into peer-pods-cm.
 func renderApps(c appContext, d *diag.List) []App {
 	var out []App
 	var trustees []*model.Application
+	overlays := map[string]*builtOverlay{}
+	for i := range c.v.ClusterGroup.Applications {
+		a := &c.v.ClusterGroup.Applications[i]
+		if !a.Disabled && a.CoCoGen == model.GenWorkloads {
+			if o := buildOverlay(c, a, d); o != nil {
+				overlays[a.Name] = o
+			}
+		}
+	}
+	if !finishProfiles(c, overlays, d) {
+		return nil
+	}
 	for i := range c.v.ClusterGroup.Applications {
 		a := &c.v.ClusterGroup.Applications[i]
 		if a.Disabled || a.CoCoGen == "" {
@@ -65,7 +87,10 @@ func renderApps(c appContext, d *diag.List) []App {
 			trustees = append(trustees, a)
 			continue
 		}
-		app, ok := renderApp(c, a, nil, d)
+		if a.CoCoGen == model.GenWorkloads && overlays[a.Name] == nil {
+			continue // its overlay did not build; the error is reported
+		}
+		app, ok := renderApp(c, a, overlays[a.Name], nil, d)
 		if ok {
 			out = append(out, app)
 		}
@@ -75,7 +100,7 @@ func renderApps(c appContext, d *diag.List) []App {
 		return out
 	}
 	for _, a := range trustees {
-		if app, ok := renderApp(c, a, out, d); ok {
+		if app, ok := renderApp(c, a, nil, out, d); ok {
 			out = append(out, app)
 		}
 	}
@@ -99,7 +124,7 @@ func appSource(a *model.Application) string {
 	return src
 }
 
-func renderApp(c appContext, a *model.Application, others []App, d *diag.List) (App, bool) {
+func renderApp(c appContext, a *model.Application, overlay *builtOverlay, others []App, d *diag.List) (App, bool) {
 	app := App{Name: a.Name, Generator: a.CoCoGen}
 	var objs []manifest.Object
 	var gd *diag.List
@@ -108,8 +133,9 @@ func renderApp(c appContext, a *model.Application, others []App, d *diag.List) (
 		objs, gd = renderSandbox(c, a)
 	case model.GenWorkloads:
 		var res workloads.Result
-		res, gd = renderWorkloads(c, a)
+		res, gd = renderWorkloads(c, a, overlay)
 		objs, app.Uses, app.Refs = res.Objects, res.Uses, res.Refs
+		app.Dir, app.Pods, app.files = overlay.dir, overlay.pods, overlay.files
 	case model.GenTrustee:
 		objs, gd = renderTrustee(c, a, others)
 	}
@@ -194,27 +220,35 @@ func InitDataAnnotation(v agentpolicy.KataVersion) string {
 	return initdata.AnnotationInitData
 }
 
-// renderWorkloads builds the application's kustomize overlay and injects init-data into the pod templates
-// that name a profile.
-func renderWorkloads(c appContext, a *model.Application) (workloads.Result, *diag.List) {
-	d := &diag.List{}
+// builtOverlay is a workloads application's kustomize overlay, built once per render: its objects, the
+// overlay directory, and its pod templates as the manifests declare them (before init-data is injected).
+type builtOverlay struct {
+	dir   string
+	objs  []workloads.Object
+	pods  []workloads.Pod
+	files []overlay.File // what the build read
+}
+
+// buildOverlay builds the kustomize overlay at the application's path. It returns nil, with the reason in d,
+// when the overlay cannot be built.
+func buildOverlay(c appContext, a *model.Application, d *diag.List) *builtOverlay {
 	path := "clusterGroup.applications." + a.Key + ".path"
 	pathPos := a.Pos
 	dir, err := workloadDir(a.Path)
 	if err != nil {
 		d.Errorf(pathPos, path, "%v", err)
-		return workloads.Result{}, d
+		return nil
 	}
 	if st, err := c.root.Stat(dir); err != nil || !st.IsDir() {
 		d.Errorf(pathPos, path, "%s is not a directory of the repository", a.Path)
-		return workloads.Result{}, d
+		return nil
 	}
 	res, err := overlay.Build(c.root, dir, c.overlay)
 	if err != nil {
 		var ds *diag.Diagnostics
 		if !errors.As(err, &ds) {
 			d.Errorf(pathPos, path, "%v", err)
-			return workloads.Result{}, d
+			return nil
 		}
 		for _, it := range ds.Items {
 			if it.Pos.IsZero() {
@@ -222,12 +256,30 @@ func renderWorkloads(c appContext, a *model.Application) (workloads.Result, *dia
 			}
 			d.Add(it)
 		}
-		return workloads.Result{}, d
+		return nil
 	}
 	objs := make([]workloads.Object, len(res.Resources))
 	for i, r := range res.Resources {
 		objs[i] = workloads.Object{Node: r.Node, File: r.File}
 	}
+	return &builtOverlay{dir: dir, objs: objs, pods: workloads.Pods(objs, peerPodsProfile(c)), files: res.Files}
+}
+
+// peerPodsProfile is the profile that peer pods without the profile annotation run with: the default profile
+// when the cluster group renders peer-pods-cm (a sandbox application), else none that cocogen knows.
+func peerPodsProfile(c appContext) string {
+	for _, a := range c.v.ClusterGroup.Applications {
+		if a.CoCoGen == model.GenSandbox && !a.Disabled {
+			return c.v.CoCo.InitData.Default
+		}
+	}
+	return ""
+}
+
+// renderWorkloads injects init-data into the pod templates of the application's built overlay that name a
+// profile.
+func renderWorkloads(c appContext, a *model.Application, o *builtOverlay) (workloads.Result, *diag.List) {
+	d := &diag.List{}
 	var kata agentpolicy.KataVersion
 	platform := c.v.Global.Tree.Get("clusterPlatform").Scalar()
 	if c.meta != nil {
@@ -237,13 +289,13 @@ func renderWorkloads(c appContext, a *model.Application) (workloads.Result, *dia
 	for name, p := range c.profiles {
 		profiles[name] = workloads.Profile{Encoded: p.Encoded, Algorithm: p.Algorithm, Digest: p.Digests.Digest}
 	}
-	out, wd := workloads.Inject(objs, profiles, workloads.Options{
+	out, wd := workloads.Inject(o.objs, profiles, workloads.Options{
 		InitDataAnnotation: InitDataAnnotation(kata),
 		RuntimeClass:       workloads.RuntimeClassFor(platform),
 		Platform:           platform,
 		App:                a.Name,
-		Dir:                dir,
-		Locate:             locator(c.root, res.Files),
+		Dir:                o.dir,
+		Locate:             locator(c.root, o.files),
 	})
 	d.Append(wd)
 	if len(out.Uses) > 0 && !needMetadata(c, a, d) {
@@ -267,37 +319,43 @@ func workloadDir(p string) (string, error) {
 
 var profileLine = regexp.MustCompile(`(?m)` + regexp.QuoteMeta(workloads.AnnotationProfile) + `["']?\s*:\s*["']?([^"'\s#]+)`)
 
-// locator finds the line of an overlay file that sets the profile annotation to a value: the object's own
-// file first, then any YAML file the build read (a patch in a kustomization).
+// locator finds the line of an overlay file that sets the profile annotation to a value (findInOverlay).
 func locator(root *repo.Root, files []overlay.File) func(file, value string) node.Pos {
 	return func(file, value string) node.Pos {
-		find := func(rel string, data []byte) node.Pos {
-			for _, m := range profileLine.FindAllSubmatchIndex(data, -1) {
-				if string(data[m[2]:m[3]]) != value {
-					continue
-				}
-				line := 1 + bytes.Count(data[:m[2]], []byte("\n"))
-				col := m[2] - bytes.LastIndexByte(data[:m[2]], '\n')
-				return node.Pos{File: root.Display(rel), Line: line, Col: col}
+		return findInOverlay(root, files, file, profileLine, value)
+	}
+}
+
+// findInOverlay finds where an overlay's files write value as the first group of re: the object's own file
+// first, then any YAML file the build read (a patch in a kustomization). It reads nothing more than the build
+// did, and returns the zero position when no file has the value.
+func findInOverlay(root *repo.Root, files []overlay.File, file string, re *regexp.Regexp, value string) node.Pos {
+	find := func(rel string, data []byte) node.Pos {
+		for _, m := range re.FindAllSubmatchIndex(data, -1) {
+			if string(data[m[2]:m[3]]) != value {
+				continue
 			}
-			return node.Pos{}
-		}
-		for _, f := range files {
-			if f.Path == file {
-				if p := find(f.Path, f.Data); !p.IsZero() {
-					return p
-				}
-			}
-		}
-		for _, f := range files {
-			if ext := path.Ext(f.Path); f.Path != file && (ext == ".yaml" || ext == ".yml" || path.Base(f.Path) == "Kustomization") {
-				if p := find(f.Path, f.Data); !p.IsZero() {
-					return p
-				}
-			}
+			line := 1 + bytes.Count(data[:m[2]], []byte("\n"))
+			col := m[2] - bytes.LastIndexByte(data[:m[2]], '\n')
+			return node.Pos{File: root.Display(rel), Line: line, Col: col}
 		}
 		return node.Pos{}
 	}
+	for _, f := range files {
+		if f.Path == file {
+			if p := find(f.Path, f.Data); !p.IsZero() {
+				return p
+			}
+		}
+	}
+	for _, f := range files {
+		if ext := path.Ext(f.Path); f.Path != file && (ext == ".yaml" || ext == ".yml" || path.Base(f.Path) == "Kustomization") {
+			if p := find(f.Path, f.Data); !p.IsZero() {
+				return p
+			}
+		}
+	}
+	return node.Pos{}
 }
 
 // findApp returns the enabled application named name, or an error diagnostic that names the ones there are.

@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"bytes"
+	stdjson "encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -153,10 +155,14 @@ func TestOneEncoderForEveryCopy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pcr8 := string(stored["cocogen_initdata_azure_pcr8"])
+	var profiles struct{ Value map[string]map[string]string }
+	if err := stdjson.Unmarshal(stored["cocogen_initdata_profiles"], &profiles); err != nil {
+		t.Fatal(err)
+	}
 	for _, p := range []*Profile{def, debug} {
-		if !strings.Contains(pcr8, `"`+p.Digests.AzurePCR8+`"`) {
-			t.Errorf("the reference values lack PCR8 %s of profile %s", p.Digests.AzurePCR8, p.Name)
+		want := map[string]string{"azure_pcr8": p.Digests.AzurePCR8, "snp_host_data": p.Digests.SNPHostData, "tdx_mrconfigid": p.Digests.TDXMRConfigID}
+		if got := profiles.Value[p.Name]; !maps.Equal(got, want) {
+			t.Errorf("the reference values bind profile %s as %v, want %v", p.Name, got, want)
 		}
 	}
 }
@@ -275,19 +281,55 @@ func TestCoherenceChecks(t *testing.T) {
 	}{
 		"unknown resource in a workload": {
 			"overlays/kbs-access/deployment.yaml", "default/kbsres1/key3", "default/kbsres1/key9",
-			"overlays/kbs-access/deployment.yaml: error: Deployment kbs-access/kbs-access: names KBS resource default/kbsres1/key9, which global.coco.trustee.resources does not list",
+			"overlays/kbs-access/deployment.yaml:28:82: error: Deployment kbs-access/kbs-access: names KBS resource default/kbsres1/key9, which global.coco.trustee.resources does not list",
 		},
 		"unknown resource in an exec allow-list": {
 			"policies/agent/default.rego", "attestation-status/random", "attestation-status/nonce",
 			"names KBS resource default/attestation-status/nonce, which global.coco.trustee.resources does not list",
 		},
 		"image security policy flavour not served": {
-			"values/values-global.yaml", "security-policy: [insecure, signed, reject]", "security-policy: [signed, reject]",
+			"values/values-global.yaml", "keys: [insecure, signed, reject]", "keys: [signed, reject]",
 			"names KBS resource default/security-policy/insecure",
 		},
 		"KBS URL elsewhere": {
 			"values/cluster-metadata.yaml", "url: https://kbs.apps.coco.example.com", "url: https://kbs.elsewhere.example.com",
 			"init-data sends pods to https://kbs.elsewhere.example.com, but the trustee application serves the KBS at https://kbs.apps.coco.example.com",
+		},
+		"a debug pod fetches a secret of the default profile": {
+			"overlays/kbs-access/deployment.yaml", "    metadata:\n      labels:\n        app: kbs-access\n", "    metadata:\n      annotations:\n        coco.io/initdata-profile: debug\n      labels:\n        app: kbs-access\n",
+			"overlays/kbs-access/deployment.yaml:30:82: error: Deployment kbs-access/kbs-access: fetches KBS resource default/kbsres1/key3, but its pod runs with init-data profile debug, which may not read it (readers: default): Trustee would refuse it; add debug to the profiles of kbsres1 in global.coco.trustee.resources",
+		},
+		"a resource names an unknown profile": {
+			"values/values-global.yaml", "profiles: [default, debug]", "profiles: [default, debgu]",
+			`values/values-global.yaml:58:31: error: global.coco.trustee.resources.attestation-status.profiles: no init-data profile "debgu" (profiles: [debug default]): only pods of the profiles listed here may fetch attestation-status; did you mean "debug"?`,
+		},
+		"a profile's image security policy it may not read": {
+			"values/values-global.yaml", "keys: [insecure, signed, reject]\n          profiles: [default, debug]", "keys: [insecure, signed, reject]\n          profiles: [default]",
+			"global.coco.initdata.profiles.debug: the init-data of profile debug (its exec allow-list or image security policy) names KBS resource default/security-policy/insecure, which profile debug may not read (readers: default)",
+		},
+		"a profile's exec allow-list names a resource it may not read": {
+			"values/values-global.yaml", "keys: [status, random]\n          profiles: [default, debug]", "keys: [status, random]\n          profiles: [debug]",
+			"global.coco.initdata.profiles.default: the init-data of profile default (its exec allow-list or image security policy) names KBS resource default/attestation-status/random, which profile default may not read (readers: debug)",
+		},
+		"resource without keys": {
+			"values/values-global.yaml", "keys: [status, random]\n", "",
+			"values/values-global.yaml:56:9: error: global.coco.trustee.resources.attestation-status.keys: is required",
+		},
+		"pod VM pinned to nothing": {
+			"values/values-global.yaml", "acceptUnpinnedPodVM: true", "podVMPCRs: {}",
+			"values/values-global.yaml:45:20: error: global.coco.trustee.referenceValues.podVMPCRs: pins no PCR, so attestation would accept any pod VM image",
+		},
+		"pinned and unpinned": {
+			"values/values-global.yaml", "acceptUnpinnedPodVM: true", "acceptUnpinnedPodVM: true\n        podVMPCRs: {pcr03: [" + strings.Repeat("ab", 32) + "]}",
+			"values/values-global.yaml:45:30: error: global.coco.trustee.referenceValues.acceptUnpinnedPodVM: contradicts podVMPCRs",
+		},
+		"SNP minimum out of range": {
+			"values/values-global.yaml", "microcode: 115", "microcode: 256",
+			`error: global.coco.trustee.referenceValues.snpMinimumTCB.microcode: must be a number from 0 to 255`,
+		},
+		"unknown TDX TCB status": {
+			"values/values-global.yaml", "tdxTCBStatuses: [UpToDate]", "tdxTCBStatuses: [UpToDat]",
+			`error: global.coco.trustee.referenceValues.tdxTCBStatuses[0]: invalid value "UpToDat"`,
 		},
 		"unknown profile": {
 			"overlays/hello-openshift/secure/kustomization.yaml", "coco.io/initdata-profile: default", "coco.io/initdata-profile: defualt",
@@ -302,6 +344,19 @@ func TestCoherenceChecks(t *testing.T) {
 				t.Errorf("diagnostics:\n%s\nwant a line containing %q", got, c.want)
 			}
 		})
+	}
+}
+
+// TestIdenticalProfilesAreRefused: two profiles in use that render the same init-data cannot be told apart by
+// Trustee, so which secrets a pod gets would not depend on its profile.
+func TestIdenticalProfilesAreRefused(t *testing.T) {
+	root := repoCopy(t)
+	replaceIn(t, filepath.Join(root, "values/values-global.yaml"), "        debug:\n          agentPolicy: debug\n", "        debug:\n          agentPolicy: debug\n        twin:\n          agentPolicy: debug\n")
+	replaceIn(t, filepath.Join(root, "overlays/hello-openshift/secure/kustomization.yaml"), "coco.io/initdata-profile: default", "coco.io/initdata-profile: twin")
+	got := renderErr(t, root)
+	want := "values/values-global.yaml:34:9: error: global.coco.initdata.profiles.twin: profile twin renders the same init-data as profile debug, so Trustee cannot tell their pods apart"
+	if !strings.Contains(got, want) {
+		t.Errorf("diagnostics:\n%s\nwant a line containing %q", got, want)
 	}
 }
 
@@ -426,9 +481,9 @@ func TestChildEnvCarriesTheRenderInputs(t *testing.T) {
 	}
 }
 
-// TestBoundPCR8ReadsTheStoredReferenceValues: the check that every profile in use is bound reads the
+// TestBoundProfilesReadsTheStoredReferenceValues: the check that every profile in use is bound reads the
 // reference values back from the rendered store, so a store without a profile's PCR8 is caught.
-func TestBoundPCR8ReadsTheStoredReferenceValues(t *testing.T) {
+func TestBoundProfilesReadsTheStoredReferenceValues(t *testing.T) {
 	res := renderAll(t, "../..")
 	def, _ := res.Profile("default")
 	for i := range res.Apps {
@@ -436,7 +491,7 @@ func TestBoundPCR8ReadsTheStoredReferenceValues(t *testing.T) {
 		if a.Generator != "trustee" {
 			continue
 		}
-		if !boundPCR8(a)[def.Digests.AzurePCR8] {
+		if boundProfiles(a)["default"] != def.Digests.AzurePCR8 {
 			t.Fatal("the rendered store does not bind the default profile")
 		}
 		for _, o := range a.Objects {
@@ -444,7 +499,7 @@ func TestBoundPCR8ReadsTheStoredReferenceValues(t *testing.T) {
 				o.Node.Get("data").Set("reference_value", node.NewString("{}"))
 			}
 		}
-		if boundPCR8(a)[def.Digests.AzurePCR8] {
+		if boundProfiles(a)["default"] != "" {
 			t.Error("an empty store binds the default profile")
 		}
 		return
@@ -486,5 +541,50 @@ func TestInitDataAnnotationByKataVersion(t *testing.T) {
 		if got := InitDataAnnotation(k); got != want {
 			t.Errorf("kata %q: %q, want %q", v, got, want)
 		}
+	}
+}
+
+// TestContainerWarnings: what a manifest leaves to the host in a confidential pod is a warning at its line,
+// and the default profile's policy admits the containers as the manifests declare them (digest-pinned images
+// are not warned about; a debug pod's containers are not in the default policy).
+func TestContainerWarnings(t *testing.T) {
+	root := repoCopy(t)
+	const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	deployment := filepath.Join(root, "overlays/kbs-access/deployment.yaml")
+	replaceIn(t, deployment, "image: registry.access.redhat.com/ubi9/ubi-minimal:9.6", "image: registry.access.redhat.com/ubi9/ubi-minimal@"+digest)
+	replaceIn(t, deployment, "          command: [python3, -m, http.server, \"8080\", --directory, /shared]\n", "")
+	replaceIn(t, deployment, "      volumes:\n", "      volumes:\n        - name: host\n          hostPath:\n            path: /var/log\n")
+	replaceIn(t, deployment, "            - name: shared\n              mountPath: /shared\n              readOnly: true\n", "            - name: shared\n              mountPath: /shared\n              readOnly: true\n            - name: host\n              mountPath: /host\n")
+	res := renderAll(t, root)
+	var got []string
+	for _, d := range res.Diagnostics {
+		if strings.Contains(d.Pos.File, "kbs-access") {
+			got = append(got, strings.TrimPrefix(d.String(), root+"/"))
+		}
+	}
+	want := []string{
+		"overlays/kbs-access/deployment.yaml:41:18: warning: container web of Deployment kbs-access/kbs-access: image registry.access.redhat.com/ubi9/python-312:9.6 is named by tag: the agent policy of profile default admits whatever image the tag points to when the pod starts; pin it by digest (registry.access.redhat.com/ubi9/python-312:9.6@sha256:...)",
+		"overlays/kbs-access/deployment.yaml:41:18: warning: container web of Deployment kbs-access/kbs-access: mounts a hostPath volume at /host: its content comes from the host, which a confidential pod does not trust",
+		"overlays/kbs-access/deployment.yaml:41:18: warning: container web of Deployment kbs-access/kbs-access: sets no command, so its command line comes from the image, which cocogen cannot read: the agent policy of profile default admits any command line for it; set command (and args)",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("diagnostics:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	def, _ := res.Profile("default")
+	var workloads []string
+	for _, c := range def.Containers {
+		workloads = append(workloads, c.Workload+" "+c.Name)
+		if c.Name == "web" && (c.Args != nil || !slices.Contains(c.Mounts, "/host")) {
+			t.Errorf("web: %+v", c)
+		}
+	}
+	if strings.Join(workloads, ", ") != "Deployment hello-openshift/hello-openshift-secure hello-openshift, Deployment kbs-access/kbs-access fetch-secret, Deployment kbs-access/kbs-access web" {
+		t.Errorf("the default profile admits %v", workloads)
+	}
+	if dbg, _ := res.Profile("debug"); len(dbg.Containers) != 0 || dbg.ChecksContainers {
+		t.Errorf("the debug profile's policy lists containers: %+v", dbg.Containers)
+	}
+	if !bytes.Contains(def.Policy, []byte(`"registry.access.redhat.com/ubi9/ubi-minimal@`+digest+`"`)) {
+		t.Error("the default policy does not admit the digest-pinned image")
 	}
 }

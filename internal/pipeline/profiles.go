@@ -23,6 +23,22 @@ type Profile struct {
 	Encoded   string
 	Digests   initdata.Digests
 	Algorithm string
+	// Policy is the agent policy the init-data carries (its [data]."policy.rego"), byte for byte, and
+	// PolicyFile the repository file it is rendered from.
+	Policy     []byte
+	PolicyFile string
+	// Kata is the release whose agent loads the policy (the metadata's kata.version).
+	Kata agentpolicy.KataVersion
+	// Containers are the containers of the workloads that run with this profile, which the policy admits
+	// when it checks containers (ChecksContainers).
+	Containers       []agentpolicy.Container
+	ChecksContainers bool
+
+	// The sources, read by buildProfiles; finalize turns them into the fields above.
+	src      []byte
+	exec     []agentpolicy.ExecCommand
+	aa, cdh  []byte
+	execPath string
 }
 
 // profilesDir is where the agent policies live.
@@ -71,10 +87,11 @@ func readTrustAnchor(root *repo.Root, meta *metadata.Metadata, d *diag.List) (pe
 	return string(data), true
 }
 
-// buildProfiles reads each profile's sources through the repository root, validates the agent policy for
-// the cluster's kata version, fills the aa.toml and cdh.toml templates from the metadata and the trust anchor
-// (readTrustAnchor), and encodes the init-data. Every profile is built, used or not, so that a broken one
-// fails the render that introduces it.
+// buildProfiles reads each profile's sources through the repository root and fills the aa.toml and cdh.toml
+// templates from the metadata and the trust anchor (readTrustAnchor). The agent policy needs the containers of
+// the workloads that use the profile, which are known only once the overlays are built: renderApps finishes
+// every profile (Profile.finalize) before it injects init-data anywhere. Every profile is built, used or not,
+// so that a broken one fails the render that introduces it.
 func buildProfiles(root *repo.Root, v *model.Values, meta *metadata.Metadata, anchor string, meter *regolimit.Meter, d *diag.List) map[string]*Profile {
 	profiles := v.CoCo.InitData.Profiles
 	if len(profiles) == 0 {
@@ -121,40 +138,55 @@ func buildProfiles(root *repo.Root, v *model.Values, meta *metadata.Metadata, an
 		for _, c := range p.ExecAllowList {
 			exec = append(exec, agentpolicy.ExecCommand{Args: c.Args, Pos: c.Pos})
 		}
-		policy, pd := agentpolicy.Finalize(root.Display(policyPath), src, exec, agentpolicy.Options{Kata: kata, Meter: meter})
-		d.Append(pd)
-		if policy == nil {
-			continue
-		}
 		aa, cdh, err := initdata.RenderParts(aaTmpl, cdhTmpl, parts)
 		if err != nil {
 			d.Errorf(p.Pos, path, "%v", err)
 			continue
 		}
-		doc := initdata.Document{Algorithm: initdata.Algorithm(p.Algorithm), AA: string(aa), CDH: string(cdh), Policy: string(policy)}
-		text, err := initdata.Render(doc)
-		if err != nil {
-			d.Errorf(p.Pos, path, "render init-data: %v", err)
-			continue
+		out[p.Name] = &Profile{
+			Name: p.Name, Pos: p.Pos, Algorithm: p.Algorithm, Kata: kata,
+			PolicyFile: root.Display(policyPath), ChecksContainers: agentpolicy.ChecksContainers(src),
+			src: src, exec: exec, aa: aa, cdh: cdh, execPath: path,
 		}
-		digests, err := initdata.ComputeDigests(doc.Algorithm, text)
-		if err != nil {
-			d.Errorf(p.Pos, path, "init-data digests: %v", err)
-			continue
-		}
-		encoded := initdata.Encode(text)
-		if warn, err := initdata.CheckAzureUserData(encoded); err != nil {
-			d.Errorf(p.Pos, path, "%v", err)
-			continue
-		} else if warn != "" {
-			d.Warnf(p.Pos, path, "%s", warn)
-		}
-		out[p.Name] = &Profile{Name: p.Name, Pos: p.Pos, TOML: text, Encoded: encoded, Digests: digests, Algorithm: p.Algorithm}
 	}
 	if len(out) != len(profiles) {
 		return nil
 	}
 	return out
+}
+
+// finalize completes a profile read by buildProfiles once the containers of the workloads that use it are
+// known: the agent policy with its policy_data (exec allow-list and containers), validated for the cluster's
+// agent, the init-data TOML, its digests and its encoding. It reports false when the profile cannot be built.
+func (p *Profile) finalize(containers []agentpolicy.Container, d *diag.List) bool {
+	if p.ChecksContainers {
+		p.Containers = containers
+	}
+	policy, pd := agentpolicy.Finalize(p.PolicyFile, p.src, agentpolicy.PolicyData{Exec: p.exec, Containers: p.Containers}, agentpolicy.Options{Kata: p.Kata})
+	d.Append(pd)
+	if policy == nil {
+		return false
+	}
+	doc := initdata.Document{Algorithm: initdata.Algorithm(p.Algorithm), AA: string(p.aa), CDH: string(p.cdh), Policy: string(policy)}
+	text, err := initdata.Render(doc)
+	if err != nil {
+		d.Errorf(p.Pos, p.execPath, "render init-data: %v", err)
+		return false
+	}
+	digests, err := initdata.ComputeDigests(doc.Algorithm, text)
+	if err != nil {
+		d.Errorf(p.Pos, p.execPath, "init-data digests: %v", err)
+		return false
+	}
+	encoded := initdata.Encode(text)
+	if warn, err := initdata.CheckAzureUserData(encoded); err != nil {
+		d.Errorf(p.Pos, p.execPath, "%v", err)
+		return false
+	} else if warn != "" {
+		d.Warnf(p.Pos, p.execPath, "%s", warn)
+	}
+	p.Policy, p.TOML, p.Encoded, p.Digests = policy, text, encoded, digests
+	return true
 }
 
 // profileError says that a profile is unknown, with the known ones.

@@ -3,7 +3,9 @@ package pipeline
 import (
 	"cmp"
 	"encoding/json"
+	"maps"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -99,58 +101,116 @@ func renderTrustee(c appContext, a *model.Application, others []App) ([]manifest
 	}
 	in.TrustAnchorPEM = c.anchor // the same bytes init-data embeds
 	var ok bool
-	if in.ResourcePolicy, ok = trusteePolicy(c.root, c.meter, resourcePolicyPath, trusteepolicy.Resource, d); !ok {
+	if in.ResourcePolicy, ok = resourcePolicy(c, d); !ok {
 		return nil, d
 	}
 	if in.AttestationPolicy, ok = trusteePolicy(c.root, c.meter, attestationPolicyPath, trusteepolicy.Attestation, d); !ok {
 		return nil, d
 	}
+	in.ReferenceValues, in.Profiles = referenceValues(c, a, others, d)
+	objs, td := trustee.Render(in)
+	d.Append(td)
+	return objs, d
+}
 
-	// Reference values: the init-data bindings of every profile in use, from the digests of the same bytes
-	// that peer-pods-cm and the pod annotations carry.
+// referenceValues are what the trustee application registers for the attestation policy: how the init-data
+// of every profile in use binds to the evidence (from the digests of the same bytes that peer-pods-cm and the
+// pod annotations carry), the pinned pod VM measurements or the choice to run unpinned, and the platform
+// minimums. It returns them with the names of the profiles in use.
+func referenceValues(c appContext, a *model.Application, others []App, d *diag.List) ([]trustee.ReferenceValue, []string) {
+	t := c.v.CoCo.Trustee
+	pos := posOr(t.Pos, a.CoCoGenPos)
 	used := usedProfiles(c, others)
 	if len(used) == 0 {
 		d.Warnf(a.CoCoGenPos, "clusterGroup.applications."+a.Key, "no application of this cluster group uses an init-data profile, so no init-data can attest")
 	}
-	var pcr8, hostData, mrConfig []string
+	profiles := map[string]any{}
+	byBinding := map[string]string{}
 	for _, name := range used {
 		p := c.profiles[name]
 		if p == nil {
 			continue // reported by the application that names it
 		}
-		pcr8 = append(pcr8, p.Digests.AzurePCR8)
-		hostData = append(hostData, p.Digests.SNPHostData)
-		mrConfig = append(mrConfig, p.Digests.TDXMRConfigID)
-	}
-	pcrs := map[string]any{}
-	for _, p := range t.PodVMPCRs {
-		pcrs[p.PCR] = p.Values
-	}
-	if len(pcrs) == 0 && c.v.Global.Tree.Get("clusterPlatform").Scalar() == "Azure" {
-		const msg = "no pod VM boot measurements are pinned: attestation checks the TEE and the init-data, not which pod VM image booted (set pcr03, pcr09, pcr11 from your pod VM image build)"
-		if t.PodVMPCRsSet {
-			// Written as {} in the values: a reviewed choice, shown with -v.
-			d.Infof(posOr(t.PodVMPCRsPos, pos), "global.coco.trustee.referenceValues.podVMPCRs", "%s", msg)
-		} else {
-			d.Warnf(pos, "global.coco.trustee.referenceValues.podVMPCRs", "%s; write podVMPCRs: {} to accept that", msg)
+		if other, dup := byBinding[p.Digests.AzurePCR8]; dup {
+			d.Errorf(p.Pos, "global.coco.initdata.profiles."+name, "profile %s renders the same init-data as profile %s, so Trustee cannot tell their pods apart: give each profile its own agent policy or templates", name, other)
 		}
+		byBinding[p.Digests.AzurePCR8] = name
+		profiles[name] = bindingOf(p).Value()
 	}
-	in.ReferenceValues = []trustee.ReferenceValue{
-		{Name: trusteepolicy.RVInitDataAzurePCR8, Value: uniqueSorted(pcr8)},
-		{Name: trusteepolicy.RVInitDataSNPHostData, Value: uniqueSorted(hostData)},
-		{Name: trusteepolicy.RVInitDataTDXMRConfigID, Value: uniqueSorted(mrConfig)},
-		{Name: trusteepolicy.RVPodVMPCRs, Value: pcrs},
+	rvs := []trustee.ReferenceValue{
+		{Name: trusteepolicy.RVInitDataProfiles, Value: profiles},
+		{Name: trusteepolicy.RVTDXTCBStatuses, Value: t.TDXTCBStatuses},
+	}
+	if len(t.TDXTCBStatuses) == 0 {
+		rvs[1].Value = []string{"UpToDate"}
+	}
+	azure := c.v.Global.Tree.Get("clusterPlatform").Scalar() == "Azure"
+	switch {
+	case len(t.PodVMPCRs) > 0:
+		pcrs := map[string]any{}
+		for _, p := range t.PodVMPCRs {
+			pcrs[p.PCR] = p.Values
+		}
+		rvs = append(rvs, trustee.ReferenceValue{Name: trusteepolicy.RVPodVMPCRs, Value: pcrs})
+	case t.AcceptUnpinnedPodVM:
+		rvs = append(rvs, trustee.ReferenceValue{Name: trusteepolicy.RVPodVMUnpinned, Value: true})
+		d.Warnf(posOr(t.AcceptUnpinnedPodVMPos, pos), "global.coco.trustee.referenceValues.acceptUnpinnedPodVM", "pods attest on any pod VM image the host boots (executables makes no claim): pin the measurements of your pod VM image with podVMPCRs (cocogen podvm pin) to bind the image")
+	case azure:
+		d.Warnf(pos, "global.coco.trustee.referenceValues.podVMPCRs", "no pod VM measurements are pinned, so no pod VM on Azure attests (executables stays 33, not affirming) and Trustee releases no secret: pin them with podVMPCRs (cocogen podvm pin), or set acceptUnpinnedPodVM: true to accept any pod VM image")
 	}
 	if len(t.SNPLaunchMeasurements) > 0 {
-		in.ReferenceValues = append(in.ReferenceValues, trustee.ReferenceValue{Name: trusteepolicy.RVSNPLaunchMeasurements, Value: uniqueSorted(t.SNPLaunchMeasurements)})
+		rvs = append(rvs, trustee.ReferenceValue{Name: trusteepolicy.RVSNPLaunchMeasurements, Value: uniqueSorted(t.SNPLaunchMeasurements)})
 	}
 	if len(t.TDXMRTD) > 0 {
-		in.ReferenceValues = append(in.ReferenceValues, trustee.ReferenceValue{Name: trusteepolicy.RVTDXMRTD, Value: uniqueSorted(t.TDXMRTD)})
+		rvs = append(rvs, trustee.ReferenceValue{Name: trusteepolicy.RVTDXMRTD, Value: uniqueSorted(t.TDXMRTD)})
 	}
-	in.Profiles = used
-	objs, td := trustee.Render(in)
-	d.Append(td)
-	return objs, d
+	if t.SNPMinimumTCB != nil {
+		rvs = append(rvs, trustee.ReferenceValue{Name: trusteepolicy.RVSNPMinimumTCB, Value: t.SNPMinimumTCB})
+	} else if azure {
+		d.Warnf(pos, "global.coco.trustee.referenceValues.snpMinimumTCB", "no minimum SEV-SNP firmware level: the hardware claim accepts any firmware, vulnerable releases included; set bootloader, tee, snp and microcode")
+	}
+	if t.TDXMinimumTCBDate != "" {
+		rvs = append(rvs, trustee.ReferenceValue{Name: trusteepolicy.RVTDXMinimumTCBDate, Value: t.TDXMinimumTCBDate})
+	}
+	return rvs, used
+}
+
+// bindingOf is how a profile's init-data binds to each TEE's evidence.
+func bindingOf(p *Profile) trusteepolicy.Binding {
+	return trusteepolicy.Binding{AzurePCR8: p.Digests.AzurePCR8, SNPHostData: p.Digests.SNPHostData, TDXMRConfigID: p.Digests.TDXMRConfigID}
+}
+
+// resourceReaders is which profiles may fetch each KBS resource (repository/type/tag): those the resource
+// names, or the default profile for the list shorthand.
+func resourceReaders(c appContext) map[string][]string {
+	out := map[string][]string{}
+	for _, r := range c.v.CoCo.Trustee.Resources {
+		for _, k := range r.Keys {
+			out["default/"+r.Name+"/"+k] = r.Readers(c.v.CoCo.InitData.Default)
+		}
+	}
+	return out
+}
+
+// resourcePolicy reads the KBS resource policy, validates it and renders it as Trustee loads it: package
+// policy, with the profiles that may fetch each resource.
+func resourcePolicy(c appContext, d *diag.List) ([]byte, bool) {
+	src, ok := readTrusteePolicy(c.root, c.meter, resourcePolicyPath, trusteepolicy.Resource, d)
+	if !ok {
+		return nil, false
+	}
+	name := c.root.Display(resourcePolicyPath)
+	out, gated, err := trusteepolicy.RenderResource(src, resourceReaders(c))
+	if err != nil {
+		d.Errorf(node.Pos{File: name}, "", "%v", err)
+		return nil, false
+	}
+	if !gated {
+		d.Warnf(node.Pos{File: name}, "", "the resource policy has no %s rule, so cocogen cannot tell it which profiles may fetch which resource: pods of every profile that attests (debug included) may fetch every resource", trusteepolicy.ReadersRule)
+	}
+	vd := trusteepolicy.ValidateWith(name, out, trusteepolicy.Resource, c.meter)
+	d.Append(vd)
+	return out, !vd.HasErrors()
 }
 
 func uniqueSorted(s []string) []string {
@@ -162,14 +222,8 @@ func uniqueSorted(s []string) []string {
 // trusteePolicy reads a Trustee policy from the repository, validates it and returns it as Trustee loads it
 // (package policy).
 func trusteePolicy(root *repo.Root, meter *regolimit.Meter, rel string, kind trusteepolicy.Kind, d *diag.List) ([]byte, bool) {
-	src, err := root.ReadFile(rel)
-	if err != nil {
-		d.Errorf(node.Pos{File: root.Display(rel)}, "", "the trustee application needs this policy: %v", err)
-		return nil, false
-	}
-	vd := trusteepolicy.ValidateWith(root.Display(rel), src, kind, meter)
-	d.Append(vd)
-	if vd.HasErrors() {
+	src, ok := readTrusteePolicy(root, meter, rel, kind, d)
+	if !ok {
 		return nil, false
 	}
 	out, err := trusteepolicy.Render(src)
@@ -180,9 +234,22 @@ func trusteePolicy(root *repo.Root, meter *regolimit.Meter, rel string, kind tru
 	return out, true
 }
 
+// readTrusteePolicy reads a Trustee policy source from the repository and validates it.
+func readTrusteePolicy(root *repo.Root, meter *regolimit.Meter, rel string, kind trusteepolicy.Kind, d *diag.List) ([]byte, bool) {
+	src, err := root.ReadFile(rel)
+	if err != nil {
+		d.Errorf(node.Pos{File: root.Display(rel)}, "", "the trustee application needs this policy: %v", err)
+		return nil, false
+	}
+	vd := trusteepolicy.ValidateWith(root.Display(rel), src, kind, meter)
+	d.Append(vd)
+	return src, !vd.HasErrors()
+}
+
 // checkApps checks what must agree across applications: every profile a workload uses is bound by
 // Trustee's reference values, the KBS URL that init-data names is the kbs Route of this cluster, and every
-// KBS resource that a workload or a profile (exec allow-list, image security policy) names exists.
+// KBS resource that a workload or a profile (exec allow-list, image security policy) names exists and may be
+// fetched by the profile the pod (or the profile itself) runs with.
 func checkApps(c appContext, apps []App, d *diag.List) {
 	var tr *App
 	for i := range apps {
@@ -197,12 +264,12 @@ func checkApps(c appContext, apps []App, d *diag.List) {
 		}
 		return
 	}
-	// Read back what the trustee application renders: every profile in use must have its PCR8 among the
-	// reference values of the RVPS store (the stored form, as Trustee reads it).
-	bound := boundPCR8(tr)
+	// Read back what the trustee application renders: every profile in use must be among the registered
+	// profiles of the RVPS store (the stored form, as Trustee reads it), with the binding of its bytes.
+	bound := boundProfiles(tr)
 	checkBound := func(profile string, pos node.Pos, what string) {
 		p := c.profiles[profile]
-		if p != nil && !bound[p.Digests.AzurePCR8] {
+		if p != nil && bound[profile] != p.Digests.AzurePCR8 {
 			d.Errorf(pos, what, "init-data profile %s (PCR8 %s) has no reference value in the trustee application's %s", profile, p.Digests.AzurePCR8, trustee.ConfigMapRefValues)
 		}
 	}
@@ -226,28 +293,35 @@ func checkApps(c appContext, apps []App, d *diag.List) {
 			d.Errorf(posOr(c.meta.KBS.URL.Pos, node.Pos{File: c.meta.Source}), "kbs.url", "init-data sends pods to %s, but the trustee application serves the KBS at https://%s (the kbs Route of this cluster): set kbs.url to it, or remove kbs.url to use the default", raw, host)
 		}
 	}
-	// Every KBS resource that is named must exist.
-	exists := func(p string) bool {
-		parts := strings.Split(p, "/")
-		if len(parts) != 3 || parts[0] != "default" {
-			return false
-		}
-		r, ok := c.v.CoCo.Trustee.Resource(parts[1])
-		return ok && slices.Contains(r.Keys, parts[2])
-	}
-	known := func() string {
-		var all []string
-		for _, r := range c.v.CoCo.Trustee.Resources {
-			for _, k := range r.Keys {
-				all = append(all, "default/"+r.Name+"/"+k)
-			}
-		}
-		return strings.Join(all, ", ")
-	}
+	checkResourceAccess(c, apps, used, d)
+}
+
+// refText finds a KBS resource path where a manifest names it: the CDH's local URL or a kbs:/// URI.
+var refText = regexp.MustCompile(`(?:127\.0\.0\.1:8006/cdh/resource/|kbs:///)([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)`)
+
+// checkResourceAccess checks every KBS resource that is named: it must be served, and the profile that will
+// ask for it must be among those the resource names. A workload asks with the profile its pod runs with; a
+// profile's own init-data (the exec allow-list, the image security policy) asks with that profile.
+func checkResourceAccess(c appContext, apps []App, used []string, d *diag.List) {
+	readers := resourceReaders(c)
+	known := slices.Sorted(maps.Keys(readers))
 	for _, a := range apps {
+		profileOf := map[string]string{}
+		for _, p := range a.Pods {
+			profileOf[p.Object] = p.Profile
+		}
 		for _, r := range a.Refs {
-			if !exists(r.Path) {
-				d.Errorf(node.Pos{File: r.File}, r.Object, "names KBS resource %s, which global.coco.trustee.resources does not list (known: %s)", r.Path, known())
+			pos := findInOverlay(c.root, a.files, r.File, refText, r.Path)
+			if pos.IsZero() {
+				pos = node.Pos{File: r.File}
+			}
+			who, ok := readers[r.Path]
+			profile := profileOf[r.Object]
+			switch {
+			case !ok:
+				d.Errorf(pos, r.Object, "names KBS resource %s, which global.coco.trustee.resources does not list (known: %s)", r.Path, strings.Join(known, ", "))
+			case profile != "" && c.profiles[profile] != nil && !slices.Contains(who, profile):
+				d.Errorf(pos, r.Object, "fetches KBS resource %s, but its pod runs with init-data profile %s, which may not read it (readers: %s): Trustee would refuse it; add %s to the profiles of %s in global.coco.trustee.resources, or run the pod with another profile", r.Path, profile, readerList(who), profile, resourceName(r.Path))
 			}
 		}
 	}
@@ -257,21 +331,54 @@ func checkApps(c appContext, apps []App, d *diag.List) {
 			continue
 		}
 		seen := map[string]bool{}
-		for _, ref := range workloads.ResourceRefs(string(p.TOML)) {
+		for _, ref := range profileRefs(p) {
 			if seen[ref] {
 				continue
 			}
 			seen[ref] = true
-			if !exists(ref) {
-				d.Errorf(p.Pos, "global.coco.initdata.profiles."+name, "the init-data of profile %s (its exec allow-list or image security policy) names KBS resource %s, which global.coco.trustee.resources does not list (known: %s)", name, ref, known())
+			who, ok := readers[ref]
+			switch {
+			case !ok:
+				d.Errorf(p.Pos, "global.coco.initdata.profiles."+name, "the init-data of profile %s (its exec allow-list or image security policy) names KBS resource %s, which global.coco.trustee.resources does not list (known: %s)", name, ref, strings.Join(known, ", "))
+			case !slices.Contains(who, name):
+				d.Errorf(p.Pos, "global.coco.initdata.profiles."+name, "the init-data of profile %s (its exec allow-list or image security policy) names KBS resource %s, which profile %s may not read (readers: %s): add %s to the profiles of %s in global.coco.trustee.resources", name, ref, name, readerList(who), name, resourceName(ref))
 			}
 		}
 	}
 }
 
-// boundPCR8 returns the PCR8 values in the reference values that the trustee application renders.
-func boundPCR8(tr *App) map[string]bool {
-	out := map[string]bool{}
+// profileRefs are the KBS resources a profile's own init-data names: in aa.toml and cdh.toml (the image
+// security policy), in its agent policy source (the exec allow-list) and in the exec allow-list the values add.
+// The containers the render writes into policy_data belong to the workloads, which are checked with the
+// profile their pods run with.
+func profileRefs(p *Profile) []string {
+	refs := workloads.ResourceRefs(string(p.aa) + "\n" + string(p.cdh) + "\n" + string(p.src))
+	for _, c := range p.exec {
+		refs = append(refs, workloads.ResourceRefs(strings.Join(c.Args, " "))...)
+	}
+	return refs
+}
+
+func readerList(who []string) string {
+	if len(who) == 0 {
+		return "none"
+	}
+	return strings.Join(who, ", ")
+}
+
+// resourceName is the secret of a resource path: kbsres1 of default/kbsres1/key1.
+func resourceName(path string) string {
+	parts := strings.Split(path, "/")
+	if len(parts) == 3 {
+		return parts[1]
+	}
+	return path
+}
+
+// boundProfiles returns, for every profile in the reference values that the trustee application renders, its
+// registered PCR8.
+func boundProfiles(tr *App) map[string]string {
+	out := map[string]string{}
 	for _, o := range tr.Objects {
 		if o.Kind() != "ConfigMap" || o.Name() != trustee.ConfigMapRefValues {
 			continue
@@ -280,10 +387,10 @@ func boundPCR8(tr *App) map[string]bool {
 		if err != nil {
 			return out
 		}
-		var rv struct{ Value []string }
-		if json.Unmarshal(stored[trusteepolicy.RVInitDataAzurePCR8], &rv) == nil {
-			for _, v := range rv.Value {
-				out[v] = true
+		var rv struct{ Value map[string]map[string]string }
+		if json.Unmarshal(stored[trusteepolicy.RVInitDataProfiles], &rv) == nil {
+			for name, b := range rv.Value {
+				out[name] = b[trusteepolicy.BindingAzurePCR8]
 			}
 		}
 	}

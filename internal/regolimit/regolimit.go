@@ -78,14 +78,16 @@ func (m *Meter) Options() []rego.EvalOption {
 	return []rego.EvalOption{rego.EvalExternalCancel(m)}
 }
 
-// Eval evaluates r, prepared, under the meter: the meter's budget error replaces OPA's cancellation error.
-func (m *Meter) Eval(ctx context.Context, r *rego.Rego) (rego.ResultSet, error) {
+// Eval evaluates r, prepared, under the meter, with the evaluation options extra (tracers, print hooks: a
+// prepared query takes them at evaluation, not from r): the meter's budget error replaces OPA's
+// cancellation error.
+func (m *Meter) Eval(ctx context.Context, r *rego.Rego, extra ...rego.EvalOption) (rego.ResultSet, error) {
 	ctx = With(ctx, m)
 	pq, err := r.PrepareForEval(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rs, err := pq.Eval(ctx, m.Options()...)
+	rs, err := pq.Eval(ctx, append(m.Options(), extra...)...)
 	return rs, m.Err(err)
 }
 

@@ -2,6 +2,8 @@ package trusteepolicy
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -116,4 +118,106 @@ func FuzzRender(f *testing.F) {
 			t.Fatalf("%q -> %q changes more than the package", src, out)
 		}
 	})
+}
+
+// TestRenderResource: the readers replace the source's resource_readers object in canonical form, nothing
+// else changes, and Readers reads them back.
+func TestRenderResource(t *testing.T) {
+	src := readPolicy(t, resourcePolicy)
+	readers := map[string][]string{
+		"default/kbsres1/key1":              {"default"},
+		"default/attestation-status/status": {"default", "debug", "default"},
+	}
+	out, gated, err := RenderResource(src, readers)
+	if err != nil || !gated {
+		t.Fatalf("RenderResource: %v (gated %v)", err, gated)
+	}
+	head, _, _ := bytes.Cut(src, []byte(readersStart))
+	rendered, _ := Render(head)
+	if !bytes.HasPrefix(out, rendered) {
+		t.Error("the rules before resource_readers changed")
+	}
+	wantTail := `resource_readers := {
+  "default/attestation-status/status": [
+    "debug",
+    "default"
+  ],
+  "default/kbsres1/key1": [
+    "default"
+  ]
+}
+`
+	if !strings.HasSuffix(string(out), wantTail) {
+		t.Errorf("rendered readers:\n%s", out[len(rendered):])
+	}
+	got, ok, err := Readers(out)
+	if err != nil || !ok || len(got) != 2 || strings.Join(got["default/attestation-status/status"], ",") != "debug,default" {
+		t.Errorf("Readers = %v, %v, %v", got, ok, err)
+	}
+	again, _, _ := RenderResource(out, readers)
+	if !bytes.Equal(again, out) {
+		t.Error("rendering the rendered policy again changes it")
+	}
+	if ds := Validate("resource.rego", out, Resource).Sorted(); len(ds) > 0 {
+		t.Errorf("the rendered policy does not validate: %v", ds)
+	}
+}
+
+func TestRenderResourceErrors(t *testing.T) {
+	for name, tc := range map[string]struct{ src, want string }{
+		"not JSON":              {"package policy\n\ndefault allow := false\n\nresource_readers := {\"a\": [1,]}\n", "line 5: resource_readers must be plain JSON"},
+		"not last":              {"package policy\n\nresource_readers := {}\n\ndefault allow := false\n", "line 3: resource_readers must be the last rule of the policy (cocogen rewrites it to the end of the file), but \"default allow := false\" follows"},
+		"wrong shape":           {"package policy\n\nresource_readers := {\"a\": \"default\"}\n", "line 3: resource_readers must be plain JSON, an object from repository/type/tag to a list of profile names"},
+		"repeated in a comment": {"package policy\n\n# resource_readers := {} is filled by cocogen\nresource_readers := {}\n", "line 3: the first `resource_readers := {` of the file must start the resource_readers rule"},
+		"package missing":       {"resource_readers := {}\n", "the package must be"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, _, err := RenderResource([]byte(tc.src), nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want %q", err, tc.want)
+			}
+			if name != "package missing" {
+				got := errorsOf(Validate("p.rego", []byte(tc.src), Resource))
+				if len(got) == 0 || !strings.Contains(got[0], tc.want) {
+					t.Errorf("Validate: %v, want %q", got, tc.want)
+				}
+			}
+		})
+	}
+	out, gated, err := RenderResource([]byte("package policy.resource\n\ndefault allow := false\n"), map[string][]string{"a/b/c": {"x"}})
+	if err != nil || gated || string(out) != "package policy\n\ndefault allow := false\n" {
+		t.Errorf("a policy without resource_readers: %q, %v, %v", out, gated, err)
+	}
+}
+
+// TestGuestEvidence: the evidence of a sound guest carries the binding where each TEE's verifier puts it and
+// matches the registered values, and the attestation policy affirms it with its profile.
+func TestGuestEvidence(t *testing.T) {
+	b := Binding{AzurePCR8: hexOf(0x08, 32), SNPHostData: hexOf(0x9a, 32), TDXMRConfigID: hexOf(0x5c, 48)}
+	refs := map[string]any{
+		RVInitDataProfiles:      map[string]any{"default": b.Value()},
+		RVPodVMPCRs:             map[string]any{"pcr03": []any{hexOf(0x03, 32)}},
+		RVSNPLaunchMeasurements: []any{hexOf(0x6b, 48)},
+		RVTDXMRTD:               []any{hexOf(0x02, 48)},
+		RVSNPMinimumTCB:         map[string]any{"bootloader": 4, "tee": 1, "snp": 22, "microcode": 213},
+		RVTDXTCBStatuses:        []any{"UpToDate"},
+	}
+	att := compileSource(t, attestationPolicy, func() []byte { out, _ := Render(readPolicy(t, attestationPolicy)); return out }())
+	for _, tee := range TEEs {
+		in, err := GuestEvidence(tee, b, refs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		value, _, err := evalRule(context.Background(), att, TrustClaimsRule, in, map[string]any{}, refs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		claims, _ := json.Marshal(value)
+		if want := `{"configuration":2,"executables":3,"file-system":0,"hardware":2,"instance-identity":0,"runtime-opaque":0,"sourced-data":0,"storage-opaque":0}`; string(claims) != want {
+			t.Errorf("%s: trust claims %s, want %s", tee, claims, want)
+		}
+	}
+	if _, err := GuestEvidence("sgx", b, refs); err == nil || !strings.Contains(err.Error(), "az-snp-vtpm, az-tdx-vtpm, snp, tdx") {
+		t.Errorf("unknown TEE: %v", err)
+	}
 }

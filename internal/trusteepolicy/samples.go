@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -71,15 +72,6 @@ func (v *validator) checkAllow(c *ast.Compiler) {
 // hexOf is a hex string of n bytes, each b: sample evidence and reference values.
 func hexOf(b byte, n int) string { return strings.Repeat(fmt.Sprintf("%02x", b), n) }
 
-// vtpmPCRs are the PCRs of a sample Azure confidential VM, pcr00 to pcr23; PCR8 binds init-data.
-func vtpmPCRs() map[string]any {
-	pcrs := map[string]any{}
-	for i := range 24 {
-		pcrs[fmt.Sprintf("pcr%02d", i)] = hexOf(byte(i), 32)
-	}
-	return pcrs
-}
-
 // attestationSample is evidence the attestation policy is evaluated for, with the reference values Trustee
 // holds at the time.
 type attestationSample struct {
@@ -88,54 +80,46 @@ type attestationSample struct {
 	refs  map[string]any
 }
 
+// sampleBinding is the init-data binding of the samples' guest.
+var sampleBinding = Binding{AzurePCR8: hexOf(0x08, 32), SNPHostData: hexOf(0x9a, 32), TDXMRConfigID: hexOf(0x5c, 48)}
+
 func attestationSamples() []attestationSample {
-	pcrs := vtpmPCRs()
-	// evidence is the input of one TEE: its claims under its name, and the init-data and runtime-data
-	// claims beside them.
-	evidence := func(tee string, claims map[string]any, initData string) map[string]any {
-		return map[string]any{
-			tee:                   claims,
-			"init_data":           initData,
-			"init_data_claims":    map[string]any{},
-			"report_data":         hexOf(0xaa, 64),
-			"runtime_data_claims": map[string]any{},
+	profiles := func(b Binding) map[string]any { return map[string]any{"default": b.Value()} }
+	other := Binding{AzurePCR8: hexOf(0x01, 32), SNPHostData: hexOf(0x01, 32), TDXMRConfigID: hexOf(0x01, 48)}
+	guest := func(tee string, refs map[string]any) map[string]any {
+		in, err := GuestEvidence(tee, sampleBinding, refs)
+		if err != nil {
+			panic(err) // the TEEs are fixed
 		}
+		return in
 	}
+	azure := map[string]any{
+		RVInitDataProfiles: profiles(sampleBinding),
+		RVPodVMPCRs:        map[string]any{"pcr03": []any{hexOf(0x03, 32)}, "pcr11": []any{hexOf(0x0b, 32)}},
+		RVSNPMinimumTCB:    map[string]any{"bootloader": 3, "tee": 0, "snp": 8, "microcode": 115},
+	}
+	snp := map[string]any{
+		RVInitDataProfiles:      profiles(sampleBinding),
+		RVSNPLaunchMeasurements: []any{hexOf(0x6b, 48)},
+	}
+	tdx := map[string]any{
+		RVInitDataProfiles: profiles(other),
+		RVTDXMRTD:          []any{hexOf(0x02, 48)},
+		RVTDXTCBStatuses:   []any{"UpToDate"},
+	}
+	debugging := guest("az-snp-vtpm", nil)
+	debugging["az-snp-vtpm"].(map[string]any)["policy_debug_allowed"] = "true"
 	return []attestationSample{
-		{
-			what:  "an Azure SEV-SNP confidential VM whose PCR8 and pod VM PCRs are registered",
-			input: evidence("az-snp-vtpm", map[string]any{"tpm": pcrs, "report_data": hexOf(0xaa, 64)}, ""),
-			refs: map[string]any{
-				RVInitDataAzurePCR8: []any{pcrs["pcr08"]},
-				RVPodVMPCRs:         map[string]any{"pcr03": []any{pcrs["pcr03"]}, "pcr11": []any{pcrs["pcr11"]}},
-			},
-		},
-		{
-			what:  "an Azure TDX confidential VM with no reference values registered",
-			input: evidence("az-tdx-vtpm", map[string]any{"tpm": pcrs, "quote": map[string]any{"body": map[string]any{"mr_td": hexOf(0x5d, 48)}}}, ""),
-			refs:  map[string]any{},
-		},
-		{
-			what:  "a bare-metal SEV-SNP pod VM whose HOST_DATA and launch measurement are registered",
-			input: evidence("snp", map[string]any{"measurement": hexOf(0x6b, 48), "reported_tcb_snp": 24}, hexOf(0x9a, 32)),
-			refs: map[string]any{
-				RVInitDataSNPHostData:   []any{hexOf(0x9a, 32)},
-				RVSNPLaunchMeasurements: []any{hexOf(0x6b, 48)},
-			},
-		},
-		{
-			what:  "a bare-metal TDX pod VM whose MRCONFIGID and MR_TD are not registered",
-			input: evidence("tdx", map[string]any{"quote": map[string]any{"body": map[string]any{"mr_td": hexOf(0x7e, 48), "mr_config_id": hexOf(0x5c, 48)}}}, hexOf(0x5c, 48)),
-			refs: map[string]any{
-				RVInitDataTDXMRConfigID: []any{hexOf(0x01, 48)},
-				RVTDXMRTD:               []any{hexOf(0x02, 48)},
-			},
-		},
+		{what: "an Azure SEV-SNP confidential VM whose init-data, pod VM PCRs and firmware are registered", input: guest("az-snp-vtpm", azure), refs: azure},
+		{what: "an Azure TDX confidential VM with no reference values registered", input: guest("az-tdx-vtpm", nil), refs: map[string]any{}},
+		{what: "a bare-metal SEV-SNP pod VM whose HOST_DATA and launch measurement are registered", input: guest("snp", snp), refs: snp},
+		{what: "a bare-metal TDX pod VM whose MRCONFIGID and MR_TD are not registered", input: guest("tdx", nil), refs: tdx},
 		{
 			what:  "evidence from the sample TEE (no hardware)",
-			input: evidence("sample", map[string]any{"svn": "1", "report_data": hexOf(0xaa, 64)}, ""),
-			refs:  map[string]any{RVInitDataAzurePCR8: []any{pcrs["pcr08"]}},
+			input: map[string]any{"sample": map[string]any{"svn": "1"}, "init_data": "", "init_data_claims": nil, "report_data": hexOf(0xaa, 64), "runtime_data_claims": map[string]any{}},
+			refs:  azure,
 		},
+		{what: "an Azure SEV-SNP confidential VM that allows debugging, on any pod VM image", input: debugging, refs: map[string]any{RVInitDataProfiles: profiles(sampleBinding), RVPodVMUnpinned: true}},
 	}
 }
 
@@ -186,7 +170,10 @@ func (v *validator) checkTrustClaims(c *ast.Compiler) {
 	}
 }
 
-// checkExtensions evaluates extensions, when the policy defines it, for one sample: it must be a list.
+// checkExtensions evaluates extensions, when the policy defines it, for one sample: it must be a list of
+// {"name": string, "key": integer, "value": JSON}, with no name or key twice, which the attestation service
+// registers as claims of the token's submod (trustee v0.21.0 ear_token/broker.rs TokenExtension; a repeated
+// name or key fails the attestation: veraison rust-ear src/extension.rs, register).
 func (v *validator) checkExtensions(ctx context.Context, c *ast.Compiler, s attestationSample) {
 	rule := v.firstRule(ExtensionsRule)
 	if rule == nil {
@@ -196,11 +183,29 @@ func (v *validator) checkExtensions(ctx context.Context, c *ast.Compiler, s atte
 	switch {
 	case err != nil:
 		v.evalError(rule, s.what, err)
+		return
 	case !defined:
-	default:
-		if _, ok := value.([]any); !ok {
-			v.errorf(v.ruleWithValue(ExtensionsRule, value).Location, "extensions must be a list of {\"name\", \"key\", \"value\"} objects (or `extensions := []`), but for %s it is %s", s.what, jsonText(value))
+		return
+	}
+	list, ok := value.([]any)
+	if !ok {
+		v.errorf(v.ruleWithValue(ExtensionsRule, value).Location, "extensions must be a list of {\"name\", \"key\", \"value\"} objects (or `extensions := []`), but for %s it is %s", s.what, jsonText(value))
+		return
+	}
+	names, keys := map[string]bool{}, map[int64]bool{}
+	for i, e := range list {
+		ext, ok := e.(map[string]any)
+		name, _ := ext["name"].(string)
+		num, _ := ext["key"].(json.Number)
+		k, err := num.Int64()
+		if !ok || name == "" || err != nil || k < math.MinInt32 || k > math.MaxInt32 || ext["value"] == nil || len(ext) != 3 {
+			v.errorf(rule.Location, "extensions[%d] must be {\"name\": string, \"key\": integer, \"value\": JSON other than null}, but for %s it is %s", i, s.what, jsonText(e))
+			continue
 		}
+		if names[name] || keys[k] {
+			v.errorf(rule.Location, "extensions[%d] repeats the name %q or the key %d: the attestation service fails the attestation", i, name, k)
+		}
+		names[name], keys[k] = true, true
 	}
 }
 

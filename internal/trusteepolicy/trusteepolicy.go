@@ -82,34 +82,57 @@ var ClaimNames = []string{
 // 96 to 127 contraindicated.
 const MaxClaimValue = 127
 
-// Ids of the reference values the attestation policy asks Trustee for with query_reference_value. cocogen
-// registers each as a list of lowercase hex strings, except RVPodVMPCRs.
+// Ids of the reference values the attestation policy asks Trustee for with query_reference_value.
 const (
-	// RVInitDataAzurePCR8 lists the PCR8 values that bind the init-data documents Git renders on Azure
-	// confidential VMs: sha256 of 32 zero bytes followed by the init-data digest.
-	RVInitDataAzurePCR8 = "cocogen_initdata_azure_pcr8"
-	// RVInitDataSNPHostData lists the HOST_DATA values of those documents on bare-metal SEV-SNP.
-	RVInitDataSNPHostData = "cocogen_initdata_snp_host_data"
-	// RVInitDataTDXMRConfigID lists the MRCONFIGID values of those documents on bare-metal TDX.
-	RVInitDataTDXMRConfigID = "cocogen_initdata_tdx_mrconfigid"
+	// RVInitDataProfiles holds, for every init-data profile in use, how its init-data binds to the evidence:
+	// {"<profile>": {"azure_pcr8": hex, "snp_host_data": hex, "tdx_mrconfigid": hex}} (see the Binding*
+	// fields). The attestation policy recognises the profile a pod VM booted with by it.
+	RVInitDataProfiles = "cocogen_initdata_profiles"
 	// RVPodVMPCRs holds the vTPM PCRs of the pod VM image on Azure, as an object from PCR name to the
-	// values it may hold: {"pcr03": ["<hex>", ...], "pcr11": [...]}. An empty object pins no PCR.
+	// values it may hold: {"pcr03": ["<hex>", ...], "pcr11": [...]}. It is registered only when the values pin
+	// PCRs.
 	RVPodVMPCRs = "cocogen_pod_vm_pcrs"
+	// RVPodVMUnpinned is true when the values accept any pod VM image (acceptUnpinnedPodVM).
+	RVPodVMUnpinned = "cocogen_pod_vm_unpinned"
 	// RVSNPLaunchMeasurements lists the SEV-SNP launch measurements of the pod VM on bare metal.
 	RVSNPLaunchMeasurements = "cocogen_snp_launch_measurements"
+	// RVSNPMinimumTCB holds the lowest SEV-SNP firmware levels: {"bootloader": n, "microcode": n, "snp": n,
+	// "tee": n}.
+	RVSNPMinimumTCB = "cocogen_snp_minimum_tcb"
+	// RVTDXMinimumTCBDate is the oldest TDX TCB date accepted (YYYY-MM-DDTHH:MM:SSZ).
+	RVTDXMinimumTCBDate = "cocogen_tdx_minimum_tcb_date"
 	// RVTDXMRTD lists the TDX MR_TD values of the pod VM on bare metal.
 	RVTDXMRTD = "cocogen_tdx_mr_td"
+	// RVTDXTCBStatuses lists the TDX TCB statuses accepted, e.g. ["UpToDate"].
+	RVTDXTCBStatuses = "cocogen_tdx_tcb_statuses"
 )
 
 // ReferenceValueIDs lists every reference value id the attestation policy queries, sorted.
 var ReferenceValueIDs = []string{
-	RVInitDataAzurePCR8,
-	RVInitDataSNPHostData,
-	RVInitDataTDXMRConfigID,
+	RVInitDataProfiles,
 	RVPodVMPCRs,
+	RVPodVMUnpinned,
 	RVSNPLaunchMeasurements,
+	RVSNPMinimumTCB,
+	RVTDXMinimumTCBDate,
 	RVTDXMRTD,
+	RVTDXTCBStatuses,
 }
+
+// The fields of a profile's entry in RVInitDataProfiles: the init-data binding in each TEE's evidence.
+const (
+	// BindingAzurePCR8 is PCR 8 of an Azure confidential VM's vTPM: sha256 of 32 zero bytes and the digest.
+	BindingAzurePCR8 = "azure_pcr8"
+	// BindingSNPHostData is the HOST_DATA of a bare-metal SEV-SNP report.
+	BindingSNPHostData = "snp_host_data"
+	// BindingTDXMRConfigID is the MRCONFIGID of a bare-metal TDX quote.
+	BindingTDXMRConfigID = "tdx_mrconfigid"
+)
+
+// ProfileClaim is the claim the attestation policy adds to the token's cpu0 submod (an EAR extension) with the
+// init-data profile the pod VM booted with; the resource policy compares it with the profiles a resource
+// names.
+const ProfileClaim = "cocogen.initdata-profile"
 
 // QueryReferenceValue declares Trustee's custom function query_reference_value(id) for OPA: it takes a
 // reference value id and returns the value registered under it (any JSON), or null when none is. Add it to

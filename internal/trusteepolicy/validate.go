@@ -116,6 +116,12 @@ func (v *validator) run(src []byte) {
 	if mod = v.parse(rendered); mod == nil {
 		return
 	}
+	if v.kind == Resource {
+		if _, _, err := readersBlock(rendered); err != nil {
+			v.errorf(nil, "%v", err)
+			return
+		}
+	}
 	v.mod = mod
 	v.checkReferenceValueIDs()
 	if !v.checkDefined() {

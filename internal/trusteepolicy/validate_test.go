@@ -71,29 +71,19 @@ func TestRepositoryPolicyVerdicts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		mod, err := ast.ParseModuleWithOpts(name, string(src), ast.ParserOptions{RegoVersion: ast.RegoV1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		caps, err := Capabilities()
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := ast.NewCompiler().WithCapabilities(caps)
-		if c.Compile(map[string]*ast.Module{name: mod}); c.Failed() {
-			t.Fatal(c.Errors)
-		}
-		return c
+		return compileSource(t, name, src)
 	}
 
 	att := compile(attestationPolicy)
 	want := []map[string]int64{
-		{"hardware": 2, "configuration": 2, "executables": 3},   // Azure SNP, everything registered
-		{"hardware": 2, "configuration": 36, "executables": 33}, // Azure TDX, nothing registered
-		{"hardware": 2, "configuration": 2, "executables": 3},   // SNP, registered
-		{"hardware": 2, "configuration": 96, "executables": 33}, // TDX, other values registered
-		{"hardware": 97, "configuration": 36, "executables": 33},
+		{"hardware": 2, "configuration": 2, "executables": 3},    // Azure SNP, everything registered
+		{"hardware": 97, "configuration": 36, "executables": 33}, // Azure TDX, nothing registered (no TCB status accepted)
+		{"hardware": 2, "configuration": 2, "executables": 3},    // SNP, registered
+		{"hardware": 2, "configuration": 96, "executables": 33},  // TDX, other values registered
+		{"hardware": 97, "configuration": 36, "executables": 33}, // the sample TEE
+		{"hardware": 97, "configuration": 2, "executables": 0},   // Azure SNP with debugging on, unpinned pod VM
 	}
+	wantProfile := []string{"default", "", "default", "", "", "default"}
 	samples := attestationSamples()
 	if len(samples) != len(want) {
 		t.Fatalf("%d samples, %d expectations", len(samples), len(want))
@@ -112,24 +102,70 @@ func TestRepositoryPolicyVerdicts(t *testing.T) {
 				t.Errorf("%s: %s = %v, want %d", s.what, k, claims[k], w)
 			}
 		}
+		ext, _, err := evalRule(ctx, att, ExtensionsRule, s.input, map[string]any{}, s.refs)
+		got, _ := json.Marshal(ext)
+		want := `[]`
+		if wantProfile[i] != "" {
+			want = `[{"key":-70100,"name":"cocogen.initdata-profile","value":"` + wantProfile[i] + `"}]`
+		}
+		if err != nil || string(got) != want {
+			t.Errorf("%s: extensions %s (%v), want %s", s.what, got, err, want)
+		}
 	}
 
-	res := compile(resourcePolicy)
+	// The source releases nothing (its resource_readers is empty); rendered with readers, it releases
+	// default/kbsres1/key1 to the default profile only.
 	for _, tc := range []struct {
-		token map[string]any
-		data  map[string]any
-		want  bool
+		readers map[string][]string
+		token   map[string]any
+		data    map[string]any
+		want    bool
 	}{
-		{earToken([2]string{"cpu0", "affirming"}), resourceRequest, true},
-		{earToken([2]string{"cpu0", "affirming"}, [2]string{"gpu0", "warning"}), resourceRequest, false},
-		{earToken(), resourceRequest, false},
-		{earToken([2]string{"cpu0", "affirming"}), map[string]any{"plugin": "sample"}, false},
+		{nil, withProfile(earToken([2]string{"cpu0", "affirming"}), "default"), resourceRequest, false},
+		{kbsres1Readers, withProfile(earToken([2]string{"cpu0", "affirming"}), "default"), resourceRequest, true},
+		{kbsres1Readers, withProfile(earToken([2]string{"cpu0", "affirming"}), "debug"), resourceRequest, false},
+		{kbsres1Readers, earToken([2]string{"cpu0", "affirming"}), resourceRequest, false},
+		{kbsres1Readers, withProfile(earToken([2]string{"cpu0", "affirming"}, [2]string{"gpu0", "warning"}), "default"), resourceRequest, false},
+		{kbsres1Readers, earToken(), resourceRequest, false},
+		{kbsres1Readers, withProfile(earToken([2]string{"cpu0", "affirming"}), "default"), map[string]any{"plugin": "sample"}, false},
+		{kbsres1Readers, withProfile(earToken([2]string{"cpu0", "affirming"}), "default"), map[string]any{"plugin": "resource", "resource-path": []any{"default", "kbsres1", "key2"}}, false},
+		{kbsres1Readers, withProfile(earToken([2]string{"cpu0", "affirming"}), "default"), map[string]any{"plugin": "resource", "resource-path": []any{"default/kbsres1", "key1"}}, false},
 	} {
+		src, _, err := RenderResource(readPolicy(t, resourcePolicy), tc.readers)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := compileSource(t, resourcePolicy, src)
 		value, defined, err := evalRule(ctx, res, AllowRule, tc.token, tc.data, nil)
 		if err != nil || !defined || value != tc.want {
 			t.Errorf("allow for %v with %v = %v (defined %v, %v), want %v", tc.token["submods"], tc.data, value, defined, err, tc.want)
 		}
 	}
+}
+
+var kbsres1Readers = map[string][]string{"default/kbsres1/key1": {"default"}, "default/kbsres1/key2": {"debug"}}
+
+// withProfile is token with the init-data profile claim the attestation policy adds to cpu0.
+func withProfile(token map[string]any, profile string) map[string]any {
+	token["submods"].(map[string]any)["cpu0"].(map[string]any)[ProfileClaim] = profile
+	return token
+}
+
+func compileSource(t *testing.T, name string, src []byte) *ast.Compiler {
+	t.Helper()
+	mod, err := ast.ParseModuleWithOpts(name, string(src), ast.ParserOptions{RegoVersion: ast.RegoV1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	caps, err := Capabilities()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := ast.NewCompiler().WithCapabilities(caps)
+	if c.Compile(map[string]*ast.Module{name: mod}); c.Failed() {
+		t.Fatal(c.Errors)
+	}
+	return c
 }
 
 // TestAttestationPolicyReferenceValueIDs keeps ReferenceValueIDs, which the reference value generator
@@ -148,21 +184,11 @@ func TestAttestationPolicyReferenceValueIDs(t *testing.T) {
 		}
 		return false
 	})
-	// reference_list(id) passes its argument on; the ids reach it as literals.
+	// reference_list(id) and reference_object(id) pass their argument on; the ids reach them as literals.
 	ast.WalkTerms(mod, func(term *ast.Term) bool {
-		if call, ok := term.Value.(ast.Call); ok && call[0].String() == "reference_list" {
+		if call, ok := term.Value.(ast.Call); ok && (call[0].String() == "reference_list" || call[0].String() == "reference_object") {
 			if s, ok := call[1].Value.(ast.String); ok {
 				ids = append(ids, string(s))
-			}
-		}
-		return false
-	})
-	ast.WalkTerms(mod, func(term *ast.Term) bool {
-		if obj, ok := term.Value.(ast.Object); ok {
-			if id := obj.Get(ast.StringTerm("id")); id != nil {
-				if s, ok := id.Value.(ast.String); ok {
-					ids = append(ids, string(s))
-				}
 			}
 		}
 		return false
@@ -307,6 +333,7 @@ func TestValidateBroken(t *testing.T) {
 				"p.rego:3:18: error: trust_claims[\"hardware\"] must be an integer from 0 to 127, but for a bare-metal SEV-SNP",
 				"p.rego:3:18: error: trust_claims[\"hardware\"] must be an integer from 0 to 127, but for a bare-metal TDX",
 				"p.rego:3:18: error: trust_claims[\"hardware\"] must be an integer from 0 to 127, but for an Azure SEV-SNP",
+				"p.rego:3:18: error: trust_claims[\"hardware\"] must be an integer from 0 to 127, but for an Azure SEV-SNP",
 				"p.rego:3:18: error: trust_claims[\"hardware\"] must be an integer from 0 to 127, but for an Azure TDX",
 				"p.rego:3:18: error: trust_claims[\"hardware\"] must be an integer from 0 to 127, but for evidence from the sample TEE",
 			},
@@ -318,6 +345,7 @@ func TestValidateBroken(t *testing.T) {
 			want: []string{
 				"p.rego:3:1: error: every claim of trust_claims is 0 for a bare-metal SEV-SNP",
 				"p.rego:3:1: error: every claim of trust_claims is 0 for a bare-metal TDX",
+				"p.rego:3:1: error: every claim of trust_claims is 0 for an Azure SEV-SNP",
 				"p.rego:3:1: error: every claim of trust_claims is 0 for an Azure SEV-SNP",
 				"p.rego:3:1: error: every claim of trust_claims is 0 for an Azure TDX",
 				"p.rego:3:1: error: every claim of trust_claims is 0 for evidence from the sample TEE",
@@ -333,6 +361,7 @@ func TestValidateBroken(t *testing.T) {
 				"p.rego:3:1: error: trust_claims must be an object of AR4SI claims",
 				"p.rego:3:1: error: trust_claims must be an object of AR4SI claims",
 				"p.rego:3:1: error: trust_claims must be an object of AR4SI claims",
+				"p.rego:3:1: error: trust_claims must be an object of AR4SI claims",
 			},
 		},
 		{
@@ -341,6 +370,7 @@ func TestValidateBroken(t *testing.T) {
 			src:  "package policy\n\ntrust_claims := {\"hardware\": 2} if input.snp\n",
 			want: []string{
 				"p.rego:3:1: error: trust_claims is undefined for a bare-metal TDX",
+				"p.rego:3:1: error: trust_claims is undefined for an Azure SEV-SNP",
 				"p.rego:3:1: error: trust_claims is undefined for an Azure SEV-SNP",
 				"p.rego:3:1: error: trust_claims is undefined for an Azure TDX",
 				"p.rego:3:1: error: trust_claims is undefined for evidence from the sample TEE",
@@ -362,7 +392,20 @@ func TestValidateBroken(t *testing.T) {
 				"p.rego:5:1: error: extensions must be a list",
 				"p.rego:5:1: error: extensions must be a list",
 				"p.rego:5:1: error: extensions must be a list",
+				"p.rego:5:1: error: extensions must be a list",
 			},
+		},
+		{
+			name: "extension without a name",
+			kind: Attestation,
+			src:  "package policy\n\ntrust_claims := {\"hardware\": 97}\n\nextensions := [{\"key\": -1, \"value\": \"x\"}] if input.snp\n",
+			want: []string{"p.rego:5:1: error: extensions[0] must be {\"name\": string, \"key\": integer, \"value\": JSON other than null}, but for a bare-metal SEV-SNP"},
+		},
+		{
+			name: "extension name twice",
+			kind: Attestation,
+			src:  "package policy\n\ntrust_claims := {\"hardware\": 97}\n\nextensions := [{\"name\": \"a\", \"key\": -1, \"value\": 1}, {\"name\": \"a\", \"key\": -2, \"value\": 2}] if input.tdx\n",
+			want: []string{"p.rego:5:1: error: extensions[1] repeats the name \"a\" or the key -2: the attestation service fails the attestation"},
 		},
 		{
 			name: "wrong kind",

@@ -1,6 +1,12 @@
 # Kata agent policy for debugging Confidential Containers pods: the agent in the pod VM allows every request,
-# kubectl exec and kubectl logs included. It protects nothing from the host; use it only for pods whose
-# secrets do not matter, while finding out why a pod does not start or attest.
+# on purpose. The demo needs kubectl exec (to curl the confidential data hub from inside the pod) and kubectl
+# logs; this policy also lets the host replace it (SetPolicyRequest), create containers of its own, copy files
+# anywhere below /run/kata-containers and read diagnostic data. It protects nothing from the host: use it only
+# for pods whose secrets do not matter, while finding out why a pod does not start or attest.
+#
+# Trustee knows which profile a pod VM booted with, and releases to this one only the KBS resources that
+# name it in global.coco.trustee.resources (in the built-in pattern: the image security policy and the
+# attestation status, never kbsres1 or passphrase).
 #
 # It is only `default` lines, which every agent parses (Rego v0 before kata 3.30, v1 after) and OPA too.
 # Every entry point of the current agent is listed: a name left out would fail that request with an internal

@@ -1,27 +1,35 @@
 # Attestation policy for Trustee's built-in attestation service: it turns the claims of a pod VM's verified
-# evidence into an AR4SI trustworthiness vector, which the service signs into the EAR token KBS later checks
-# (resource.rego releases secrets only to a token whose every submod is affirming).
+# evidence into an AR4SI trustworthiness vector, which the service signs into the EAR token KBS later checks,
+# and tells KBS which init-data profile the pod VM booted with (resource.rego releases a secret only to a token
+# whose every submod is affirming, and only to the profiles the secret names).
 #
 # The service evaluates data.policy.trust_claims, an object with an integer for some of the eight AR4SI claims
-# (a key outside those eight fails the attestation), and data.policy.extensions, a list of extra token claims.
-# Each value falls in a tier: 0 no claim, 2 or 3 affirming, 32 to 95 warning, 96 to 127 contraindicated. The
-# token's status is the worst tier of the vector, so every claim below must be affirming for a pod VM to get
+# (a key outside those eight fails the attestation), and data.policy.extensions, a list of {name, key, value}
+# that it adds to the token's submod under name (trustee v0.21.0 attestation-service/src/ear_token/broker.rs;
+# veraison rust-ear src/appraisal.rs writes each extension by name beside ear.status). Each claim value falls
+# in a tier: 0 no claim, 2 or 3 affirming, 32 to 95 warning, 96 to 127 contraindicated. The token's status is
+# the worst tier of the vector, so every claim below must be affirming or make no claim for a pod VM to get
 # secrets.
 #
 # input holds the claims of one TEE's evidence under its name: input["az-snp-vtpm"] and input["az-tdx-vtpm"] for
 # Azure confidential VMs (with the vTPM PCRs as input[tee].tpm.pcr00 ... pcr23, lowercase hex), input.snp and
 # input.tdx on bare metal. Beside it are init_data (hex; on bare metal the HOST_DATA or MRCONFIGID that binds
-# the init-data), init_data_claims, report_data and runtime_data_claims.
+# the init-data, on Azure PCR 8), init_data_claims, report_data and runtime_data_claims (trustee v0.21.0
+# ear_token/broker.rs, transform_claims). The claim names are those of Trustee 0.21's verifiers
+# (deps/verifier/src/{az_snp_vtpm,az_tdx_vtpm,snp,tdx,intel_dcap}): on Azure SEV-SNP every report field is a
+# string ("false", "24"), on bare-metal SEV-SNP a boolean or a number.
 #
 # Reference values come from Trustee's reference value provider: query_reference_value(id) returns the value
-# cocogen registered under id, or null when there is none. cocogen registers lists of lowercase hex strings,
-# and for the pod VM PCRs an object {"pcr03": [hex, ...], ...}:
-#   cocogen_initdata_azure_pcr8      PCR8 values of the init-data documents Git renders (Azure)
-#   cocogen_initdata_snp_host_data   HOST_DATA values of those documents (bare-metal SNP)
-#   cocogen_initdata_tdx_mrconfigid  MRCONFIGID values of those documents (bare-metal TDX)
-#   cocogen_pod_vm_pcrs              the PCRs of the pod VM image, by PCR (Azure)
+# cocogen registered under id, or null when there is none:
+#   cocogen_initdata_profiles        {profile: {"azure_pcr8", "snp_host_data", "tdx_mrconfigid"}}: how the
+#                                    init-data of each profile in use binds to the evidence
+#   cocogen_pod_vm_pcrs              the PCRs of the pod VM image, by PCR: {"pcr03": [hex, ...], ...} (Azure)
+#   cocogen_pod_vm_unpinned          true when the values accept any pod VM image (acceptUnpinnedPodVM)
 #   cocogen_snp_launch_measurements  launch measurements of the pod VM (bare-metal SNP)
 #   cocogen_tdx_mr_td                MR_TD values of the pod VM (bare-metal TDX)
+#   cocogen_snp_minimum_tcb          {"bootloader", "microcode", "snp", "tee"}: the lowest SEV-SNP firmware
+#   cocogen_tdx_tcb_statuses         the TDX TCB statuses accepted, e.g. ["UpToDate"]
+#   cocogen_tdx_minimum_tcb_date     the oldest TDX TCB date accepted, YYYY-MM-DDTHH:MM:SSZ
 # A value missing from the provider never matches, and never fails the evaluation either: the claim it would
 # have raised keeps its default.
 #
@@ -63,7 +71,14 @@ trust_claims := {
 	"sourced-data": sourced_data,
 }
 
-extensions := []
+# The token's cpu0 submod carries the init-data profile the pod VM booted with as the claim
+# "cocogen.initdata-profile", which the resource policy compares with the profiles a secret names. The key is
+# the claim's integer label in EAR's CBOR form, from the private-use range.
+profile_extension := "cocogen.initdata-profile"
+
+extensions := [{"name": profile_extension, "key": -70100, "value": initdata_profile}] if {
+	initdata_profile
+} else := []
 
 # tee names the TEE the evidence comes from; it is undefined for any other. The service evaluates the policy
 # once per TEE, and the else chain keeps tee single-valued even for input that names several, so that no two
@@ -80,59 +95,93 @@ tee := "az-snp-vtpm" if {
 
 azure_tees := {"az-snp-vtpm", "az-tdx-vtpm"}
 
+tdx_tees := {"az-tdx-vtpm", "tdx"}
+
 # tpm holds the vTPM PCRs of an Azure confidential VM.
 tpm := input[tee].tpm if {
 	tee in azure_tees
 	is_object(input[tee].tpm)
 }
 
-# reference_list(id) is the list registered under id. It is undefined when the provider has none (null) or
-# something other than a list, so that `x in reference_list(id)` is then simply false.
+# reference_list(id) and reference_object(id) are the list or the object registered under id. They are
+# undefined when the provider has none (null) or something else, so that a comparison with them is then
+# simply false.
 reference_list(id) := value if {
 	value := query_reference_value(id)
 	is_array(value)
 }
 
-# hardware: before the policy runs, the verifier has checked the TEE report's signature chain up to the
-# vendor's root and, on Azure, the vTPM quote against the report.
-hardware := 2 if tee
+reference_object(id) := value if {
+	value := query_reference_value(id)
+	is_object(value)
+}
 
-# init_data_binding is the evidence that binds the pod's init-data to the TEE, with the id of the reference
-# value listing the bindings of the init-data documents Git renders: PCR8 on Azure (sha256 of 32 zero bytes
-# followed by the init-data digest), HOST_DATA on SNP, MRCONFIGID on TDX.
-init_data_binding := {"value": tpm.pcr08, "id": "cocogen_initdata_azure_pcr8"} if {
+######################################################################################################
+# configuration: the init-data profile
+
+# binding is how the pod's init-data shows in the evidence, under the name cocogen registers it with: PCR 8 on
+# Azure (sha256 of 32 zero bytes followed by the init-data digest), HOST_DATA on SNP, MRCONFIGID on TDX.
+binding := {"field": "azure_pcr8", "value": tpm.pcr08} if {
 	tee in azure_tees
 }
 
-init_data_binding := {"value": input.init_data, "id": "cocogen_initdata_snp_host_data"} if {
+binding := {"field": "snp_host_data", "value": input.init_data} if {
 	tee == "snp"
 }
 
-init_data_binding := {"value": input.init_data, "id": "cocogen_initdata_tdx_mrconfigid"} if {
+binding := {"field": "tdx_mrconfigid", "value": input.init_data} if {
 	tee == "tdx"
 }
 
-# configuration: 2 (affirming) when the pod VM runs with init-data that Git renders; 96 (contraindicated) when
-# it runs with other init-data, which could point it at another KBS or loosen its agent policy. Without a
-# binding, or without a registered list to compare it with, configuration stays 36.
+registered_profiles := reference_object("cocogen_initdata_profiles")
+
+matching_profiles contains name if {
+	some name, bindings in registered_profiles
+	is_object(bindings)
+	bindings[binding.field] == binding.value
+}
+
+# initdata_profile is the profile whose init-data the pod VM booted with; undefined when none or (which the
+# render prevents) more than one matches.
+initdata_profile := name if {
+	count(matching_profiles) == 1
+	some name in matching_profiles
+}
+
+# configuration: 2 (affirming) when the pod VM runs with the init-data of a profile in Git; 96
+# (contraindicated) when it runs with other init-data, which could point it at another KBS or loosen its
+# agent policy. Without a binding, or without registered profiles to compare it with, configuration stays 36.
 configuration := 2 if {
-	init_data_binding.value in reference_list(init_data_binding.id)
+	initdata_profile
 }
 
 configuration := 96 if {
-	registered := reference_list(init_data_binding.id)
-	not init_data_binding.value in registered
+	registered_profiles
+	binding.value
+	not initdata_profile
 }
 
-# executables: 3 (affirming) when the pod VM booted the image cocogen knows.
-#
-# Azure: every PCR registered for the pod VM image holds one of its registered values. An empty object pins
-# no PCR and so matches any image (cocogen warns about it when it renders the reference values); no object
-# at all leaves executables at 33.
+######################################################################################################
+# executables: the pod VM image
+
+# Azure: 3 (affirming) when the pod VM's PCRs are pinned and each pinned PCR holds one of its registered
+# values. Pinning nothing never affirms: with cocogen_pod_vm_unpinned (the values' acceptUnpinnedPodVM) the
+# claim is 0, no claim at all, which leaves the token affirming on the strength of the other claims, and the
+# token says that the image was not checked.
 executables := 3 if {
 	tee in azure_tees
-	pinned := query_reference_value("cocogen_pod_vm_pcrs")
-	is_object(pinned)
+	pod_vm_pinned
+}
+
+executables := 0 if {
+	tee in azure_tees
+	not reference_object("cocogen_pod_vm_pcrs")
+	query_reference_value("cocogen_pod_vm_unpinned") == true
+}
+
+pod_vm_pinned if {
+	pinned := reference_object("cocogen_pod_vm_pcrs")
+	count(pinned) > 0
 	is_object(tpm)
 	every pcr, values in pinned {
 		is_array(values)
@@ -150,4 +199,65 @@ executables := 3 if {
 executables := 3 if {
 	tee == "tdx"
 	input.tdx.quote.body.mr_td in reference_list("cocogen_tdx_mr_td")
+}
+
+######################################################################################################
+# hardware: the TEE
+
+# What Trustee's default CPU policy checks for each TEE (trustee v0.21.0
+# attestation-service/src/ear_token/ear_default_policy_cpu.rego), with the firmware levels from the values:
+# debugging is off, the guest may not be migrated by a migration agent, and the TCB is at or above the
+# minimum. The verifier has already checked the report's signature chain up to the vendor's root and, on
+# Azure, the vTPM quote against the report.
+hardware := 2 if {
+	tee == "az-snp-vtpm"
+	claims := input["az-snp-vtpm"]
+	claims.policy_debug_allowed == "false"
+	claims.policy_migrate_ma == "false"
+	snp_tcb_at_least_minimum(claims)
+}
+
+hardware := 2 if {
+	tee == "snp"
+	input.snp.policy_debug_allowed == false
+	input.snp.policy_migrate_ma == false
+	snp_tcb_at_least_minimum(input.snp)
+}
+
+# TDX: a quote of a TDX module (tee_type 0x81) signed by Intel's quoting enclave, debugging off, collateral
+# that has not expired, a TCB status the values accept and a TCB date not older than their minimum.
+hardware := 2 if {
+	tee in tdx_tees
+	claims := input[tee]
+	claims.quote.header.tee_type == "81000000"
+	claims.quote.header.vendor_id == "939a7233f79c4ca9940a0db3957f0607"
+	claims.td_attributes.debug == false
+	claims.collateral_expiration_status == "0"
+	claims.tcb_status in reference_list("cocogen_tdx_tcb_statuses")
+	tdx_tcb_date_at_least_minimum(claims)
+}
+
+# The reported TCB of an SEV-SNP report (reported_tcb_bootloader, ..._microcode, ..._snp, ..._tee) is at or
+# above the registered minimum in every component; without a registered minimum any level passes.
+snp_tcb_at_least_minimum(claims) if {
+	minimum := reference_object("cocogen_snp_minimum_tcb")
+	every component, level in minimum {
+		to_number(claims[concat("", ["reported_tcb_", component])]) >= level
+	}
+}
+
+snp_tcb_at_least_minimum(claims) if {
+	is_null(query_reference_value("cocogen_snp_minimum_tcb"))
+}
+
+# Both dates are written YYYY-MM-DDTHH:MM:SSZ, which sort as text.
+tdx_tcb_date_at_least_minimum(claims) if {
+	minimum := query_reference_value("cocogen_tdx_minimum_tcb_date")
+	is_string(minimum)
+	is_string(claims.tcb_date)
+	claims.tcb_date >= minimum
+}
+
+tdx_tcb_date_at_least_minimum(claims) if {
+	is_null(query_reference_value("cocogen_tdx_minimum_tcb_date"))
 }

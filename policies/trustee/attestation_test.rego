@@ -15,127 +15,208 @@ pcr(n) := concat("", [sprintf("%02x", [n]) | some _ in numbers.range(1, 32)])
 
 pcrs := {sprintf("pcr%02d", [n]): pcr(n) | some n in numbers.range(0, 23)}
 
-rendered_pcr8 := "6f1c38ad25b03c3d3d8ba1e5de0e8ce1a5ae6e6b1e10e98c5de3a3e5c1b7c9f2"
+# The init-data bindings of two profiles: default and debug.
+default_binding := {
+	"azure_pcr8": "6f1c38ad25b03c3d3d8ba1e5de0e8ce1a5ae6e6b1e10e98c5de3a3e5c1b7c9f2",
+	"snp_host_data": "9a4d0bd1f0b1e0a1c0ba5e03eb5b3c3b84a3d2c1d6e2f7b1a2e4d3c2b1a0f9e8",
+	"tdx_mrconfigid": concat("", ["5d8a3e1b7c2f4a6d9e0b1c3a5f7e9d2b4c6a8e0f1d3b5a7c9e2f4d6b8a0c1e3f", "5d8a3e1b7c2f4a6d9e0b1c3a5f7e9d2b"]),
+}
 
-other_pcr8 := "0c4e02fa1ba81ab1d3b2b8d7c6e0bb1e5b0d2e28c22e1aa8f5d2f0cf2e5cb6a1"
+debug_binding := {
+	"azure_pcr8": "0c4e02fa1ba81ab1d3b2b8d7c6e0bb1e5b0d2e28c22e1aa8f5d2f0cf2e5cb6a1",
+	"snp_host_data": "1b2c3d4e5f60718293a4b5c6d7e8f90112233445566778899aabbccddeeff001",
+	"tdx_mrconfigid": concat("", ["0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9", "0a1b2c3d4e5f60718293a4b5c6d7e8f9"]),
+}
 
-host_data := "9a4d0bd1f0b1e0a1c0ba5e03eb5b3c3b84a3d2c1d6e2f7b1a2e4d3c2b1a0f9e8"
-
-mr_config_id := concat("", ["5d8a3e1b7c2f4a6d9e0b1c3a5f7e9d2b4c6a8e0f1d3b5a7c9e2f4d6b8a0c1e3f", "5d8a3e1b7c2f4a6d9e0b1c3a5f7e9d2b"])
+unknown_pcr8 := "c3a9d41e7b2f08a65d1e9c3b7f4a2e8d6c0b5a1f9e3d7c2b8a4f0e6d1c5b9a37"
 
 measurement := concat("", ["ab01cd23ef45ab01cd23ef45ab01cd23ef45ab01cd23ef45", "ab01cd23ef45ab01cd23ef45ab01cd23ef45ab01cd23ef45"])
 
 mr_td := concat("", ["7e2a4c6e8a0c2e4a6c8e0a2c4e6a8c0e2a4c6e8a0c2e4a6c", "8e0a2c4e6a8c0e2a4c6e8a0c2e4a6c8e0a2c4e6a8c0e2a4c"])
 
-# azure(tee, pcr8) is the input for an Azure confidential VM of type tee whose vTPM reports pcr8 as PCR8.
-azure(tee, pcr8) := {
-	tee: {
+# azure_snp(pcr8) is the input for an Azure SEV-SNP confidential VM whose vTPM reports pcr8 as PCR8: the
+# Azure verifier writes every report field as a string.
+azure_snp(pcr8) := {
+	"az-snp-vtpm": {
 		"tpm": object.union(pcrs, {"pcr08": pcr8}),
-		"report_data": "00",
+		"policy_debug_allowed": "false",
+		"policy_migrate_ma": "false",
+		"policy_smt_allowed": "true",
+		"reported_tcb_bootloader": "4",
+		"reported_tcb_tee": "0",
+		"reported_tcb_snp": "22",
+		"reported_tcb_microcode": "213",
+		"measurement": "pRJhYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0NTY3ODlhYmNk",
 	},
-	"init_data": "",
-	"init_data_claims": {},
+	"init_data": pcr8,
+	"init_data_claims": null,
 	"report_data": "00",
 	"runtime_data_claims": {},
 }
 
-snp_input(init_data) := {
-	"snp": {"measurement": measurement, "policy_debug_allowed": 0, "reported_tcb_snp": 24},
-	"init_data": init_data,
-	"init_data_claims": {},
+tdx_claims(mr_config_id) := {
+	"quote": {
+		"header": {"tee_type": "81000000", "vendor_id": "939a7233f79c4ca9940a0db3957f0607"},
+		"body": {"mr_td": mr_td, "mr_config_id": mr_config_id},
+	},
+	"td_attributes": {"debug": false, "septve_disable": true},
+	"tcb_status": "UpToDate",
+	"tcb_date": "2025-11-12T00:00:00Z",
+	"collateral_expiration_status": "0",
+}
+
+azure_tdx(pcr8) := {
+	"az-tdx-vtpm": object.union(tdx_claims("00"), {"tpm": object.union(pcrs, {"pcr08": pcr8})}),
+	"init_data": pcr8,
+	"init_data_claims": null,
 	"report_data": "00",
 	"runtime_data_claims": {},
 }
 
-tdx_input(init_data) := {
-	"tdx": {"quote": {"body": {"mr_td": mr_td, "mr_config_id": init_data}}},
-	"init_data": init_data,
-	"init_data_claims": {},
+# The bare-metal SEV-SNP verifier writes booleans and numbers.
+snp_input(host_data) := {
+	"snp": {
+		"measurement": measurement,
+		"policy_debug_allowed": false,
+		"policy_migrate_ma": false,
+		"reported_tcb_bootloader": 4,
+		"reported_tcb_tee": 0,
+		"reported_tcb_snp": 22,
+		"reported_tcb_microcode": 213,
+	},
+	"init_data": host_data,
+	"init_data_claims": null,
+	"report_data": "00",
+	"runtime_data_claims": {},
+}
+
+tdx_input(mr_config_id) := {
+	"tdx": tdx_claims(mr_config_id),
+	"init_data": mr_config_id,
+	"init_data_claims": null,
 	"report_data": "00",
 	"runtime_data_claims": {},
 }
 
 # What cocogen registers for the test cluster.
 registered := {
-	"cocogen_initdata_azure_pcr8": [other_pcr8, rendered_pcr8],
-	"cocogen_initdata_snp_host_data": [host_data],
-	"cocogen_initdata_tdx_mrconfigid": [mr_config_id],
+	"cocogen_initdata_profiles": {"default": default_binding, "debug": debug_binding},
 	"cocogen_pod_vm_pcrs": {"pcr03": [pcr(3)], "pcr09": [pcr(1), pcr(9)], "pcr11": [pcr(11)]},
 	"cocogen_snp_launch_measurements": [measurement],
+	"cocogen_snp_minimum_tcb": {"bootloader": 3, "microcode": 115, "snp": 8, "tee": 0},
 	"cocogen_tdx_mr_td": [mr_td],
+	"cocogen_tdx_tcb_statuses": ["UpToDate"],
 }
 
-# registered_with(id, value) is what cocogen registers, with value under id instead.
-registered_with(id, value) := object.union(object.remove(registered, [id]), {id: value})
+# registered_with(id, value) is what cocogen registers, with value under id instead (null: nothing).
+registered_with(id, value) := object.union(object.remove(registered, [id]), {id: value}) if {
+	value != null
+} else := object.remove(registered, [id])
 
 claim_names := {
 	"executables", "hardware", "configuration", "file-system",
 	"instance-identity", "runtime-opaque", "storage-opaque", "sourced-data",
 }
 
-test_azure_snp_rendered_init_data if {
-	claims := attestation.trust_claims with input as azure("az-snp-vtpm", rendered_pcr8)
+# claims_of(evidence, refs) and profile_of(evidence, refs): the trust claims and the extensions for evidence
+# while the provider holds refs.
+claims_of(evidence, refs) := claims if {
+	claims := attestation.trust_claims with input as evidence
 		with query_reference_value as reference_value
-		with data.reference_values as registered
+		with data.reference_values as refs
+}
+
+profile_of(evidence, refs) := extensions if {
+	extensions := attestation.extensions with input as evidence
+		with query_reference_value as reference_value
+		with data.reference_values as refs
+}
+
+profile_claim(name) := [{"name": "cocogen.initdata-profile", "key": -70100, "value": name}]
+
+######################################################################################################
+# The init-data profile (configuration, and the claim that tells KBS the profile)
+
+test_azure_snp_default_profile if {
+	claims := claims_of(azure_snp(default_binding.azure_pcr8), registered)
 	claims.hardware == 2
 	claims.configuration == 2
 	claims.executables == 3
+	profile_of(azure_snp(default_binding.azure_pcr8), registered) == profile_claim("default")
 }
 
-test_azure_snp_other_init_data_contraindicated if {
-	claims := attestation.trust_claims with input as azure("az-snp-vtpm", other_pcr8)
-		with query_reference_value as reference_value
-		with data.reference_values as registered_with("cocogen_initdata_azure_pcr8", [rendered_pcr8])
+test_azure_snp_debug_profile if {
+	claims := claims_of(azure_snp(debug_binding.azure_pcr8), registered)
+	claims.configuration == 2
+	profile_of(azure_snp(debug_binding.azure_pcr8), registered) == profile_claim("debug")
+}
+
+# Init-data that Git does not render (a host that points the pod VM at another KBS or loosens its policy).
+test_azure_snp_unknown_init_data_contraindicated if {
+	claims := claims_of(azure_snp(unknown_pcr8), registered)
 	claims.configuration == 96
 	claims.hardware == 2
+	profile_of(azure_snp(unknown_pcr8), registered) == []
 }
 
-test_azure_snp_no_init_data_registered if {
-	every registered_pcr8 in [null, "not a list", {"a": rendered_pcr8}] {
-		claims := attestation.trust_claims with input as azure("az-snp-vtpm", rendered_pcr8)
-			with query_reference_value as reference_value
-			with data.reference_values as registered_with("cocogen_initdata_azure_pcr8", registered_pcr8)
+test_no_profiles_registered if {
+	every profiles in [null, "not an object", ["default"]] {
+		claims := claims_of(azure_snp(default_binding.azure_pcr8), registered_with("cocogen_initdata_profiles", profiles))
 		claims.configuration == 36
-		claims.hardware == 2
+		profile_of(azure_snp(default_binding.azure_pcr8), registered_with("cocogen_initdata_profiles", profiles)) == []
 	}
 }
 
-test_azure_snp_nothing_registered if {
-	claims := attestation.trust_claims with input as azure("az-snp-vtpm", rendered_pcr8)
-		with query_reference_value as reference_value
-		with data.reference_values as {}
-	claims == {
-		"executables": 33, "hardware": 2, "configuration": 36, "file-system": 0,
-		"instance-identity": 0, "runtime-opaque": 0, "storage-opaque": 0, "sourced-data": 0,
-	}
+# Two profiles with the same binding: no profile is recognised (the render refuses such profiles).
+test_ambiguous_profile if {
+	refs := registered_with("cocogen_initdata_profiles", {"default": default_binding, "copy": default_binding})
+	claims_of(azure_snp(default_binding.azure_pcr8), refs).configuration == 96
+	profile_of(azure_snp(default_binding.azure_pcr8), refs) == []
 }
 
 test_azure_without_pcr8 if {
-	claims := attestation.trust_claims with input as {"az-snp-vtpm": {"tpm": object.remove(pcrs, ["pcr08"])}}
-		with query_reference_value as reference_value
-		with data.reference_values as registered
-	claims.configuration == 36
-	claims.hardware == 2
+	claims := object.remove(azure_snp(default_binding.azure_pcr8)["az-snp-vtpm"], ["tpm"])
+	evidence := {"az-snp-vtpm": object.union(claims, {"tpm": object.remove(pcrs, ["pcr08"])})}
+	claims_of(evidence, registered).configuration == 36
+	profile_of(evidence, registered) == []
 }
 
-# Evidence without vTPM PCRs matches nothing, not even the empty pin set.
-test_azure_without_tpm if {
-	claims := attestation.trust_claims with input as {"az-snp-vtpm": {"report_data": "00"}}
-		with query_reference_value as reference_value
-		with data.reference_values as registered_with("cocogen_pod_vm_pcrs", {})
-	claims.hardware == 2
-	claims.configuration == 36
-	claims.executables == 33
+test_snp_profile if {
+	claims := claims_of(snp_input(default_binding.snp_host_data), registered)
+	claims == {
+		"executables": 3, "hardware": 2, "configuration": 2, "file-system": 0,
+		"instance-identity": 0, "runtime-opaque": 0, "storage-opaque": 0, "sourced-data": 0,
+	}
+	profile_of(snp_input(debug_binding.snp_host_data), registered) == profile_claim("debug")
 }
 
-test_azure_pod_vm_pcrs_empty_object_matches if {
-	claims := attestation.trust_claims with input as azure("az-snp-vtpm", rendered_pcr8)
-		with query_reference_value as reference_value
-		with data.reference_values as registered_with("cocogen_pod_vm_pcrs", {})
+test_snp_other_host_data_contraindicated if {
+	claims_of(snp_input(concat("", ["00", substring(default_binding.snp_host_data, 2, -1)])), registered).configuration == 96
+}
+
+test_tdx_profile if {
+	claims := claims_of(tdx_input(default_binding.tdx_mrconfigid), registered)
+	claims.hardware == 2
+	claims.configuration == 2
 	claims.executables == 3
+	profile_of(tdx_input(default_binding.tdx_mrconfigid), registered) == profile_claim("default")
 }
 
-test_azure_pod_vm_pcr_mismatch if {
+# A binding of one TEE does not vouch for another's: SNP HOST_DATA is not an MRCONFIGID.
+test_bindings_per_tee if {
+	claims_of(tdx_input(default_binding.snp_host_data), registered).configuration == 96
+	claims_of(azure_snp(default_binding.snp_host_data), registered).configuration == 96
+}
+
+######################################################################################################
+# executables: the pod VM image
+
+test_azure_pinned_pcrs_match if {
+	claims_of(azure_snp(default_binding.azure_pcr8), registered).executables == 3
+	claims_of(azure_tdx(default_binding.azure_pcr8), registered).executables == 3
+}
+
+test_azure_pinned_pcr_mismatch if {
 	mismatches := [
 		{"pcr03": [pcr(4)]},
 		{"pcr03": [pcr(3)], "pcr11": [pcr(12)]},
@@ -144,114 +225,126 @@ test_azure_pod_vm_pcr_mismatch if {
 		{"pcr24": [pcr(24)]},
 	]
 	every pinned in mismatches {
-		claims := attestation.trust_claims with input as azure("az-snp-vtpm", rendered_pcr8)
-			with query_reference_value as reference_value
-			with data.reference_values as registered_with("cocogen_pod_vm_pcrs", pinned)
+		claims := claims_of(azure_snp(default_binding.azure_pcr8), registered_with("cocogen_pod_vm_pcrs", pinned))
 		claims.executables == 33
 		claims.configuration == 2
 	}
 }
 
-test_azure_pod_vm_pcrs_not_registered if {
-	every pinned in [null, [pcr(3)], "pcr03"] {
-		claims := attestation.trust_claims with input as azure("az-snp-vtpm", rendered_pcr8)
-			with query_reference_value as reference_value
-			with data.reference_values as registered_with("cocogen_pod_vm_pcrs", pinned)
-		claims.executables == 33
+# Pinning nothing never affirms: an empty object, or nothing registered, leaves executables at 33.
+test_azure_nothing_pinned if {
+	every pinned in [{}, null, [pcr(3)], "pcr03"] {
+		claims_of(azure_snp(default_binding.azure_pcr8), registered_with("cocogen_pod_vm_pcrs", pinned)).executables == 33
 	}
 }
 
-test_azure_tdx if {
-	claims := attestation.trust_claims with input as azure("az-tdx-vtpm", rendered_pcr8)
-		with query_reference_value as reference_value
-		with data.reference_values as registered
+# Running unpinned is the values' explicit choice: executables makes no claim (0), so the token stays
+# affirming on the other claims and says that the image was not checked.
+test_azure_unpinned_by_choice if {
+	refs := object.union(registered_with("cocogen_pod_vm_pcrs", null), {"cocogen_pod_vm_unpinned": true})
+	claims := claims_of(azure_snp(default_binding.azure_pcr8), refs)
+	claims.executables == 0
 	claims.hardware == 2
 	claims.configuration == 2
-	claims.executables == 3
-
-	other := attestation.trust_claims with input as azure("az-tdx-vtpm", other_pcr8)
-		with query_reference_value as reference_value
-		with data.reference_values as registered_with("cocogen_initdata_azure_pcr8", [rendered_pcr8])
-	other.configuration == 96
+	claims_of(azure_snp(default_binding.azure_pcr8), object.union(registered_with("cocogen_pod_vm_pcrs", null), {"cocogen_pod_vm_unpinned": "true"})).executables == 33
 }
 
-test_snp if {
-	claims := attestation.trust_claims with input as snp_input(host_data)
-		with query_reference_value as reference_value
-		with data.reference_values as registered
-	claims.hardware == 2
-	claims.configuration == 2
-	claims.executables == 3
-}
-
-test_snp_other_host_data_contraindicated if {
-	claims := attestation.trust_claims with input as snp_input(concat("", ["00", substring(host_data, 2, -1)]))
-		with query_reference_value as reference_value
-		with data.reference_values as registered
-	claims.configuration == 96
-	claims.executables == 3
+# Pinned PCRs win over the unpinned switch (the render refuses both at once).
+test_azure_pinned_and_unpinned if {
+	refs := object.union(registered, {"cocogen_pod_vm_unpinned": true})
+	claims_of(azure_snp(default_binding.azure_pcr8), registered_with("cocogen_pod_vm_pcrs", {"pcr03": [pcr(4)]})).executables == 33
+	claims_of(azure_snp(default_binding.azure_pcr8), object.union(refs, {"cocogen_pod_vm_pcrs": {"pcr03": [pcr(4)]}})).executables == 33
 }
 
 test_snp_unknown_measurement if {
-	claims := attestation.trust_claims with input as object.union(snp_input(host_data), {"snp": {"measurement": mr_td}})
-		with query_reference_value as reference_value
-		with data.reference_values as registered
+	claims := claims_of(object.union(snp_input(default_binding.snp_host_data), {"snp": {"measurement": mr_td}}), registered)
 	claims.executables == 33
 	claims.configuration == 2
 }
 
-test_snp_nothing_registered if {
-	claims := attestation.trust_claims with input as snp_input(host_data)
-		with query_reference_value as reference_value
-		with data.reference_values as {}
-	claims.hardware == 2
-	claims.configuration == 36
-	claims.executables == 33
+test_tdx_unknown_mr_td if {
+	claims_of(object.union(tdx_input(default_binding.tdx_mrconfigid), {"tdx": {"quote": {"body": {"mr_td": measurement}}}}), registered).executables == 33
 }
 
-test_tdx if {
-	claims := attestation.trust_claims with input as tdx_input(mr_config_id)
-		with query_reference_value as reference_value
-		with data.reference_values as registered
-	claims.hardware == 2
-	claims.configuration == 2
-	claims.executables == 3
+######################################################################################################
+# hardware: debugging off, firmware at or above the minimum
+
+test_azure_snp_debug_allowed if {
+	every field in ["policy_debug_allowed", "policy_migrate_ma"] {
+		evidence := object.union(azure_snp(default_binding.azure_pcr8), {"az-snp-vtpm": {field: "true"}})
+		claims_of(evidence, registered).hardware == 97
+	}
 }
 
-test_tdx_other_mrconfigid_and_mr_td if {
-	claims := attestation.trust_claims with input as object.union(tdx_input(host_data), {"tdx": {"quote": {"body": {"mr_td": measurement}}}})
-		with query_reference_value as reference_value
-		with data.reference_values as registered
-	claims.hardware == 2
-	claims.configuration == 96
-	claims.executables == 33
+test_snp_debug_allowed if {
+	claims_of(object.union(snp_input(default_binding.snp_host_data), {"snp": {"policy_debug_allowed": true}}), registered).hardware == 97
+	claims_of(object.union(snp_input(default_binding.snp_host_data), {"snp": {"policy_migrate_ma": true}}), registered).hardware == 97
 }
 
-# SNP reference values do not vouch for TDX evidence, and the other way round.
-test_reference_values_per_tee if {
-	claims := attestation.trust_claims with input as tdx_input(host_data)
-		with query_reference_value as reference_value
-		with data.reference_values as {"cocogen_initdata_snp_host_data": [host_data], "cocogen_tdx_mr_td": []}
-	claims.configuration == 36
-	claims.executables == 33
+test_snp_tcb_below_minimum if {
+	every component in ["bootloader", "tee", "snp", "microcode"] {
+		minimum := object.union(registered.cocogen_snp_minimum_tcb, {component: 250})
+		refs := registered_with("cocogen_snp_minimum_tcb", minimum)
+		claims_of(azure_snp(default_binding.azure_pcr8), refs).hardware == 97
+		claims_of(snp_input(default_binding.snp_host_data), refs).hardware == 97
+	}
+}
+
+test_snp_tcb_at_minimum if {
+	refs := registered_with("cocogen_snp_minimum_tcb", {"bootloader": 4, "tee": 0, "snp": 22, "microcode": 213})
+	claims_of(azure_snp(default_binding.azure_pcr8), refs).hardware == 2
+	claims_of(snp_input(default_binding.snp_host_data), refs).hardware == 2
+}
+
+test_snp_tcb_missing_from_evidence if {
+	evidence := {"az-snp-vtpm": object.remove(azure_snp(default_binding.azure_pcr8)["az-snp-vtpm"], ["reported_tcb_snp"])}
+	claims_of(evidence, registered).hardware == 97
+}
+
+test_snp_without_minimum if {
+	claims_of(azure_snp(default_binding.azure_pcr8), registered_with("cocogen_snp_minimum_tcb", null)).hardware == 2
+	claims_of(azure_snp(default_binding.azure_pcr8), registered_with("cocogen_snp_minimum_tcb", [3, 0, 8, 115])).hardware == 97
+}
+
+test_tdx_hardware if {
+	claims_of(tdx_input(default_binding.tdx_mrconfigid), registered).hardware == 2
+	claims_of(azure_tdx(default_binding.azure_pcr8), registered).hardware == 2
+}
+
+test_tdx_debug_or_stale if {
+	every change in [
+		{"td_attributes": {"debug": true}},
+		{"tcb_status": "OutOfDate"},
+		{"collateral_expiration_status": "1"},
+		{"quote": {"header": {"tee_type": "00000000"}}},
+		{"quote": {"header": {"vendor_id": "00000000000000000000000000000000"}}},
+	] {
+		claims_of(object.union(tdx_input(default_binding.tdx_mrconfigid), {"tdx": change}), registered).hardware == 97
+		claims_of(object.union(azure_tdx(default_binding.azure_pcr8), {"az-tdx-vtpm": change}), registered).hardware == 97
+	}
+}
+
+test_tdx_accepted_statuses_and_date if {
+	out_of_date := object.union(tdx_input(default_binding.tdx_mrconfigid), {"tdx": {"tcb_status": "OutOfDate"}})
+	claims_of(out_of_date, registered_with("cocogen_tdx_tcb_statuses", ["UpToDate", "OutOfDate"])).hardware == 2
+	claims_of(tdx_input(default_binding.tdx_mrconfigid), registered_with("cocogen_tdx_tcb_statuses", null)).hardware == 97
+	claims_of(tdx_input(default_binding.tdx_mrconfigid), object.union(registered, {"cocogen_tdx_minimum_tcb_date": "2025-11-12T00:00:00Z"})).hardware == 2
+	claims_of(tdx_input(default_binding.tdx_mrconfigid), object.union(registered, {"cocogen_tdx_minimum_tcb_date": "2026-01-01T00:00:00Z"})).hardware == 97
 }
 
 test_unknown_tee if {
-	every evidence in [{}, {"sample": {"svn": "1"}}, {"snp": "not an object"}, {"init_data": host_data}] {
-		claims := attestation.trust_claims with input as evidence
-			with query_reference_value as reference_value
-			with data.reference_values as registered
+	every evidence in [{}, {"sample": {"svn": "1"}}, {"snp": "not an object"}, {"init_data": default_binding.snp_host_data}] {
+		claims := claims_of(evidence, registered)
 		claims.hardware == 97
 		claims.configuration == 36
 		claims.executables == 33
+		profile_of(evidence, registered) == []
 	}
 }
 
 test_trust_claims_keys if {
-	every evidence in [{}, azure("az-snp-vtpm", rendered_pcr8), azure("az-tdx-vtpm", other_pcr8), snp_input(host_data), tdx_input(mr_config_id)] {
-		claims := attestation.trust_claims with input as evidence
-			with query_reference_value as reference_value
-			with data.reference_values as registered
+	every evidence in [{}, azure_snp(default_binding.azure_pcr8), azure_tdx(unknown_pcr8), snp_input(default_binding.snp_host_data), tdx_input(default_binding.tdx_mrconfigid)] {
+		claims := claims_of(evidence, registered)
 		{name | some name, _ in claims} == claim_names
 		every value in claims {
 			is_number(value)
@@ -259,8 +352,4 @@ test_trust_claims_keys if {
 			value <= 127
 		}
 	}
-}
-
-test_extensions_empty if {
-	attestation.extensions == []
 }

@@ -2,14 +2,18 @@
 # attested. KBS asks data.policy.allow for every request to a plugin and releases nothing unless the answer is
 # the boolean true.
 #
-# What KBS passes in (Trustee v0.21):
+# What KBS passes in (trustee v0.21.0 kbs/src/api_server.rs):
 #   input  the claims of the attestation token (EAR) the attestation service issued for the pod VM. Its
 #          submods object has one entry per attested device (cpu0, gpu0, ...), each with an "ear.status":
-#          affirming, warning, contraindicated or none. The attestation policy (attestation.rego) sets it.
+#          affirming, warning, contraindicated or none, and the claims the attestation policy added
+#          (attestation.rego): cpu0 carries "cocogen.initdata-profile", the init-data profile the pod VM
+#          booted with.
 #   data   the request: {"plugin": "resource", "resource-path": [repository, type, tag], "query": {...}}.
 #
-# The rule: a resource is released only when every attested device is affirming. A token with no submods, a
-# device that is only warning, or a request to any other plugin gets nothing.
+# The rule: a resource is released only when every attested device is affirming and the pod VM booted with
+# the init-data of a profile that the resource names (global.coco.trustee.resources). A token with no
+# submods, a device that is only warning, a pod VM whose init-data is not one of Git's profiles, a profile the
+# resource does not name, a path that is not served, or a request to any other plugin gets nothing.
 #
 # Dialect: Trustee evaluates the policy with regorus, not OPA, so only builtins regorus has may be used
 # (cocogen policy test checks it). The source declares the sub-package policy.resource so that both Trustee
@@ -22,6 +26,7 @@ default allow := false
 allow if {
 	data.plugin == "resource"
 	all_affirming
+	initdata_profile in readers
 }
 
 # all_affirming holds when the token names at least one attested device and each of them is affirming.
@@ -32,3 +37,31 @@ all_affirming if {
 		submod["ear.status"] == "affirming"
 	}
 }
+
+# initdata_profile is the profile the attestation policy recognised in the pod VM's evidence.
+initdata_profile := profile if {
+	profile := input.submods.cpu0["cocogen.initdata-profile"]
+	is_string(profile)
+}
+
+# requested is the resource asked for as repository/type/tag: three non-empty path segments.
+requested := concat("/", path) if {
+	path := data["resource-path"]
+	is_array(path)
+	count(path) == 3
+	every segment in path {
+		is_string(segment)
+		segment != ""
+		not contains(segment, "/")
+	}
+}
+
+# readers are the profiles that may fetch the requested resource.
+readers := resource_readers[requested]
+
+# resource_readers must stay the last rule of this file, written as plain JSON: cocogen replaces the object
+# below with the one it renders from global.coco.trustee.resources, every served resource
+# (repository/type/tag) with the sorted names of the profiles that may fetch it (a list written without
+# profiles: the default profile only), so that the rendered policy shows who gets which secret. Empty, as
+# here, it releases nothing.
+resource_readers := {}

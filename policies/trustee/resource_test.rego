@@ -3,74 +3,131 @@ package resource_policy_test
 
 import data.policy.resource
 
-# token(statuses) is the claims of an EAR token with one submod per entry of statuses (name: ear.status), as
-# KBS passes them to the policy after it has verified the token.
-token(statuses) := {
+# token(statuses, profile) is the claims of an EAR token with one submod per entry of statuses (name:
+# ear.status), as KBS passes them to the policy after it has verified the token; cpu0 carries the init-data
+# profile the attestation policy recognised ("" for none).
+token(statuses, profile) := {
 	"eat_profile": "tag:github.com,2023:veraison/ear",
 	"iat": 1767225600,
 	"ear.verifier-id": {"build": "attestation-service 0.21.0", "developer": "https://confidentialcontainers.org"},
-	"submods": {name: submod(status) | some name, status in statuses},
+	"submods": {name: submod(name, status, profile) | some name, status in statuses},
 }
 
-submod(status) := {
-	"ear.status": status,
-	"ear.trustworthiness-vector": {"executables": 3, "hardware": 2, "configuration": 2},
-	"ear.veraison.annotated-evidence": {"snp": {"measurement": "6b02"}},
+submod(name, status, profile) := object.union(
+	{
+		"ear.status": status,
+		"ear.trustworthiness-vector": {"executables": 3, "hardware": 2, "configuration": 2},
+		"ear.veraison.annotated-evidence": {"snp": {"measurement": "6b02"}},
+	},
+	{"cocogen.initdata-profile": profile | name == "cpu0"; profile != ""},
+)
+
+# What cocogen renders from the values: kbsres1 for the default profile only (the list shorthand), the
+# attestation status for both profiles.
+readers := {
+	"default/attestation-status/status": ["debug", "default"],
+	"default/kbsres1/key1": ["default"],
+	"default/kbsres1/key3": ["default"],
 }
 
-resource_path := ["default", "kbsres1", "key1"]
+request(path) := {"plugin": "resource", "resource-path": path, "query": {}}
 
-test_all_affirming_gets_resource if {
-	resource.allow with input as token({"cpu0": "affirming", "gpu0": "affirming"})
-		with data.plugin as "resource"
-		with data["resource-path"] as resource_path
+# allowed(claims, req) and denied(claims, req): KBS's answer for the token claims and the request (data).
+allowed(claims, req) if {
+	resource.allow with input as claims
+		with data.plugin as object.get(req, "plugin", null)
+		with data["resource-path"] as object.get(req, "resource-path", null)
+		with resource.resource_readers as readers
 }
 
-test_one_affirming_cpu_gets_resource if {
-	resource.allow with input as token({"cpu0": "affirming"})
-		with data.plugin as "resource"
-		with data["resource-path"] as resource_path
+denied(claims, req) if {
+	resource.allow == false with input as claims
+		with data.plugin as object.get(req, "plugin", null)
+		with data["resource-path"] as object.get(req, "resource-path", null)
+		with resource.resource_readers as readers
+}
+
+key1 := ["default", "kbsres1", "key1"]
+
+status := ["default", "attestation-status", "status"]
+
+test_default_profile_gets_its_resources if {
+	allowed(token({"cpu0": "affirming"}, "default"), request(key1))
+	allowed(token({"cpu0": "affirming"}, "default"), request(status))
+	allowed(token({"cpu0": "affirming", "gpu0": "affirming"}, "default"), request(["default", "kbsres1", "key3"]))
+}
+
+# The debug profile (oc exec works there) gets only what names it.
+test_debug_profile_gets_only_what_names_it if {
+	denied(token({"cpu0": "affirming"}, "debug"), request(key1))
+	allowed(token({"cpu0": "affirming"}, "debug"), request(status))
+}
+
+# An affirming token whose init-data is no profile of Git's (or that says nothing about it) gets nothing.
+test_unknown_profile_denied if {
+	every profile in ["", "prod", "Default", "default "] {
+		denied(token({"cpu0": "affirming"}, profile), request(key1))
+	}
+	denied(object.union(token({"cpu0": "affirming"}, ""), {"submods": {"cpu0": {"cocogen.initdata-profile": ["default"]}}}), request(key1))
+}
+
+# The profile must come from the cpu0 submod, whose attestation policy sets it.
+test_profile_of_another_submod_denied if {
+	claims := {"submods": {
+		"cpu0": {"ear.status": "affirming"},
+		"gpu0": {"ear.status": "affirming", "cocogen.initdata-profile": "default"},
+	}}
+	denied(claims, request(key1))
+}
+
+test_resource_not_served_denied if {
+	every path in [
+		["default", "kbsres1", "key2"],
+		["default", "kbsres1"],
+		["default", "kbsres1", "key1", "x"],
+		["default/kbsres1", "key1", ""],
+		["default", "kbsres1/key1", ""],
+		"default/kbsres1/key1",
+		[],
+		null,
+	] {
+		denied(token({"cpu0": "affirming"}, "default"), request(path))
+	}
 }
 
 test_one_warning_submod_denied if {
-	resource.allow == false with input as token({"cpu0": "affirming", "gpu0": "warning"})
-		with data.plugin as "resource"
-		with data["resource-path"] as resource_path
+	denied(token({"cpu0": "affirming", "gpu0": "warning"}, "default"), request(key1))
 }
 
 test_other_statuses_denied if {
 	every status in ["warning", "contraindicated", "none", "Affirming", "", null, 2] {
-		resource.allow == false with input as token({"cpu0": status})
-			with data.plugin as "resource"
-			with data["resource-path"] as resource_path
+		denied(token({"cpu0": status}, "default"), request(key1))
 	}
 }
 
 test_empty_submods_denied if {
-	resource.allow == false with input as token({})
-		with data.plugin as "resource"
-		with data["resource-path"] as resource_path
+	denied(token({}, "default"), request(key1))
 }
 
 test_missing_or_malformed_submods_denied if {
 	every claims in [{}, {"submods": null}, {"submods": []}, {"submods": ["affirming"]}, {"submods": "affirming"}] {
-		resource.allow == false with input as claims
-			with data.plugin as "resource"
-			with data["resource-path"] as resource_path
+		denied(claims, request(key1))
 	}
 }
 
 test_submod_without_status_denied if {
-	resource.allow == false with input as {"submods": {"cpu0": {"ear.trustworthiness-vector": {}}}}
-		with data.plugin as "resource"
-		with data["resource-path"] as resource_path
+	denied({"submods": {"cpu0": {"ear.trustworthiness-vector": {}, "cocogen.initdata-profile": "default"}}}, request(key1))
 }
 
 test_other_plugin_denied if {
-	resource.allow == false with input as token({"cpu0": "affirming"})
-		with data.plugin as "sample"
+	denied(token({"cpu0": "affirming"}, "default"), {"plugin": "sample", "resource-path": key1})
+	denied(token({"cpu0": "affirming"}, "default"), {"resource-path": key1})
 }
 
-test_no_plugin_denied if {
-	resource.allow == false with input as token({"cpu0": "affirming"})
+# The source itself names no reader: cocogen fills resource_readers when it renders the policy.
+test_source_releases_nothing if {
+	resource.resource_readers == {}
+	resource.allow == false with input as token({"cpu0": "affirming"}, "default")
+		with data.plugin as "resource"
+		with data["resource-path"] as key1
 }

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// copyTree copies the parts of the repository a render reads (values, policies, overlays) into a new
+// directory and returns it.
+func copyTree(t *testing.T) string {
+	t.Helper()
+	dst := t.TempDir()
+	for _, dir := range []string{"values", "policies", "overlays"} {
+		err := filepath.WalkDir(filepath.Join("../..", dir), func(p string, e os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel("../..", p)
+			if e.IsDir() {
+				return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dst
+}
+
+const podVMMeasurements = `{"measurements": {"sha256": {
+  "pcr03": "0x3d458cfe55cc03ea1f443f1562bee8df30100ab2e1c4b6e5fe4568e7b0e6745a",
+  "pcr08": "0x0000000000000000000000000000000000000000000000000000000000000000",
+  "pcr09": "0x96a18e5c5e3e9aec7fe5b8a1c6a02e8d6a4e8c6b3e9a7f5b2d4c8e1a3f6b9d21",
+  "pcr11": "0x1111111111111111111111111111111111111111111111111111111111111111",
+  "pcr12": "0x1212121212121212121212121212121212121212121212121212121212121212"}}}`
+
+// TestPodVMPinThenEval: pinning the pod VM measurements into the built-in values ends the unpinned warning,
+// registers the PCRs, and a guest booted from that image gets its secret while one booted from another
+// image does not.
+func TestPodVMPinThenEval(t *testing.T) {
+	root := copyTree(t)
+	m := filepath.Join(root, "measurements.json")
+	if err := os.WriteFile(m, []byte(podVMMeasurements), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	values := filepath.Join(root, "values", "values-global.yaml")
+	code, out, errOut := cli(t, "", "podvm", "pin", "--measurements", m, "--values", values)
+	if code != 0 || out != values+": pinned pcr03, pcr09, pcr11, pcr12\n" {
+		t.Fatalf("pin: exit %d\n%s%s", code, out, errOut)
+	}
+	src, _ := os.ReadFile(values)
+	if strings.Contains(string(src), "acceptUnpinnedPodVM") || !strings.Contains(string(src), "          pcr09: [\"96a18e5c5e3e9aec7fe5b8a1c6a02e8d6a4e8c6b3e9a7f5b2d4c8e1a3f6b9d21\"]\n") {
+		t.Errorf("values after pin:\n%s", src)
+	}
+	source := []string{"--repo-root", root, "--values-dir", filepath.Join(root, "values")}
+	code, _, errOut = cli(t, "", append([]string{"render", "--all"}, source...)...)
+	if code != 0 || strings.Contains(errOut, "acceptUnpinnedPodVM") || strings.Contains(errOut, "podVMPCRs") {
+		t.Errorf("render after pin: exit %d\n%s", code, errOut)
+	}
+	eval := append([]string{"policy", "eval", "trustee", "--profile", "default", "--resource", "default/kbsres1/key1"}, source...)
+	code, out, errOut = cli(t, "", eval...)
+	if code != 0 || !strings.HasPrefix(out, "default/kbsres1/key1: released\n") || !strings.Contains(out, "executables 3 (affirming)") {
+		t.Errorf("eval after pin: exit %d\n%s%s", code, out, errOut)
+	}
+	other := `{"az-snp-vtpm": {"tpm": {"pcr11": "2222222222222222222222222222222222222222222222222222222222222222"}}}`
+	code, out, _ = cli(t, other, append(eval, "--claims", "-")...)
+	if code != 0 || !strings.HasPrefix(out, "default/kbsres1/key1: denied\n") || !strings.Contains(out, "executables 33 (warning)") {
+		t.Errorf("another pod VM image: exit %d\n%s", code, out)
+	}
+}
+
+func TestPodVMPinErrors(t *testing.T) {
+	root := copyTree(t)
+	values := filepath.Join(root, "values", "values-global.yaml")
+	for _, tc := range []struct {
+		stdin string
+		args  []string
+		code  int
+		want  string
+	}{
+		{"", []string{"podvm", "pin"}, 2, "--measurements is required"},
+		{"{}", []string{"podvm", "pin", "--measurements", "-", "--values", values}, 1, "<stdin>: error: no measurements.sha256 object"},
+		{podVMMeasurements, []string{"podvm", "pin", "--measurements", "-", "--values", values, "--pcr", "8"}, 2, "PCR 8 binds the init-data"},
+		{podVMMeasurements, []string{"podvm", "pin", "--measurements", "-", "--values", filepath.Join(root, "nope.yaml")}, 1, "nope.yaml"},
+	} {
+		code, out, errOut := cli(t, tc.stdin, tc.args...)
+		if code != tc.code || out != "" || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d (want %d)\nstdout %q\n%s", tc.args, code, tc.code, out, errOut)
+		}
+	}
+	code, out, _ := cli(t, podVMMeasurements, "podvm", "pin", "--measurements", "-", "--values", values, "--print", "--pcr", "3")
+	if src, _ := os.ReadFile(values); code != 0 || !strings.Contains(out, "podVMPCRs:\n          pcr03: [") || strings.Contains(string(src), "        podVMPCRs:\n") {
+		t.Errorf("--print: exit %d, or the file was written\n%s", code, out)
+	}
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cocogen/cocogen/internal/podvm"
+)
+
+func newPodVMPinCommand(s streams) *cobra.Command {
+	var measurements, valuesFile, valuesDir, source string
+	var pcrs []int
+	var add, print bool
+	cmd := &cobra.Command{
+		Use:   "pin --measurements FILE",
+		Short: "Write the measurements of a pod VM image into the values as podVMPCRs",
+		Long: `Pin reads the measurements of a pod VM image and writes the chosen vTPM PCRs into a values file as
+global.coco.trustee.referenceValues.podVMPCRs, removing acceptUnpinnedPodVM. The rest of the file, comments
+included, stays as it is; the referenceValues map must be written in block style.
+
+FILE is the measurements.json of the OpenShift sandboxed containers dm-verity pod VM image
+(/image/measurements.json in registry.redhat.io/openshift-sandboxed-containers/osc-dm-verity-image:<release>,
+see README "Pinning the pod VM image"): {"measurements": {"sha256": {"pcr03": "0x...", ...}}}; - reads stdin.
+
+By default PCRs 3, 9, 11 and 12 are pinned (boot loader configuration and code, unified kernel image, boot
+events); PCRs 0 to 2 and 4 to 7 measure the Azure firmware, and PCR 8 binds the init-data, which cocogen
+computes. With --add the values already pinned stay beside the new ones, so that pods of the old and the
+new image both attest during an upgrade.`,
+		Example: `  # Pin the pod VM image of the sandboxed containers release in use
+  cocogen podvm pin --measurements measurements.json
+
+  # During an upgrade: accept the old and the new image, and look before writing
+  cocogen podvm pin --measurements measurements-1.14.json --add --print | diff values/values-global.yaml -`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if measurements == "" {
+				return usageError{err: errors.New("--measurements is required: the measurements.json of the pod VM image"), cmd: cmd}
+			}
+			if valuesFile == "" {
+				valuesFile = filepath.Join(valuesDir, "values-global.yaml")
+			}
+			var data []byte
+			var err error
+			shown := measurements
+			if measurements == "-" {
+				shown = "<stdin>"
+				data, err = io.ReadAll(io.LimitReader(s.in, 8<<20))
+			} else {
+				data, err = os.ReadFile(measurements)
+			}
+			if err != nil {
+				fmt.Fprintf(s.err, "error: %v\n", err)
+				return &exitError{code: exitInvalid}
+			}
+			m, err := podvm.ReadMeasurements(data)
+			if err != nil {
+				fmt.Fprintf(s.err, "%s: error: %v\n", shown, err)
+				return &exitError{code: exitInvalid}
+			}
+			selected, err := m.Select(pcrs)
+			if err != nil {
+				return usageError{err: fmt.Errorf("--pcr: %w", err), cmd: cmd}
+			}
+			src, err := os.ReadFile(valuesFile)
+			if err != nil {
+				fmt.Fprintf(s.err, "error: %v\n", err)
+				return &exitError{code: exitInvalid}
+			}
+			if source == "" {
+				source = filepath.Base(shown)
+			}
+			out, err := podvm.Pin(valuesFile, src, selected, source, add)
+			if err != nil {
+				fmt.Fprintf(s.err, "error: %v\n", err)
+				return &exitError{code: exitInvalid}
+			}
+			if print {
+				_, err = s.out.Write(out)
+				return err
+			}
+			if err := writeFileAtomic(valuesFile, out); err != nil {
+				return err
+			}
+			var names []string
+			for _, p := range selected {
+				names = append(names, p.Name)
+			}
+			_, err = fmt.Fprintf(s.out, "%s: pinned %s\n", valuesFile, strings.Join(names, ", "))
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&measurements, "measurements", "", "measurements.json of the pod VM image (- for stdin)")
+	f.StringVar(&valuesDir, "values-dir", "values", "directory of values-global.yaml")
+	f.StringVar(&valuesFile, "values", "", "values file to edit (default: values-global.yaml in --values-dir)")
+	f.IntSliceVar(&pcrs, "pcr", podvm.DefaultPCRs, "PCRs to pin")
+	f.BoolVar(&add, "add", false, "keep the values already pinned beside the new ones")
+	f.BoolVar(&print, "print", false, "print the edited values file instead of writing it")
+	f.StringVar(&source, "source", "", "what the measurements are of, for the comment above podVMPCRs (default: the file name)")
+	return cmd
+}

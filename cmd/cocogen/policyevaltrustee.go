@@ -1,0 +1,84 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cocogen/cocogen/internal/policyeval"
+	"github.com/cocogen/cocogen/internal/trusteepolicy"
+)
+
+func newPolicyEvalTrusteeCommand(s streams) *cobra.Command {
+	var f evalFlags
+	var resource, tee, claims string
+	cmd := &cobra.Command{
+		Use:   "trustee --profile PROFILE --resource REPO/TYPE/TAG [--tee TEE] [--claims FILE]",
+		Short: "Decide whether Trustee releases a resource to a guest of an init-data profile",
+		Long: `Trustee builds the input that Trustee 0.21's attestation service gives its attestation policy for a guest
+started with the init-data of PROFILE on TEE, runs the rendered attestation policy (the attestation-policy
+ConfigMap) with the rendered reference values (rvps-reference-values), issues the token claims as the EAR
+broker does, then runs the rendered KBS resource policy (resource-policy) for REPO/TYPE/TAG. It prints the
+trust vector, the token claims the resource policy sees, and whether the resource is released, with the
+reason.
+
+The guest is a sound one that matches every pinned reference value: its init-data binding (PCR 8 on Azure,
+HOST_DATA on SEV-SNP, MRCONFIGID on TDX) is the profile's, its pod VM measurements the first pinned ones,
+its firmware at the registered minimum, debugging off. --claims FILE (JSON, - for stdin) is merged over that
+evidence as a JSON merge patch (RFC 7396; null removes a claim), e.g.
+{"az-snp-vtpm": {"policy_debug_allowed": "true"}}.
+
+TEE is one of ` + strings.Join(trusteepolicy.TEEs, ", ") + `; the default is az-snp-vtpm when the pattern runs
+peer pods on Azure, else snp.`,
+		Example: `  # Which profile gets kbsres1? (the debug profile, where oc exec works, must not)
+  cocogen policy eval trustee --profile default --resource default/kbsres1/key1
+  cocogen policy eval trustee --profile debug --resource default/kbsres1/key1
+
+  # A guest that allows debugging, on Azure TDX
+  echo '{"az-tdx-vtpm": {"td_attributes": {"debug": true}}}' |
+    cocogen policy eval trustee --profile default --resource default/kbsres1/key1 --tee az-tdx-vtpm --claims - -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if resource == "" {
+				return usageError{err: errors.New("--resource is required: the KBS resource as REPO/TYPE/TAG, e.g. default/kbsres1/key1"), cmd: cmd}
+			}
+			if parts := strings.Split(resource, "/"); len(parts) != 3 || slices.Contains(parts, "") {
+				return usageError{err: fmt.Errorf("invalid --resource %q: write REPO/TYPE/TAG, e.g. default/kbsres1/key1", resource), cmd: cmd}
+			}
+			if tee != "" && !slices.Contains(trusteepolicy.TEEs, tee) {
+				return usageError{err: fmt.Errorf("invalid --tee %q (valid: %s)", tee, strings.Join(trusteepolicy.TEEs, ", ")), cmd: cmd}
+			}
+			res, err := f.render(cmd, s)
+			if err != nil {
+				return err
+			}
+			o := policyeval.TrusteeOptions{Profile: f.profile, Resource: resource, TEE: tee}
+			if claims != "" {
+				v, err := readJSONFile(s, claims)
+				if err != nil {
+					return err
+				}
+				m, ok := v.(map[string]any)
+				if !ok {
+					fmt.Fprintf(s.err, "error: %s: the claims must be a JSON object (a merge patch over the guest's evidence)\n", claims)
+					return &exitError{code: exitInvalid}
+				}
+				o.Claims = m
+			}
+			r, err := policyeval.Trustee(commandContext(cmd), res, o)
+			if err != nil {
+				fmt.Fprintf(s.err, "error: %v\n", err)
+				return &exitError{code: exitInvalid}
+			}
+			return policyeval.WriteTrustee(s.out, f.output, r)
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().StringVar(&resource, "resource", "", "the KBS resource, REPO/TYPE/TAG (required)")
+	cmd.Flags().StringVar(&tee, "tee", "", "the guest's TEE: "+strings.Join(trusteepolicy.TEEs, ", ")+" (default: the pattern's)")
+	cmd.Flags().StringVar(&claims, "claims", "", "JSON merged over the guest's evidence (- for stdin)")
+	return cmd
+}

@@ -1,0 +1,229 @@
+// Package podvm pins the pod VM image that Trustee accepts: it reads the boot measurements that Red Hat
+// publishes with the dm-verity pod VM image of each OpenShift sandboxed containers release, and writes the
+// chosen PCRs into a values file as global.coco.trustee.referenceValues.podVMPCRs, in place, keeping the rest of
+// the file (comments included) as it is.
+package podvm
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/cocogen/cocogen/internal/node"
+)
+
+// DefaultPCRs are the vTPM PCRs pinned by default: the boot loader's configuration and code, the unified
+// kernel image and the boot events (3, 9, 11, 12), the PCRs the upstream coco-pattern registers for Azure pod
+// VMs. PCRs 0 to 2 and 4 to 7 measure the Azure firmware, which Microsoft updates; PCR 8 binds the init-data
+// and is computed by the render.
+var DefaultPCRs = []int{3, 9, 11, 12}
+
+// Measurements are the sha256 PCR values of a pod VM image, by PCR name (pcr03), lowercase hex.
+type Measurements map[string]string
+
+var hexRe = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// ReadMeasurements reads the measurements file of the OpenShift sandboxed containers dm-verity pod VM image
+// (/image/measurements.json in registry.redhat.io/openshift-sandboxed-containers/osc-dm-verity-image:<release>):
+// a JSON object whose measurements.sha256 maps pcrNN to a hex value, with or without the 0x prefix (the
+// upstream coco-pattern's scripts/get-pcr.sh reads the same path and strips the prefix).
+func ReadMeasurements(data []byte) (Measurements, error) {
+	var doc struct {
+		Measurements struct {
+			SHA256 map[string]any `json:"sha256"`
+		} `json:"measurements"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("not the measurements JSON of a pod VM image: %w", err)
+	}
+	if len(doc.Measurements.SHA256) == 0 {
+		return nil, errors.New(`no measurements.sha256 object with PCR values: want {"measurements": {"sha256": {"pcr03": "0x...", ...}}}`)
+	}
+	out := Measurements{}
+	for name, v := range doc.Measurements.SHA256 {
+		s, ok := v.(string)
+		if !ok {
+			return nil, fmt.Errorf("measurements.sha256.%s is not a string of hex digits", name)
+		}
+		s = strings.ToLower(strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(s), "0x"), "0X"))
+		if !hexRe.MatchString(s) {
+			return nil, fmt.Errorf("measurements.sha256.%s is %q, not a sha256 value (64 hex digits)", name, v)
+		}
+		out[strings.ToLower(name)] = s
+	}
+	return out, nil
+}
+
+// PCRName is the name of PCR n as values and evidence write it: pcr03.
+func PCRName(n int) string { return fmt.Sprintf("pcr%02d", n) }
+
+// Select returns the values of the PCRs pcrs, in order.
+func (m Measurements) Select(pcrs []int) ([]PCR, error) {
+	var out []PCR
+	for _, n := range pcrs {
+		if n < 0 || n > 23 {
+			return nil, fmt.Errorf("PCR %d does not exist: a vTPM has PCRs 0 to 23", n)
+		}
+		if n == 8 {
+			return nil, errors.New("PCR 8 binds the init-data: cocogen computes its reference values from the rendered profiles")
+		}
+		v, ok := m[PCRName(n)]
+		if !ok {
+			return nil, fmt.Errorf("the measurements have no %s (they have %s)", PCRName(n), strings.Join(m.names(), ", "))
+		}
+		out = append(out, PCR{Name: PCRName(n), Values: []string{v}})
+	}
+	return out, nil
+}
+
+func (m Measurements) names() []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// PCR is one pinned PCR and the values it may hold.
+type PCR struct {
+	Name   string
+	Values []string
+}
+
+// Pin returns the values file src (name is how it is shown) with global.coco.trustee.referenceValues.podVMPCRs
+// set to pcrs and acceptUnpinnedPodVM removed, each with the comment lines directly above it; the new block
+// takes the place of the first one removed, or ends the referenceValues map. With add, values already
+// pinned for a PCR are kept beside the new ones (while pods of the old and the new image run). The map must
+// be written in block style. The result is parsed again and must hold exactly the pinned values.
+func Pin(name string, src []byte, pcrs []PCR, source string, add bool) ([]byte, error) {
+	tree, err := node.Parse(name, src, node.DefaultLimits)
+	if err != nil {
+		return nil, err
+	}
+	rv := tree.Path("global", "coco", "trustee", "referenceValues")
+	if rv == nil || rv.Kind != node.Map || rv.Len() == 0 {
+		return nil, fmt.Errorf("%s has no global.coco.trustee.referenceValues map: add it (with its expiration) first", name)
+	}
+	if add {
+		pcrs = withPinned(pcrs, rv.Get("podVMPCRs"))
+	}
+	lines := strings.SplitAfter(string(src), "\n")
+	entries := rv.Entries()
+	indent := entries[0].KeyPos.Col - 1
+	for _, e := range entries {
+		if e.KeyPos.Col-1 != indent || lineIndent(lines[e.KeyPos.Line-1]) != indent {
+			return nil, fmt.Errorf("%s:%d:%d: write global.coco.trustee.referenceValues in block style (one key per line) so that cocogen can edit it", name, e.KeyPos.Line, e.KeyPos.Col)
+		}
+	}
+	type span struct{ from, to int } // 0-based line indexes, to exclusive
+	var drop []span
+	end := 0
+	for _, e := range entries {
+		s := span{e.KeyPos.Line - 1, e.KeyPos.Line}
+		for s.to < len(lines) && (isBlank(lines[s.to]) || lineIndent(lines[s.to]) > indent || isSequenceItem(lines[s.to], indent)) {
+			s.to++
+		}
+		for s.to > s.from+1 && isBlank(lines[s.to-1]) {
+			s.to--
+		}
+		end = max(end, s.to)
+		if e.Key != "podVMPCRs" && e.Key != "acceptUnpinnedPodVM" {
+			continue
+		}
+		for s.from > 0 && isComment(lines[s.from-1]) && lineIndent(lines[s.from-1]) == indent {
+			s.from--
+		}
+		drop = append(drop, s)
+	}
+	pad := strings.Repeat(" ", indent)
+	var block strings.Builder
+	fmt.Fprintf(&block, "%s# The boot measurements of the pod VM image (%s), written by cocogen podvm pin:\n", pad, source)
+	fmt.Fprintf(&block, "%s# Trustee affirms only pod VMs whose vTPM holds one of these values in each PCR.\n", pad)
+	fmt.Fprintf(&block, "%spodVMPCRs:\n", pad)
+	for _, p := range pcrs {
+		// Quoted: a value of hex digits only (zeros, say) would read as a number.
+		fmt.Fprintf(&block, "%s  %s: [\"%s\"]\n", pad, p.Name, strings.Join(p.Values, `", "`))
+	}
+	at := end
+	if len(drop) > 0 {
+		at = drop[0].from
+	}
+	var out bytes.Buffer
+	for i := 0; i <= len(lines); i++ {
+		if i == at {
+			if i > 0 && !strings.HasSuffix(lines[i-1], "\n") {
+				out.WriteByte('\n')
+			}
+			out.WriteString(block.String())
+		}
+		if i == len(lines) {
+			break
+		}
+		if slices.ContainsFunc(drop, func(s span) bool { return i >= s.from && i < s.to }) {
+			continue
+		}
+		out.WriteString(lines[i])
+	}
+	if err := check(name, out.Bytes(), pcrs); err != nil {
+		return nil, fmt.Errorf("internal error: the edited %s does not read back: %w", name, err)
+	}
+	return out.Bytes(), nil
+}
+
+// withPinned adds to pcrs the values already pinned in podVMPCRs.
+func withPinned(pcrs []PCR, pinned *node.Node) []PCR {
+	out := slices.Clone(pcrs)
+	for i := range out {
+		for _, it := range pinned.Get(out[i].Name).Items() {
+			if v := it.Scalar(); !slices.Contains(out[i].Values, v) {
+				out[i].Values = append(out[i].Values, v)
+			}
+		}
+		slices.Sort(out[i].Values)
+	}
+	return out
+}
+
+// check parses the edited file and compares what it pins with pcrs.
+func check(name string, data []byte, pcrs []PCR) error {
+	tree, err := node.Parse(name, data, node.DefaultLimits)
+	if err != nil {
+		return err
+	}
+	rv := tree.Path("global", "coco", "trustee", "referenceValues")
+	if rv.Get("acceptUnpinnedPodVM") != nil {
+		return errors.New("acceptUnpinnedPodVM is still set")
+	}
+	pinned := rv.Get("podVMPCRs")
+	if pinned.Len() != len(pcrs) {
+		return fmt.Errorf("podVMPCRs has %d PCRs, want %d", pinned.Len(), len(pcrs))
+	}
+	for _, p := range pcrs {
+		var got []string
+		for _, it := range pinned.Get(p.Name).Items() {
+			got = append(got, it.Scalar())
+		}
+		if !slices.Equal(got, p.Values) {
+			return fmt.Errorf("%s is %v, want %v", p.Name, got, p.Values)
+		}
+	}
+	return nil
+}
+
+func lineIndent(l string) int { return len(l) - len(strings.TrimLeft(l, " ")) }
+
+func isBlank(l string) bool { return strings.TrimSpace(l) == "" }
+
+// isSequenceItem reports whether l is an item of a block sequence written at the indentation of its key
+// (the kubectl style), which belongs to the key above it.
+func isSequenceItem(l string, indent int) bool {
+	t := strings.TrimSpace(l)
+	return lineIndent(l) == indent && (t == "-" || strings.HasPrefix(t, "- "))
+}
+
+func isComment(l string) bool { return strings.HasPrefix(strings.TrimSpace(l), "#") }

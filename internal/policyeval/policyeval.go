@@ -1,0 +1,257 @@
+// Package policyeval answers, locally, what the guest or Trustee would decide with the policies a render
+// produces: Agent evaluates the agent policy of an init-data profile (the bytes its init-data carries) for
+// one request to the kata agent; Trustee builds the attestation-service input of a guest started with a
+// profile's init-data, runs the rendered attestation policy with the rendered reference values, then the
+// rendered KBS resource policy for one resource. Both read everything from a pipeline.Result, so that they use
+// exactly the bytes the render writes, and evaluate with the Rego engine and capability limits that the
+// render validates with (agentpolicy, trusteepolicy).
+package policyeval
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/cocogen/cocogen/generators/trustee"
+	"github.com/cocogen/cocogen/internal/agentpolicy"
+	"github.com/cocogen/cocogen/internal/model"
+	"github.com/cocogen/cocogen/internal/pipeline"
+	"github.com/cocogen/cocogen/internal/trusteepolicy"
+)
+
+// AgentResult is the agent's decision for one request under a profile's policy.
+type AgentResult struct {
+	Profile  string                    `json:"profile"`
+	Request  string                    `json:"request"`
+	Allowed  bool                      `json:"allowed"`
+	Decision string                    `json:"decision"` // allowed or denied
+	Value    any                       `json:"value"`    // what the entry point evaluated to (null: undefined)
+	Rule     *agentpolicy.DecidingRule `json:"rule"`
+	Prints   []string                  `json:"prints"`
+	Problem  string                    `json:"problem,omitempty"`
+	// AllowFailures is true when AllowRequestsFailingPolicy turned a denial into an allow.
+	AllowFailures bool `json:"allowRequestsFailingPolicy,omitempty"`
+}
+
+// Agent decides request (a message name the agent asks its policy about, e.g. ExecProcessRequest) with input
+// (the request's JSON as the agent hands it to the policy; nil is an empty request) under the agent policy of
+// profile.
+func Agent(ctx context.Context, res *pipeline.Result, profile, request string, input any) (*AgentResult, error) {
+	p, err := res.Profile(profile)
+	if err != nil {
+		return nil, err
+	}
+	if input == nil {
+		input = map[string]any{}
+	}
+	d, err := agentpolicy.Decide(ctx, p.PolicyFile, p.Policy, request, input, agentpolicy.Options{Kata: p.Kata})
+	if err != nil {
+		return nil, err
+	}
+	out := &AgentResult{
+		Profile: profile, Request: request, Allowed: d.Allowed, Decision: "denied", Value: d.Value, Rule: d.Rule,
+		Prints: d.Prints, Problem: d.Problem, AllowFailures: d.AllowFailures,
+	}
+	if out.Prints == nil {
+		out.Prints = []string{}
+	}
+	if d.Allowed {
+		out.Decision = "allowed"
+	}
+	return out, nil
+}
+
+// TrusteeResult is what Trustee decides for a guest of a profile that asks for a resource.
+type TrusteeResult struct {
+	Profile  string `json:"profile"`
+	TEE      string `json:"tee"`
+	Resource string `json:"resource"`
+	Released bool   `json:"released"`
+	Decision string `json:"decision"` // released or denied
+	Reason   string `json:"reason"`
+	// TrustVector and Status are the attestation policy's appraisal.
+	TrustVector map[string]int64 `json:"trustVector"`
+	Status      string           `json:"status"`
+	// Profile the token names (cocogen.initdata-profile), and the profiles that may fetch the resource.
+	TokenProfile string   `json:"tokenProfile"`
+	Readers      []string `json:"readers"`
+	// Evidence is the attestation policy's input; Token the claims the resource policy sees.
+	Evidence map[string]any `json:"evidence"`
+	Token    map[string]any `json:"token"`
+}
+
+// TrusteeOptions say which guest asks for what.
+type TrusteeOptions struct {
+	Profile string
+	// Resource is repository/type/tag.
+	Resource string
+	// TEE is one of trusteepolicy.TEEs; "" picks the pattern's: az-snp-vtpm when it runs peer pods (a
+	// sandbox application, which cocogen renders for Azure), else snp.
+	TEE string
+	// Claims, when set, is merged over the guest's evidence (a JSON merge patch, RFC 7396: null removes).
+	Claims map[string]any
+}
+
+// Trustee runs the rendered Trustee policies for a guest started with the init-data of o.Profile on o.TEE
+// that asks for o.Resource.
+func Trustee(ctx context.Context, res *pipeline.Result, o TrusteeOptions) (*TrusteeResult, error) {
+	p, err := res.Profile(o.Profile)
+	if err != nil {
+		return nil, err
+	}
+	path := strings.Split(o.Resource, "/")
+	if len(path) != 3 || slices.Contains(path, "") {
+		return nil, fmt.Errorf("resource %q is not REPOSITORY/TYPE/TAG, e.g. default/kbsres1/key1", o.Resource)
+	}
+	tee := o.TEE
+	if tee == "" {
+		tee = "snp"
+		for _, a := range res.Apps {
+			if a.Generator == model.GenSandbox {
+				tee = "az-snp-vtpm"
+			}
+		}
+	}
+	if !slices.Contains(trusteepolicy.TEEs, tee) {
+		return nil, fmt.Errorf("unknown TEE %q (valid: %s)", tee, strings.Join(trusteepolicy.TEEs, ", "))
+	}
+	app, err := trusteeApp(res)
+	if err != nil {
+		return nil, err
+	}
+	attestation, resource, refs, err := trusteeBytes(app)
+	if err != nil {
+		return nil, err
+	}
+	b := trusteepolicy.Binding{AzurePCR8: p.Digests.AzurePCR8, SNPHostData: p.Digests.SNPHostData, TDXMRConfigID: p.Digests.TDXMRConfigID}
+	evidence, err := trusteepolicy.GuestEvidence(tee, b, refs)
+	if err != nil {
+		return nil, err
+	}
+	if o.Claims != nil {
+		evidence, _ = mergePatch(evidence, o.Claims).(map[string]any)
+		if evidence == nil {
+			evidence = map[string]any{}
+		}
+	}
+	out := &TrusteeResult{Profile: o.Profile, TEE: tee, Resource: o.Resource, Decision: "denied", Evidence: evidence, Readers: []string{}}
+	a, err := trusteepolicy.Attest(ctx, "attestation-policy/"+trustee.KeyAttestation, attestation, evidence, refs)
+	if err != nil {
+		out.Reason = "the attestation fails: " + err.Error()
+		return out, nil
+	}
+	out.TrustVector, out.Status = a.TrustVector, a.Status
+	out.Token = trusteepolicy.Token(a)
+	r, err := trusteepolicy.Decide(ctx, "resource-policy/"+trustee.KeyResource, resource, out.Token, path)
+	if err != nil {
+		return nil, err
+	}
+	out.Released, out.TokenProfile = r.Released, r.Profile
+	if r.Readers != nil {
+		out.Readers = r.Readers
+	}
+	if out.Released {
+		out.Decision = "released"
+	}
+	out.Reason = reason(out, r)
+	return out, nil
+}
+
+// reason explains a decision of the resource policy from what its explaining rules say.
+func reason(out *TrusteeResult, r *trusteepolicy.Release) string {
+	switch {
+	case out.Released:
+		return fmt.Sprintf("the token is affirming and names profile %s, which may read %s", r.Profile, out.Resource)
+	case !r.AllAffirming:
+		var weak []string
+		for _, k := range trusteepolicy.ClaimNames {
+			if v := out.TrustVector[k]; trusteepolicy.Tier(v) != "affirming" && trusteepolicy.Tier(v) != "none" {
+				weak = append(weak, fmt.Sprintf("%s %d (%s)", k, v, trusteepolicy.Tier(v)))
+			}
+		}
+		return fmt.Sprintf("the token is %s, not affirming: %s", out.Status, strings.Join(weak, ", "))
+	case r.Profile == "":
+		return "the token names no init-data profile: the guest's init-data is none that Git renders for a profile in use"
+	case !r.Served:
+		return fmt.Sprintf("%s is not a resource of global.coco.trustee.resources", out.Resource)
+	case !slices.Contains(r.Readers, r.Profile):
+		return fmt.Sprintf("profile %s may not read %s (readers: %s)", r.Profile, out.Resource, strings.Join(r.Readers, ", "))
+	}
+	return "the resource policy denies it (allow is false)"
+}
+
+// trusteeApp is the render's trustee application.
+func trusteeApp(res *pipeline.Result) (*pipeline.App, error) {
+	for i := range res.Apps {
+		if res.Apps[i].Generator == model.GenTrustee {
+			return &res.Apps[i], nil
+		}
+	}
+	return nil, fmt.Errorf("the cluster group %s has no trustee application (an application with cocogen: trustee)", res.Group)
+}
+
+// trusteeBytes reads back what the trustee application renders: the attestation and resource policies as
+// Trustee mounts them, and the reference values of the RVPS store, by id.
+func trusteeBytes(app *pipeline.App) (attestation, resource []byte, refs map[string]any, err error) {
+	data := func(cm, key string) (string, bool) {
+		for _, o := range app.Objects {
+			if o.Kind() == "ConfigMap" && o.Name() == cm {
+				n := o.Node.Path("data", key)
+				return n.Scalar(), n != nil
+			}
+		}
+		return "", false
+	}
+	a, ok1 := data(trustee.ConfigMapAttestation, trustee.KeyAttestation)
+	r, ok2 := data(trustee.ConfigMapResource, trustee.KeyResource)
+	s, ok3 := data(trustee.ConfigMapRefValues, trustee.KeyRefValues)
+	if !ok1 || !ok2 || !ok3 {
+		return nil, nil, nil, fmt.Errorf("the trustee application renders no attestation policy, resource policy or reference values")
+	}
+	stored, err := trustee.DecodeStored([]byte(s))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	refs = map[string]any{}
+	for id, raw := range stored {
+		var rv struct {
+			Value json.RawMessage `json:"value"`
+		}
+		if err := json.Unmarshal(raw, &rv); err != nil {
+			return nil, nil, nil, fmt.Errorf("reference value %s: %w", id, err)
+		}
+		dec := json.NewDecoder(strings.NewReader(string(rv.Value)))
+		dec.UseNumber()
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return nil, nil, nil, fmt.Errorf("reference value %s: %w", id, err)
+		}
+		refs[id] = v
+	}
+	return []byte(a), []byte(r), refs, nil
+}
+
+// mergePatch applies a JSON merge patch (RFC 7396) to target.
+func mergePatch(target, patch any) any {
+	p, ok := patch.(map[string]any)
+	if !ok {
+		return patch
+	}
+	t, ok := target.(map[string]any)
+	out := map[string]any{}
+	if ok {
+		for k, v := range t {
+			out[k] = v
+		}
+	}
+	for k, v := range p {
+		if v == nil {
+			delete(out, k)
+			continue
+		}
+		out[k] = mergePatch(out[k], v)
+	}
+	return out
+}
