@@ -353,12 +353,13 @@ func cocogen(t testing.TB, dir string, args ...string) (string, string, int) {
 	return out.String(), errb.String(), 0
 }
 
-// render is `cocogen render` at the repository root with flags equivalent to the plugin inputs of app, per the
-// contract in the README (restated here, not taken from cocogen's code). ok is false when the render fails;
-// then diags holds its diagnostic lines.
+// render is `cocogen render --repo-root .` at the repository root with flags equivalent to the plugin inputs
+// of app, per the contract in the README (restated here, not taken from cocogen's code): the checkout has no
+// .git, as Argo CD's has none, so the root is named. ok is false when the render fails; then diags holds its
+// diagnostic lines.
 func render(t testing.TB, repo string, app *v1alpha1.Application) (objs []*unstructured.Unstructured, diags []string, ok bool) {
 	t.Helper()
-	args := []string{"render"}
+	args := []string{"render", "--repo-root", "."}
 	src := app.Spec.GetSource()
 	flags := map[string]string{"COCOGEN_APP": "--app", "COCOGEN_CLUSTER_GROUP": "--cluster-group", "COCOGEN_VALUES_DIR": "--values-dir",
 		"COCOGEN_METADATA": "--metadata", "COCOGEN_SET": "--set", "COCOGEN_SET_STRING": "--set-string"}
@@ -697,7 +698,7 @@ func TestParametersReachThePlugin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, stderr, code := cocogen(t, repoCopy, "render", "--metadata", "values/cluster-metadata.yaml",
+	out, stderr, code := cocogen(t, repoCopy, "render", "--repo-root", ".", "--metadata", "values/cluster-metadata.yaml",
 		"--set", "clusterGroup.subscriptions.trustee.channel=stable-v2,global.options.installPlanApproval=Automatic",
 		"--set-string", "global.repoURL="+app.Spec.Source.RepoURL, "--set-string", "global.targetRevision="+app.Spec.Source.TargetRevision,
 		"--set-string", "global.clusterVersion=4.20")
