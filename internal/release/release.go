@@ -94,8 +94,11 @@ func (r Range) String() string {
 	if r.Min.Patch != 0 {
 		minS = r.Min.String()
 	}
-	if r.Max.IsZero() {
+	switch {
+	case r.Max.IsZero():
 		return minS + " or later"
+	case r.Max.Major == r.Min.Major && r.Max.Minor == r.Min.Minor:
+		return minS
 	}
 	return fmt.Sprintf("%s to %d.%d", minS, r.Max.Major, r.Max.Minor)
 }

@@ -61,6 +61,9 @@ func TestRange(t *testing.T) {
 	if got := open.String(); got != "3.21 or later" {
 		t.Errorf("String = %q", got)
 	}
+	if got := (Range{V(3, 20, 0), V(3, 20, 0)}).String(); got != "3.20" {
+		t.Errorf("String = %q", got)
+	}
 }
 
 // The cut-off, as read in kata-containers at each tag (kata.go).
@@ -254,7 +257,7 @@ func TestTrusteeRows(t *testing.T) {
 	if got := WritingCSVs(); got != "trustee-operator.v1.2.0, trustee-operator.v1.2.1 (redhat-operators), trustee-operator.v0.21.0 (community-operators)" {
 		t.Errorf("WritingCSVs = %q", got)
 	}
-	if r, ok := TrusteeForFormat("0.18"); !ok || r.Format != "0.18" {
+	if r, ok := TrusteeForFormat("0.18"); !ok || r.CSV != "trustee-operator.v1.1.0" {
 		t.Errorf("TrusteeForFormat(0.18) = %+v, %v", r, ok)
 	}
 	if !UnpinnedTrustee.Writes() || UnpinnedTrustee.Format != WrittenFormat || UnpinnedTrustee.Layout != LayoutStorage {

@@ -274,12 +274,14 @@ func TrusteeFormats() (known, written []string) {
 	return known, written
 }
 
-// TrusteeForFormat returns a known release that reads the format (the newest one), for the message about a
-// format cocogen does not write.
+// TrusteeForFormat returns a known release that reads the format (the newest of Red Hat's, else of the
+// community operator's), for the message about a format cocogen does not write.
 func TrusteeForFormat(format string) (TrusteeRelease, bool) {
-	for i := len(trusteeReleases) - 1; i >= 0; i-- {
-		if trusteeReleases[i].Format == format {
-			return trusteeReleases[i], true
+	for _, c := range []string{CatalogRedHat, CatalogCommunity} {
+		for i := len(trusteeReleases) - 1; i >= 0; i-- {
+			if r := trusteeReleases[i]; r.Catalog == c && r.Format == format {
+				return r, true
+			}
 		}
 	}
 	return TrusteeRelease{}, false
