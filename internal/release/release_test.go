@@ -145,6 +145,11 @@ func TestSandboxed(t *testing.T) {
 	if r.CAADaemonSet != "osc-caa-ds" || r.OSC != "1.13.0" || !r.Kata.Contains(V(3, 21, 0)) || r.Kata.Contains(V(3, 20, 0)) {
 		t.Errorf("v1.13.0 = %+v", r)
 	}
+	for _, csv := range []string{"", "sandboxed-containers-operator.v1.13.0", "sandboxed-containers-operator.v9.9.9"} {
+		if got := CAADaemonSet(csv); got != "osc-caa-ds" {
+			t.Errorf("CAADaemonSet(%q) = %q", csv, got)
+		}
+	}
 	if _, ok := Sandboxed("sandboxed-containers-operator.v9.9.9"); ok {
 		t.Error("an unknown CSV has a row")
 	}

@@ -123,6 +123,15 @@ func Sandboxed(csv string) (SandboxedRelease, bool) {
 	return sandboxedReleases[i], true
 }
 
+// CAADaemonSet returns the cloud-api-adaptor DaemonSet of the release a CSV pins: the row's, or osc-caa-ds (every
+// release cocogen renders for) when the CSV is "" (not pinned) or unknown.
+func CAADaemonSet(csv string) string {
+	if r, ok := Sandboxed(csv); ok && r.CAADaemonSet != "" {
+		return r.CAADaemonSet
+	}
+	return CAADaemonSetOSC
+}
+
 // SandboxedReleases returns every row, oldest first.
 func SandboxedReleases() []SandboxedRelease { return slices.Clone(sandboxedReleases) }
 
