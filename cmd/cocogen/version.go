@@ -6,10 +6,13 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cocogen/cocogen/internal/budget"
+	"github.com/cocogen/cocogen/internal/release"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3"; otherwise it comes from the module.
@@ -24,8 +27,8 @@ var targets = []struct{ Name, Version string }{
 	{"cocogen cluster metadata", "cocogen.io/v1alpha1 ClusterMetadata"},
 	{"Init-data", "version 0.1.0 (sha256, sha384, sha512), gzip+base64"},
 	{"Kata agent policy", "regorus dialect of kata 3.5.0 and later; annotation names by kata release"},
-	{"Trustee (KBS, attestation service)", "0.21 (trustee-operator v0.21.0 KbsConfig)"},
-	{"Peer pods", "Azure, peer-pods-cm of OpenShift sandboxed containers 1.9 and later"},
+	{"Trustee (KBS, attestation service)", "KBS configuration of Trustee " + release.WrittenFormat + " (" + release.WritingCSVs() + ")"},
+	{"Peer pods", "Azure, peer-pods-cm of OpenShift sandboxed containers 1.10 and later"},
 	{"Argo CD config management plugin", "CMP v2 sidecar (tested with argocd-cmp-server v2.14.21)"},
 }
 
@@ -40,6 +43,110 @@ type versionInfo struct {
 	Engines   map[string]string `json:"engines"`
 	// Budgets are the resource budgets a render gets from this environment, by name.
 	Budgets map[string]string `json:"budgets,omitempty"`
+	// Releases are the release tables (internal/release): which operator CSV installs what, and what cocogen
+	// writes for it.
+	Releases releaseTables `json:"releases"`
+}
+
+type releaseTables struct {
+	Trustee   []trusteeRow   `json:"trustee"`
+	Sandboxed []sandboxedRow `json:"sandboxedContainers"`
+	KataInit  []kataRow      `json:"kataInitData"`
+}
+
+type trusteeRow struct {
+	CSV       string `json:"csv"`
+	Catalog   string `json:"catalog"`
+	Product   string `json:"product"`
+	Trustee   string `json:"trustee"`
+	Format    string `json:"format"`
+	Admin     string `json:"admin"`
+	RefValues string `json:"referenceValues"`
+	Writes    bool   `json:"cocogenWrites"`
+	Verified  string `json:"verifiedFrom"`
+}
+
+type sandboxedRow struct {
+	CSV          string `json:"csv"`
+	Kata         string `json:"kata,omitempty"`
+	KataSeen     string `json:"kataSeen,omitempty"`
+	Annotation   string `json:"initDataAnnotation,omitempty"`
+	CAADaemonSet string `json:"caaDaemonSet,omitempty"`
+	FeatureGates string `json:"featureGates,omitempty"`
+	Supported    bool   `json:"cocogenRenders"`
+	Verified     string `json:"verifiedFrom"`
+}
+
+type kataRow struct {
+	Kata   string `json:"kata"`
+	Remote string `json:"peerPods"`
+	Local  string `json:"bareMetal"`
+}
+
+func buildReleaseTables() releaseTables {
+	var t releaseTables
+	for _, r := range release.TrusteeReleases() {
+		t.Trustee = append(t.Trustee, trusteeRow{CSV: r.CSV, Catalog: r.Catalog, Product: r.Product, Trustee: r.Trustee, Format: r.Format,
+			Admin: string(r.Admin), RefValues: string(r.RefValues), Writes: r.Writes(), Verified: string(r.Verified)})
+	}
+	for _, r := range release.SandboxedReleases() {
+		row := sandboxedRow{CSV: r.CSV, KataSeen: r.KataSeen, Annotation: r.InitDataAnnotation, CAADaemonSet: r.CAADaemonSet,
+			FeatureGates: r.GatesString(), Supported: r.Unsupported == "", Verified: string(r.Verified)}
+		if !r.Kata.Min.IsZero() {
+			row.Kata = r.Kata.String()
+		}
+		t.Sandboxed = append(t.Sandboxed, row)
+	}
+	for _, r := range release.InitDataRules {
+		kata := r.Releases.String()
+		if r.Releases.Min.IsZero() {
+			kata = fmt.Sprintf("before %d.%d", r.Releases.Max.Major, r.Releases.Max.Minor+1)
+		}
+		t.KataInit = append(t.KataInit, kataRow{Kata: kata, Remote: annotationText(r.Remote, r.RemoteIgnored), Local: annotationText(r.Local, false)})
+	}
+	return t
+}
+
+func annotationText(name string, ignored bool) string {
+	switch {
+	case name == "":
+		return "none"
+	case ignored:
+		return name + " (ignored: the VM boots with peer-pods-cm INITDATA)"
+	}
+	return name
+}
+
+// writeReleaseTables prints the release tables as aligned text.
+func writeReleaseTables(w *tabwriter.Writer, t releaseTables) {
+	yes := func(b bool, y, n string) string {
+		if b {
+			return y
+		}
+		return n
+	}
+	fmt.Fprintln(w, "Trustee operator releases (clusterGroup.subscriptions csv; internal/release/trustee.go):")
+	fmt.Fprintln(w, "  CSV\tCATALOG\tPRODUCT\tFORMAT\tADMIN\tCOCOGEN\tVERIFIED FROM")
+	for _, r := range t.Trustee {
+		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.CSV, r.Catalog, r.Product, r.Format, r.Admin, yes(r.Writes, "writes", "refused"), r.Verified)
+	}
+	fmt.Fprintln(w, "Sandboxed containers releases (internal/release/sandboxed.go):")
+	fmt.Fprintln(w, "  CSV\tKATA\tINIT-DATA ANNOTATION\tCAA DAEMONSET\tFEATURE GATES\tCOCOGEN\tVERIFIED FROM")
+	for _, r := range t.Sandboxed {
+		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.CSV, dash(r.Kata), dash(strings.TrimPrefix(r.Annotation, "io.katacontainers.config.")), dash(r.CAADaemonSet), dash(r.FeatureGates), yes(r.Supported, "renders", "refused"), r.Verified)
+	}
+	fmt.Fprintln(w, "Kata init-data annotation (internal/release/kata.go, read in kata-containers at each tag):")
+	fmt.Fprintln(w, "  KATA\tPEER PODS (kata-remote)\tBARE METAL (kata-cc)")
+	for _, r := range t.KataInit {
+		fmt.Fprintf(w, "  %s\t%s\t%s\n", r.Kata, r.Remote, r.Local)
+	}
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 func buildVersion() versionInfo {
@@ -67,6 +174,7 @@ func buildVersion() versionInfo {
 	for _, t := range targets {
 		info.Targets[t.Name] = t.Version
 	}
+	info.Releases = buildReleaseTables()
 	return info
 }
 
@@ -75,7 +183,7 @@ func newVersionCommand(s streams) *cobra.Command {
 	var budgets bool
 	cmd := &cobra.Command{
 		Use:   "version",
-		Short: "Print cocogen's version and the formats it targets",
+		Short: "Print cocogen's version, the formats it targets and the operator releases it knows",
 		Example: `  cocogen version
   cocogen version -o json
   cocogen version --budgets                         # the resource budgets, their values here and how to change them
@@ -112,6 +220,11 @@ func newVersionCommand(s streams) *cobra.Command {
 					if v := info.Engines[e]; v != "" {
 						fmt.Fprintf(s.out, "  %-40s %s\n", e, v)
 					}
+				}
+				tw := tabwriter.NewWriter(s.out, 0, 0, 2, ' ', 0)
+				writeReleaseTables(tw, info.Releases)
+				if err := tw.Flush(); err != nil {
+					return err
 				}
 				if budgets {
 					fmt.Fprintln(s.out, "Budgets (--budget NAME=VALUE, or the environment variable):")

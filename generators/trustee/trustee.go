@@ -9,9 +9,11 @@ package trustee
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"path"
 	"sort"
 	"strings"
 
@@ -20,6 +22,7 @@ import (
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/release"
 )
 
 // Names of the objects the KbsConfig refers to.
@@ -41,9 +44,11 @@ const (
 	ServicePort           = 8080
 )
 
-// Keys and mount paths of the trustee operator v0.21: it mounts kbs-config.toml at /etc/kbs-config, the
-// attestation policy as default_cpu.rego, the resource policy as resource-policy.rego, the reference values
-// key reference_value into the RVPS store, and each named Secret under /etc/<volume>.
+// Keys of the ConfigMaps in the layout of every release whose configuration cocogen writes
+// (release.LayoutStorage: trustee-operator v0.21.0, Red Hat's 1.2.x): the operator mounts kbs-config.toml at
+// /etc/kbs-config, the attestation policy as default_cpu.rego, the resource policy as resource-policy.rego,
+// the reference values key reference_value into the RVPS store, and each named Secret under /etc/<volume>.
+// Render takes them from the release (Input.Release.Layout); TestLayoutKeys keeps these equal.
 const (
 	keyKBSConfig = "kbs-config.toml"
 	// KeyResource, KeyAttestation and KeyRefValues are the keys of the resource policy, the attestation
@@ -51,8 +56,11 @@ const (
 	KeyResource    = "resource-policy.rego"
 	KeyAttestation = "default_cpu.rego"
 	KeyRefValues   = "reference_value"
-	keyReadable    = "reference-values.json"
-	adminKeyField  = "publicKey"
+	// keyReadable is the readable twin of the reference values. Red Hat's 1.2.x operator would take a
+	// reference-values.json key for a 1.1 store and rewrite the ConfigMap, unless the ConfigMap carries
+	// release.MigratedAnnotation, which the 1.2.x rows put on it.
+	keyReadable   = "reference-values.json"
+	adminKeyField = "publicKey"
 )
 
 // Annotations on the reference values ConfigMap: which init-data profiles they bind.
@@ -80,8 +88,9 @@ type Resource struct {
 // Input is what the trustee application is rendered from.
 type Input struct {
 	Namespace string
-	// Version is the Trustee release (only "0.21").
-	Version string
+	// Release is the trustee-operator release the cluster installs (its row in internal/release): the KBS
+	// configuration format, the ConfigMap keys and mount paths, and the annotations its ConfigMaps need.
+	Release release.TrusteeRelease
 	// KBSHost is the host name of the KBS endpoint (the Route host and the certificate's DNS name).
 	KBSHost string
 	// TLSMode is one of TLSCA, TLSPublic and TLSLeaf; TrustAnchorPEM is the certificate in Git for ca and leaf.
@@ -109,10 +118,12 @@ type Input struct {
 // Render returns the trustee objects.
 func Render(in Input) ([]manifest.Object, *diag.List) {
 	d := &diag.List{}
-	if in.Version != "0.21" {
-		d.Errorf(in.Pos, "global.coco.trustee.version", "cocogen writes the configuration of Trustee 0.21 only, not %q", in.Version)
+	r := in.Release
+	if !r.Writes() || r.Format != release.WrittenFormat {
+		d.Errorf(in.Pos, "global.coco.trustee.version", "cocogen writes the configuration of Trustee %s only, not of %s (Trustee %s): %s", release.WrittenFormat, cmp.Or(r.CSV, r.Product), r.Format, r.Unsupported)
 		return nil, d
 	}
+	l := r.Layout
 	if in.KBSHost == "" {
 		d.Errorf(in.Pos, "kbs.url", "the KBS host is unknown: set kbs.url or cluster.appsDomain in the metadata")
 	}
@@ -125,21 +136,38 @@ func Render(in Input) ([]manifest.Object, *diag.List) {
 	var objs []*node.Node
 	add := func(n *node.Node) { objs = append(objs, n) }
 
-	kbsConfig := KBSConfig()
+	kbsConfig := KBSConfig(r)
 	if _, err := toml.Decode(kbsConfig, new(map[string]any)); err != nil {
 		d.Errorf(in.Pos, "", "internal error: the KBS configuration is not TOML: %v", err)
 		return nil, d
 	}
-	add(configMap(in.Namespace, ConfigMapKBSConfig, nil, str(keyKBSConfig), str(kbsConfig)))
-	add(configMap(in.Namespace, ConfigMapResource, nil, str(KeyResource), str(string(in.ResourcePolicy))))
-	add(configMap(in.Namespace, ConfigMapAttestation, nil, str(KeyAttestation), str(string(in.AttestationPolicy))))
+	// The ConfigMaps the KbsConfig names carry what the release asks of them (Red Hat's 1.2.x: the
+	// annotation that stops its migration from deleting or rewriting them).
+	cmAnn := func() *node.Node {
+		if len(r.ConfigMapAnnotations) == 0 {
+			return nil
+		}
+		a := node.NewMap()
+		for _, x := range r.ConfigMapAnnotations {
+			a.Set(x.Key, str(x.Value))
+		}
+		return a
+	}
+	add(configMap(in.Namespace, ConfigMapKBSConfig, cmAnn(), str(l.KBSConfigKey), str(kbsConfig)))
+	add(configMap(in.Namespace, ConfigMapResource, cmAnn(), str(l.ResourcePolicyKey), str(string(in.ResourcePolicy))))
+	add(configMap(in.Namespace, ConfigMapAttestation, cmAnn(), str(l.AttestationPolicyKey), str(string(in.AttestationPolicy))))
 	stored, readable, err := referenceValues(in.ReferenceValues, in.Expiration)
 	if err != nil {
 		d.Errorf(in.Pos, "", "reference values: %v", err)
 		return nil, d
 	}
 	rvAnn := node.NewMap().Set(AnnotationProfiles, str(strings.Join(in.Profiles, ",")))
-	add(configMap(in.Namespace, ConfigMapRefValues, rvAnn, str(KeyRefValues), str(stored), str(keyReadable), str(readable)))
+	if a := cmAnn(); a != nil {
+		for _, e := range a.Entries() {
+			rvAnn.Set(e.Key, e.Value)
+		}
+	}
+	add(configMap(in.Namespace, ConfigMapRefValues, node.Sorted(rvAnn), str(l.RefValuesKey), str(stored), str(keyReadable), str(readable)))
 
 	// Secrets from Vault: the admin public key and every KBS resource, key by key, so that the Secret holds
 	// exactly the keys that Git lists (and the checks across applications can rely on them).
@@ -314,33 +342,37 @@ func acmeSpec(in Input, d *diag.List) (*node.Node, bool) {
 		Set("solvers", node.Sorted(solvers)), true
 }
 
-// KBSConfig is the KBS configuration for Trustee 0.21 as the trustee operator v0.21.0 mounts it: TLS from
-// the kbs-tls Secret, the admin API only for JWTs signed by the admin key (role admin), attestation tokens
-// verified against the token signer's certificate, and the operator's storage layout (resources and policies
-// under /opt/confidential-containers/storage, reference values in the local JSON store).
-func KBSConfig() string {
-	return `# KBS configuration for Trustee 0.21, written by cocogen (the trustee application).
-# Paths are where the trustee operator v0.21 mounts the Secrets and ConfigMaps that the KbsConfig names.
+// KBSConfig is the KBS configuration of a release whose format cocogen writes (Trustee 0.21: trustee v0.21.0
+// kbs/docs/config.md and kbs/src/config.rs; Red Hat's 1.2.x reads the same, openshift/trustee v1.2.0): TLS
+// from the kbs-tls Secret, the admin API only for JWTs signed by the admin key (role admin), attestation
+// tokens verified against the token signer's certificate, and the storage layout of the release's operator
+// (resources and policies under its storage directory, reference values in the local JSON store at the path
+// the operator mounts the reference values ConfigMap). Every path comes from the release's Layout.
+func KBSConfig(r release.TrusteeRelease) string {
+	l := r.Layout
+	var b strings.Builder
+	fmt.Fprintf(&b, `# KBS configuration for Trustee %s (%s), written by cocogen (the trustee application).
+# Paths are where that operator mounts the Secrets and ConfigMaps that the KbsConfig names.
 
 [http_server]
 sockets = ["0.0.0.0:8080"]
 insecure_http = false
-private_key = "/etc/https-key/tls.key"
-certificate = "/etc/https-cert/tls.crt"
+private_key = %q
+certificate = %q
 
 # The admin API accepts only JWTs signed with the admin key (Vault: kbsPublicKey) whose role claim is admin.
 [admin]
 authorization_mode = "AuthenticatedAuthorization"
 
 [admin.authentication.bearer_jwt]
-identity_providers = [{ public_key_uri = "/etc/auth-secret/publicKey" }]
+identity_providers = [{ public_key_uri = %q }]
 
 [admin.authorization.regex_acl]
 acls = [{ role = "admin", allowed_endpoints = "^/kbs/v0/.*$" }]
 
 # Attestation tokens must be signed by the token signer below (its certificate is the trust anchor).
 [attestation_token]
-trusted_certs_paths = ["/etc/attestation-cert/tls.crt"]
+trusted_certs_paths = [%q]
 insecure_header_jwk = false
 
 [attestation_service]
@@ -351,10 +383,10 @@ timeout = 5
 duration_min = 5
 
 [attestation_service.attestation_token_broker.signer]
-key_path = "/etc/attestation-key/tls.key"
-cert_path = "/etc/attestation-cert/tls.crt"
+key_path = %q
+cert_path = %q
 
-# Reference values: the local JSON store, whose reference_value file the rvps-reference-values ConfigMap is.
+# Reference values: the local JSON store, whose %s file the rvps-reference-values ConfigMap is.
 [attestation_service.rvps_config]
 type = "BuiltIn"
 storage_type = "LocalJson"
@@ -363,15 +395,21 @@ storage_type = "LocalJson"
 storage_type = "LocalFs"
 
 [storage_backend.backends.local_fs]
-dir_path = "/opt/confidential-containers/storage"
+dir_path = %q
 
 [storage_backend.backends.local_json]
-file_dir_path = "/opt/confidential-containers/storage/local_json"
+file_dir_path = %q
 
 [[plugins]]
 name = "resource"
 storage_backend_type = "kvstorage"
-`
+`, r.Format, cmp.Or(r.Product, r.CSV),
+		path.Join(l.HTTPSKey, "tls.key"), path.Join(l.HTTPSCert, "tls.crt"),
+		path.Join(l.AdminKey, adminKeyField),
+		path.Join(l.TokenCert, "tls.crt"),
+		path.Join(l.TokenKey, "tls.key"), path.Join(l.TokenCert, "tls.crt"),
+		l.RefValuesKey, l.StorageDir, path.Dir(l.RefValuesPath))
+	return b.String()
 }
 
 // storedRV is a reference value as Trustee's RVPS stores it.

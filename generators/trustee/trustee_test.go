@@ -11,14 +11,26 @@ import (
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/release"
 )
 
 const testCA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 
+// row returns a release row of the tables, failing the test when it is missing.
+func row(t testing.TB, catalog, csv string) release.TrusteeRelease {
+	t.Helper()
+	r, ok := release.Trustee(catalog, csv)
+	if !ok {
+		t.Fatalf("no row for %s %s", catalog, csv)
+	}
+	return r
+}
+
 func input(mode string) Input {
+	r, _ := release.Trustee(release.CatalogRedHat, "trustee-operator.v1.2.0")
 	return Input{
 		Namespace:         "trustee-operator-system",
-		Version:           "0.21",
+		Release:           r,
 		KBSHost:           "kbs.apps.example.com",
 		TLSMode:           mode,
 		TrustAnchorPEM:    testCA,
@@ -174,7 +186,7 @@ func TestCAModeUsesTheTrustAnchorFromGit(t *testing.T) {
 
 func TestKBSConfigIsTOML(t *testing.T) {
 	var cfg map[string]any
-	if _, err := toml.Decode(KBSConfig(), &cfg); err != nil {
+	if _, err := toml.Decode(KBSConfig(input(TLSCA).Release), &cfg); err != nil {
 		t.Fatal(err)
 	}
 	admin := cfg["admin"].(map[string]any)
@@ -186,7 +198,7 @@ func TestKBSConfigIsTOML(t *testing.T) {
 		t.Errorf("plugins = %v", plugins)
 	}
 	objs := mustRender(t, input(TLSCA))
-	if got := find(objs, "ConfigMap", ConfigMapKBSConfig).Path("data", keyKBSConfig).Scalar(); got != KBSConfig() {
+	if got := find(objs, "ConfigMap", ConfigMapKBSConfig).Path("data", keyKBSConfig).Scalar(); got != KBSConfig(input(TLSCA).Release) {
 		t.Error("the ConfigMap does not carry KBSConfig()")
 	}
 }
@@ -225,7 +237,8 @@ func TestRenderErrors(t *testing.T) {
 		edit func(*Input)
 		want string
 	}{
-		"version":      {func(in *Input) { in.Version = "0.18" }, `Trustee 0.21 only, not "0.18"`},
+		"version": {func(in *Input) { in.Release, _ = release.Trustee(release.CatalogRedHat, "trustee-operator.v1.1.0") },
+			`Trustee 0.21 only, not of trustee-operator.v1.1.0 (Trustee 0.18): cocogen writes the KBS configuration of Trustee 0.21`},
 		"no expiry":    {func(in *Input) { in.Expiration = "" }, "expiration: is required"},
 		"acme missing": {func(in *Input) { in.TLSMode = TLSPublic }, "global.coco.trustee.acme: the KBS trust anchor mode is public"},
 		"no host":      {func(in *Input) { in.KBSHost = "" }, "the KBS host is unknown"},
@@ -243,6 +256,109 @@ func TestRenderErrors(t *testing.T) {
 			}
 			if objs != nil || !strings.Contains(strings.Join(msgs, "\n"), c.want) {
 				t.Errorf("objects %d, errors %q; want %q", len(objs), msgs, c.want)
+			}
+		})
+	}
+}
+
+// The exported keys, which other packages read the rendered ConfigMaps by, are the keys of the layout of every
+// release cocogen writes.
+func TestLayoutKeys(t *testing.T) {
+	for _, r := range release.TrusteeReleases() {
+		if !r.Writes() {
+			continue
+		}
+		l := r.Layout
+		if l.KBSConfigKey != keyKBSConfig || l.ResourcePolicyKey != KeyResource || l.AttestationPolicyKey != KeyAttestation || l.RefValuesKey != KeyRefValues {
+			t.Errorf("%s: layout keys %+v differ from the generator's", r.CSV, l)
+		}
+	}
+}
+
+// The KBS configuration names the paths at which the release's operator mounts the KbsConfig's Secrets and
+// ConfigMaps (release.LayoutStorage, read in openshift/trustee-operator v1.2.0 and trustee-operator v0.21.0).
+func TestKBSConfigPathsFollowTheLayout(t *testing.T) {
+	var cfg struct {
+		HTTPServer struct {
+			PrivateKey  string `toml:"private_key"`
+			Certificate string
+		} `toml:"http_server"`
+		Admin struct {
+			Authentication struct {
+				BearerJWT struct {
+					IdentityProviders []struct {
+						PublicKeyURI string `toml:"public_key_uri"`
+					} `toml:"identity_providers"`
+				} `toml:"bearer_jwt"`
+			}
+		}
+		AttestationToken struct {
+			TrustedCertsPaths []string `toml:"trusted_certs_paths"`
+		} `toml:"attestation_token"`
+		AttestationService struct {
+			Broker struct {
+				Signer struct {
+					KeyPath  string `toml:"key_path"`
+					CertPath string `toml:"cert_path"`
+				}
+			} `toml:"attestation_token_broker"`
+		} `toml:"attestation_service"`
+		StorageBackend struct {
+			Backends struct {
+				LocalFS struct {
+					DirPath string `toml:"dir_path"`
+				} `toml:"local_fs"`
+				LocalJSON struct {
+					FileDirPath string `toml:"file_dir_path"`
+				} `toml:"local_json"`
+			}
+		} `toml:"storage_backend"`
+	}
+	r := row(t, release.CatalogCommunity, "trustee-operator.v0.21.0")
+	if _, err := toml.Decode(KBSConfig(r), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	got := []string{cfg.HTTPServer.PrivateKey, cfg.HTTPServer.Certificate, cfg.Admin.Authentication.BearerJWT.IdentityProviders[0].PublicKeyURI,
+		cfg.AttestationToken.TrustedCertsPaths[0], cfg.AttestationService.Broker.Signer.KeyPath, cfg.AttestationService.Broker.Signer.CertPath,
+		cfg.StorageBackend.Backends.LocalFS.DirPath, cfg.StorageBackend.Backends.LocalJSON.FileDirPath}
+	want := []string{"/etc/https-key/tls.key", "/etc/https-cert/tls.crt", "/etc/auth-secret/publicKey",
+		"/etc/attestation-cert/tls.crt", "/etc/attestation-key/tls.key", "/etc/attestation-cert/tls.crt",
+		"/opt/confidential-containers/storage", "/opt/confidential-containers/storage/local_json"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("paths\n%v\nwant\n%v", got, want)
+	}
+	// The reference values ConfigMap is mounted where the local JSON store reads the reference_value file.
+	if dir := cfg.StorageBackend.Backends.LocalJSON.FileDirPath; dir+"/"+KeyRefValues != r.Layout.RefValuesPath {
+		t.Errorf("local_json %s does not hold %s", dir, r.Layout.RefValuesPath)
+	}
+}
+
+// Red Hat's 1.2.x operator deletes or rewrites every ConfigMap the KbsConfig names that lacks its migration
+// annotation (openshift/trustee-operator v1.2.0 internal/controller/migration.go); the community operator has
+// no such migration.
+func TestConfigMapAnnotationsByRelease(t *testing.T) {
+	named := []string{ConfigMapKBSConfig, ConfigMapResource, ConfigMapAttestation, ConfigMapRefValues}
+	for _, tc := range []struct {
+		catalog, csv string
+		want         bool
+	}{
+		{release.CatalogRedHat, "trustee-operator.v1.2.0", true},
+		{release.CatalogRedHat, "trustee-operator.v1.2.1", true},
+		{release.CatalogCommunity, "trustee-operator.v0.21.0", false},
+	} {
+		t.Run(tc.csv, func(t *testing.T) {
+			in := input(TLSCA)
+			in.Release = row(t, tc.catalog, tc.csv)
+			objs := mustRender(t, in)
+			for _, name := range named {
+				cm := find(objs, "ConfigMap", name)
+				got := cm.Path("metadata", "annotations", release.MigratedAnnotation.Key).Scalar()
+				if (got == release.MigratedAnnotation.Value) != tc.want {
+					t.Errorf("%s: migration annotation %q, want present %v", name, got, tc.want)
+				}
+			}
+			if got := find(objs, "ConfigMap", ConfigMapRefValues).Path("metadata", "annotations", AnnotationProfiles).Scalar(); got != "debug,default" {
+				t.Errorf("profiles annotation = %q", got)
 			}
 		})
 	}

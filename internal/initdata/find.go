@@ -18,7 +18,8 @@ import (
 
 // Where encoded init-data and policies travel in Kubernetes objects.
 const (
-	// AnnotationInitData carries a pod's init-data (Kata 3.20 and later; OpenShift sandboxed containers 1.11).
+	// AnnotationInitData carries a pod's init-data (Kata 3.21 and later, and 3.20 on bare metal; OpenShift
+	// sandboxed containers 1.11 and later). Which name a release reads: release.InitDataRules.
 	AnnotationInitData = "io.katacontainers.config.hypervisor.cc_init_data"
 	// AnnotationInitDataRuntime is the earlier name, read only by Kata 3.16 to 3.19 (sandboxed containers
 	// 1.9 and 1.10). The two names are never both right for one cluster.

@@ -45,7 +45,7 @@ var facts = []fact{
 	{path: "kbs.url", doc: "the KBS endpoint (default: https://kbs.<hub apps domain>)", example: "https://kbs.apps.coco.example.com"},
 	{path: "kbs.trustAnchor.mode", doc: "ca (default), public or leaf", example: "ca"},
 	{path: "kbs.trustAnchor.certificate", doc: "repository path of the PEM certificate (ca and leaf modes)", example: "values/kbs-ca.crt"},
-	{path: "kata.version", doc: "the Kata Containers release of the sandboxed containers operator", example: "3.21.0"},
+	{path: "kata.version", doc: "the Kata Containers release of the cluster's nodes (checked against the pinned sandboxed containers CSV)", example: "3.21.0"},
 }
 
 // sections are the top-level maps of a metadata file, in the order the written file has them.

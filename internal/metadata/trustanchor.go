@@ -97,6 +97,17 @@ func (m *Metadata) CheckTrustAnchor(data []byte, now time.Time) (*TrustAnchor, *
 		if c.IsCA {
 			return fail("certificate 1 (%s) is a CA certificate: mode leaf pins the KBS certificate itself; for a CA, use mode ca", subject(c))
 		}
+		// The guest's attestation agent (and the CDH) add the pinned certificate to the TLS client as a root
+		// (guest-components v0.21.0 attestation-agent/kbs_protocol/src/builder.rs, add_root_certificate), and a
+		// TLS client accepts a root only as the self-signed end of the chain it builds: a leaf that a CA signed
+		// names that CA as its issuer, so no chain from the KBS reaches it and the guest never trusts the KBS.
+		if !selfSigned(c) {
+			why := "is signed by " + issuer(c) + ", not self-signed"
+			if bytes.Equal(c.RawIssuer, c.RawSubject) {
+				why = "names itself as its issuer but is not signed with its own key"
+			}
+			return fail("certificate 1 (%s) %s: the guest adds the pinned certificate as a TLS root, and a root must sign itself, so this leaf would never verify; pin a self-signed KBS certificate, or use mode ca with the CA that signed it (init-data then survives renewals)", subject(c), why)
+		}
 		if host := kbsHost(m.KBSURL()); host != "" {
 			if err := c.VerifyHostname(host); err != nil {
 				return fail("the certificate does not name the KBS host %s (it names %s)", host, strings.Join(c.DNSNames, ", "))
@@ -118,6 +129,22 @@ func (m *Metadata) CheckTrustAnchor(data []byte, now time.Time) (*TrustAnchor, *
 		}
 	}
 	return &TrustAnchor{Mode: mode, PEM: data, Certificates: certs}, d
+}
+
+// selfSigned reports whether c names itself as its issuer and its signature verifies with its own key.
+func selfSigned(c *x509.Certificate) bool {
+	return bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil
+}
+
+// issuer names the issuer of c for messages.
+func issuer(c *x509.Certificate) string {
+	if c.Issuer.CommonName != "" {
+		return "CN=" + c.Issuer.CommonName
+	}
+	if s := c.Issuer.String(); s != "" {
+		return s
+	}
+	return "an issuer without a name"
 }
 
 func subject(c *x509.Certificate) string {

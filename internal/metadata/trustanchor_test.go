@@ -23,9 +23,17 @@ type certSpec struct {
 	notBefore time.Time
 	notAfter  time.Time
 	keyUsage  x509.KeyUsage
+	// signer signs the certificate (a CA's PEM certificate and key from makeCert); nil: self-signed.
+	signer *signer
+	// forgeIssuer names the certificate's subject as its issuer but signs it with another key.
+	forgeIssuer bool
 }
 
-// makeCert returns a self-signed certificate as PEM, and its key as PEM.
+type signer struct {
+	cert, key []byte
+}
+
+// makeCert returns a certificate as PEM (self-signed unless s.signer signs it), and its key as PEM.
 func makeCert(t *testing.T, s certSpec) (certPEM, keyPEM []byte) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -51,7 +59,23 @@ func makeCert(t *testing.T, s certSpec) (certPEM, keyPEM []byte) {
 	if s.ca && s.keyUsage == 0 {
 		tmpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageCRLSign
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	parent, signKey := tmpl, any(key)
+	if s.signer != nil {
+		cb, _ := pem.Decode(s.signer.cert)
+		kb, _ := pem.Decode(s.signer.key)
+		if parent, err = x509.ParseCertificate(cb.Bytes); err != nil {
+			t.Fatal(err)
+		}
+		if signKey, err = x509.ParseECPrivateKey(kb.Bytes); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.forgeIssuer {
+		if signKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
+			t.Fatal(err)
+		}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,6 +108,10 @@ func TestCheckTrustAnchor(t *testing.T) {
 	future, _ := makeCert(t, certSpec{cn: "new CA", ca: true, notBefore: now.Add(24 * time.Hour)})
 	noSign, _ := makeCert(t, certSpec{cn: "odd CA", ca: true, keyUsage: x509.KeyUsageDigitalSignature})
 	caBlock, _ := pem.Decode(ca)
+	// A leaf that the CA signed: the guest adds the pinned certificate as a TLS root, so only a self-signed
+	// leaf can work in mode leaf.
+	signedLeaf, _ := makeCert(t, certSpec{cn: "kbs", dns: []string{"kbs.apps.coco.example.com"}, signer: &signer{cert: ca, key: caKey}})
+	forgedLeaf, _ := makeCert(t, certSpec{cn: "kbs", dns: []string{"kbs.apps.coco.example.com"}, forgeIssuer: true})
 	const at = "m.yaml:8:18: "
 	cases := []struct {
 		name string
@@ -99,6 +127,10 @@ func TestCheckTrustAnchor(t *testing.T) {
 			want: []string{at + "error: kbs.trustAnchor.certificate: values/kbs.crt: certificate 1 (CN=kbs) is not a CA certificate: mode ca needs the CA that signs the KBS certificate; to pin the KBS certificate itself, use mode leaf"}},
 		{name: "a CA in leaf mode", mode: "leaf", data: ca,
 			want: []string{at + "error: kbs.trustAnchor.certificate: values/kbs.crt: certificate 1 (CN=coco CA) is a CA certificate: mode leaf pins the KBS certificate itself; for a CA, use mode ca"}},
+		{name: "a CA-signed leaf in leaf mode", mode: "leaf", data: signedLeaf,
+			want: []string{at + "error: kbs.trustAnchor.certificate: values/kbs.crt: certificate 1 (CN=kbs) is signed by CN=coco CA, not self-signed: the guest adds the pinned certificate as a TLS root, and a root must sign itself, so this leaf would never verify; pin a self-signed KBS certificate, or use mode ca with the CA that signed it (init-data then survives renewals)"}},
+		{name: "a leaf that names itself as issuer but another key signed", mode: "leaf", data: forgedLeaf,
+			want: []string{at + "error: kbs.trustAnchor.certificate: values/kbs.crt: certificate 1 (CN=kbs) names itself as its issuer but is not signed with its own key: the guest adds the pinned certificate as a TLS root, and a root must sign itself, so this leaf would never verify; pin a self-signed KBS certificate, or use mode ca with the CA that signed it (init-data then survives renewals)"}},
 		{name: "a leaf for another host", mode: "leaf", data: otherLeaf,
 			want: []string{at + "error: kbs.trustAnchor.certificate: values/kbs.crt: the certificate does not name the KBS host kbs.apps.coco.example.com (it names kbs.apps.other.example.com)"}},
 		{name: "a private key next to the certificate", mode: "ca", data: append(append([]byte{}, ca...), caKey...),

@@ -339,6 +339,7 @@ func (dc decoder) subscriptions(n *node.Node, cg *ClusterGroup) {
 		s.SourceNamespace = dc.str(v, p, "sourceNamespace")
 		s.Channel = dc.str(v, p, "channel")
 		s.CSV = dc.str(v, p, "csv")
+		s.CSVPos = v.Get("csv").PosOr(keyPos)
 		if ipa := dc.str(v, p, "installPlanApproval"); ipa != "" {
 			dc.c.Enum(v.Get("installPlanApproval"), schema.Join(p, "installPlanApproval"), ipa, "Manual", "Automatic")
 			s.InstallPlanApproval = ipa

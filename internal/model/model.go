@@ -124,6 +124,7 @@ type Subscription struct {
 	SourceNamespace     string
 	Channel             string
 	CSV                 string
+	CSVPos              node.Pos // where csv is written (the entry's key when it is not)
 	InstallPlanApproval string
 	Config              *node.Node
 	Annotations         *node.Node

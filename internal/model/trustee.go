@@ -8,13 +8,15 @@ import (
 	"time"
 
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/release"
 	"github.com/cocogen/cocogen/internal/schema"
 )
 
 // Trustee is global.coco.trustee: how the trustee application configures the key broker and attestation.
 type Trustee struct {
 	Pos node.Pos
-	// Version is the Trustee release the KBS configuration is written for (see TrusteeVersions).
+	// Version is the Trustee release the KBS configuration is written for (see TrusteeVersions); VersionPos
+	// is zero when the values do not set it.
 	Version    string
 	VersionPos node.Pos
 	// VaultPrefix is the Vault path the ExternalSecrets read below, e.g. secret/data/hub.
@@ -91,8 +93,9 @@ var TDXTCBStatusValues = []string{
 	"OutOfDateConfigurationNeeded", "TDRelaunchAdvised", "TDRelaunchAdvisedConfigurationNeeded",
 }
 
-// TrusteeVersions are the Trustee releases whose configuration format cocogen writes.
-var TrusteeVersions = []string{"0.21"}
+// TrusteeVersions are the Trustee releases whose configuration format cocogen writes (the formats of the
+// release tables, internal/release/trustee.go, that cocogen writes).
+var TrusteeVersions = func() []string { _, written := release.TrusteeFormats(); return written }()
 
 var (
 	trusteeKeys   = []string{"version", "vaultPrefix", "referenceValues", "resources", "acme"}
@@ -128,8 +131,10 @@ func (dc decoder) trustee(n *node.Node, out *Trustee) {
 	out.Pos = n.Pos
 	if v := n.Get("version"); !v.IsNull() {
 		out.Version, out.VersionPos = v.Scalar(), v.Pos
-		if !slices.Contains(TrusteeVersions, out.Version) {
-			dc.c.Diags.Errorf(v.Pos, schema.Join(path, "version"), "cocogen writes the KBS configuration of Trustee %v, not %q: the configuration format changes between releases (write the version in quotes, e.g. \"0.21\")", TrusteeVersions, v.Src)
+		// A release the tables know is checked against the pinned trustee-operator CSV when cocogen renders
+		// (pipeline resolveReleases), and refused there when cocogen does not write its format.
+		if known, _ := release.TrusteeFormats(); !slices.Contains(known, out.Version) {
+			dc.c.Diags.Errorf(v.Pos, schema.Join(path, "version"), "unknown Trustee release %q: the KBS configuration format changes between releases; cocogen writes the format of Trustee %s and knows the formats of %s (write the version in quotes, e.g. \"0.21\")", v.Src, strings.Join(TrusteeVersions, ", "), strings.Join(known, ", "))
 		}
 	}
 	if s := dc.str(n, path, "vaultPrefix"); s != "" {

@@ -13,13 +13,13 @@ import (
 	"github.com/cocogen/cocogen/generators/workloads"
 	"github.com/cocogen/cocogen/internal/agentpolicy"
 	"github.com/cocogen/cocogen/internal/diag"
-	"github.com/cocogen/cocogen/internal/initdata"
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/metadata"
 	"github.com/cocogen/cocogen/internal/model"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/overlay"
 	"github.com/cocogen/cocogen/internal/regolimit"
+	"github.com/cocogen/cocogen/internal/release"
 	"github.com/cocogen/cocogen/internal/repo"
 	"github.com/cocogen/cocogen/internal/schema"
 )
@@ -43,9 +43,11 @@ type App struct {
 
 // appContext is what every application generator reads.
 type appContext struct {
-	root     *repo.Root
-	v        *model.Values
-	meta     *metadata.Metadata
+	root *repo.Root
+	v    *model.Values
+	meta *metadata.Metadata
+	// rel are the Trustee and Kata releases the objects are written for (resolveReleases).
+	rel      releases
 	profiles map[string]*Profile
 	// anchor is the KBS trust anchor certificate (PEM) that init-data embeds; "" in the public mode.
 	anchor string
@@ -206,18 +208,16 @@ func renderSandbox(c appContext, a *model.Application) ([]manifest.Object, *diag
 	return objs, d
 }
 
-// InitDataAnnotation returns the pod annotation that carries init-data for a Kata version: runtime.cc_init_data
-// on Kata 3.16 to 3.19, hypervisor.cc_init_data from 3.20 on (and when the version is unknown), "" before 3.16.
-func InitDataAnnotation(v agentpolicy.KataVersion) string {
-	switch {
-	case v.IsZero():
-		return initdata.AnnotationInitData
-	case v.Less(agentpolicy.KataVersion{Major: 3, Minor: 16}):
-		return ""
-	case v.Less(agentpolicy.KataVersion{Major: 3, Minor: 20}):
-		return initdata.AnnotationInitDataRuntime
+// InitDataAnnotation returns the pod annotation that carries init-data for a Kata release and where its pod VMs
+// run (release.InitDataRules, read in kata-containers at each tag): runtime.cc_init_data on Kata 3.16 to 3.19,
+// hypervisor.cc_init_data from 3.21 on (and when the release is unknown); on 3.20, hypervisor.cc_init_data on
+// bare metal, and on peer pods runtime.cc_init_data, which that shim ignores (ignored: the pod VM boots with
+// peer-pods-cm's INITDATA); "" before 3.16, which reads no gzip-compressed init-data.
+func InitDataAnnotation(v agentpolicy.KataVersion, h release.Hypervisor) (name string, ignored bool) {
+	if v.IsZero() {
+		return release.AnnotationHypervisor, false
 	}
-	return initdata.AnnotationInitData
+	return release.InitDataAnnotation(release.V(v.Major, v.Minor, v.Patch), h)
 }
 
 // builtOverlay is a workloads application's kustomize overlay, built once per render: its objects, the
@@ -280,17 +280,14 @@ func peerPodsProfile(c appContext) string {
 // profile.
 func renderWorkloads(c appContext, a *model.Application, o *builtOverlay) (workloads.Result, *diag.List) {
 	d := &diag.List{}
-	var kata agentpolicy.KataVersion
 	platform := c.v.Global.Tree.Get("clusterPlatform").Scalar()
-	if c.meta != nil {
-		kata, _ = agentpolicy.ParseKataVersion(c.meta.Kata.Version.Value)
-	}
+	annotation, _ := c.rel.kata.initData(hypervisorFor(platform))
 	profiles := map[string]workloads.Profile{}
 	for name, p := range c.profiles {
 		profiles[name] = workloads.Profile{Encoded: p.Encoded, Algorithm: p.Algorithm, Digest: p.Digests.Digest}
 	}
 	out, wd := workloads.Inject(o.objs, profiles, workloads.Options{
-		InitDataAnnotation: InitDataAnnotation(kata),
+		InitDataAnnotation: annotation,
 		RuntimeClass:       workloads.RuntimeClassFor(platform),
 		Platform:           platform,
 		App:                a.Name,
@@ -301,6 +298,7 @@ func renderWorkloads(c appContext, a *model.Application, o *builtOverlay) (workl
 	if len(out.Uses) > 0 && !needMetadata(c, a, d) {
 		return workloads.Result{}, d
 	}
+	checkInitDataIgnored(c, a, out.Uses, o, d)
 	return out, d
 }
 

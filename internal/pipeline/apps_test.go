@@ -22,6 +22,7 @@ import (
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/metadata"
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/release"
 )
 
 // repoCopy copies the parts of the repository a render reads into a temporary directory, so that a test may
@@ -527,19 +528,36 @@ func TestVMSizeChoicesAreCheckedWhereTheyAreWritten(t *testing.T) {
 	}
 }
 
-// TestInitDataAnnotationByKataVersion backs the README's rule: runtime.cc_init_data for Kata 3.16 to 3.19,
-// hypervisor.cc_init_data from 3.20 on and when the version is unknown, none before 3.16.
+// TestInitDataAnnotationByKataVersion backs the README's rule, read in kata-containers at each tag:
+// runtime.cc_init_data for Kata 3.16 to 3.19, hypervisor.cc_init_data from 3.21 on and when the release is
+// unknown; on 3.20 hypervisor.cc_init_data on bare metal, and on peer pods runtime.cc_init_data, which that
+// shim ignores (its remote configuration does not enable hypervisor.cc_init_data); none before 3.16.
 func TestInitDataAnnotationByKataVersion(t *testing.T) {
-	for v, want := range map[string]string{
-		"": initdata.AnnotationInitData, "3.15.2": "", "3.16.0": initdata.AnnotationInitDataRuntime,
-		"3.19.1": initdata.AnnotationInitDataRuntime, "3.20.0": initdata.AnnotationInitData, "3.21.0": initdata.AnnotationInitData,
+	type want struct {
+		name    string
+		ignored bool
+	}
+	for _, tc := range []struct {
+		kata   string
+		remote want
+		local  want
+	}{
+		{"", want{initdata.AnnotationInitData, false}, want{initdata.AnnotationInitData, false}},
+		{"3.15.2", want{"", false}, want{"", false}},
+		{"3.16.0", want{initdata.AnnotationInitDataRuntime, false}, want{initdata.AnnotationInitDataRuntime, false}},
+		{"3.19.1", want{initdata.AnnotationInitDataRuntime, false}, want{initdata.AnnotationInitDataRuntime, false}},
+		{"3.20.0", want{initdata.AnnotationInitDataRuntime, true}, want{initdata.AnnotationInitData, false}},
+		{"3.21.0", want{initdata.AnnotationInitData, false}, want{initdata.AnnotationInitData, false}},
+		{"3.31.0", want{initdata.AnnotationInitData, false}, want{initdata.AnnotationInitData, false}},
 	} {
-		k, err := agentpolicy.ParseKataVersion(v)
+		k, err := agentpolicy.ParseKataVersion(tc.kata)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := InitDataAnnotation(k); got != want {
-			t.Errorf("kata %q: %q, want %q", v, got, want)
+		for h, w := range map[release.Hypervisor]want{release.Remote: tc.remote, release.Local: tc.local} {
+			if name, ignored := InitDataAnnotation(k, h); name != w.name || ignored != w.ignored {
+				t.Errorf("kata %q on %v: %q (ignored %v), want %q (ignored %v)", tc.kata, h, name, ignored, w.name, w.ignored)
+			}
 		}
 	}
 }

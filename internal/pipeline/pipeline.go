@@ -211,6 +211,7 @@ func Render(req Request) (*Result, error) {
 		d.Warnf(v.ClusterGroup.NamePos, "clusterGroup.name", "is %q but the cluster group being rendered is %q: child applications will read values-%s.yaml", v.ClusterGroup.Name, loaded.Group, v.ClusterGroup.Name)
 	}
 	checkAppValueFiles(root, v, templates, d)
+	rel := resolveReleases(v, meta, d)
 	var anchor string
 	var profiles map[string]*Profile
 	switch {
@@ -223,7 +224,7 @@ func Render(req Request) (*Result, error) {
 	default:
 		if pem, ok := readTrustAnchor(root, meta, d); ok {
 			anchor = pem
-			profiles = buildProfiles(root, v, meta, anchor, meter, d)
+			profiles = buildProfiles(root, v, meta, anchor, rel.kata.agent(), meter, d)
 		}
 	}
 	if d.HasErrors() {
@@ -238,7 +239,7 @@ func Render(req Request) (*Result, error) {
 		}
 		want = a
 	}
-	apps := renderApps(appContext{root: root, v: v, meta: meta, profiles: profiles, anchor: anchor, meter: meter, overlay: kustomizeOptions(limits)}, d)
+	apps := renderApps(appContext{root: root, v: v, meta: meta, rel: rel, profiles: profiles, anchor: anchor, meter: meter, overlay: kustomizeOptions(limits)}, d)
 	for _, a := range apps {
 		checkNames(a.Objects, d)
 	}

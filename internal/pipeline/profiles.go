@@ -27,7 +27,8 @@ type Profile struct {
 	// PolicyFile the repository file it is rendered from.
 	Policy     []byte
 	PolicyFile string
-	// Kata is the release whose agent loads the policy (the metadata's kata.version).
+	// Kata is the release whose agent loads the policy (the metadata's kata.version; zero, any release, when the
+	// metadata names none).
 	Kata agentpolicy.KataVersion
 	// Containers are the containers of the workloads that run with this profile, which the policy admits
 	// when it checks containers (ChecksContainers).
@@ -92,7 +93,7 @@ func readTrustAnchor(root *repo.Root, meta *metadata.Metadata, d *diag.List) (pe
 // the workloads that use the profile, which are known only once the overlays are built: renderApps finishes
 // every profile (Profile.finalize) before it injects init-data anywhere. Every profile is built, used or not,
 // so that a broken one fails the render that introduces it.
-func buildProfiles(root *repo.Root, v *model.Values, meta *metadata.Metadata, anchor string, meter *regolimit.Meter, d *diag.List) map[string]*Profile {
+func buildProfiles(root *repo.Root, v *model.Values, meta *metadata.Metadata, anchor string, kata agentpolicy.KataVersion, meter *regolimit.Meter, d *diag.List) map[string]*Profile {
 	profiles := v.CoCo.InitData.Profiles
 	if len(profiles) == 0 {
 		return nil
@@ -100,11 +101,6 @@ func buildProfiles(root *repo.Root, v *model.Values, meta *metadata.Metadata, an
 	kbsURL := meta.KBSURL()
 	if kbsURL == "" {
 		d.Errorf(node.Pos{File: meta.Source}, "kbs.url", "the KBS endpoint is unknown: set kbs.url or cluster.appsDomain in the metadata")
-		return nil
-	}
-	kata, err := agentpolicy.ParseKataVersion(meta.Kata.Version.Value)
-	if err != nil {
-		d.Errorf(meta.Kata.Version.Pos, "kata.version", "%v", err)
 		return nil
 	}
 	parts := initdata.PartsData{KBSURL: kbsURL, TrustAnchor: anchor, SecurityPolicyFlavour: v.CoCo.SecurityPolicyFlavour}

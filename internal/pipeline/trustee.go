@@ -59,9 +59,6 @@ func renderTrustee(c appContext, a *model.Application, others []App) ([]manifest
 		return nil, d
 	}
 	t := c.v.CoCo.Trustee
-	if t.Version == "" {
-		t.Version = model.TrusteeVersions[len(model.TrusteeVersions)-1]
-	}
 	if t.VaultPrefix == "" {
 		t.VaultPrefix = "secret/data/hub"
 	}
@@ -76,7 +73,7 @@ func renderTrustee(c appContext, a *model.Application, others []App) ([]manifest
 	}
 	in := trustee.Input{
 		Namespace:   cmp.Or(a.Namespace, "trustee-operator-system"),
-		Version:     t.Version,
+		Release:     c.rel.trustee,
 		KBSHost:     host,
 		TLSMode:     c.meta.TrustAnchorMode(),
 		ACME:        t.ACME,
