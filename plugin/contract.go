@@ -21,7 +21,8 @@ var contract = []contractRow{
 	{"`COCOGEN_SET_STRING`", "`set-string` (array)", "`--set-string`", "like `COCOGEN_SET`, but every value is a string"},
 	{"`COCOGEN_FACT_<KEY>`", "—", "`--fact key=value`", "a cluster fact over the metadata file, the metadata key in upper snake case: `COCOGEN_FACT_AZURE_LOCATION` is `azure.location`, `COCOGEN_FACT_KBS_TRUST_ANCHOR_MODE` is `kbs.trustAnchor.mode`"},
 	{"`ARGOCD_APP_SOURCE_REPO_URL`, `ARGOCD_APP_SOURCE_TARGET_REVISION` (from Argo CD)", "—", "`--set-string global.repoURL=…`, `--set-string global.targetRevision=…`", "the Application's own source, as the Validated Patterns operator injects it, so that child Applications follow the fork and branch Argo CD reads; skipped when a set names the key"},
-	{"`ARGOCD_APP_SOURCE_PATH` (from Argo CD)", "—", "—", "finds the repository root: the working directory without this path at its end; nothing outside the root is read"},
+	{"`ARGOCD_APP_SOURCE_PATH` (from Argo CD)", "—", "`--repo-root .` (at the root)", "finds the repository root: the working directory without this path at its end; nothing outside the root is read (Argo CD's checkout has no `.git`, so a local render of such a tree names its root)"},
+	{"`COCOGEN_BUDGET_<NAME>` (the sidecar container's own environment, not `ARGOCD_ENV_`)", "—", "`--budget name=value`", "a resource budget (Limits); an Application cannot set it"},
 	{"`ARGOCD_APP_NAME`, `ARGOCD_APP_NAMESPACE`, `ARGOCD_APP_REVISION`, `KUBE_VERSION` (from Argo CD)", "—", "—", "shown in messages only: they never change the output, so Argo CD's manifest cache stays correct"},
 }
 
