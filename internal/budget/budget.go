@@ -98,6 +98,12 @@ const (
 	duration             // a Go duration: 500ms, 3s, 1m
 )
 
+// units are the size suffixes a bytes budget may be written with, largest first.
+var units = []struct {
+	suffix string
+	shift  uint
+}{{"GiB", 30}, {"MiB", 20}, {"KiB", 10}, {"B", 0}}
+
 // Budget describes one budget.
 type Budget struct {
 	Name string
@@ -117,10 +123,7 @@ func (b Budget) Format(l Limits) string {
 	v := b.get(&l)
 	switch b.kind {
 	case bytes:
-		for _, u := range []struct {
-			suffix string
-			shift  uint
-		}{{"GiB", 30}, {"MiB", 20}, {"KiB", 10}} {
+		for _, u := range units[:3] {
 			if v != 0 && v%(1<<u.shift) == 0 {
 				return strconv.FormatInt(v>>u.shift, 10) + u.suffix
 			}
@@ -243,10 +246,7 @@ func parse(k kind, s string) (int64, error) {
 		return int64(d), nil
 	case bytes:
 		shift := uint(0)
-		for _, u := range []struct {
-			suffix string
-			shift  uint
-		}{{"GiB", 30}, {"MiB", 20}, {"KiB", 10}, {"B", 0}} {
+		for _, u := range units {
 			if strings.HasSuffix(s, u.suffix) {
 				s, shift = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.shift
 				break

@@ -156,17 +156,22 @@ func checkHermetic(t *template.Template) error {
 // function and prints nothing.
 func instrument(t *template.Template, tick tparse.Node) {
 	for _, tt := range t.Templates() {
-		if tt.Tree == nil || tt.Tree.Root == nil {
-			continue
-		}
-		root := tt.Tree.Root
-		root.Nodes = append([]tparse.Node{tick}, root.Nodes...)
-		walk(root, func(n tparse.Node) {
-			if r, ok := n.(*tparse.RangeNode); ok && r.List != nil {
-				r.List.Nodes = append([]tparse.Node{tick}, r.List.Nodes...)
-			}
-		})
+		instrumentOne(tt, tick)
 	}
+}
+
+// instrumentOne instruments one template of a set.
+func instrumentOne(t *template.Template, tick tparse.Node) {
+	if t.Tree == nil || t.Tree.Root == nil {
+		return
+	}
+	root := t.Tree.Root
+	root.Nodes = append([]tparse.Node{tick}, root.Nodes...)
+	walk(root, func(n tparse.Node) {
+		if r, ok := n.(*tparse.RangeNode); ok && r.List != nil {
+			r.List.Nodes = append([]tparse.Node{tick}, r.List.Nodes...)
+		}
+	})
 }
 
 // walk calls fn for n and every node below it.

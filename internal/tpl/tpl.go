@@ -229,27 +229,13 @@ func (e *Engine) parse(text string) (*template.Template, error) {
 	}
 	e.wrapUsed(set, t)
 	if set == e.root {
+		// Only the template this text parsed into: the set's others were instrumented when they were parsed.
 		instrumentOne(t, e.tick)
 	} else {
 		instrument(t, e.tick)
 	}
 	e.cache[text] = t
 	return t, nil
-}
-
-// instrumentOne instruments the one template a text of the shared set parsed into (the set's other templates
-// were instrumented when their texts were parsed).
-func instrumentOne(t *template.Template, tick tparse.Node) {
-	if t.Tree == nil || t.Tree.Root == nil {
-		return
-	}
-	root := t.Tree.Root
-	root.Nodes = append([]tparse.Node{tick}, root.Nodes...)
-	walk(root, func(n tparse.Node) {
-		if r, ok := n.(*tparse.RangeNode); ok && r.List != nil {
-			r.List.Nodes = append([]tparse.Node{tick}, r.List.Nodes...)
-		}
-	})
 }
 
 var baseFuncs = func() template.FuncMap {
