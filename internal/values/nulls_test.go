@@ -29,14 +29,14 @@ func TestLoadNullOverChartDefaults(t *testing.T) {
 			global:  "",
 			hub:     hub,
 			failing: true,
-			want:    []string{"values-global.yaml: error: main.clusterGroupName: no cluster group: values-global.yaml is empty; set main.clusterGroupName in it (main:\n  clusterGroupName: <group>) or pass --cluster-group"},
+			want:    []string{"values-global.yaml: error: main.clusterGroupName: no cluster group: values-global.yaml is empty; set main.clusterGroupName in it (main: {clusterGroupName: <group>}) or pass --cluster-group"},
 		},
 		{
 			name:    "comment-only values-global.yaml",
 			global:  "# main:\n#   clusterGroupName: hub\n",
 			hub:     hub,
 			failing: true,
-			want:    []string{"values-global.yaml: error: main.clusterGroupName: no cluster group: values-global.yaml is empty; set main.clusterGroupName in it (main:\n  clusterGroupName: <group>) or pass --cluster-group"},
+			want:    []string{"values-global.yaml: error: main.clusterGroupName: no cluster group: values-global.yaml is empty; set main.clusterGroupName in it (main: {clusterGroupName: <group>}) or pass --cluster-group"},
 		},
 		{
 			name:    "main.clusterGroupName of the wrong type",

@@ -368,7 +368,7 @@ func (l *loader) group(global *node.Node) (string, node.Pos) {
 		}
 		if global == nil {
 			// An empty (or comment-only) values-global.yaml.
-			d.Errorf(pos, "main.clusterGroupName", "no cluster group: values-global.yaml is empty; set main.clusterGroupName in it (main:\n  clusterGroupName: <group>) or pass --cluster-group")
+			d.Errorf(pos, "main.clusterGroupName", "no cluster group: values-global.yaml is empty; set main.clusterGroupName in it (main: {clusterGroupName: <group>}) or pass --cluster-group")
 			return "", node.Pos{}
 		}
 		if name != nil && !name.IsNull() && name.Kind != node.String {
