@@ -8,6 +8,7 @@ package appofapps
 import (
 	"cmp"
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"strings"
 
@@ -51,13 +52,15 @@ func Render(v *model.Values, o Options) ([]manifest.Object, *diag.List) {
 	// template engine, and is picked up where the chart renders it.
 	values := make(chan valuesText, 1)
 	go func() {
-		text, err := tpl.New(v.Tree).Render(tpl.ToYAML(v.Tree.Helm()))
-		values <- valuesText{text, err}
+		values <- evaluate(func() (string, error) { return tpl.New(v.Tree).Render(tpl.ToYAML(v.Tree.Helm())) })
 	}()
 	r.valuesText = values
 	defer func() {
 		if r.valuesText != nil {
-			<-r.valuesText // not used (the imperative objects were skipped): wait, so nothing outlives Render
+			// Not used (the imperative objects were skipped): wait, so nothing outlives Render.
+			if res := <-r.valuesText; res.panicked != nil {
+				panic(res.panicked)
+			}
 		}
 	}()
 	r.namespaces()
@@ -77,6 +80,31 @@ func Render(v *model.Values, o Options) ([]manifest.Object, *diag.List) {
 type valuesText struct {
 	text string
 	err  error
+	// panicked is set when the evaluation panicked; the receiver panics with it again, in the goroutine of
+	// Render, so that the command boundary reports it (a panic in another goroutine would end the process).
+	panicked *Panic
+}
+
+// Panic is a panic that happened in a goroutine of Render, raised again in Render's own goroutine.
+type Panic struct {
+	Value any
+	Stack []byte
+}
+
+func (p *Panic) String() string { return fmt.Sprint(p.Value) }
+
+// PanicStack returns the stack of the goroutine where the panic happened.
+func (p *Panic) PanicStack() []byte { return p.Stack }
+
+// evaluate runs fn, turning a panic into a result.
+func evaluate(fn func() (string, error)) (res valuesText) {
+	defer func() {
+		if r := recover(); r != nil {
+			res = valuesText{panicked: &Panic{Value: r, Stack: debug.Stack()}}
+		}
+	}()
+	text, err := fn()
+	return valuesText{text: text, err: err}
 }
 
 type renderer struct {

@@ -170,6 +170,9 @@ func (r *renderer) valuesConfigMap(pos node.Pos) {
 	if r.valuesText != nil {
 		res := <-r.valuesText
 		r.valuesText = nil
+		if res.panicked != nil {
+			panic(res.panicked)
+		}
 		text, err = res.text, res.err
 	} else {
 		text, err = r.eng.Render(tpl.ToYAML(r.v.Tree.Helm()))
