@@ -51,6 +51,8 @@ var fuzzSeeds = []fuzzSeed{
 	{name: "builtin-set-coco-null", tree: "builtin", muts: []any{"values/values-global.yaml:global.coco", mutSetNull}},
 	{name: "builtin-set-sandbox-null", tree: "builtin", muts: []any{"values/values-azure.yaml:clusterGroup.applications.sandbox", mutSetNull}},
 	{name: "builtin-metadata-azure-list", tree: "builtin", muts: []any{"values/cluster-metadata.yaml:azure", mutSwap}},
+	// Found by the fuzzer: a plugin without a name was also reported as an invalid name, without a position.
+	{name: "argocd-plugin-empty", tree: "argocd-instance", muts: []any{"values-hub.yaml:clusterGroup.argoCD.configManagementPlugins[0]", mutEmptyMap}},
 }
 
 var writeSeeds = flag.Bool("write-fuzz-seeds", false, "rewrite testdata/fuzz/FuzzRenderValues from fuzzSeeds")
@@ -93,4 +95,33 @@ func TestFuzzSeeds(t *testing.T) {
 			t.Errorf("%s is not among fuzzSeeds: name it there (a crasher the fuzzer found, with the mutations it makes)", f)
 		}
 	}
+}
+
+// FuzzRenderYAML renders a Validated Patterns repository of two files whose bytes the fuzzer writes:
+// values-global.yaml and values-hub.yaml, with optional --set arguments (one per line). Where FuzzRenderValues
+// changes whole values of real trees, this one reaches the YAML itself (anchors, tags, odd scalars, duplicate
+// keys, documents that are not maps) and renders in milliseconds. The assertions are the same.
+//
+//	go test -run '^$' -fuzz FuzzRenderYAML -fuzztime 10m -parallel 1 ./internal/pipeline/
+func FuzzRenderYAML(f *testing.F) {
+	f.Add([]byte(smallVPGlobal), []byte(smallVPHub), "")
+	f.Add([]byte(""), []byte(smallVPHub), "")
+	f.Add([]byte(smallVPGlobal), []byte(smallVPHub+"  imperative:\n    # jobs: []\n"), "")
+	f.Add([]byte(smallVPGlobal), []byte(smallVPHub), "global=null\nclusterGroup.argoCD=null")
+	f.Add([]byte(smallVPGlobal+"global:\n  options: &o\n    useCSV: false\n  coco: *o\n"), []byte(smallVPHub+"  subscriptions:\n    - name: x\n      namespaces: ~\n"), "clusterGroup.applications.a.name=a,clusterGroup.applications.a.path=p")
+	f.Fuzz(func(t *testing.T, global, hub []byte, sets string) {
+		dir := t.TempDir()
+		for name, data := range map[string][]byte{"values-global.yaml": global, "values-hub.yaml": hub} {
+			if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		req := Request{RepoRoot: dir, ValuesDir: dir}
+		for _, l := range strings.Split(sets, "\n") {
+			if l != "" {
+				req.Sets = append(req.Sets, l)
+			}
+		}
+		checkRender(t, req, fmt.Sprintf("values-global.yaml %q, values-hub.yaml %q, --set %q", global, hub, req.Sets), true)
+	})
 }
