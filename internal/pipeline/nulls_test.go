@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/cocogen/cocogen/internal/node"
@@ -67,4 +69,39 @@ func defaultPaths() []node.Path {
 	}
 	walk(values.Defaults(), nil)
 	return out
+}
+
+// TestNullBlockRendersAsAbsent: a block of settings that the clustergroup chart's templates read key by key,
+// written with all its children commented out (null), renders the same objects as when the key is absent:
+// the chart's defaults.
+func TestNullBlockRendersAsAbsent(t *testing.T) {
+	const hub = "clusterGroup:\n  name: hub\n  namespaces: [a]\n  applications: {}\n"
+	global := smallVPGlobal + "global:\n  pattern: small\n  hubClusterDomain: apps.hub.example.com\n"
+	cases := []struct{ name, global, hub string }{
+		{name: "clusterGroup.imperative", global: global, hub: hub + "  imperative:\n    # jobs: []\n"},
+		{name: "clusterGroup.imperative.ansibleDevMode", global: global, hub: hub + "  imperative:\n    ansibleDevMode:\n"},
+		{name: "clusterGroup.argoCD", global: global, hub: hub + "  argoCD:\n    # configManagementPlugins: []\n"},
+		{name: "global.secretStore", global: global + "  secretStore:\n    # backend: vault\n", hub: hub},
+	}
+	render := func(t *testing.T, global, hub string) string {
+		dir := t.TempDir()
+		for name, data := range map[string]string{"values-global.yaml": global, "values-hub.yaml": hub} {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out, errOut := renderText(t, Request{RepoRoot: dir, ValuesDir: dir})
+		if out == "" {
+			t.Fatalf("render failed:\n%s", errOut)
+		}
+		return stripSources(out)
+	}
+	want := render(t, global, hub)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := render(t, c.global, c.hub); got != want {
+				t.Errorf("a null %s renders differently from an absent one:\n%s", c.name, lineDiff(want, got))
+			}
+		})
+	}
 }
