@@ -82,25 +82,25 @@ type valuesText struct {
 	err  error
 	// panicked is set when the evaluation panicked; the receiver panics with it again, in the goroutine of
 	// Render, so that the command boundary reports it (a panic in another goroutine would end the process).
-	panicked *Panic
+	panicked *goroutinePanic
 }
 
-// Panic is a panic that happened in a goroutine of Render, raised again in Render's own goroutine.
-type Panic struct {
+// goroutinePanic is a panic that happened in a goroutine of Render, raised again in Render's own goroutine.
+type goroutinePanic struct {
 	Value any
 	Stack []byte
 }
 
-func (p *Panic) String() string { return fmt.Sprint(p.Value) }
+func (p *goroutinePanic) String() string { return fmt.Sprint(p.Value) }
 
 // PanicStack returns the stack of the goroutine where the panic happened.
-func (p *Panic) PanicStack() []byte { return p.Stack }
+func (p *goroutinePanic) PanicStack() []byte { return p.Stack }
 
 // evaluate runs fn, turning a panic into a result.
 func evaluate(fn func() (string, error)) (res valuesText) {
 	defer func() {
 		if r := recover(); r != nil {
-			res = valuesText{panicked: &Panic{Value: r, Stack: debug.Stack()}}
+			res = valuesText{panicked: &goroutinePanic{Value: r, Stack: debug.Stack()}}
 		}
 	}()
 	text, err := fn()
