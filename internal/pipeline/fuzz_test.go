@@ -22,6 +22,10 @@ import (
 // succeeds must give the same bytes twice.
 //
 //	go test -run '^$' -fuzz FuzzRenderValues -fuzztime 10m -parallel 1 ./internal/pipeline/
+//
+// A crasher that the fuzzer writes to testdata/fuzz/FuzzRenderValues/<hash> becomes a named seed: add it to
+// fuzzSeeds with the tree and the mutations its message lists, delete the hash file and run
+// go test ./internal/pipeline -run TestFuzzSeeds -write-fuzz-seeds.
 func FuzzRenderValues(f *testing.F) {
 	f.Fuzz(func(t *testing.T, tree uint8, ops []byte) {
 		tr := loadMutTree(t, mutTreeNames[int(tree)%len(mutTreeNames)])
