@@ -43,12 +43,20 @@ in the Application anyway).`,
     ARGOCD_APP_PARAMETERS='[{"name":"set","array":["global.clusterPlatform=Azure"]}]' cocogen generate`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runGenerate(s, os.Environ())
+			return runGenerate(s, os.Environ(), pipeline.Render)
 		},
 	}
 }
 
-func runGenerate(s streams, environ []string) error {
+// runGenerate is the plugin's generate command; render is pipeline.Render (tests pass others). A panic ends
+// as an internal error with the equivalent render command, exit code 2 and nothing on stdout.
+func runGenerate(s streams, environ []string, render func(pipeline.Request) (*pipeline.Result, error)) (err error) {
+	input := "cocogen generate (the plugin env and parameters)"
+	defer func() {
+		if r := recover(); r != nil {
+			err = &exitError{code: internalError(s.err, r, input)}
+		}
+	}()
 	fail := func(code int, lines ...string) error {
 		for _, l := range lines {
 			fmt.Fprintln(s.err, l)
@@ -76,6 +84,10 @@ func runGenerate(s streams, environ []string) error {
 		}
 	}
 	reproduce := "to reproduce at the repository root: cocogen " + shellJoin(settings.RenderArgs())
+	input = "cocogen " + shellJoin(settings.RenderArgs()) + " at the repository root " + root
+	if env.AppName != "" {
+		input += " (Argo CD application " + env.AppName + ")"
+	}
 	req, err := settings.Request(root)
 	if err != nil {
 		return fail(exitInvalid, "error: "+err.Error(), reproduce)
@@ -85,7 +97,7 @@ func runGenerate(s streams, environ []string) error {
 	if req.Budget, err = budget.FromEnv(os.LookupEnv, nil); err != nil {
 		return fail(exitUsage, "error: "+err.Error())
 	}
-	res, err := pipeline.Render(req)
+	res, err := render(req)
 	if err != nil {
 		if de, ok := err.(*diag.Diagnostics); ok {
 			var b bytes.Buffer

@@ -62,7 +62,13 @@ type usageError struct {
 func (e usageError) Error() string { return e.err.Error() }
 
 // run executes the command and maps its error to an exit code, printing the message when the command has not.
-func run(cmd *cobra.Command, args []string) int {
+// A panic ends as an internal error (exit code 2) without a stack trace; see internalError.
+func run(cmd *cobra.Command, args []string) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			code = internalError(cmd.ErrOrStderr(), r, shellJoin(append([]string{"cocogen"}, args...)))
+		}
+	}()
 	cmd.SetArgs(args)
 	err := cmd.Execute()
 	if err == nil {

@@ -7,7 +7,9 @@ package appofapps
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"strings"
 
@@ -58,22 +60,26 @@ func Render(v *model.Values, o Options) ([]manifest.Object, *diag.List) {
 	// template engine, and is picked up where the chart renders it.
 	values := make(chan valuesText, 1)
 	go func() {
-		text, err := tpl.New(v.Tree, o.Templates).Render(tpl.ToYAML(v.Tree.Helm()))
-		if err != nil {
-			// Find the value that fails on its own (with a fresh budget of the same size, and an engine of
-			// its own, so that what a value changes in .Values stays there), so that the problem names the
-			// value's file and line rather than the ConfigMap's.
-			if n, path, verr := firstBadTemplate(tpl.New(v.Tree, tpl.NewBudget(o.Templates.Limits())), v.Tree, ""); verr != nil {
-				values <- valuesText{err: verr, pos: n.Pos, path: path}
-				return
+		values <- evaluate(func() (string, error) {
+			text, err := tpl.New(v.Tree, o.Templates).Render(tpl.ToYAML(v.Tree.Helm()))
+			if err != nil {
+				// Find the value that fails on its own (with a fresh budget of the same size, and an engine of
+				// its own, so that what a value changes in .Values stays there), so that the problem names the
+				// value's file and line rather than the ConfigMap's.
+				if n, path, verr := firstBadTemplate(tpl.New(v.Tree, tpl.NewBudget(o.Templates.Limits())), v.Tree, ""); verr != nil {
+					return "", &valueError{err: verr, pos: n.Pos, path: path}
+				}
 			}
-		}
-		values <- valuesText{text: text, err: err}
+			return text, err
+		})
 	}()
 	r.valuesText = values
 	defer func() {
 		if r.valuesText != nil {
-			<-r.valuesText // not used (the imperative objects were skipped): wait, so nothing outlives Render
+			// Not used (the imperative objects were skipped): wait, so nothing outlives Render.
+			if res := <-r.valuesText; res.panicked != nil {
+				panic(res.panicked)
+			}
 		}
 	}()
 	r.namespaces()
@@ -96,7 +102,45 @@ type valuesText struct {
 	// pos and path name the value whose template failed, when it is known.
 	pos  node.Pos
 	path string
+	// panicked is set when the evaluation panicked; the receiver panics with it again, in the goroutine of
+	// Render, so that the command boundary reports it (a panic in another goroutine would end the process).
+	panicked *goroutinePanic
 }
+
+// goroutinePanic is a panic that happened in a goroutine of Render, raised again in Render's own goroutine.
+type goroutinePanic struct {
+	Value any
+	Stack []byte
+}
+
+func (p *goroutinePanic) String() string { return fmt.Sprint(p.Value) }
+
+// PanicStack returns the stack of the goroutine where the panic happened.
+func (p *goroutinePanic) PanicStack() []byte { return p.Stack }
+
+// evaluate runs fn, turning a panic into a result.
+func evaluate(fn func() (string, error)) (res valuesText) {
+	defer func() {
+		if r := recover(); r != nil {
+			res = valuesText{panicked: &goroutinePanic{Value: r, Stack: debug.Stack()}}
+		}
+	}()
+	text, err := fn()
+	var ve *valueError
+	if errors.As(err, &ve) {
+		return valuesText{err: ve.err, pos: ve.pos, path: ve.path}
+	}
+	return valuesText{text: text, err: err}
+}
+
+// valueError is a template problem of one value of the values tree, with the value's position and path.
+type valueError struct {
+	err  error
+	pos  node.Pos
+	path string
+}
+
+func (e *valueError) Error() string { return e.err.Error() }
 
 // firstBadTemplate evaluates every string of the values tree that holds a template, in document order, and
 // returns the first that fails with its path.

@@ -47,7 +47,7 @@ func (r *renderer) core() {
 			r.emit(object("config.openshift.io/v1", "Scheduler").
 				Set("metadata", node.NewMap().Set("name", str("cluster")).
 					Set("annotations", node.NewMap().Set("argocd.argoproj.io/sync-options", str("Prune=false,Delete=false")))).
-				Set("spec", spec), r.v.Tree.Path("clusterGroup", "scheduler").Pos, "clusterGroup.scheduler")
+				Set("spec", spec), r.v.Tree.Path("clusterGroup", "scheduler").PosOr(r.v.Tree.Pos), "clusterGroup.scheduler")
 		}
 	}
 	r.rbac()

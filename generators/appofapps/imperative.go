@@ -25,7 +25,7 @@ func (r *renderer) imperative() {
 	imp := &r.v.ClusterGroup.Imperative
 	ns := imp.Namespace
 	src := "clusterGroup.imperative"
-	pos := r.v.Tree.Path("clusterGroup", "imperative").Pos
+	pos := r.v.Tree.Path("clusterGroup", "imperative").PosOr(r.v.Tree.Pos)
 	meta := func(name string) *node.Node {
 		return node.NewMapCap(2).Set("name", str(name)).Set("namespace", str(ns))
 	}
@@ -143,7 +143,7 @@ func (r *renderer) imperativeNamespace() {
 	}
 	labels := node.NewMap().Set("name", str(name)).Set("argocd.argoproj.io/managed-by", str(r.argoNS))
 	obj := object("v1", "Namespace").Set("metadata", node.NewMap().Set("labels", labels).Set("name", str(name)))
-	r.emit(obj, r.v.Tree.Path("clusterGroup", "imperative", "namespace").Pos, "clusterGroup.imperative.namespace")
+	r.emit(obj, r.v.Tree.Path("clusterGroup", "imperative", "namespace").PosOr(r.v.Tree.Pos), "clusterGroup.imperative.namespace")
 }
 
 // timeout prints a job's timeout as the chart does: the value, or 600.
@@ -169,6 +169,9 @@ func (r *renderer) valuesConfigMap(pos node.Pos) {
 	if r.valuesText != nil {
 		res = <-r.valuesText
 		r.valuesText = nil
+		if res.panicked != nil {
+			panic(res.panicked)
+		}
 	} else {
 		res.text, res.err = r.eng.Render(tpl.ToYAML(r.v.Tree.Helm()))
 	}

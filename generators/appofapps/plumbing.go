@@ -15,7 +15,7 @@ func (r *renderer) plumbing() {
 	g := r.global
 	vpArgo := tpl.HelmString(g("vpArgoNamespace"))
 	cg := &r.v.ClusterGroup
-	pos := r.v.Tree.Path("clusterGroup", "argoCD").Pos
+	pos := r.v.Tree.Path("clusterGroup", "argoCD").PosOr(r.v.Tree.Pos)
 	groupNS := r.v.Global.Pattern + "-" + cg.Name
 
 	r.emit(object("v1", "ConfigMap").

@@ -92,7 +92,7 @@ func (dc decoder) argoCD(n *node.Node, out *ArgoCD) {
 		if c.Name == "" || c.Image == "" {
 			dc.errorf(it, p, "name and image are required")
 		}
-		if !dns1123.MatchString(c.Name) || strings.Contains(c.Name, ".") {
+		if c.Name != "" && (!dns1123.MatchString(c.Name) || strings.Contains(c.Name, ".")) {
 			dc.errorf(it.Get("name"), schema.Join(p, "name"), "%q is not a valid container name", c.Name)
 		}
 		if c.ImagePullPolicy != "" {

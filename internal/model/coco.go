@@ -107,12 +107,16 @@ var (
 	}
 )
 
-// coco decodes global.coco (absent: no CoCo choices, the pattern renders no init-data).
-func (dc decoder) coco(n *node.Node, out *CoCo) {
+// coco decodes global.coco (absent: no CoCo choices, the pattern renders no init-data). pos is where the
+// section is, or would be: the positions of choices that are absent fall back to it, so that what needs them
+// can say where to add them.
+func (dc decoder) coco(n *node.Node, pos node.Pos, out *CoCo) {
 	const path = "global.coco"
+	out.FlavourPos, out.Azure.DefaultPos, out.InitData.DefaultPos = pos, pos, pos
 	if n.IsNull() || !dc.c.Map(n, path, false, cocoKeys...) {
 		return
 	}
+	out.FlavourPos, out.Azure.DefaultPos, out.InitData.DefaultPos = n.Pos, n.KeyPos("azure"), n.KeyPos("initdata")
 	out.Tree = n
 	for k, why := range upstreamOnlyKey {
 		if _, ok := n.Lookup(k); ok {

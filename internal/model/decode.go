@@ -58,7 +58,11 @@ func Decode(tree *node.Node) (*Values, *diag.List) {
 		v.Enabled, _ = dc.c.String(e, "enabled")
 	}
 	dc.rbac(tree.Get("vp-rbac"), &v.RBAC)
-	dc.coco(tree.Path("global", "coco"), &v.CoCo)
+	cocoPos := tree.Get("global").KeyPos("coco") // the key, or global's own position when it is absent
+	if cocoPos.IsZero() {
+		cocoPos = tree.Pos
+	}
+	dc.coco(tree.Path("global", "coco"), cocoPos, &v.CoCo)
 	dc.crossCheck(v)
 	if d.HasErrors() {
 		return nil, d
@@ -177,7 +181,7 @@ func (dc decoder) clusterGroup(cg *node.Node, v *Values) {
 	out := &v.ClusterGroup
 	if !dc.c.Map(cg, "clusterGroup", false, clusterGroupKeys...) {
 		if cg == nil {
-			dc.errorf(nil, "clusterGroup", "is missing: values-<group>.yaml must define clusterGroup")
+			dc.errorf(v.Tree, "clusterGroup", "is missing: values-<group>.yaml must define clusterGroup")
 		}
 		return
 	}

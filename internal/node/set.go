@@ -84,8 +84,11 @@ func (p Path) String() string {
 }
 
 // SetPath returns a copy of root with the value at p set to v, creating maps and growing lists (with nulls) on
-// the way, as Helm's --set does. root itself is not modified.
+// the way, as Helm's --set does. root itself is not modified. A nil v sets null.
 func SetPath(root *Node, p Path, v *Node) *Node {
+	if v == nil {
+		v = &Node{Kind: Null, Origin: FromFlag} // a missing value sets null, as Helm's --set key=null does
+	}
 	if len(p) == 0 {
 		return v
 	}

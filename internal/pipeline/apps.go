@@ -197,10 +197,14 @@ func renderSandbox(c appContext, a *model.Application) ([]manifest.Object, *diag
 		in.SizesPos = az.DefaultPos
 	}
 	name := c.v.CoCo.InitData.Default
-	if p := c.profiles[name]; p != nil {
+	switch p := c.profiles[name]; {
+	case p != nil:
 		in.InitData = peerpods.InitData{Profile: name, Algorithm: p.Algorithm, Encoded: p.Encoded, Digest: p.Digests.Digest, AzurePCR8: p.Digests.AzurePCR8}
-	} else {
-		d.Errorf(c.v.CoCo.InitData.DefaultPos, "global.coco.initdata.default", "peer pods need the default init-data profile, and %q is not among global.coco.initdata.profiles", name)
+	case name == "":
+		d.Errorf(posOr(c.v.CoCo.InitData.DefaultPos, a.CoCoGenPos), "global.coco.initdata.default", "is not set, and peer pods (application %s) need a default init-data profile: set global.coco.initdata.default and global.coco.initdata.profiles", a.Name)
+		return nil, d
+	default:
+		d.Errorf(posOr(c.v.CoCo.InitData.DefaultPos, a.CoCoGenPos), "global.coco.initdata.default", "peer pods need the default init-data profile, and %q is not among global.coco.initdata.profiles", name)
 		return nil, d
 	}
 	objs, pd := peerpods.Render(in)

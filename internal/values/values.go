@@ -284,7 +284,7 @@ func (l *loader) load() (*Loaded, *diag.List) {
 	if list := facts.Path("clusterGroup", "sharedValueFiles"); !list.IsNull() {
 		entries, ok := schema.Checker{Diags: d}.StringList(list, "clusterGroup.sharedValueFiles")
 		if ok && len(entries) > 0 {
-			eng := tpl.New(node.Coalesce(defaults, facts), l.o.Templates)
+			eng := tpl.New(node.Coalesce(defaults, resolveNulls(facts, nil)), l.o.Templates)
 			for i, e := range entries {
 				p, err := eng.Render(e.Text)
 				if err != nil {
@@ -298,7 +298,10 @@ func (l *loader) load() (*Loaded, *diag.List) {
 	if d.HasErrors() {
 		return nil, d
 	}
-	user = l.applyParams(user)
+	user = resolveNulls(l.applyParams(user), d)
+	if d.HasErrors() {
+		return nil, d
+	}
 	out.Values = withSubchartGlobals(node.Coalesce(defaults, user))
 	return out, d
 }
@@ -307,7 +310,7 @@ func (l *loader) load() (*Loaded, *diag.List) {
 // the values the imperative jobs receive).
 func withSubchartGlobals(values *node.Node) *node.Node {
 	sub := values.Get("vp-rbac")
-	if sub == nil || sub.Kind != node.Map {
+	if sub == nil || sub.Kind != node.Map || values.Get("global").IsNull() {
 		return values
 	}
 	return node.SetPath(values, node.Path{{Key: "vp-rbac"}, {Key: "global"}}, values.Get("global"))
@@ -377,9 +380,18 @@ func (l *loader) group(global *node.Node) (string, node.Pos) {
 		}
 	}
 	if name.IsNull() || name.Kind != node.String || name.Text == "" {
-		pos := node.Pos{File: global.Pos.File}
+		pos := node.Pos{File: l.root.Display(l.rel("values-global.yaml"))}
 		if name != nil {
 			pos = name.Pos
+		}
+		if global == nil {
+			// An empty (or comment-only) values-global.yaml.
+			d.Errorf(pos, "main.clusterGroupName", "no cluster group: values-global.yaml is empty; set main.clusterGroupName in it (main: {clusterGroupName: <group>}) or pass --cluster-group")
+			return "", node.Pos{}
+		}
+		if name != nil && !name.IsNull() && name.Kind != node.String {
+			d.Errorf(pos, "main.clusterGroupName", "must be the name of a cluster group (a string), not a %s", name.Kind)
+			return "", node.Pos{}
 		}
 		d.Errorf(pos, "main.clusterGroupName", "no cluster group: set main.clusterGroupName in values-global.yaml or pass --cluster-group")
 		return "", node.Pos{}

@@ -431,8 +431,8 @@ func TestLoadClusterGroupChoice(t *testing.T) {
 func TestLoadNullSemantics(t *testing.T) {
 	r := openRepo(t, map[string]string{
 		"values-global.yaml": "main:\n  clusterGroupName: hub\nglobal:\n  mine: set\n",
-		"values-hub.yaml": "global:\n  pattern: null\n  mine: null\n  options:\n    useCSV: ~\n" +
-			"clusterGroup:\n  name: null\n  extra: null\nsecretStore: null\n",
+		"values-hub.yaml": "global:\n  pattern: null\n  mine: null\n  options:\n    applicationRetryLimit: ~\n" +
+			"clusterGroup:\n  name: hub\n  targetCluster: null\n  extra: null\nsecretStore: null\n",
 	})
 	ld := mustLoad(t, Options{Root: r, Dir: "."})
 	v := ld.Values
@@ -443,13 +443,13 @@ func TestLoadNullSemantics(t *testing.T) {
 		value   string // "null" for a present null
 	}{
 		{name: "null deletes a chart default", path: []string{"global", "pattern"}},
-		{name: "null deletes a nested chart default", path: []string{"global", "options", "useCSV"}},
+		{name: "null deletes a nested chart default", path: []string{"global", "options", "applicationRetryLimit"}},
 		{name: "sibling defaults stay", path: []string{"global", "options", "syncPolicy"}, present: true, value: "Automatic"},
 		{name: "null deletes a default map", path: []string{"secretStore"}},
-		{name: "null over a default in clusterGroup", path: []string{"clusterGroup", "name"}},
+		{name: "null over a default in clusterGroup", path: []string{"clusterGroup", "targetCluster"}},
 		{name: "null without a default stays null", path: []string{"clusterGroup", "extra"}, present: true, value: "null"},
 		{name: "null over an earlier file without a default stays null", path: []string{"global", "mine"}, present: true, value: "null"},
-		{name: "untouched defaults are filled in", path: []string{"clusterGroup", "targetCluster"}, present: true, value: "in-cluster"},
+		{name: "untouched defaults are filled in", path: []string{"clusterGroup", "imperative", "namespace"}, present: true, value: "imperative"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
