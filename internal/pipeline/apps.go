@@ -262,22 +262,25 @@ func buildOverlay(c appContext, a *model.Application, d *diag.List) *builtOverla
 	for i, r := range res.Resources {
 		objs[i] = workloads.Object{Node: r.Node, File: r.File}
 	}
-	return &builtOverlay{dir: dir, objs: objs, pods: workloads.Pods(objs, peerPodsProfile(c)), files: res.Files}
+	return &builtOverlay{dir: dir, objs: objs, pods: workloads.Pods(objs, podDefaults(c)), files: res.Files}
 }
 
-// peerPodsProfile is the profile that peer pods without the profile annotation run with: the default profile
-// when the cluster group renders peer-pods-cm (a sandbox application), else none that cocogen knows.
-func peerPodsProfile(c appContext) string {
+// podDefaults are the profiles that confidential pods without the profile annotation run with: peer pods get
+// the default profile when the cluster group renders peer-pods-cm (a sandbox application), else none that
+// cocogen knows; kata-cc pods get the default profile injected, since Kata on bare metal has no cluster
+// default.
+func podDefaults(c appContext) workloads.Defaults {
+	out := workloads.Defaults{Local: c.v.CoCo.InitData.Default}
 	for _, a := range c.v.ClusterGroup.Applications {
 		if a.CoCoGen == model.GenSandbox && !a.Disabled {
-			return c.v.CoCo.InitData.Default
+			out.PeerPods = c.v.CoCo.InitData.Default
 		}
 	}
-	return ""
+	return out
 }
 
 // renderWorkloads injects init-data into the pod templates of the application's built overlay that name a
-// profile.
+// profile, and marks every confidential pod template with the digest of the init-data it runs.
 func renderWorkloads(c appContext, a *model.Application, o *builtOverlay) (workloads.Result, *diag.List) {
 	d := &diag.List{}
 	var kata agentpolicy.KataVersion
@@ -296,6 +299,7 @@ func renderWorkloads(c appContext, a *model.Application, o *builtOverlay) (workl
 		App:                a.Name,
 		Dir:                o.dir,
 		Locate:             locator(c.root, o.files),
+		Defaults:           podDefaults(c),
 	})
 	d.Append(wd)
 	if len(out.Uses) > 0 && !needMetadata(c, a, d) {

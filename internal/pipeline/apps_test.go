@@ -207,12 +207,66 @@ func TestPolicyChangeChangesExactlyItsCopies(t *testing.T) {
 	slices.Sort(diff)
 	want := []string{
 		"apps/v1 Deployment hello-openshift/hello-openshift-secure",
+		// kbs-access runs with the cluster default (peer-pods-cm INITDATA) and carries its digest.
+		"apps/v1 Deployment kbs-access/kbs-access",
 		"v1 ConfigMap openshift-sandboxed-containers-operator/peer-pods-cm",
 		"v1 ConfigMap trustee-operator-system/rvps-reference-values",
 	}
 	if !slices.Equal(diff, want) {
 		t.Errorf("changed objects:\n  %s\nwant:\n  %s", strings.Join(diff, "\n  "), strings.Join(want, "\n  "))
 	}
+}
+
+// TestEveryConfidentialPodTemplateCarriesItsDigest: in the render of the built-in pattern, every pod
+// template that runs in a TEE (runtime class kata-remote or kata-cc) carries cocogen.io/initdata-digest, and
+// it is the digest of the init-data the pod runs: its profile's, or for a peer pod without a profile the
+// default profile's, which peer-pods-cm INITDATA carries.
+func TestEveryConfidentialPodTemplateCarriesItsDigest(t *testing.T) {
+	res := renderAll(t, "../..")
+	cm := findObject(appObjects(res), "ConfigMap", "peer-pods-cm")
+	dec, err := initdata.Decode([]byte(cm.Path("data", "INITDATA").Scalar()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clusterDefault := string(dec.Algorithm) + ":" + dec.Digests.Digest
+	n := 0
+	for _, o := range res.Objects {
+		tmpl := podTemplate(o.Node)
+		rc := tmpl.Path("spec", "runtimeClassName").Scalar()
+		if rc != "kata-remote" && rc != "kata-cc" {
+			continue
+		}
+		n++
+		ann := tmpl.Path("metadata", "annotations")
+		got := ann.Get("cocogen.io/initdata-digest").Scalar()
+		want := clusterDefault
+		if enc := ann.Get(initdata.AnnotationInitData); enc != nil {
+			d, err := initdata.Decode([]byte(enc.Scalar()))
+			if err != nil {
+				t.Fatalf("%s: %v", o.ID(), err)
+			}
+			want = string(d.Algorithm) + ":" + d.Digests.Digest
+		}
+		if got != want {
+			t.Errorf("%s: cocogen.io/initdata-digest = %q, want %q", o.ID(), got, want)
+		}
+	}
+	if n < 3 {
+		t.Errorf("only %d confidential pod templates in the render", n)
+	}
+}
+
+// podTemplate returns the pod template of a workload object (the object itself for a Pod), or nil.
+func podTemplate(n *node.Node) *node.Node {
+	switch n.Path("kind").Scalar() {
+	case "Pod":
+		return n
+	case "CronJob":
+		return n.Path("spec", "jobTemplate", "spec", "template")
+	case "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job":
+		return n.Path("spec", "template")
+	}
+	return nil
 }
 
 // TestWorkloadsDecodeStrictly: the rendered Deployments and Services are valid k8s.io/api objects (unknown
