@@ -189,6 +189,8 @@ func renderSandbox(c appContext, a *model.Application) ([]manifest.Object, *diag
 		SizesPos:       az.FlavoursPos,
 		Tags:           az.Tags,
 		RootVolumeSize: az.RootVolumeSize,
+		CAADaemonSet:   caaDaemonSet(c.v),
+		JobImage:       c.v.CoCo.Rollout.Image,
 		Source:         appSource(a),
 	}
 	if az.FlavoursPos.IsZero() {
@@ -204,6 +206,14 @@ func renderSandbox(c appContext, a *model.Application) ([]manifest.Object, *diag
 	objs, pd := peerpods.Render(in)
 	d.Append(pd)
 	return objs, d
+}
+
+// caaDaemonSet is the name of the cloud-api-adaptor DaemonSet that the cluster's sandboxed containers
+// operator runs. Every release the pattern pins (OSC 1.13) names it osc-caa-ds; when the release tables of
+// internal/release know the pinned CSV (clusterGroup.subscriptions.sandboxed-containers.csv), this is the
+// place to ask them.
+func caaDaemonSet(*model.Values) string {
+	return peerpods.CAADaemonSetOSC
 }
 
 // InitDataAnnotation returns the pod annotation that carries init-data for a Kata version: runtime.cc_init_data

@@ -172,19 +172,66 @@ func TestOneEncoderForEveryCopy(t *testing.T) {
 func TestPolicyChangeChangesExactlyItsCopies(t *testing.T) {
 	root := repoCopy(t)
 	before := renderAll(t, root)
-	p := filepath.Join(root, "policies", "agent", "default.rego")
-	data, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	changed := bytes.Replace(data, []byte("default ReadStreamRequest := false"), []byte("default ReadStreamRequest := true"), 1)
-	if bytes.Equal(changed, data) {
-		t.Fatal("the test's edit does not apply to default.rego any more")
-	}
-	if err := os.WriteFile(p, changed, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	replaceIn(t, filepath.Join(root, "policies", "agent", "default.rego"), "default ReadStreamRequest := false", "default ReadStreamRequest := true")
 	after := renderAll(t, root)
+	changed, removed := changedObjects(before, after)
+	digest := after.Profiles["default"].Digests.Digest
+	want := []string{
+		"apps/v1 Deployment hello-openshift/hello-openshift-secure",
+		// kbs-access runs with the cluster default (peer-pods-cm INITDATA) and carries its digest.
+		"apps/v1 Deployment kbs-access/kbs-access",
+		// The hook that restarts the cloud-api-adaptor, so that it reads the new INITDATA, is named after it.
+		"batch/v1 Job openshift-sandboxed-containers-operator/cocogen-caa-restart-" + digest[:16],
+		"v1 ConfigMap openshift-sandboxed-containers-operator/peer-pods-cm",
+		"v1 ConfigMap trustee-operator-system/rvps-reference-values",
+	}
+	if !slices.Equal(changed, want) {
+		t.Errorf("changed objects:\n  %s\nwant:\n  %s", strings.Join(changed, "\n  "), strings.Join(want, "\n  "))
+	}
+	old := "batch/v1 Job openshift-sandboxed-containers-operator/cocogen-caa-restart-" + before.Profiles["default"].Digests.Digest[:16]
+	if !slices.Equal(removed, []string{old}) {
+		t.Errorf("removed objects: %q, want the restart job of the previous digest", removed)
+	}
+}
+
+// TestCAARestartFollowsTheDefaultProfileOnly: the cloud-api-adaptor restarts (its hook Job changes) when the
+// default profile's init-data changes, and for nothing else: not for another profile's policy, not for the
+// other peer-pods-cm values, not for a workload.
+func TestCAARestartFollowsTheDefaultProfileOnly(t *testing.T) {
+	root := repoCopy(t)
+	restartJob := func(res *Result) string {
+		for _, o := range res.Objects {
+			if o.Kind() == "Job" && strings.HasPrefix(o.Name(), "cocogen-caa-restart-") {
+				var b bytes.Buffer
+				manifest.EncodeOneYAML(&b, o)
+				return b.String()
+			}
+		}
+		t.Fatal("no cloud-api-adaptor restart job in the render")
+		return ""
+	}
+	job := restartJob(renderAll(t, root))
+	edits := []struct{ what, file, old, new string }{
+		{"the debug profile's policy", "policies/agent/debug.rego", "default ReadStreamRequest := true", "default ReadStreamRequest := false"},
+		{"the VM sizes", "values/values-global.yaml", "VMFlavours: Standard_DC2as_v5,Standard_DC4as_v5,", "VMFlavours: Standard_DC2as_v5,"},
+		{"a workload", "overlays/kbs-access/deployment.yaml", "replicas: 1", "replicas: 2"},
+		{"the Trustee resources", "values/values-global.yaml", "passphrase: [passphrase]", "passphrase: [passphrase, other]"},
+	}
+	for _, e := range edits {
+		replaceIn(t, filepath.Join(root, e.file), e.old, e.new)
+		if got := restartJob(renderAll(t, root)); got != job {
+			t.Errorf("%s changed the restart job:\n%s", e.what, got)
+		}
+	}
+	replaceIn(t, filepath.Join(root, "policies", "agent", "default.rego"), "default ReadStreamRequest := false", "default ReadStreamRequest := true")
+	if restartJob(renderAll(t, root)) == job {
+		t.Error("a change of the default profile's policy did not change the restart job")
+	}
+}
+
+// changedObjects returns the objects of after that differ from before or are new (by ID, sorted), and the IDs
+// of before that after no longer has.
+func changedObjects(before, after *Result) (changed, removed []string) {
 	encode := func(res *Result) map[string]string {
 		m := map[string]string{}
 		for _, o := range res.Objects {
@@ -195,26 +242,19 @@ func TestPolicyChangeChangesExactlyItsCopies(t *testing.T) {
 		return m
 	}
 	b, a := encode(before), encode(after)
-	var diff []string
 	for id, text := range a {
 		if b[id] != text {
-			diff = append(diff, id)
+			changed = append(changed, id)
 		}
 	}
-	if len(a) != len(b) {
-		t.Errorf("object count changed: %d → %d", len(b), len(a))
+	for id := range b {
+		if _, ok := a[id]; !ok {
+			removed = append(removed, id)
+		}
 	}
-	slices.Sort(diff)
-	want := []string{
-		"apps/v1 Deployment hello-openshift/hello-openshift-secure",
-		// kbs-access runs with the cluster default (peer-pods-cm INITDATA) and carries its digest.
-		"apps/v1 Deployment kbs-access/kbs-access",
-		"v1 ConfigMap openshift-sandboxed-containers-operator/peer-pods-cm",
-		"v1 ConfigMap trustee-operator-system/rvps-reference-values",
-	}
-	if !slices.Equal(diff, want) {
-		t.Errorf("changed objects:\n  %s\nwant:\n  %s", strings.Join(diff, "\n  "), strings.Join(want, "\n  "))
-	}
+	slices.Sort(changed)
+	slices.Sort(removed)
+	return changed, removed
 }
 
 // TestEveryConfidentialPodTemplateCarriesItsDigest: in the render of the built-in pattern, every pod
@@ -384,6 +424,18 @@ func TestCoherenceChecks(t *testing.T) {
 		"unknown TDX TCB status": {
 			"values/values-global.yaml", "tdxTCBStatuses: [UpToDate]", "tdxTCBStatuses: [UpToDat]",
 			`error: global.coco.trustee.referenceValues.tdxTCBStatuses[0]: invalid value "UpToDat"`,
+		},
+		"rollout image": {
+			"values/values-global.yaml", "image: image-registry.openshift-image-registry.svc:5000/openshift/cli:latest", "image: 'oc cli'",
+			`values/values-global.yaml:71:14: error: global.coco.rollout.image: "oc cli" is not an image reference`,
+		},
+		"KBS reload schedule": {
+			"values/values-global.yaml", `kbsReloadSchedule: "*/5 * * * *"`, `kbsReloadSchedule: "every 5 minutes"`,
+			`values/values-global.yaml:72:26: error: global.coco.rollout.kbsReloadSchedule: "every 5 minutes" is not a CronJob schedule of five fields`,
+		},
+		"unknown rollout key": {
+			"values/values-global.yaml", `kbsReloadSchedule: "*/5 * * * *"`, `kbsReloadSchedul: "*/5 * * * *"`,
+			`values/values-global.yaml:72:7: error: global.coco.rollout: unknown key "kbsReloadSchedul"; did you mean "kbsReloadSchedule"?`,
 		},
 		"unknown profile": {
 			"overlays/hello-openshift/secure/kustomization.yaml", "coco.io/initdata-profile: default", "coco.io/initdata-profile: defualt",
