@@ -69,6 +69,8 @@ const (
 type ReferenceValue struct {
 	Name  string
 	Value any // JSON: a list of strings or an object
+	// Expiration is when this value expires, when it is not Input.Expiration.
+	Expiration string
 }
 
 // Resource is one KBS resource secret and its keys.
@@ -392,6 +394,9 @@ func referenceValues(rvs []ReferenceValue, expiration string) (stored, readable 
 	var list []storedRV
 	for _, rv := range sorted {
 		s := storedRV{Version: "0.1.0", Name: rv.Name, Expiration: expiration, Value: rv.Value}
+		if rv.Expiration != "" {
+			s.Expiration = rv.Expiration
+		}
 		b, err := json.Marshal(s)
 		if err != nil {
 			return "", "", err

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/cocogen/cocogen/generators/peerpods"
 	"github.com/cocogen/cocogen/generators/workloads"
@@ -53,6 +54,16 @@ type appContext struct {
 	meter *regolimit.Meter
 	// overlay bounds the kustomize builds of workloads applications.
 	overlay overlay.Options
+	// now is the render's clock (nil: time.Now); it only decides warnings, never what is rendered.
+	now func() time.Time
+}
+
+// clock returns the time of the render.
+func (c appContext) clock() time.Time {
+	if c.now != nil {
+		return c.now()
+	}
+	return time.Now()
 }
 
 // renderApps renders every application of the cluster group that cocogen renders, in values order. All of

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -692,5 +693,136 @@ func TestContainerWarnings(t *testing.T) {
 	}
 	if !bytes.Contains(def.Policy, []byte(`"registry.access.redhat.com/ubi9/ubi-minimal@`+digest+`"`)) {
 		t.Error("the default policy does not admit the digest-pinned image")
+	}
+}
+
+// keepPrevious writes referenceValues.previous into the values of a repository copy.
+func keepPrevious(t *testing.T, root, entries string) {
+	t.Helper()
+	replaceIn(t, filepath.Join(root, "values/values-global.yaml"), "        expiration: \"2027-12-31T00:00:00Z\"\n",
+		"        expiration: \"2027-12-31T00:00:00Z\"\n        previous:\n"+entries)
+}
+
+// fixedClock is a render clock at t (YYYY-MM-DDTHH:MM:SSZ).
+func fixedClock(t *testing.T, at string) func() time.Time {
+	t.Helper()
+	tm, err := time.Parse(time.RFC3339, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() time.Time { return tm }
+}
+
+// storedPrevious reads cocogen_initdata_previous back from the trustee application's stored reference values.
+func storedPrevious(t *testing.T, res *Result) (value map[string][]map[string]string, expiration string) {
+	t.Helper()
+	cm := findObject(appObjects(res), "ConfigMap", trustee.ConfigMapRefValues)
+	stored, err := trustee.DecodeStored([]byte(cm.Path("data", "reference_value").Scalar()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, ok := stored["cocogen_initdata_previous"]
+	if !ok {
+		return nil, ""
+	}
+	var rv struct {
+		Expiration string
+		Value      map[string][]map[string]string
+	}
+	if err := stdjson.Unmarshal(raw, &rv); err != nil {
+		t.Fatal(err)
+	}
+	return rv.Value, rv.Expiration
+}
+
+// TestPreviousInitDataIsBoundUntilItsTime: after a policy change, the init-data the default profile rendered
+// before stays in the reference values, with the bindings of its digest and its time, while the values keep
+// it; the render is the same at any time (the clock only decides warnings).
+func TestPreviousInitDataIsBoundUntilItsTime(t *testing.T) {
+	root := repoCopy(t)
+	before := renderAll(t, root).Profiles["default"].Digests
+	replaceIn(t, filepath.Join(root, "policies/agent/default.rego"), "default ReadStreamRequest := false", "default ReadStreamRequest := true")
+	keepPrevious(t, root, "          - profile: default\n            digest: sha256:"+before.Digest+"\n            until: \"2026-12-14T00:00:00Z\"\n")
+	render := func(at string) (*Result, []string) {
+		res, err := Render(Request{RepoRoot: root, ValuesDir: filepath.Join(root, "values"), All: true, Now: fixedClock(t, at)})
+		if err != nil {
+			t.Fatalf("render: %v", err)
+		}
+		var ws []string
+		for _, d := range res.Diagnostics {
+			if strings.Contains(d.Path, "previous") {
+				ws = append(ws, d.String())
+			}
+		}
+		return res, ws
+	}
+	res, warnings := render("2026-12-07T12:00:00Z")
+	if len(warnings) > 0 {
+		t.Errorf("warnings within the window: %q", warnings)
+	}
+	if res.Profiles["default"].Digests.Digest == before.Digest {
+		t.Fatal("the policy change did not change the digest")
+	}
+	value, expiration := storedPrevious(t, res)
+	want := []map[string]string{{"azure_pcr8": before.AzurePCR8, "snp_host_data": before.SNPHostData, "tdx_mrconfigid": before.TDXMRConfigID, "until": "2026-12-14T00:00:00Z"}}
+	if len(value) != 1 || !slices.EqualFunc(value["default"], want, maps.Equal) || expiration != "2026-12-14T00:00:00Z" {
+		t.Errorf("stored previous = %v (expiration %s), want default: %v", value, expiration, want)
+	}
+	if len(res.Previous) != 1 || res.Previous[0].Digest != before.Digest {
+		t.Errorf("Result.Previous = %+v", res.Previous)
+	}
+	later, warnings := render("2026-12-15T00:00:00Z")
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "values/values-global.yaml:44:20: warning: global.coco.trustee.referenceValues.previous[0].until: 2026-12-14T00:00:00Z has passed") {
+		t.Errorf("warnings after the window: %q", warnings)
+	}
+	if a, b := storedPrevious(t, later); !maps.EqualFunc(a, value, func(x, y []map[string]string) bool { return slices.EqualFunc(x, y, maps.Equal) }) || b != expiration {
+		t.Error("the render changed with the clock")
+	}
+	if _, warnings := render("2026-10-01T00:00:00Z"); len(warnings) != 1 || !strings.Contains(warnings[0], "for 74 more days") {
+		t.Errorf("a window far ahead: %q", warnings)
+	}
+}
+
+// TestPreviousInitDataChecks: entries that Trustee could not use, or that would make two profiles one, are
+// errors at their line; an entry that is the current init-data is a warning and is left out.
+func TestPreviousInitDataChecks(t *testing.T) {
+	res := renderAll(t, "../..")
+	debug, def := res.Profiles["debug"].Digests.Digest, res.Profiles["default"].Digests.Digest
+	entry := func(profile, digest, until string) string {
+		return "          - profile: " + profile + "\n            digest: " + digest + "\n            until: " + until + "\n"
+	}
+	old := strings.Repeat("ab", 32)
+	cases := map[string]struct{ entries, want string }{
+		"unknown profile":   {entry("defualt", "sha256:"+old, `"2027-01-01T00:00:00Z"`), `values/values-global.yaml:42:22: error: global.coco.trustee.referenceValues.previous[0].profile: no init-data profile "defualt" (profiles: debug, default); did you mean "default"?`},
+		"another profile's": {entry("default", "sha256:"+debug, `"2027-01-01T00:00:00Z"`), "values/values-global.yaml:43:21: error: global.coco.trustee.referenceValues.previous[0].digest: is the init-data profile debug renders now, so Trustee could not tell whether such a pod runs debug or default"},
+		"not a digest":      {entry("default", "6a4c0bf3", `"2027-01-01T00:00:00Z"`), `values/values-global.yaml:43:21: error: global.coco.trustee.referenceValues.previous[0].digest: "6a4c0bf3" is not an init-data digest: write <algorithm>:<hex>`},
+		"short digest":      {entry("default", "sha384:"+old, `"2027-01-01T00:00:00Z"`), `global.coco.trustee.referenceValues.previous[0].digest: "sha384:` + old + `" is not a sha384 digest: 96 lowercase hex characters`},
+		"not a time":        {entry("default", "sha256:"+old, "2027-01-01"), `values/values-global.yaml:44:20: error: global.coco.trustee.referenceValues.previous[0].until: "2027-01-01" is not a UTC time`},
+		"twice":             {entry("default", "sha256:"+old, `"2027-01-01T00:00:00Z"`) + entry("debug", "sha256:"+old, `"2027-01-01T00:00:00Z"`), "values/values-global.yaml:46:21: error: global.coco.trustee.referenceValues.previous[1].digest: sha256:" + old + " is listed twice (first as entry 0)"},
+		"missing until":     {"          - profile: default\n            digest: sha256:" + old + "\n", "values/values-global.yaml:42:13: error: global.coco.trustee.referenceValues.previous[0].until: is required"},
+		"unknown key":       {entry("default", "sha256:"+old, `"2027-01-01T00:00:00Z"`) + "            untill: x\n", `global.coco.trustee.referenceValues.previous[0]: unknown key "untill"; did you mean "until"?`},
+		"not a list":        {"          profile: default\n", "global.coco.trustee.referenceValues.previous: must be a list of {profile, digest, until}"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			root := repoCopy(t)
+			keepPrevious(t, root, c.entries)
+			if got := renderErr(t, root); !strings.Contains(got, c.want) {
+				t.Errorf("diagnostics:\n%s\nwant a line containing %q", got, c.want)
+			}
+		})
+	}
+	root := repoCopy(t)
+	keepPrevious(t, root, entry("default", "sha256:"+def, `"2027-01-01T00:00:00Z"`))
+	res = renderAll(t, root)
+	if v, _ := storedPrevious(t, res); v != nil {
+		t.Errorf("the current init-data kept as previous: %v", v)
+	}
+	var found bool
+	for _, d := range res.Diagnostics {
+		found = found || strings.Contains(d.String(), "previous[0].digest: is the init-data profile default renders now: there is nothing to keep")
+	}
+	if !found {
+		t.Errorf("no warning: %v", res.Diagnostics)
 	}
 }
