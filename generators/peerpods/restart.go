@@ -45,13 +45,14 @@ const (
 // PR #1917): peer pods running on a node while its cloud-api-adaptor restarts must be restarted too.
 const restartScript = `set -euo pipefail
 ds=$DAEMONSET
-ask() { oc get daemonset "$ds" -n "$NAMESPACE" -o "go-template=$1" 2>&1; }
+err=$(mktemp)
+ask() { oc get daemonset "$ds" -n "$NAMESPACE" -o "go-template=$1" 2>"$err"; }
 if ! recorded=$(ask '{{with .metadata.annotations}}{{or (index . "cocogen.io/initdata-digest") ""}}{{end}}'); then
-  if [[ $recorded == *"(NotFound)"* ]]; then
+  if grep -q '(NotFound)' "$err"; then
     echo "no DaemonSet $ds in $NAMESPACE yet: the sandboxed containers operator creates it from peer-pods-cm as it is now; nothing to restart"
     exit 0
   fi
-  echo "$recorded" >&2
+  cat "$err" >&2
   exit 1
 fi
 if [[ $recorded == "$DIGEST" ]]; then

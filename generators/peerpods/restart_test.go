@@ -167,6 +167,7 @@ func TestRestartFollowsTheDigestOnly(t *testing.T) {
 const fakeOC = `#!/bin/bash
 s=$STATE
 echo "$*" >> "$s/calls"
+if [[ -e $s/warn ]]; then echo "Warning: the API server says something" >&2; fi
 if [[ -e $s/forbidden ]]; then
   echo 'Error from server (Forbidden): daemonsets.apps "osc-caa-ds" is forbidden' >&2; exit 1
 fi
@@ -209,6 +210,8 @@ func TestRestartScript(t *testing.T) {
 		{name: "no DaemonSet yet", state: map[string]string{}, out: "nothing to restart"},
 		{name: "already restarted for the digest", state: map[string]string{"exists": "", "recorded": digest, "strategy": "RollingUpdate", "version": "", "generation": "4"},
 			out: "already"},
+		{name: "warnings on stderr change nothing", state: map[string]string{"exists": "", "recorded": digest, "strategy": "RollingUpdate", "version": "", "generation": "4", "warn": ""},
+			out: "already"},
 		{name: "a new digest", state: map[string]string{"exists": "", "recorded": "sha256:0000", "strategy": "RollingUpdate", "version": "", "generation": "4"},
 			patches: []string{`{"metadata":{"annotations":{"cocogen.io/initdata-digest":"` + digest + `"}},"spec":{"template":{"metadata":{"annotations":{"cocogen.io/initdata-digest":"` + digest + `"}}}}}`},
 			out:     "every pod of DaemonSet osc-caa-ds runs with INITDATA " + digest},
@@ -247,7 +250,7 @@ func TestRestartScript(t *testing.T) {
 			defer cancel()
 			cmd := exec.CommandContext(ctx, bash, "-c", restartScript)
 			cmd.Env = []string{"PATH=" + bin + ":" + os.Getenv("PATH"), "STATE=" + state, "DAEMONSET=osc-caa-ds",
-				"NAMESPACE=openshift-sandboxed-containers-operator", "DIGEST=" + digest, "HOME=" + dir}
+				"NAMESPACE=openshift-sandboxed-containers-operator", "DIGEST=" + digest, "HOME=" + dir, "TMPDIR=" + dir}
 			out, err := cmd.CombinedOutput()
 			code := 0
 			if ee, ok := err.(*exec.ExitError); ok {

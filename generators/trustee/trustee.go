@@ -104,8 +104,12 @@ type Input struct {
 	ReferenceValues []ReferenceValue
 	Expiration      string
 	Profiles        []string
-	Pos             node.Pos
-	Source          string
+	// JobImage runs the CronJob that restarts the KBS when a Secret it loads at start changes, on
+	// ReloadSchedule; no reloader is rendered when JobImage is "".
+	JobImage       string
+	ReloadSchedule string
+	Pos            node.Pos
+	Source         string
 }
 
 // Render returns the trustee objects.
@@ -205,6 +209,15 @@ func Render(in Input) ([]manifest.Object, *diag.List) {
 			Set("kbsRvpsRefValuesConfigMapName", str(ConfigMapRefValues)).
 			Set("kbsSecretResources", node.NewList(secretNames...)).
 			Set("kbsServiceType", str("ClusterIP"))))
+
+	if in.JobImage != "" {
+		// The Secrets the KBS loads at start: TLS, the admin key, the token signer and every resource.
+		mounted := []string{SecretTLS, SecretAdminKey, SecretToken}
+		for _, r := range in.Resources {
+			mounted = append(mounted, r.Name)
+		}
+		objs = append(objs, reloadObjects(in, mounted, in.ReloadSchedule)...)
+	}
 
 	out := make([]manifest.Object, len(objs))
 	for i, o := range objs {

@@ -91,6 +91,9 @@ func renderTrustee(c appContext, a *model.Application, others []App) ([]manifest
 		Expiration:  t.Expiration,
 		Pos:         pos,
 		Source:      appSource(a),
+		// The KBS reloader runs the image and on the schedule of global.coco.rollout.
+		JobImage:       c.v.CoCo.Rollout.Image,
+		ReloadSchedule: c.v.CoCo.Rollout.KBSReloadSchedule,
 	}
 	if ss := c.v.Tree.Get("secretStore"); ss != nil && ss.Kind == node.Map {
 		if n := ss.Get("name").Scalar(); n != "" {
