@@ -79,6 +79,11 @@ away until the time.`,
 			defer cleanup()
 			if valuesFile == "" {
 				valuesFile = filepath.Join(head.valuesDir, "values-global.yaml")
+				if wd, err := os.Getwd(); err == nil {
+					if rel, err := filepath.Rel(wd, valuesFile); err == nil && !strings.HasPrefix(rel, "..") {
+						valuesFile = rel
+					}
+				}
 			}
 			src, err := os.ReadFile(valuesFile)
 			if err != nil {
