@@ -58,14 +58,6 @@ type appContext struct {
 	now func() time.Time
 }
 
-// clock returns the time of the render.
-func (c appContext) clock() time.Time {
-	if c.now != nil {
-		return c.now()
-	}
-	return time.Now()
-}
-
 // renderApps renders every application of the cluster group that cocogen renders, in values order. All of
 // them are rendered even when one is asked for, so that the checks across applications see the whole
 // cluster and a render of one application fails exactly when a render of all would.
@@ -219,14 +211,6 @@ func renderSandbox(c appContext, a *model.Application) ([]manifest.Object, *diag
 	return objs, d
 }
 
-// caaDaemonSet is the name of the cloud-api-adaptor DaemonSet that the cluster's sandboxed containers
-// operator runs. Every release the pattern pins (OSC 1.13) names it osc-caa-ds; when the release tables of
-// internal/release know the pinned CSV (clusterGroup.subscriptions.sandboxed-containers.csv), this is the
-// place to ask them.
-func caaDaemonSet(*model.Values) string {
-	return peerpods.CAADaemonSetOSC
-}
-
 // InitDataAnnotation returns the pod annotation that carries init-data for a Kata version: runtime.cc_init_data
 // on Kata 3.16 to 3.19, hypervisor.cc_init_data from 3.20 on (and when the version is unknown), "" before 3.16.
 func InitDataAnnotation(v agentpolicy.KataVersion) string {
@@ -284,20 +268,6 @@ func buildOverlay(c appContext, a *model.Application, d *diag.List) *builtOverla
 		objs[i] = workloads.Object{Node: r.Node, File: r.File}
 	}
 	return &builtOverlay{dir: dir, objs: objs, pods: workloads.Pods(objs, podDefaults(c)), files: res.Files}
-}
-
-// podDefaults are the profiles that confidential pods without the profile annotation run with: peer pods get
-// the default profile when the cluster group renders peer-pods-cm (a sandbox application), else none that
-// cocogen knows; kata-cc pods get the default profile injected, since Kata on bare metal has no cluster
-// default.
-func podDefaults(c appContext) workloads.Defaults {
-	out := workloads.Defaults{Local: c.v.CoCo.InitData.Default}
-	for _, a := range c.v.ClusterGroup.Applications {
-		if a.CoCoGen == model.GenSandbox && !a.Disabled {
-			out.PeerPods = c.v.CoCo.InitData.Default
-		}
-	}
-	return out
 }
 
 // renderWorkloads injects init-data into the pod templates of the application's built overlay that name a
