@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/cocogen/cocogen/internal/repo"
 	"github.com/cocogen/cocogen/internal/review"
 )
 
@@ -75,11 +74,6 @@ error.`,
 	return cmd
 }
 
-// diffState is one side: where its repository is and how to name it.
-type diffState struct {
-	name, root string
-}
-
 func (o *diffOptions) run(cmd *cobra.Command, s streams, args []string) error {
 	if !slices.Contains(review.Formats, o.output) {
 		return usageError{err: fmt.Errorf("invalid --output %q (valid: %s)", o.output, strings.Join(review.Formats, ", ")), cmd: cmd}
@@ -87,156 +81,21 @@ func (o *diffOptions) run(cmd *cobra.Command, s streams, args []string) error {
 	if !slices.Contains([]string{"auto", "always", "never"}, o.color) {
 		return usageError{err: fmt.Errorf("invalid --color %q (valid: auto, always, never)", o.color), cmd: cmd}
 	}
+	states := stateFlags{source: o.source, base: o.base, head: o.head, diagFormat: o.diagFormat, verbose: o.verbose}
+	base, head, cleanup, err := states.render(cmd, s, args)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	// The command that keeps the base's init-data in the head's values (a revision cannot be edited).
+	keep := ""
 	switch {
-	case len(args) == 2 && (o.base != "" || o.head != ""):
-		return usageError{err: fmt.Errorf("give two directories or --base, not both"), cmd: cmd}
-	case len(args) == 1:
-		return usageError{err: fmt.Errorf("give two directories (BASE_DIR HEAD_DIR), or --base REV"), cmd: cmd}
-	case len(args) == 0 && o.base == "":
-		return usageError{err: fmt.Errorf("nothing to compare: give --base REV (e.g. --base origin/main) or two directories"), cmd: cmd}
-	case o.head != "" && o.base == "":
-		return usageError{err: fmt.Errorf("--head needs --base"), cmd: cmd}
+	case o.base != "" && o.head == "":
+		keep = "cocogen initdata keep --base " + o.base + o.source.args()
+	case len(args) == 2:
+		keep = "cocogen initdata keep " + args[0] + " " + args[1] + o.source.args()
 	}
-	progress := func(format string, a ...any) {
-		if o.verbose {
-			fmt.Fprintf(s.err, format+"\n", a...)
-		}
-	}
-	ctx := commandContext(cmd)
-
-	// The repository (or the base directory) whose layout the flags describe.
-	var base, head diffState
-	var sub string    // the pattern's root inside the git work tree
-	var layout string // the working tree's pattern root, which the path flags refer to
-	if len(args) == 2 {
-		base, head = diffState{name: args[0], root: args[0]}, diffState{name: args[1], root: args[1]}
-	} else {
-		root := o.source.repoRoot
-		if root == "" {
-			var err error
-			if root, _, err = repo.FindRoot(o.source.valuesDir); err != nil {
-				return err
-			}
-		}
-		top, err := review.GitTopLevel(ctx, root)
-		if err != nil {
-			return usageError{err: fmt.Errorf("--base needs a git repository: %s: %v", root, err), cmd: cmd}
-		}
-		absRoot, _ := filepath.Abs(root)
-		layout = absRoot
-		if sub, err = filepath.Rel(top, absRoot); err != nil || strings.HasPrefix(sub, "..") {
-			return fmt.Errorf("the repository root %s is not inside the git work tree %s", root, top)
-		}
-		tmp, err := os.MkdirTemp("", "cocogen-diff-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
-		extract := func(rev, dir string) (diffState, error) {
-			commit, name, err := review.ResolveRevision(ctx, top, rev)
-			if err != nil {
-				return diffState{}, usageError{err: err, cmd: cmd}
-			}
-			progress("reading %s with git archive", name)
-			dst := filepath.Join(tmp, dir)
-			if err := os.Mkdir(dst, 0o755); err != nil {
-				return diffState{}, err
-			}
-			if err := review.ExtractRevision(ctx, top, commit, dst); err != nil {
-				return diffState{}, err
-			}
-			return diffState{name: name, root: filepath.Join(dst, sub)}, nil
-		}
-		if base, err = extract(o.base, "base"); err != nil {
-			return err
-		}
-		if o.head != "" {
-			if head, err = extract(o.head, "head"); err != nil {
-				return err
-			}
-		} else {
-			head = diffState{name: "working tree", root: absRoot}
-		}
-	}
-
-	// With --base, path flags are relative to the working directory, as in render, and name the same files in
-	// both states; with two directories, they are relative to each directory.
-	inState := func(p string) (string, bool) {
-		if len(args) == 2 {
-			return filepath.ToSlash(p), !filepath.IsAbs(p)
-		}
-		rel, err := relativeTo(layout, p)
-		return rel, err == nil
-	}
-	relValues, ok := inState(o.source.valuesDir)
-	if !ok {
-		return usageError{err: fmt.Errorf("--values-dir %s is not a directory inside the repository of both states", o.source.valuesDir), cmd: cmd}
-	}
-	mdRel := ""
-	var mdBytes []byte
-	switch m := o.source.metadata; {
-	case m == "":
-	case m == "-":
-		var err error
-		if mdBytes, err = io.ReadAll(io.LimitReader(s.in, 8<<20)); err != nil {
-			return fmt.Errorf("read metadata from stdin: %w", err)
-		}
-	default:
-		if rel, ok := inState(m); ok {
-			mdRel = rel
-		} else {
-			var err error
-			if mdBytes, err = os.ReadFile(m); err != nil {
-				return fmt.Errorf("read metadata: %w", err)
-			}
-		}
-	}
-
-	render := func(st diffState) (review.State, error) {
-		progress("rendering %s", st.name)
-		req, err := o.source.baseRequest()
-		if err != nil {
-			return review.State{}, err
-		}
-		req.RepoRoot = st.root
-		req.ValuesDir = filepath.Join(st.root, filepath.FromSlash(relValues))
-		req.All = true
-		switch {
-		case mdRel != "":
-			r, err := repo.Open(st.root)
-			if err != nil {
-				return review.State{}, err
-			}
-			data, err := r.ReadFile(mdRel)
-			r.Close()
-			if err != nil {
-				return review.State{}, fmt.Errorf("%s: the metadata file %s: %w", st.name, mdRel, err)
-			}
-			req.Metadata, req.MetadataName, req.MetadataPath = data, mdRel, filepath.Join(st.root, filepath.FromSlash(mdRel))
-		case mdBytes != nil:
-			req.Metadata, req.MetadataName = mdBytes, o.source.metadata
-		}
-		res, err := renderFor(s, req, o.diagFormat, false)
-		if err != nil {
-			if _, ok := err.(*exitError); ok {
-				fmt.Fprintf(s.err, "error: the %s state does not render (diagnostics above)\n", st.name)
-			}
-			return review.State{}, err
-		}
-		profiles := map[string]review.ProfileDigest{}
-		for name, p := range res.Profiles {
-			profiles[name] = review.ProfileDigest{Algorithm: p.Algorithm, Digest: p.Digests.Digest, AzurePCR8: p.Digests.AzurePCR8}
-		}
-		return review.State{Name: st.name, Objects: res.Objects, Profiles: profiles}, nil
-	}
-	bs, err := render(base)
-	if err != nil {
-		return err
-	}
-	hs, err := render(head)
-	if err != nil {
-		return err
-	}
+	bs, hs := reviewState(base, ""), reviewState(head, keep)
 	rep := review.Compare(bs, hs)
 	color := o.color == "always" || (o.color == "auto" && isTerminal(s.out) && os.Getenv("NO_COLOR") == "")
 	var buf bytes.Buffer

@@ -69,7 +69,8 @@ func editFile(t *testing.T, path, old, new string) {
 }
 
 // TestDiffOfAPolicyLine: one line of the default agent policy changes the Rego line, the digests and exactly
-// three objects.
+// the objects that carry them: the pods that run the default profile, peer-pods-cm, the reference values,
+// and the cloud-api-adaptor restart job, which takes the new digest's name.
 func TestDiffOfAPolicyLine(t *testing.T) {
 	dir := gitRepo(t)
 	editFile(t, filepath.Join(dir, "policies/agent/default.rego"), "default ReadStreamRequest := false", "default ReadStreamRequest := true")
@@ -81,7 +82,7 @@ func TestDiffOfAPolicyLine(t *testing.T) {
 		t.Fatalf("exit %d, want 1 (differences)\n%s%s", code, out, errOut)
 	}
 	for _, want := range []string{
-		"3 changed, 0 added, 0 removed",
+		"4 changed, 1 added, 1 removed",
 		"-    default ReadStreamRequest := false",
 		"+    default ReadStreamRequest := true",
 		"init-data profile default: sha256 ",
@@ -89,20 +90,26 @@ func TestDiffOfAPolicyLine(t *testing.T) {
 		"~ apps/v1 Deployment hello-openshift/hello-openshift-secure (changed)",
 		"~ v1 ConfigMap openshift-sandboxed-containers-operator/peer-pods-cm (changed)",
 		"~ v1 ConfigMap trustee-operator-system/rvps-reference-values (changed)",
+		"~ apps/v1 Deployment kbs-access/kbs-access (changed)",
+		"+ batch/v1 Job openshift-sandboxed-containers-operator/cocogen-caa-restart-",
+		"- batch/v1 Job openshift-sandboxed-containers-operator/cocogen-caa-restart-c9f873bbf8bbe44f (removed)",
+		// Pods started with the previous init-data lose their secrets unless it is kept.
+		"not kept: pods of profile default started before this change (init-data sha256:c9f873bbf8bbe44fbf6f4d19928dab5e5edd19f43cedf285c83f45153643ab78)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the diff lacks %q", want)
 		}
 	}
-	if n := len(regexp.MustCompile(`(?m)^[~+-] \S+ \S+ \S+ \((changed|added|removed)\)$`).FindAllString(out, -1)); n != 3 {
-		t.Errorf("more than the three objects changed:\n%s", out)
+	if n := len(regexp.MustCompile(`(?m)^[~+-] \S+ \S+ \S+ \((changed|added|removed)\)$`).FindAllString(out, -1)); n != 6 {
+		t.Errorf("%d objects changed, want 6:\n%s", n, out)
 	}
 	if strings.Contains(out, "init-data profile debug") || strings.Contains(out, "H4sI") {
 		t.Errorf("the debug profile or base64 shows up:\n%s", out)
 	}
 	// The working tree against the base gives the same report, and JSON says the same.
 	code, js, _ := cli(t, "", "diff", "--base", "HEAD~1", "-o", "json")
-	if code != 0 || !strings.Contains(js, `"referenceValuesUpdated": "yes"`) || !strings.Contains(js, `"name": "default"`) {
+	if code != 0 || !strings.Contains(js, `"referenceValuesUpdated": "yes"`) || !strings.Contains(js, `"name": "default"`) ||
+		!strings.Contains(js, `"keepCommand": "cocogen initdata keep --base HEAD~1"`) {
 		t.Errorf("json: exit %d\n%s", code, js)
 	}
 }
@@ -179,5 +186,49 @@ func TestDecodeCommand(t *testing.T) {
 	code, _, errOut = cli(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: peer-pods-cm}\ndata:\n  INITDATA: H4sIbroken\n", "decode")
 	if code != 1 || !strings.Contains(errOut, "<stdin>: error: ConfigMap peer-pods-cm data.INITDATA") {
 		t.Errorf("broken value: exit %d: %s", code, errOut)
+	}
+}
+
+// TestInitDataKeep: after a policy change, initdata keep writes the base's digest of the changed profile into
+// the values, which then render it into the reference values; diff reports it kept instead of lost; a second
+// keep has nothing to do, and an entry whose time has passed is removed.
+func TestInitDataKeep(t *testing.T) {
+	dir := gitRepo(t)
+	t.Chdir(dir)
+	_, before, _ := cli(t, "", "initdata", "digest", "--profile", "default")
+	old := regexp.MustCompile(`(?m)^sha256\s+([0-9a-f]{64})$`).FindStringSubmatch(before)
+	if old == nil {
+		t.Fatalf("no digest in:\n%s", before)
+	}
+	editFile(t, "policies/agent/default.rego", "default ReadStreamRequest := false", "default ReadStreamRequest := true")
+
+	code, out, errOut := cli(t, "", "initdata", "keep", "--base", "HEAD", "--until", "2030-01-01T00:00:00Z")
+	if code != 0 || !strings.Contains(out, "keeping the init-data of profile default from HEAD") || !strings.Contains(out, "sha256:"+old[1]) {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	values, _ := os.ReadFile("values/values-global.yaml")
+	entry := `          - {profile: default, digest: "sha256:` + old[1] + `", until: "2030-01-01T00:00:00Z"}` + "\n"
+	if !strings.Contains(string(values), "        previous:\n"+entry) {
+		t.Errorf("values:\n%s", values)
+	}
+	code, out, errOut = cli(t, "", "diff", "--base", "HEAD", "--color", "never")
+	if code != 0 || !strings.Contains(out, "previous init-data of profile default kept until 2030-01-01T00:00:00Z: sha256:"+old[1]+" (new)") || strings.Contains(out, "not kept") {
+		t.Errorf("diff: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, _ := cli(t, "", "initdata", "keep", "--base", "HEAD", "--until", "2030-01-01T00:00:00Z"); code != 0 || !strings.Contains(out, "nothing to keep") {
+		t.Errorf("again: exit %d\n%s", code, out)
+	}
+	// Its time has passed (by the render's clock): keep removes it.
+	editFile(t, "values/values-global.yaml", "2030-01-01T00:00:00Z", "2021-01-01T00:00:00Z")
+	gitRun(t, dir, "commit", "-q", "-am", "policy and its previous init-data")
+	code, out, errOut = cli(t, "", "initdata", "keep", "--base", "HEAD")
+	if values, _ := os.ReadFile("values/values-global.yaml"); code != 0 || !strings.Contains(out, "removed the init-data of profile default") || strings.Contains(string(values), "previous:") {
+		t.Errorf("prune: exit %d\n%s%s\n%s", code, out, errOut, values)
+	}
+	if code, _, errOut := cli(t, "", "initdata", "keep", "--base", "HEAD~1", "--head", "HEAD"); code != 2 || !strings.Contains(errOut, "keep cannot edit") {
+		t.Errorf("--head: exit %d\n%s", code, errOut)
+	}
+	if code, _, errOut := cli(t, "", "initdata", "keep", "--base", "HEAD", "--until", "2020-01-01T00:00:00Z"); code != 2 || !strings.Contains(errOut, "has passed") {
+		t.Errorf("--until in the past: exit %d\n%s", code, errOut)
 	}
 }

@@ -41,7 +41,7 @@ bytes. The digests printed are:
 			return cmd.Help()
 		},
 	}
-	cmd.AddCommand(newInitDataRenderCommand(s), newInitDataDecodeCommand(s), newInitDataDigestCommand(s))
+	cmd.AddCommand(newInitDataRenderCommand(s), newInitDataDecodeCommand(s), newInitDataDigestCommand(s), newInitDataKeepCommand(s))
 	return cmd
 }
 

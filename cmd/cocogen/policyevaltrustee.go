@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -14,9 +15,9 @@ import (
 
 func newPolicyEvalTrusteeCommand(s streams) *cobra.Command {
 	var f evalFlags
-	var resource, tee, claims string
+	var resource, tee, claims, digest, at string
 	cmd := &cobra.Command{
-		Use:   "trustee --profile PROFILE --resource REPO/TYPE/TAG [--tee TEE] [--claims FILE]",
+		Use:   "trustee --profile PROFILE --resource REPO/TYPE/TAG [--tee TEE] [--claims FILE] [--initdata-digest ALG:HEX [--at TIME]]",
 		Short: "Decide whether Trustee releases a resource to a guest of an init-data profile",
 		Long: `Trustee builds the input that Trustee 0.21's attestation service gives its attestation policy for a guest
 started with the init-data of PROFILE on TEE, runs the rendered attestation policy (the attestation-policy
@@ -32,10 +33,19 @@ evidence as a JSON merge patch (RFC 7396; null removes a claim), e.g.
 {"az-snp-vtpm": {"policy_debug_allowed": "true"}}.
 
 TEE is one of ` + strings.Join(trusteepolicy.TEEs, ", ") + `; the default is az-snp-vtpm when the pattern runs
-peer pods on Azure, else snp.`,
+peer pods on Azure, else snp.
+
+--initdata-digest gives the guest other init-data than the profile renders now, by its digest as
+cocogen.io/initdata-digest shows it: e.g. the previous init-data that global.coco.trustee.referenceValues.previous
+keeps for pods started before a change. --at is the time of the attestation (YYYY-MM-DDTHH:MM:SSZ; default
+now), which decides whether such a window is still open.`,
 		Example: `  # Which profile gets kbsres1? (the debug profile, where oc exec works, must not)
   cocogen policy eval trustee --profile default --resource default/kbsres1/key1
   cocogen policy eval trustee --profile debug --resource default/kbsres1/key1
+
+  # A pod started before the last policy change, after its window closed
+  cocogen policy eval trustee --profile default --resource default/kbsres1/key1 \
+    --initdata-digest sha256:6a4c0bf3... --at 2027-01-01T00:00:00Z
 
   # A guest that allows debugging, on Azure TDX
   echo '{"az-tdx-vtpm": {"td_attributes": {"debug": true}}}' |
@@ -55,7 +65,14 @@ peer pods on Azure, else snp.`,
 			if err != nil {
 				return err
 			}
-			o := policyeval.TrusteeOptions{Profile: f.profile, Resource: resource, TEE: tee}
+			o := policyeval.TrusteeOptions{Profile: f.profile, Resource: resource, TEE: tee, InitData: digest}
+			if at != "" {
+				t, err := time.Parse(time.RFC3339, at)
+				if err != nil || !strings.HasSuffix(at, "Z") {
+					return usageError{err: fmt.Errorf("invalid --at %q: write a UTC time, YYYY-MM-DDTHH:MM:SSZ", at), cmd: cmd}
+				}
+				o.At = t
+			}
 			if claims != "" {
 				v, err := readJSONFile(s, claims)
 				if err != nil {
@@ -80,5 +97,7 @@ peer pods on Azure, else snp.`,
 	cmd.Flags().StringVar(&resource, "resource", "", "the KBS resource, REPO/TYPE/TAG (required)")
 	cmd.Flags().StringVar(&tee, "tee", "", "the guest's TEE: "+strings.Join(trusteepolicy.TEEs, ", ")+" (default: the pattern's)")
 	cmd.Flags().StringVar(&claims, "claims", "", "JSON merged over the guest's evidence (- for stdin)")
+	cmd.Flags().StringVar(&digest, "initdata-digest", "", "the digest (ALG:HEX) of the guest's init-data, instead of the profile's current one")
+	cmd.Flags().StringVar(&at, "at", "", "the time of the attestation, YYYY-MM-DDTHH:MM:SSZ (default: now)")
 	return cmd
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -39,6 +40,21 @@ func (f *sourceFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.setStrings, "set-string", nil, "like --set, but the value is always a string")
 	fs.StringArrayVar(&f.budgets, "budget", nil, budgetFlagHelp)
 	fs.StringArrayVar(&f.facts, "fact", nil, "set a cluster fact over the metadata file, KEY=VALUE with KEY a metadata key such as azure.location (repeatable; the plugin's COCOGEN_FACT_* env)")
+}
+
+// args returns the flags that choose what is rendered when they are not the defaults, as a command line
+// suffix (" --values-dir X ..."), for the commands cocogen suggests.
+func (f *sourceFlags) args() string {
+	var b strings.Builder
+	for _, a := range []struct{ flag, value, def string }{
+		{"--values-dir", f.valuesDir, "values"}, {"--repo-root", f.repoRoot, ""},
+		{"--cluster-group", f.clusterGroup, ""}, {"--metadata", f.metadata, ""},
+	} {
+		if a.value != a.def && a.value != "-" {
+			fmt.Fprintf(&b, " %s %s", a.flag, a.value)
+		}
+	}
+	return b.String()
 }
 
 // baseRequest builds the pipeline request from every flag but --metadata.

@@ -1,6 +1,7 @@
 // Package peerpods renders the objects of the sandbox application: the peer-pods-cm ConfigMap that the
 // OpenShift sandboxed containers operator and cloud-api-adaptor read (Azure network facts, VM sizes, the default
-// init-data), the KataConfig that enables peer pods, and the operator's feature gates.
+// init-data), the KataConfig that enables peer pods, the operator's feature gates, and the Job that restarts
+// the cloud-api-adaptor when the default init-data changes.
 //
 // Render is a pure function: the facts and the rendered init-data come in, objects go out. The values it
 // receives are checked where they are read, with their positions: VM sizes (no spaces, default among them,
@@ -52,6 +53,10 @@ type Input struct {
 	Tags           *node.Node
 	RootVolumeSize *node.Node
 	InitData       InitData
+	// CAADaemonSet is the cloud-api-adaptor DaemonSet of the cluster's sandboxed containers release and
+	// JobImage the image that restarts it when INITDATA changes; no restart is rendered when CAADaemonSet is "".
+	CAADaemonSet string
+	JobImage     string
 	// Source names where the objects come from (for the # Source: comment).
 	Source string
 }
@@ -130,11 +135,17 @@ func Render(in Input) ([]manifest.Object, *diag.List) {
 			Set("namespace", str(Namespace)).
 			Set("annotations", node.NewMap().Set("argocd.argoproj.io/sync-wave", str("1")))).
 		Set("data", node.NewMap().Set("confidential", str("true")))
-	return []manifest.Object{
+	out := []manifest.Object{
 		{Node: cm, Source: in.Source},
 		{Node: kata, Source: in.Source},
 		{Node: gates, Source: in.Source},
-	}, d
+	}
+	if in.CAADaemonSet != "" {
+		for _, n := range restartObjects(in) {
+			out = append(out, manifest.Object{Node: n, Source: in.Source})
+		}
+	}
+	return out, d
 }
 
 func str(s string) *node.Node { return node.NewString(s) }

@@ -77,6 +77,8 @@ const (
 type ReferenceValue struct {
 	Name  string
 	Value any // JSON: a list of strings or an object
+	// Expiration is when this value expires, when it is not Input.Expiration.
+	Expiration string
 }
 
 // Resource is one KBS resource secret and its keys.
@@ -111,8 +113,12 @@ type Input struct {
 	ReferenceValues []ReferenceValue
 	Expiration      string
 	Profiles        []string
-	Pos             node.Pos
-	Source          string
+	// JobImage runs the CronJob that restarts the KBS when a Secret it loads at start changes, on
+	// ReloadSchedule; no reloader is rendered when JobImage is "".
+	JobImage       string
+	ReloadSchedule string
+	Pos            node.Pos
+	Source         string
 }
 
 // Render returns the trustee objects.
@@ -231,6 +237,15 @@ func Render(in Input) ([]manifest.Object, *diag.List) {
 			Set("kbsRvpsRefValuesConfigMapName", str(ConfigMapRefValues)).
 			Set("kbsSecretResources", node.NewList(secretNames...)).
 			Set("kbsServiceType", str("ClusterIP"))))
+
+	if in.JobImage != "" {
+		// The Secrets the KBS loads at start: TLS, the admin key, the token signer and every resource.
+		mounted := []string{SecretTLS, SecretAdminKey, SecretToken}
+		for _, r := range in.Resources {
+			mounted = append(mounted, r.Name)
+		}
+		objs = append(objs, reloadObjects(in, mounted, in.ReloadSchedule)...)
+	}
 
 	out := make([]manifest.Object, len(objs))
 	for i, o := range objs {
@@ -430,6 +445,9 @@ func referenceValues(rvs []ReferenceValue, expiration string) (stored, readable 
 	var list []storedRV
 	for _, rv := range sorted {
 		s := storedRV{Version: "0.1.0", Name: rv.Name, Expiration: expiration, Value: rv.Value}
+		if rv.Expiration != "" {
+			s.Expiration = rv.Expiration
+		}
 		b, err := json.Marshal(s)
 		if err != nil {
 			return "", "", err

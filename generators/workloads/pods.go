@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/cocogen/cocogen/internal/initdata"
 	"github.com/cocogen/cocogen/internal/node"
 )
 
@@ -13,14 +14,43 @@ import (
 // for every pod without the init-data annotation.
 const PeerPodsRuntimeClass = "kata-remote"
 
+// LocalRuntimeClass is the runtime class of confidential pods on bare metal (a Kata VM in the node's TEE).
+// Kata on bare metal has no cluster-wide init-data: a pod gets init-data only from its annotation.
+const LocalRuntimeClass = "kata-cc"
+
+// Defaults say which init-data profile a confidential pod template that names none runs with.
+type Defaults struct {
+	// PeerPods is the profile of peer-pods-cm INITDATA, which the cloud-api-adaptor gives every peer pod
+	// (kata-remote) without an init-data annotation; "" when the render does not write peer-pods-cm.
+	PeerPods string
+	// Local is the profile that cocogen injects into kata-cc pod templates that name none: there is no
+	// cluster default on bare metal, so the render plays its part; "" when there is no default profile.
+	Local string
+}
+
+// For returns the profile a pod template with runtime class rc and no profile annotation runs with ("" for
+// none that cocogen knows), and whether cocogen injects it (true) or the cluster supplies it (false).
+func (d Defaults) For(rc string) (profile string, injected bool) {
+	switch rc {
+	case PeerPodsRuntimeClass:
+		return d.PeerPods, false
+	case LocalRuntimeClass:
+		return d.Local, true
+	}
+	return "", false
+}
+
+// IsConfidential reports whether a runtime class runs pods in a TEE with init-data.
+func IsConfidential(rc string) bool { return rc == PeerPodsRuntimeClass || rc == LocalRuntimeClass }
+
 // Pod is a pod template of an overlay, read before init-data is injected: which init-data profile it runs
 // with and what its containers are. The render derives the containers an agent policy admits from it.
 type Pod struct {
 	Object string // Deployment hello-openshift/hello-openshift-secure
 	File   string
-	// Profile is the init-data profile the pod runs with: the one its annotation names, or the cluster's
-	// default for a peer pod without the annotation; "" for a pod without init-data (runc, or a local kata
-	// runtime class without the annotation).
+	// Profile is the init-data profile the pod runs with: the one its annotation names, or the default for a
+	// confidential pod without the annotation (see Defaults); "" for a pod without init-data (runc, or a kata
+	// runtime class that is not confidential) or whose default cocogen does not know.
 	Profile string
 	// ByAnnotation is true when the pod's annotation names the profile.
 	ByAnnotation bool
@@ -49,9 +79,9 @@ type Container struct {
 	HostPathMounts []string
 }
 
-// Pods reads the pod templates of objs. defaultProfile is the profile of peer pods without the annotation
-// ("" when peer pods have none).
-func Pods(objs []Object, defaultProfile string) []Pod {
+// Pods reads the pod templates of objs. defaults are the profiles of confidential pods without the
+// annotation.
+func Pods(objs []Object, defaults Defaults) []Pod {
 	var out []Pod
 	for _, obj := range objs {
 		n := obj.Node
@@ -71,8 +101,9 @@ func Pods(objs []Object, defaultProfile string) []Pod {
 		pod := Pod{Object: fmt.Sprintf("%s %s", kind, qualified(n)), File: obj.File}
 		if p := tmpl.Path("metadata", "annotations", AnnotationProfile); p != nil {
 			pod.Profile, pod.ByAnnotation = p.Scalar(), true
-		} else if spec.Get("runtimeClassName").Scalar() == PeerPodsRuntimeClass {
-			pod.Profile = defaultProfile
+		} else if !hasInitData(tmpl.Path("metadata", "annotations")) {
+			// A template that carries init-data of its own runs with it, not with a default.
+			pod.Profile, _ = defaults.For(spec.Get("runtimeClassName").Scalar())
 		}
 		pod.ShareProcessNamespace = isTrue(spec.Get("shareProcessNamespace")) || isTrue(spec.Get("hostPID"))
 		hostPaths := map[string]bool{}
@@ -133,6 +164,11 @@ func container(c *node.Node, init bool, podSC *node.Node, hostPaths map[string]b
 		}
 	}
 	return out
+}
+
+// hasInitData reports whether annotations set an init-data annotation (either name Kata has read).
+func hasInitData(annotations *node.Node) bool {
+	return annotations.Get(initdata.AnnotationInitData) != nil || annotations.Get(initdata.AnnotationInitDataRuntime) != nil
 }
 
 // scalarList reads a list of scalars.

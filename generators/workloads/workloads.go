@@ -53,6 +53,8 @@ type Options struct {
 	// Locate finds where the overlay's files set the profile annotation to value, preferring file; nil or a
 	// zero result means the object's file is named without a line.
 	Locate func(file, value string) node.Pos
+	// Defaults are the profiles of confidential pod templates that name none.
+	Defaults Defaults
 }
 
 // Use records that a pod template uses a profile, for the checks across applications.
@@ -133,7 +135,8 @@ var podTemplatePaths = map[string][]string{
 }
 
 // Inject returns the objects with init-data and runtime classes set on every pod template that names a
-// profile. A template without the profile annotation is left as it is.
+// profile, and the digest of the init-data it runs on every confidential pod template that names none (see
+// markDefault). Any other template is left as it is.
 func Inject(objs []Object, profiles map[string]Profile, o Options) (Result, *diag.List) {
 	d := &diag.List{}
 	names := make([]string, 0, len(profiles))
@@ -174,6 +177,10 @@ func Inject(objs []Object, profiles map[string]Profile, o Options) (Result, *dia
 			if len(tmplPath) > 0 && n.Path("metadata", "annotations", AnnotationProfile) != nil {
 				d.Errorf(pos, id, "%s is on the %s itself, where it has no effect: put it on the pod template (%s.metadata.annotations)", AnnotationProfile, kind, strings.Join(tmplPath, "."))
 			}
+			if name, ok := markDefault(tmpl, profiles, o, pos, id, d); ok {
+				res.Uses = append(res.Uses, Use{Profile: name, Object: id, File: obj.File})
+				injectProfile(tmpl, name, profiles[name], o, pos, id, d)
+			}
 			continue
 		}
 		name := profile.Scalar()
@@ -189,47 +196,130 @@ func Inject(objs []Object, profiles map[string]Profile, o Options) (Result, *dia
 			continue
 		}
 		res.Uses = append(res.Uses, Use{Profile: name, Object: id, File: obj.File})
-		if o.InitDataAnnotation == "" {
-			d.Errorf(pos, id, "the cluster's Kata version reads no init-data annotation (Kata 3.16 or later is needed): set kata.version in the cluster metadata")
-			continue
-		}
-		meta := tmpl.Get("metadata")
-		ann := meta.Get("annotations")
-		for _, k := range []string{initdata.AnnotationInitData, initdata.AnnotationInitDataRuntime} {
-			if v := ann.Get(k); v != nil {
-				what := "a value set by hand wins over profile " + name
-				if k != o.InitDataAnnotation {
-					what = fmt.Sprintf("the cluster's Kata reads %s instead, so this pod may start without init-data", o.InitDataAnnotation)
-				}
-				d.Warnf(pos, id+" "+k, "is already set on the pod template: %s", what)
-			}
-		}
-		if ann.Get(initdata.AnnotationInitData) == nil && ann.Get(initdata.AnnotationInitDataRuntime) == nil {
-			ann.Set(o.InitDataAnnotation, node.NewString(p.Encoded))
-			ann.Set(AnnotationDigest, node.NewString(p.Algorithm+":"+p.Digest))
-			meta.Set("annotations", node.Sorted(ann))
-		}
-		sizes := map[string]string{}
-		for _, e := range meta.Get("annotations").Entries() {
-			sizes[e.Key] = e.Value.Scalar()
-		}
-		if err := initdata.CheckAnnotationsSize(sizes); err != nil {
-			d.Errorf(pos, id, "pod template: %v", err)
-		}
-		spec := tmpl.Get("spec")
-		if spec == nil || spec.Kind != node.Map {
-			continue
-		}
-		switch rc := spec.Get("runtimeClassName").Scalar(); {
-		case rc == "" && o.RuntimeClass == "":
-			d.Errorf(pos, id, "set spec.runtimeClassName on the pod template: cocogen knows no confidential runtime class for platform %q, and without one the pod runs as an ordinary container and ignores its init-data", o.Platform)
-		case rc == "":
-			spec.Set("runtimeClassName", node.NewString(o.RuntimeClass))
-		case o.RuntimeClass != "" && rc != o.RuntimeClass:
-			d.Warnf(pos, id+" spec.runtimeClassName", "is %q, set by hand, and wins; confidential pods on %s use %s", rc, o.Platform, o.RuntimeClass)
-		}
+		injectProfile(tmpl, name, p, o, pos, id, d)
 	}
 	return res, d
+}
+
+// injectProfile puts a profile's encoded init-data and its digest on a pod template and gives it the
+// platform's confidential runtime class.
+func injectProfile(tmpl *node.Node, name string, p Profile, o Options, pos node.Pos, id string, d *diag.List) {
+	if o.InitDataAnnotation == "" {
+		d.Errorf(pos, id, "the cluster's Kata version reads no init-data annotation (Kata 3.16 or later is needed): set kata.version in the cluster metadata")
+		return
+	}
+	meta := tmpl.Get("metadata")
+	if meta == nil || meta.Kind != node.Map {
+		meta = node.NewMap()
+		tmpl.Set("metadata", meta)
+	}
+	ann := meta.Get("annotations")
+	if ann == nil || ann.Kind != node.Map {
+		ann = node.NewMap()
+	}
+	for _, k := range []string{initdata.AnnotationInitData, initdata.AnnotationInitDataRuntime} {
+		if v := ann.Get(k); v != nil {
+			what := "a value set by hand wins over profile " + name
+			if k != o.InitDataAnnotation {
+				what = fmt.Sprintf("the cluster's Kata reads %s instead, so this pod may start without init-data", o.InitDataAnnotation)
+			}
+			d.Warnf(pos, id+" "+k, "is already set on the pod template: %s", what)
+		}
+	}
+	if !hasInitData(ann) {
+		ann.Set(o.InitDataAnnotation, node.NewString(p.Encoded))
+		ann.Set(AnnotationDigest, node.NewString(p.Algorithm+":"+p.Digest))
+		meta.Set("annotations", node.Sorted(ann))
+	}
+	sizes := map[string]string{}
+	for _, e := range meta.Get("annotations").Entries() {
+		sizes[e.Key] = e.Value.Scalar()
+	}
+	if err := initdata.CheckAnnotationsSize(sizes); err != nil {
+		d.Errorf(pos, id, "pod template: %v", err)
+	}
+	spec := tmpl.Get("spec")
+	if spec == nil || spec.Kind != node.Map {
+		return
+	}
+	switch rc := spec.Get("runtimeClassName").Scalar(); {
+	case rc == "" && o.RuntimeClass == "":
+		d.Errorf(pos, id, "set spec.runtimeClassName on the pod template: cocogen knows no confidential runtime class for platform %q, and without one the pod runs as an ordinary container and ignores its init-data", o.Platform)
+	case rc == "":
+		spec.Set("runtimeClassName", node.NewString(o.RuntimeClass))
+	case o.RuntimeClass != "" && rc != o.RuntimeClass:
+		d.Warnf(pos, id+" spec.runtimeClassName", "is %q, set by hand, and wins; confidential pods on %s use %s", rc, o.Platform, o.RuntimeClass)
+	}
+}
+
+// markDefault handles a pod template that names no profile. A confidential one (runtime class kata-remote or
+// kata-cc) gets the digest of the init-data it will run as cocogen.io/initdata-digest, so that a change of
+// that init-data changes the template and rolls the pod:
+//
+//   - init-data set by hand on the template: the digest of that value;
+//   - a peer pod (kata-remote): the digest of peer-pods-cm INITDATA (Defaults.PeerPods), which the
+//     cloud-api-adaptor gives every peer pod without the annotation; the template keeps no init-data of its own;
+//   - kata-cc: Kata on bare metal has no cluster default, so the caller injects the default profile
+//     (Defaults.Local): markDefault returns it with ok true.
+//
+// Where cocogen cannot know the init-data, a warning says so.
+func markDefault(tmpl *node.Node, profiles map[string]Profile, o Options, pos node.Pos, id string, d *diag.List) (inject string, ok bool) {
+	spec := tmpl.Get("spec")
+	rc := spec.Get("runtimeClassName").Scalar()
+	if !IsConfidential(rc) {
+		return "", false
+	}
+	ann := tmpl.Get("metadata").Get("annotations")
+	if hasInitData(ann) {
+		for _, k := range []string{initdata.AnnotationInitData, initdata.AnnotationInitDataRuntime} {
+			v := ann.Get(k)
+			if v == nil {
+				continue
+			}
+			dec, err := initdata.Decode([]byte(v.Scalar()))
+			if err != nil {
+				d.Warnf(pos, id+" "+k, "init-data set by hand does not decode (%v): the guest refuses it, and cocogen cannot write its digest", err)
+				return "", false
+			}
+			setDigest(tmpl, string(dec.Algorithm)+":"+dec.Digests.Digest, pos, id, d)
+			return "", false
+		}
+	}
+	name, injected := o.Defaults.For(rc)
+	p, known := profiles[name]
+	switch {
+	case name == "" && injected:
+		d.Warnf(pos, id, "runs with runtime class %s and names no init-data profile, and there is no default profile (global.coco.initdata.default): it starts without init-data and cannot attest; name one with %s", rc, AnnotationProfile)
+	case name == "":
+		d.Warnf(pos, id, "runs as a peer pod (%s) with the cluster's peer-pods-cm INITDATA, which this cluster group does not render: cocogen cannot tell which init-data it runs, and a change of it does not restart the pod; name a profile with %s", rc, AnnotationProfile)
+	case !known:
+		// The default profile is not among the profiles: global.coco.initdata.default is reported where it
+		// is written.
+	case injected:
+		return name, true
+	default:
+		setDigest(tmpl, p.Algorithm+":"+p.Digest, pos, id, d)
+	}
+	return "", false
+}
+
+// setDigest writes cocogen.io/initdata-digest on a pod template; a different value set by hand is replaced,
+// with a warning.
+func setDigest(tmpl *node.Node, digest string, pos node.Pos, id string, d *diag.List) {
+	meta := tmpl.Get("metadata")
+	if meta == nil || meta.Kind != node.Map {
+		meta = node.NewMap()
+		tmpl.Set("metadata", meta)
+	}
+	ann := meta.Get("annotations")
+	if ann == nil || ann.Kind != node.Map {
+		ann = node.NewMap()
+	}
+	if v := ann.Get(AnnotationDigest); v != nil && v.Scalar() != digest {
+		d.Warnf(pos, id+" "+AnnotationDigest, "is %q, set by hand; cocogen writes the digest of the init-data the pod runs with, %s", v.Scalar(), digest)
+	}
+	ann.Set(AnnotationDigest, node.NewString(digest))
+	meta.Set("annotations", node.Sorted(ann))
 }
 
 func qualified(n *node.Node) string {

@@ -316,7 +316,7 @@ func TestPods(t *testing.T) {
 	for _, d := range docs {
 		objs = append(objs, Object{Node: d, File: "overlays/demo/all.yaml"})
 	}
-	pods := Pods(objs, "default")
+	pods := Pods(objs, Defaults{PeerPods: "default", Local: "default"})
 	if len(pods) != 3 {
 		t.Fatalf("%d pods, want 3: %+v", len(pods), pods)
 	}
@@ -340,7 +340,144 @@ func TestPods(t *testing.T) {
 	if plain.Profile != "" {
 		t.Errorf("an ordinary pod has no profile: %+v", plain)
 	}
-	if none := Pods(objs, ""); none[1].Profile != "" {
+	if none := Pods(objs, Defaults{Local: "default"}); none[1].Profile != "" {
 		t.Errorf("without peer pods there is no default profile: %+v", none[1])
+	}
+}
+
+const unannotated = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: demo
+spec:
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      runtimeClassName: %s
+      containers: [{name: c, image: i}]
+`
+
+func annotationsOf(res Result) *node.Node {
+	return res.Objects[0].Node.Path("spec", "template", "metadata", "annotations")
+}
+
+// TestConfidentialPodsWithoutAProfileCarryTheirDigest: every confidential pod template says which init-data
+// it runs, so that a change of that init-data changes the template and rolls the pod. A peer pod gets the
+// digest of peer-pods-cm INITDATA and no init-data of its own (the cloud-api-adaptor supplies it); a kata-cc
+// pod gets the default profile injected, since Kata on bare metal has no cluster default.
+func TestConfidentialPodsWithoutAProfileCarryTheirDigest(t *testing.T) {
+	defaults := Defaults{PeerPods: "default", Local: "default"}
+	t.Run("peer pod", func(t *testing.T) {
+		o := opts()
+		o.Defaults = defaults
+		res, d := Inject([]Object{{Node: parse(t, strings.Replace(unannotated, "%s", "kata-remote", 1))}}, profiles, o)
+		if len(d.Sorted()) > 0 {
+			t.Fatal(d.Sorted())
+		}
+		ann := annotationsOf(res)
+		if got := ann.Get(AnnotationDigest).Scalar(); got != "sha256:aa11" {
+			t.Errorf("digest = %q, want the default profile's", got)
+		}
+		if ann.Get(initdata.AnnotationInitData) != nil || ann.Get(initdata.AnnotationInitDataRuntime) != nil {
+			t.Errorf("a peer pod without a profile keeps the cluster default; annotations = %v", ann)
+		}
+		if len(res.Uses) != 0 {
+			t.Errorf("uses = %+v", res.Uses)
+		}
+		// The digest follows the default profile: another default, another digest.
+		o.Defaults.PeerPods = "debug"
+		res, _ = Inject([]Object{{Node: parse(t, strings.Replace(unannotated, "%s", "kata-remote", 1))}}, profiles, o)
+		if got := annotationsOf(res).Get(AnnotationDigest).Scalar(); got != "sha384:bb22" {
+			t.Errorf("digest = %q, want the debug profile's", got)
+		}
+	})
+	t.Run("kata-cc", func(t *testing.T) {
+		o := opts()
+		o.RuntimeClass, o.Platform, o.Defaults = RuntimeClassFor("BareMetal"), "BareMetal", defaults
+		res, d := Inject([]Object{{Node: parse(t, strings.Replace(unannotated, "%s", "kata-cc", 1))}}, profiles, o)
+		if len(d.Sorted()) > 0 {
+			t.Fatal(d.Sorted())
+		}
+		ann := annotationsOf(res)
+		if ann.Get(AnnotationDigest).Scalar() != "sha256:aa11" || ann.Get(initdata.AnnotationInitData).Scalar() != "H4sIAAAAdefault" {
+			t.Errorf("annotations = %v", ann)
+		}
+		if len(res.Uses) != 1 || res.Uses[0].Profile != "default" {
+			t.Errorf("uses = %+v", res.Uses)
+		}
+	})
+	t.Run("init-data set by hand", func(t *testing.T) {
+		toml := "version = \"0.1.0\"\nalgorithm = \"sha256\"\n\n[data]\n\"aa.toml\" = \"\"\n"
+		enc := initdata.Encode([]byte(toml))
+		want, err := initdata.ComputeDigests(initdata.SHA256, []byte(toml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := strings.Replace(unannotated, "      labels: {app: web}", "      annotations: {io.katacontainers.config.hypervisor.cc_init_data: \""+enc+"\"}", 1)
+		o := opts()
+		o.Defaults = defaults
+		res, d := Inject([]Object{{Node: parse(t, strings.Replace(src, "%s", "kata-remote", 1))}}, profiles, o)
+		if len(d.Sorted()) > 0 {
+			t.Fatal(d.Sorted())
+		}
+		if got := annotationsOf(res).Get(AnnotationDigest).Scalar(); got != "sha256:"+want.Digest {
+			t.Errorf("digest = %q, want the digest of the value set by hand", got)
+		}
+	})
+	t.Run("digest set by hand is replaced", func(t *testing.T) {
+		src := strings.Replace(unannotated, "      labels: {app: web}", "      annotations: {cocogen.io/initdata-digest: \"sha256:0000\"}", 1)
+		o := opts()
+		o.Defaults = defaults
+		res, d := Inject([]Object{{Node: parse(t, strings.Replace(src, "%s", "kata-remote", 1))}}, profiles, o)
+		if got := annotationsOf(res).Get(AnnotationDigest).Scalar(); got != "sha256:aa11" {
+			t.Errorf("digest = %q", got)
+		}
+		if w := d.Sorted(); len(w) != 1 || !strings.Contains(w[0].Msg, "set by hand") {
+			t.Errorf("diagnostics = %v", w)
+		}
+	})
+	t.Run("unknown default", func(t *testing.T) {
+		for _, rc := range []string{"kata-remote", "kata-cc"} {
+			res, d := Inject([]Object{{Node: parse(t, strings.Replace(unannotated, "%s", rc, 1))}}, profiles, opts())
+			if annotationsOf(res).Get(AnnotationDigest) != nil {
+				t.Errorf("%s: a digest without a known default", rc)
+			}
+			if w := d.Sorted(); len(w) != 1 || w[0].Severity != diag.Warning || !strings.Contains(w[0].Msg, AnnotationProfile) {
+				t.Errorf("%s: diagnostics = %v", rc, w)
+			}
+		}
+	})
+	t.Run("not confidential", func(t *testing.T) {
+		o := opts()
+		o.Defaults = defaults
+		res, d := Inject([]Object{{Node: parse(t, strings.Replace(unannotated, "%s", "kata", 1))}}, profiles, o)
+		if len(d.Sorted()) > 0 || annotationsOf(res) != nil {
+			t.Errorf("a kata (not confidential) pod is left alone: %v %v", d.Sorted(), annotationsOf(res))
+		}
+	})
+}
+
+// TestPodsDefaults: the profile a confidential pod without the annotation runs with, as the agent policy's
+// container list sees it.
+func TestPodsDefaults(t *testing.T) {
+	defaults := Defaults{PeerPods: "default", Local: "secure"}
+	cases := []struct{ rc, annotations, want string }{
+		{"kata-remote", "", "default"},
+		{"kata-cc", "", "secure"},
+		{"kata", "", ""},
+		{"kata-remote", "io.katacontainers.config.hypervisor.cc_init_data: x", ""},
+		{"kata-cc", "io.katacontainers.config.runtime.cc_init_data: x", ""},
+	}
+	for _, c := range cases {
+		src := strings.Replace(unannotated, "%s", c.rc, 1)
+		if c.annotations != "" {
+			src = strings.Replace(src, "      labels: {app: web}", "      annotations: {"+c.annotations+"}", 1)
+		}
+		pods := Pods([]Object{{Node: parse(t, src)}}, defaults)
+		if len(pods) != 1 || pods[0].Profile != c.want || pods[0].ByAnnotation {
+			t.Errorf("%s %q: %+v, want profile %q", c.rc, c.annotations, pods, c.want)
+		}
 	}
 }

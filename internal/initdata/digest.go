@@ -43,7 +43,25 @@ func ComputeDigests(alg Algorithm, tomlBytes []byte) (Digests, error) {
 		return Digests{}, fmt.Errorf("algorithm %q is not one of %s", alg, algorithmList())
 	}
 	h.Write(tomlBytes)
-	sum := h.Sum(nil)
+	return fromSum(alg, h.Sum(nil)), nil
+}
+
+// DigestsOf derives the TEE binding values from a digest already computed (lowercase hex of algorithm alg, as
+// cocogen.io/initdata-digest shows it after the colon): the bindings of init-data that is no longer rendered.
+func DigestsOf(alg Algorithm, digest string) (Digests, error) {
+	h := alg.hash()
+	if h == nil {
+		return Digests{}, fmt.Errorf("algorithm %q is not one of %s", alg, algorithmList())
+	}
+	sum, err := hex.DecodeString(digest)
+	if err != nil || len(sum) != h.Size() || hex.EncodeToString(sum) != digest {
+		return Digests{}, fmt.Errorf("%q is not a %s digest (%d lowercase hex characters)", digest, alg, 2*h.Size())
+	}
+	return fromSum(alg, sum), nil
+}
+
+// fromSum derives the bindings of the digest sum.
+func fromSum(alg Algorithm, sum []byte) Digests {
 	pcr := sha256.New()
 	pcr.Write(make([]byte, sha256.Size))
 	pcr.Write(adjust(sum, pcrExtendSize))
@@ -53,7 +71,7 @@ func ComputeDigests(alg Algorithm, tomlBytes []byte) (Digests, error) {
 		SNPHostData:   hex.EncodeToString(adjust(sum, snpHostDataSize)),
 		TDXMRConfigID: hex.EncodeToString(adjust(sum, tdxMRConfigIDSize)),
 		AzurePCR8:     hex.EncodeToString(pcr.Sum(nil)),
-	}, nil
+	}
 }
 
 // adjust returns digest cut to n bytes, or padded with zero bytes at the end to n bytes.

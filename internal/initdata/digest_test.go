@@ -109,3 +109,28 @@ func TestAdjust(t *testing.T) {
 		t.Errorf("adjust changed its input")
 	}
 }
+
+// TestDigestsOfAKnownDigest: the bindings derived from a digest are those of the bytes it was computed from,
+// for every algorithm; anything but the algorithm's lowercase hex is refused.
+func TestDigestsOfAKnownDigest(t *testing.T) {
+	doc := []byte("version = \"0.1.0\"\nalgorithm = \"sha384\"\n\n[data]\n")
+	for _, alg := range []Algorithm{SHA256, SHA384, SHA512} {
+		want, err := ComputeDigests(alg, doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := DigestsOf(alg, want.Digest)
+		if err != nil || got != want {
+			t.Errorf("%s: %+v, %v; want %+v", alg, got, err, want)
+		}
+	}
+	d, _ := ComputeDigests(SHA256, doc)
+	for _, bad := range []string{"", d.Digest[:62], d.Digest + "00", strings.ToUpper(d.Digest), "zz" + d.Digest[2:]} {
+		if _, err := DigestsOf(SHA256, bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if _, err := DigestsOf("md5", d.Digest); err == nil {
+		t.Error("md5 accepted")
+	}
+}

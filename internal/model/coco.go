@@ -22,6 +22,8 @@ type CoCo struct {
 	Azure                 CoCoAzure
 	InitData              InitDataChoices
 	Trustee               Trustee
+	// Rollout says how changes reach the running cloud-api-adaptor and KBS (global.coco.rollout).
+	Rollout Rollout
 }
 
 // CoCoAzure are the Azure peer-pod choices.
@@ -90,7 +92,7 @@ const (
 )
 
 var (
-	cocoKeys        = []string{"securityPolicyFlavour", "azure", "initdata", "trustee", "secured", "bypassAttestation", "enableSSHDebug"}
+	cocoKeys        = []string{"securityPolicyFlavour", "azure", "initdata", "trustee", "rollout", "secured", "bypassAttestation", "enableSSHDebug"}
 	cocoAzureKeys   = []string{"defaultVMFlavour", "VMFlavours", "tags", "rootVolumeSize"}
 	initDataKeys    = []string{"default", "profiles"}
 	profileKeys     = []string{"agentPolicy", "algorithm", "aa", "cdh", "execAllowList"}
@@ -113,11 +115,13 @@ var (
 func (dc decoder) coco(n *node.Node, pos node.Pos, out *CoCo) {
 	const path = "global.coco"
 	out.FlavourPos, out.Azure.DefaultPos, out.InitData.DefaultPos = pos, pos, pos
+	dc.rollout(nil, &out.Rollout) // the defaults, also without global.coco
 	if n.IsNull() || !dc.c.Map(n, path, false, cocoKeys...) {
 		return
 	}
 	out.FlavourPos, out.Azure.DefaultPos, out.InitData.DefaultPos = n.Pos, n.KeyPos("azure"), n.KeyPos("initdata")
 	out.Tree = n
+	dc.rollout(n.Get("rollout"), &out.Rollout)
 	for k, why := range upstreamOnlyKey {
 		if _, ok := n.Lookup(k); ok {
 			dc.c.Diags.Warnf(n.KeyPos(k), schema.Join(path, k), "ignored: an upstream coco-pattern setting that cocogen has no use for (%s)", why)

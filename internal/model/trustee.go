@@ -28,6 +28,9 @@ type Trustee struct {
 	// never empty when set: an empty map is an error, and running unpinned is AcceptUnpinnedPodVM.
 	PodVMPCRs    []PCRValues
 	PodVMPCRsPos node.Pos
+	// Previous are init-data digests that profiles rendered before a change, which pods started with them
+	// keep attesting with until each entry's date (referenceValues.previous).
+	Previous []PreviousInitData
 	// AcceptUnpinnedPodVM is the reviewed choice to let pods attest on any pod VM image the host boots
 	// (referenceValues.acceptUnpinnedPodVM: true); every render warns while it is set.
 	AcceptUnpinnedPodVM    bool
@@ -99,7 +102,7 @@ var TrusteeVersions = func() []string { _, written := release.TrusteeFormats(); 
 
 var (
 	trusteeKeys   = []string{"version", "vaultPrefix", "referenceValues", "resources", "acme"}
-	refValuesKeys = []string{"expiration", "podVMPCRs", "acceptUnpinnedPodVM", "snpLaunchMeasurements", "tdxMRTD", "snpMinimumTCB", "tdxTCBStatuses", "tdxMinimumTCBDate"}
+	refValuesKeys = []string{"expiration", "previous", "podVMPCRs", "acceptUnpinnedPodVM", "snpLaunchMeasurements", "tdxMRTD", "snpMinimumTCB", "tdxTCBStatuses", "tdxMinimumTCBDate"}
 	resourceKeys  = []string{"keys", "profiles"}
 	acmeKeys      = []string{"server", "email", "solvers"}
 	expirationRe  = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$`)
@@ -157,6 +160,7 @@ func (dc decoder) trustee(n *node.Node, out *Trustee) {
 				dc.c.Diags.Warnf(e.Pos, schema.Join(p, "expiration"), "%s is less than 30 days away: pods stop attesting when the reference values expire", out.Expiration)
 			}
 		}
+		out.Previous = dc.previous(rv.Get("previous"), schema.Join(p, "previous"))
 		if pcrs := rv.Get("podVMPCRs"); dc.c.Map(pcrs, schema.Join(p, "podVMPCRs"), true) {
 			out.PodVMPCRsPos = pcrs.PosOr(rv.Pos)
 			if pcrs.Len() == 0 {

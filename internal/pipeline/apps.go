@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/cocogen/cocogen/generators/peerpods"
 	"github.com/cocogen/cocogen/generators/workloads"
@@ -55,6 +56,8 @@ type appContext struct {
 	meter *regolimit.Meter
 	// overlay bounds the kustomize builds of workloads applications.
 	overlay overlay.Options
+	// now is the render's clock (nil: time.Now); it only decides warnings, never what is rendered.
+	now func() time.Time
 }
 
 // renderApps renders every application of the cluster group that cocogen renders, in values order. All of
@@ -191,6 +194,8 @@ func renderSandbox(c appContext, a *model.Application) ([]manifest.Object, *diag
 		SizesPos:       az.FlavoursPos,
 		Tags:           az.Tags,
 		RootVolumeSize: az.RootVolumeSize,
+		CAADaemonSet:   c.caaDaemonSet(),
+		JobImage:       c.v.CoCo.Rollout.Image,
 		Source:         appSource(a),
 	}
 	if az.FlavoursPos.IsZero() {
@@ -266,22 +271,11 @@ func buildOverlay(c appContext, a *model.Application, d *diag.List) *builtOverla
 	for i, r := range res.Resources {
 		objs[i] = workloads.Object{Node: r.Node, File: r.File}
 	}
-	return &builtOverlay{dir: dir, objs: objs, pods: workloads.Pods(objs, peerPodsProfile(c)), files: res.Files}
-}
-
-// peerPodsProfile is the profile that peer pods without the profile annotation run with: the default profile
-// when the cluster group renders peer-pods-cm (a sandbox application), else none that cocogen knows.
-func peerPodsProfile(c appContext) string {
-	for _, a := range c.v.ClusterGroup.Applications {
-		if a.CoCoGen == model.GenSandbox && !a.Disabled {
-			return c.v.CoCo.InitData.Default
-		}
-	}
-	return ""
+	return &builtOverlay{dir: dir, objs: objs, pods: workloads.Pods(objs, podDefaults(c)), files: res.Files}
 }
 
 // renderWorkloads injects init-data into the pod templates of the application's built overlay that name a
-// profile.
+// profile, and marks every confidential pod template with the digest of the init-data it runs.
 func renderWorkloads(c appContext, a *model.Application, o *builtOverlay) (workloads.Result, *diag.List) {
 	d := &diag.List{}
 	platform := c.v.Global.Tree.Get("clusterPlatform").Scalar()
@@ -297,6 +291,7 @@ func renderWorkloads(c appContext, a *model.Application, o *builtOverlay) (workl
 		App:                a.Name,
 		Dir:                o.dir,
 		Locate:             locator(c.root, o.files),
+		Defaults:           podDefaults(c),
 	})
 	d.Append(wd)
 	if len(out.Uses) > 0 && !needMetadata(c, a, d) {

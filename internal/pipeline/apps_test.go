@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -173,19 +174,66 @@ func TestOneEncoderForEveryCopy(t *testing.T) {
 func TestPolicyChangeChangesExactlyItsCopies(t *testing.T) {
 	root := repoCopy(t)
 	before := renderAll(t, root)
-	p := filepath.Join(root, "policies", "agent", "default.rego")
-	data, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	changed := bytes.Replace(data, []byte("default ReadStreamRequest := false"), []byte("default ReadStreamRequest := true"), 1)
-	if bytes.Equal(changed, data) {
-		t.Fatal("the test's edit does not apply to default.rego any more")
-	}
-	if err := os.WriteFile(p, changed, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	replaceIn(t, filepath.Join(root, "policies", "agent", "default.rego"), "default ReadStreamRequest := false", "default ReadStreamRequest := true")
 	after := renderAll(t, root)
+	changed, removed := changedObjects(before, after)
+	digest := after.Profiles["default"].Digests.Digest
+	want := []string{
+		"apps/v1 Deployment hello-openshift/hello-openshift-secure",
+		// kbs-access runs with the cluster default (peer-pods-cm INITDATA) and carries its digest.
+		"apps/v1 Deployment kbs-access/kbs-access",
+		// The hook that restarts the cloud-api-adaptor, so that it reads the new INITDATA, is named after it.
+		"batch/v1 Job openshift-sandboxed-containers-operator/cocogen-caa-restart-" + digest[:16],
+		"v1 ConfigMap openshift-sandboxed-containers-operator/peer-pods-cm",
+		"v1 ConfigMap trustee-operator-system/rvps-reference-values",
+	}
+	if !slices.Equal(changed, want) {
+		t.Errorf("changed objects:\n  %s\nwant:\n  %s", strings.Join(changed, "\n  "), strings.Join(want, "\n  "))
+	}
+	old := "batch/v1 Job openshift-sandboxed-containers-operator/cocogen-caa-restart-" + before.Profiles["default"].Digests.Digest[:16]
+	if !slices.Equal(removed, []string{old}) {
+		t.Errorf("removed objects: %q, want the restart job of the previous digest", removed)
+	}
+}
+
+// TestCAARestartFollowsTheDefaultProfileOnly: the cloud-api-adaptor restarts (its hook Job changes) when the
+// default profile's init-data changes, and for nothing else: not for another profile's policy, not for the
+// other peer-pods-cm values, not for a workload.
+func TestCAARestartFollowsTheDefaultProfileOnly(t *testing.T) {
+	root := repoCopy(t)
+	restartJob := func(res *Result) string {
+		for _, o := range res.Objects {
+			if o.Kind() == "Job" && strings.HasPrefix(o.Name(), "cocogen-caa-restart-") {
+				var b bytes.Buffer
+				manifest.EncodeOneYAML(&b, o)
+				return b.String()
+			}
+		}
+		t.Fatal("no cloud-api-adaptor restart job in the render")
+		return ""
+	}
+	job := restartJob(renderAll(t, root))
+	edits := []struct{ what, file, old, new string }{
+		{"the debug profile's policy", "policies/agent/debug.rego", "default ReadStreamRequest := true", "default ReadStreamRequest := false"},
+		{"the VM sizes", "values/values-global.yaml", "VMFlavours: Standard_DC2as_v5,Standard_DC4as_v5,", "VMFlavours: Standard_DC2as_v5,"},
+		{"a workload", "overlays/kbs-access/deployment.yaml", "replicas: 1", "replicas: 2"},
+		{"the Trustee resources", "values/values-global.yaml", "passphrase: [passphrase]", "passphrase: [passphrase, other]"},
+	}
+	for _, e := range edits {
+		replaceIn(t, filepath.Join(root, e.file), e.old, e.new)
+		if got := restartJob(renderAll(t, root)); got != job {
+			t.Errorf("%s changed the restart job:\n%s", e.what, got)
+		}
+	}
+	replaceIn(t, filepath.Join(root, "policies", "agent", "default.rego"), "default ReadStreamRequest := false", "default ReadStreamRequest := true")
+	if restartJob(renderAll(t, root)) == job {
+		t.Error("a change of the default profile's policy did not change the restart job")
+	}
+}
+
+// changedObjects returns the objects of after that differ from before or are new (by ID, sorted), and the IDs
+// of before that after no longer has.
+func changedObjects(before, after *Result) (changed, removed []string) {
 	encode := func(res *Result) map[string]string {
 		m := map[string]string{}
 		for _, o := range res.Objects {
@@ -196,24 +244,71 @@ func TestPolicyChangeChangesExactlyItsCopies(t *testing.T) {
 		return m
 	}
 	b, a := encode(before), encode(after)
-	var diff []string
 	for id, text := range a {
 		if b[id] != text {
-			diff = append(diff, id)
+			changed = append(changed, id)
 		}
 	}
-	if len(a) != len(b) {
-		t.Errorf("object count changed: %d → %d", len(b), len(a))
+	for id := range b {
+		if _, ok := a[id]; !ok {
+			removed = append(removed, id)
+		}
 	}
-	slices.Sort(diff)
-	want := []string{
-		"apps/v1 Deployment hello-openshift/hello-openshift-secure",
-		"v1 ConfigMap openshift-sandboxed-containers-operator/peer-pods-cm",
-		"v1 ConfigMap trustee-operator-system/rvps-reference-values",
+	slices.Sort(changed)
+	slices.Sort(removed)
+	return changed, removed
+}
+
+// TestEveryConfidentialPodTemplateCarriesItsDigest: in the render of the built-in pattern, every pod
+// template that runs in a TEE (runtime class kata-remote or kata-cc) carries cocogen.io/initdata-digest, and
+// it is the digest of the init-data the pod runs: its profile's, or for a peer pod without a profile the
+// default profile's, which peer-pods-cm INITDATA carries.
+func TestEveryConfidentialPodTemplateCarriesItsDigest(t *testing.T) {
+	res := renderAll(t, "../..")
+	cm := findObject(appObjects(res), "ConfigMap", "peer-pods-cm")
+	dec, err := initdata.Decode([]byte(cm.Path("data", "INITDATA").Scalar()))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !slices.Equal(diff, want) {
-		t.Errorf("changed objects:\n  %s\nwant:\n  %s", strings.Join(diff, "\n  "), strings.Join(want, "\n  "))
+	clusterDefault := string(dec.Algorithm) + ":" + dec.Digests.Digest
+	n := 0
+	for _, o := range res.Objects {
+		tmpl := podTemplate(o.Node)
+		rc := tmpl.Path("spec", "runtimeClassName").Scalar()
+		if rc != "kata-remote" && rc != "kata-cc" {
+			continue
+		}
+		n++
+		ann := tmpl.Path("metadata", "annotations")
+		got := ann.Get("cocogen.io/initdata-digest").Scalar()
+		want := clusterDefault
+		if enc := ann.Get(initdata.AnnotationInitData); enc != nil {
+			d, err := initdata.Decode([]byte(enc.Scalar()))
+			if err != nil {
+				t.Fatalf("%s: %v", o.ID(), err)
+			}
+			want = string(d.Algorithm) + ":" + d.Digests.Digest
+		}
+		if got != want {
+			t.Errorf("%s: cocogen.io/initdata-digest = %q, want %q", o.ID(), got, want)
+		}
 	}
+	if n < 3 {
+		t.Errorf("only %d confidential pod templates in the render", n)
+	}
+}
+
+// podTemplate returns the pod template of a workload object (the object itself for a Pod), or nil.
+func podTemplate(n *node.Node) *node.Node {
+	switch n.Path("kind").Scalar() {
+	case "Pod":
+		return n
+	case "CronJob":
+		return n.Path("spec", "jobTemplate", "spec", "template")
+	case "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job":
+		return n.Path("spec", "template")
+	}
+	return nil
 }
 
 // TestWorkloadsDecodeStrictly: the rendered Deployments and Services are valid k8s.io/api objects (unknown
@@ -331,6 +426,18 @@ func TestCoherenceChecks(t *testing.T) {
 		"unknown TDX TCB status": {
 			"values/values-global.yaml", "tdxTCBStatuses: [UpToDate]", "tdxTCBStatuses: [UpToDat]",
 			`error: global.coco.trustee.referenceValues.tdxTCBStatuses[0]: invalid value "UpToDat"`,
+		},
+		"rollout image": {
+			"values/values-global.yaml", "image: image-registry.openshift-image-registry.svc:5000/openshift/cli:latest", "image: 'oc cli'",
+			`values/values-global.yaml:71:14: error: global.coco.rollout.image: "oc cli" is not an image reference`,
+		},
+		"KBS reload schedule": {
+			"values/values-global.yaml", `kbsReloadSchedule: "*/5 * * * *"`, `kbsReloadSchedule: "every 5 minutes"`,
+			`values/values-global.yaml:72:26: error: global.coco.rollout.kbsReloadSchedule: "every 5 minutes" is not a CronJob schedule of five fields`,
+		},
+		"unknown rollout key": {
+			"values/values-global.yaml", `kbsReloadSchedule: "*/5 * * * *"`, `kbsReloadSchedul: "*/5 * * * *"`,
+			`values/values-global.yaml:72:7: error: global.coco.rollout: unknown key "kbsReloadSchedul"; did you mean "kbsReloadSchedule"?`,
 		},
 		"unknown profile": {
 			"overlays/hello-openshift/secure/kustomization.yaml", "coco.io/initdata-profile: default", "coco.io/initdata-profile: defualt",
@@ -604,5 +711,136 @@ func TestContainerWarnings(t *testing.T) {
 	}
 	if !bytes.Contains(def.Policy, []byte(`"registry.access.redhat.com/ubi9/ubi-minimal@`+digest+`"`)) {
 		t.Error("the default policy does not admit the digest-pinned image")
+	}
+}
+
+// keepPrevious writes referenceValues.previous into the values of a repository copy.
+func keepPrevious(t *testing.T, root, entries string) {
+	t.Helper()
+	replaceIn(t, filepath.Join(root, "values/values-global.yaml"), "        expiration: \"2027-12-31T00:00:00Z\"\n",
+		"        expiration: \"2027-12-31T00:00:00Z\"\n        previous:\n"+entries)
+}
+
+// fixedClock is a render clock at t (YYYY-MM-DDTHH:MM:SSZ).
+func fixedClock(t *testing.T, at string) func() time.Time {
+	t.Helper()
+	tm, err := time.Parse(time.RFC3339, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() time.Time { return tm }
+}
+
+// storedPrevious reads cocogen_initdata_previous back from the trustee application's stored reference values.
+func storedPrevious(t *testing.T, res *Result) (value map[string][]map[string]string, expiration string) {
+	t.Helper()
+	cm := findObject(appObjects(res), "ConfigMap", trustee.ConfigMapRefValues)
+	stored, err := trustee.DecodeStored([]byte(cm.Path("data", "reference_value").Scalar()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, ok := stored["cocogen_initdata_previous"]
+	if !ok {
+		return nil, ""
+	}
+	var rv struct {
+		Expiration string
+		Value      map[string][]map[string]string
+	}
+	if err := stdjson.Unmarshal(raw, &rv); err != nil {
+		t.Fatal(err)
+	}
+	return rv.Value, rv.Expiration
+}
+
+// TestPreviousInitDataIsBoundUntilItsTime: after a policy change, the init-data the default profile rendered
+// before stays in the reference values, with the bindings of its digest and its time, while the values keep
+// it; the render is the same at any time (the clock only decides warnings).
+func TestPreviousInitDataIsBoundUntilItsTime(t *testing.T) {
+	root := repoCopy(t)
+	before := renderAll(t, root).Profiles["default"].Digests
+	replaceIn(t, filepath.Join(root, "policies/agent/default.rego"), "default ReadStreamRequest := false", "default ReadStreamRequest := true")
+	keepPrevious(t, root, "          - profile: default\n            digest: sha256:"+before.Digest+"\n            until: \"2026-12-14T00:00:00Z\"\n")
+	render := func(at string) (*Result, []string) {
+		res, err := Render(Request{RepoRoot: root, ValuesDir: filepath.Join(root, "values"), All: true, Now: fixedClock(t, at)})
+		if err != nil {
+			t.Fatalf("render: %v", err)
+		}
+		var ws []string
+		for _, d := range res.Diagnostics {
+			if strings.Contains(d.Path, "previous") {
+				ws = append(ws, d.String())
+			}
+		}
+		return res, ws
+	}
+	res, warnings := render("2026-12-07T12:00:00Z")
+	if len(warnings) > 0 {
+		t.Errorf("warnings within the window: %q", warnings)
+	}
+	if res.Profiles["default"].Digests.Digest == before.Digest {
+		t.Fatal("the policy change did not change the digest")
+	}
+	value, expiration := storedPrevious(t, res)
+	want := []map[string]string{{"azure_pcr8": before.AzurePCR8, "snp_host_data": before.SNPHostData, "tdx_mrconfigid": before.TDXMRConfigID, "until": "2026-12-14T00:00:00Z"}}
+	if len(value) != 1 || !slices.EqualFunc(value["default"], want, maps.Equal) || expiration != "2026-12-14T00:00:00Z" {
+		t.Errorf("stored previous = %v (expiration %s), want default: %v", value, expiration, want)
+	}
+	if len(res.Previous) != 1 || res.Previous[0].Digest != before.Digest {
+		t.Errorf("Result.Previous = %+v", res.Previous)
+	}
+	later, warnings := render("2026-12-15T00:00:00Z")
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "values/values-global.yaml:44:20: warning: global.coco.trustee.referenceValues.previous[0].until: 2026-12-14T00:00:00Z has passed") {
+		t.Errorf("warnings after the window: %q", warnings)
+	}
+	if a, b := storedPrevious(t, later); !maps.EqualFunc(a, value, func(x, y []map[string]string) bool { return slices.EqualFunc(x, y, maps.Equal) }) || b != expiration {
+		t.Error("the render changed with the clock")
+	}
+	if _, warnings := render("2026-10-01T00:00:00Z"); len(warnings) != 1 || !strings.Contains(warnings[0], "for 74 more days") {
+		t.Errorf("a window far ahead: %q", warnings)
+	}
+}
+
+// TestPreviousInitDataChecks: entries that Trustee could not use, or that would make two profiles one, are
+// errors at their line; an entry that is the current init-data is a warning and is left out.
+func TestPreviousInitDataChecks(t *testing.T) {
+	res := renderAll(t, "../..")
+	debug, def := res.Profiles["debug"].Digests.Digest, res.Profiles["default"].Digests.Digest
+	entry := func(profile, digest, until string) string {
+		return "          - profile: " + profile + "\n            digest: " + digest + "\n            until: " + until + "\n"
+	}
+	old := strings.Repeat("ab", 32)
+	cases := map[string]struct{ entries, want string }{
+		"unknown profile":   {entry("defualt", "sha256:"+old, `"2027-01-01T00:00:00Z"`), `values/values-global.yaml:42:22: error: global.coco.trustee.referenceValues.previous[0].profile: no init-data profile "defualt" (profiles: debug, default); did you mean "default"?`},
+		"another profile's": {entry("default", "sha256:"+debug, `"2027-01-01T00:00:00Z"`), "values/values-global.yaml:43:21: error: global.coco.trustee.referenceValues.previous[0].digest: is the init-data profile debug renders now, so Trustee could not tell whether such a pod runs debug or default"},
+		"not a digest":      {entry("default", "6a4c0bf3", `"2027-01-01T00:00:00Z"`), `values/values-global.yaml:43:21: error: global.coco.trustee.referenceValues.previous[0].digest: "6a4c0bf3" is not an init-data digest: write <algorithm>:<hex>`},
+		"short digest":      {entry("default", "sha384:"+old, `"2027-01-01T00:00:00Z"`), `global.coco.trustee.referenceValues.previous[0].digest: "sha384:` + old + `" is not a sha384 digest: 96 lowercase hex characters`},
+		"not a time":        {entry("default", "sha256:"+old, "2027-01-01"), `values/values-global.yaml:44:20: error: global.coco.trustee.referenceValues.previous[0].until: "2027-01-01" is not a UTC time`},
+		"twice":             {entry("default", "sha256:"+old, `"2027-01-01T00:00:00Z"`) + entry("debug", "sha256:"+old, `"2027-01-01T00:00:00Z"`), "values/values-global.yaml:46:21: error: global.coco.trustee.referenceValues.previous[1].digest: sha256:" + old + " is listed twice (first as entry 0)"},
+		"missing until":     {"          - profile: default\n            digest: sha256:" + old + "\n", "values/values-global.yaml:42:13: error: global.coco.trustee.referenceValues.previous[0].until: is required"},
+		"unknown key":       {entry("default", "sha256:"+old, `"2027-01-01T00:00:00Z"`) + "            untill: x\n", `global.coco.trustee.referenceValues.previous[0]: unknown key "untill"; did you mean "until"?`},
+		"not a list":        {"          profile: default\n", "global.coco.trustee.referenceValues.previous: must be a list of {profile, digest, until}"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			root := repoCopy(t)
+			keepPrevious(t, root, c.entries)
+			if got := renderErr(t, root); !strings.Contains(got, c.want) {
+				t.Errorf("diagnostics:\n%s\nwant a line containing %q", got, c.want)
+			}
+		})
+	}
+	root := repoCopy(t)
+	keepPrevious(t, root, entry("default", "sha256:"+def, `"2027-01-01T00:00:00Z"`))
+	res = renderAll(t, root)
+	if v, _ := storedPrevious(t, res); v != nil {
+		t.Errorf("the current init-data kept as previous: %v", v)
+	}
+	var found bool
+	for _, d := range res.Diagnostics {
+		found = found || strings.Contains(d.String(), "previous[0].digest: is the init-data profile default renders now: there is nothing to keep")
+	}
+	if !found {
+		t.Errorf("no warning: %v", res.Diagnostics)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/cocogen/cocogen/generators/appofapps"
 	"github.com/cocogen/cocogen/internal/budget"
@@ -52,6 +53,9 @@ type Request struct {
 	All bool
 	// Budget are the resource budgets of the render (zero: budget.Defaults()).
 	Budget budget.Limits
+	// Now is the clock of the render's warnings about dates in the values (nil: time.Now). No date changes
+	// what is rendered: the same commit renders the same bytes at any time.
+	Now func() time.Time
 }
 
 // Result is a successful render.
@@ -72,6 +76,11 @@ type Result struct {
 	// Apps are the applications that cocogen renders, each with its objects. Objects holds the tree, the
 	// tree followed by every application's objects (Request.All), or the one application's (Request.App).
 	Apps []App
+	// UsedProfiles are the init-data profiles the applications run (those the reference values bind), sorted.
+	UsedProfiles []string
+	// Previous is global.coco.trustee.referenceValues.previous: the init-data kept for pods started before
+	// a change.
+	Previous []model.PreviousInitData
 }
 
 // Usage is what a render spent of the budgets that count work (cocogen render --verbose prints it).
@@ -239,7 +248,8 @@ func Render(req Request) (*Result, error) {
 		}
 		want = a
 	}
-	apps := renderApps(appContext{root: root, v: v, meta: meta, rel: rel, profiles: profiles, anchor: anchor, meter: meter, overlay: kustomizeOptions(limits)}, d)
+	ac := appContext{root: root, v: v, meta: meta, rel: rel, profiles: profiles, anchor: anchor, meter: meter, overlay: kustomizeOptions(limits), now: req.Now}
+	apps := renderApps(ac, d)
 	for _, a := range apps {
 		checkNames(a.Objects, d)
 	}
@@ -249,7 +259,8 @@ func Render(req Request) (*Result, error) {
 	usage := func() Usage {
 		return Usage{InputBytes: root.BytesRead(), YAMLNodes: yamlTally.Used, TemplateSteps: templates.Steps(), TemplateBytes: templates.Bytes(), RegoSteps: meter.Steps()}
 	}
-	res := &Result{Group: loaded.Group, Files: loaded.Files, Root: root.Dir(), Profiles: profiles, ProfileNames: v.CoCo.ProfileNames(), DefaultProfile: v.CoCo.InitData.Default, Apps: apps}
+	res := &Result{Group: loaded.Group, Files: loaded.Files, Root: root.Dir(), Profiles: profiles, ProfileNames: v.CoCo.ProfileNames(), DefaultProfile: v.CoCo.InitData.Default, Apps: apps,
+		UsedProfiles: usedProfiles(ac, apps), Previous: v.CoCo.Trustee.Previous}
 	if want != nil {
 		for _, a := range apps {
 			if a.Name == want.Name {

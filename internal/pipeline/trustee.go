@@ -3,20 +3,24 @@ package pipeline
 import (
 	"cmp"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/cocogen/cocogen/generators/trustee"
 	"github.com/cocogen/cocogen/generators/workloads"
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/initdata"
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/model"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/regolimit"
 	"github.com/cocogen/cocogen/internal/repo"
+	"github.com/cocogen/cocogen/internal/schema"
 	"github.com/cocogen/cocogen/internal/trusteepolicy"
 )
 
@@ -84,6 +88,9 @@ func renderTrustee(c appContext, a *model.Application, others []App) ([]manifest
 		Expiration:  t.Expiration,
 		Pos:         pos,
 		Source:      appSource(a),
+		// The KBS reloader runs the image and on the schedule of global.coco.rollout.
+		JobImage:       c.v.CoCo.Rollout.Image,
+		ReloadSchedule: c.v.CoCo.Rollout.KBSReloadSchedule,
 	}
 	if ss := c.v.Tree.Get("secretStore"); ss != nil && ss.Kind == node.Map {
 		if n := ss.Get("name").Scalar(); n != "" {
@@ -141,6 +148,9 @@ func referenceValues(c appContext, a *model.Application, others []App, d *diag.L
 	if len(t.TDXTCBStatuses) == 0 {
 		rvs[1].Value = []string{"UpToDate"}
 	}
+	if prev, latest := previousBindings(c, used, d); len(prev) > 0 {
+		rvs = append(rvs, trustee.ReferenceValue{Name: trusteepolicy.RVInitDataPrevious, Value: prev, Expiration: latest})
+	}
 	azure := c.v.Global.Tree.Get("clusterPlatform").Scalar() == "Azure"
 	switch {
 	case len(t.PodVMPCRs) > 0:
@@ -171,6 +181,65 @@ func referenceValues(c appContext, a *model.Application, others []App, d *diag.L
 	}
 	return rvs, used
 }
+
+// previousBindings are the bindings of the init-data that referenceValues.previous keeps, by profile, each with
+// its time, and the latest of those times (the stored value's expiration). An entry of an unknown profile, or
+// whose init-data a profile in use renders now, is an error: Trustee could not tell which profile such a pod
+// runs. An entry that is the profile's current init-data is skipped, and one whose time has passed (by the
+// render's clock, c.now) is kept with a warning: the attestation policy no longer accepts it.
+func previousBindings(c appContext, used []string, d *diag.List) (map[string][]map[string]any, string) {
+	const path = "global.coco.trustee.referenceValues.previous"
+	out := map[string][]map[string]any{}
+	latest := ""
+	current := map[string]string{} // Azure PCR8 → profile in use
+	for _, name := range used {
+		if p := c.profiles[name]; p != nil {
+			current[p.Digests.AzurePCR8] = name
+		}
+	}
+	now := c.clock()
+	for i, e := range c.v.CoCo.Trustee.Previous {
+		ep := fmt.Sprintf("%s[%d]", path, i)
+		p := c.profiles[e.Profile]
+		if p == nil {
+			msg := fmt.Sprintf("no init-data profile %q (profiles: %s)", e.Profile, strings.Join(c.v.CoCo.ProfileNames(), ", "))
+			if s := schema.Suggest(e.Profile, c.v.CoCo.ProfileNames()); s != "" {
+				msg += fmt.Sprintf("; did you mean %q?", s)
+			}
+			d.Errorf(e.ProfilePos, ep+".profile", "%s", msg)
+			continue
+		}
+		b, err := initdata.DigestsOf(initdata.Algorithm(e.Algorithm), e.Digest)
+		if err != nil {
+			d.Errorf(e.DigestPos, ep+".digest", "%v", err)
+			continue
+		}
+		if b.AzurePCR8 == p.Digests.AzurePCR8 {
+			d.Warnf(e.DigestPos, ep+".digest", "is the init-data profile %s renders now: there is nothing to keep; remove the entry", e.Profile)
+			continue
+		}
+		if other, ok := current[b.AzurePCR8]; ok {
+			d.Errorf(e.DigestPos, ep+".digest", "is the init-data profile %s renders now, so Trustee could not tell whether such a pod runs %s or %s: remove the entry", other, other, e.Profile)
+			continue
+		}
+		if until, err := time.Parse(time.RFC3339, e.Until); err == nil {
+			switch {
+			case !until.After(now):
+				d.Warnf(e.UntilPos, ep+".until", "%s has passed: the attestation policy no longer accepts this init-data; remove the entry (cocogen initdata keep removes the entries that have passed)", e.Until)
+			case until.Sub(now) > maxPreviousWindow:
+				d.Warnf(e.UntilPos, ep+".until", "keeps the previous init-data of profile %s attesting for %d more days: the window only has to outlast the rollout of the pods that run it (see README \"Rollouts and rotation\")", e.Profile, int(until.Sub(now).Hours()/24))
+			}
+		}
+		v := bindingOf(&Profile{Digests: b}).Value()
+		v[trusteepolicy.PreviousUntil] = e.Until
+		out[e.Profile] = append(out[e.Profile], v)
+		latest = max(latest, e.Until)
+	}
+	return out, latest
+}
+
+// maxPreviousWindow is how far ahead the window of previous init-data may end without a warning.
+const maxPreviousWindow = 30 * 24 * time.Hour
 
 // bindingOf is how a profile's init-data binds to each TEE's evidence.
 func bindingOf(p *Profile) trusteepolicy.Binding {

@@ -5,7 +5,6 @@
 package podvm
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/valuesedit"
 )
 
 // DefaultPCRs are the vTPM PCRs pinned by default: the boot loader's configuration and code, the unified
@@ -101,78 +101,32 @@ type PCR struct {
 // pinned for a PCR are kept beside the new ones (while pods of the old and the new image run). The map must
 // be written in block style. The result is parsed again and must hold exactly the pinned values.
 func Pin(name string, src []byte, pcrs []PCR, source string, add bool) ([]byte, error) {
-	tree, err := node.Parse(name, src, node.DefaultLimits)
+	if add {
+		tree, err := node.Parse(name, src, node.DefaultLimits)
+		if err != nil {
+			return nil, err
+		}
+		pcrs = withPinned(pcrs, tree.Path("global", "coco", "trustee", "referenceValues", "podVMPCRs"))
+	}
+	out, err := valuesedit.Replace(name, src, []string{"global", "coco", "trustee", "referenceValues"}, []string{"podVMPCRs", "acceptUnpinnedPodVM"},
+		"add it (with its expiration) first", func(pad string) string {
+			var block strings.Builder
+			fmt.Fprintf(&block, "%s# The boot measurements of the pod VM image (%s), written by cocogen podvm pin:\n", pad, source)
+			fmt.Fprintf(&block, "%s# Trustee affirms only pod VMs whose vTPM holds one of these values in each PCR.\n", pad)
+			fmt.Fprintf(&block, "%spodVMPCRs:\n", pad)
+			for _, p := range pcrs {
+				// Quoted: a value of hex digits only (zeros, say) would read as a number.
+				fmt.Fprintf(&block, "%s  %s: [\"%s\"]\n", pad, p.Name, strings.Join(p.Values, `", "`))
+			}
+			return block.String()
+		})
 	if err != nil {
 		return nil, err
 	}
-	rv := tree.Path("global", "coco", "trustee", "referenceValues")
-	if rv == nil || rv.Kind != node.Map || rv.Len() == 0 {
-		return nil, fmt.Errorf("%s has no global.coco.trustee.referenceValues map: add it (with its expiration) first", name)
-	}
-	if add {
-		pcrs = withPinned(pcrs, rv.Get("podVMPCRs"))
-	}
-	lines := strings.SplitAfter(string(src), "\n")
-	entries := rv.Entries()
-	indent := entries[0].KeyPos.Col - 1
-	for _, e := range entries {
-		if e.KeyPos.Col-1 != indent || lineIndent(lines[e.KeyPos.Line-1]) != indent {
-			return nil, fmt.Errorf("%s:%d:%d: write global.coco.trustee.referenceValues in block style (one key per line) so that cocogen can edit it", name, e.KeyPos.Line, e.KeyPos.Col)
-		}
-	}
-	type span struct{ from, to int } // 0-based line indexes, to exclusive
-	var drop []span
-	end := 0
-	for _, e := range entries {
-		s := span{e.KeyPos.Line - 1, e.KeyPos.Line}
-		for s.to < len(lines) && (isBlank(lines[s.to]) || lineIndent(lines[s.to]) > indent || isSequenceItem(lines[s.to], indent)) {
-			s.to++
-		}
-		for s.to > s.from+1 && isBlank(lines[s.to-1]) {
-			s.to--
-		}
-		end = max(end, s.to)
-		if e.Key != "podVMPCRs" && e.Key != "acceptUnpinnedPodVM" {
-			continue
-		}
-		for s.from > 0 && isComment(lines[s.from-1]) && lineIndent(lines[s.from-1]) == indent {
-			s.from--
-		}
-		drop = append(drop, s)
-	}
-	pad := strings.Repeat(" ", indent)
-	var block strings.Builder
-	fmt.Fprintf(&block, "%s# The boot measurements of the pod VM image (%s), written by cocogen podvm pin:\n", pad, source)
-	fmt.Fprintf(&block, "%s# Trustee affirms only pod VMs whose vTPM holds one of these values in each PCR.\n", pad)
-	fmt.Fprintf(&block, "%spodVMPCRs:\n", pad)
-	for _, p := range pcrs {
-		// Quoted: a value of hex digits only (zeros, say) would read as a number.
-		fmt.Fprintf(&block, "%s  %s: [\"%s\"]\n", pad, p.Name, strings.Join(p.Values, `", "`))
-	}
-	at := end
-	if len(drop) > 0 {
-		at = drop[0].from
-	}
-	var out bytes.Buffer
-	for i := 0; i <= len(lines); i++ {
-		if i == at {
-			if i > 0 && !strings.HasSuffix(lines[i-1], "\n") {
-				out.WriteByte('\n')
-			}
-			out.WriteString(block.String())
-		}
-		if i == len(lines) {
-			break
-		}
-		if slices.ContainsFunc(drop, func(s span) bool { return i >= s.from && i < s.to }) {
-			continue
-		}
-		out.WriteString(lines[i])
-	}
-	if err := check(name, out.Bytes(), pcrs); err != nil {
+	if err := check(name, out, pcrs); err != nil {
 		return nil, fmt.Errorf("internal error: the edited %s does not read back: %w", name, err)
 	}
-	return out.Bytes(), nil
+	return out, nil
 }
 
 // withPinned adds to pcrs the values already pinned in podVMPCRs.
@@ -214,16 +168,3 @@ func check(name string, data []byte, pcrs []PCR) error {
 	}
 	return nil
 }
-
-func lineIndent(l string) int { return len(l) - len(strings.TrimLeft(l, " ")) }
-
-func isBlank(l string) bool { return strings.TrimSpace(l) == "" }
-
-// isSequenceItem reports whether l is an item of a block sequence written at the indentation of its key
-// (the kubectl style), which belongs to the key above it.
-func isSequenceItem(l string, indent int) bool {
-	t := strings.TrimSpace(l)
-	return lineIndent(l) == indent && (t == "-" || strings.HasPrefix(t, "- "))
-}
-
-func isComment(l string) bool { return strings.HasPrefix(strings.TrimSpace(l), "#") }

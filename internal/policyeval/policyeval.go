@@ -13,9 +13,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/cocogen/cocogen/generators/trustee"
 	"github.com/cocogen/cocogen/internal/agentpolicy"
+	"github.com/cocogen/cocogen/internal/initdata"
 	"github.com/cocogen/cocogen/internal/model"
 	"github.com/cocogen/cocogen/internal/pipeline"
 	"github.com/cocogen/cocogen/internal/trusteepolicy"
@@ -65,7 +67,9 @@ func Agent(ctx context.Context, res *pipeline.Result, profile, request string, i
 
 // TrusteeResult is what Trustee decides for a guest of a profile that asks for a resource.
 type TrusteeResult struct {
-	Profile  string `json:"profile"`
+	Profile string `json:"profile"`
+	// InitData is the digest of the guest's init-data when it is not the profile's current one.
+	InitData string `json:"initData,omitempty"`
 	TEE      string `json:"tee"`
 	Resource string `json:"resource"`
 	Released bool   `json:"released"`
@@ -92,6 +96,11 @@ type TrusteeOptions struct {
 	TEE string
 	// Claims, when set, is merged over the guest's evidence (a JSON merge patch, RFC 7396: null removes).
 	Claims map[string]any
+	// InitData, when set, is the digest (<algorithm>:<hex>) of the init-data the guest booted with, instead
+	// of the profile's current one: e.g. one that referenceValues.previous keeps.
+	InitData string
+	// At is the time of the attestation (zero: now).
+	At time.Time
 }
 
 // Trustee runs the rendered Trustee policies for a guest started with the init-data of o.Profile on o.TEE
@@ -125,7 +134,17 @@ func Trustee(ctx context.Context, res *pipeline.Result, o TrusteeOptions) (*Trus
 	if err != nil {
 		return nil, err
 	}
-	b := trusteepolicy.Binding{AzurePCR8: p.Digests.AzurePCR8, SNPHostData: p.Digests.SNPHostData, TDXMRConfigID: p.Digests.TDXMRConfigID}
+	digests := p.Digests
+	if o.InitData != "" {
+		alg, hex, _ := strings.Cut(o.InitData, ":")
+		if digests, err = initdata.DigestsOf(initdata.Algorithm(alg), hex); err != nil {
+			return nil, fmt.Errorf("init-data digest %q: %w (write <algorithm>:<hex>, as cocogen.io/initdata-digest shows it)", o.InitData, err)
+		}
+	}
+	b := trusteepolicy.Binding{AzurePCR8: digests.AzurePCR8, SNPHostData: digests.SNPHostData, TDXMRConfigID: digests.TDXMRConfigID}
+	if !o.At.IsZero() {
+		ctx = trusteepolicy.WithTime(ctx, o.At)
+	}
 	evidence, err := trusteepolicy.GuestEvidence(tee, b, refs)
 	if err != nil {
 		return nil, err
@@ -136,7 +155,7 @@ func Trustee(ctx context.Context, res *pipeline.Result, o TrusteeOptions) (*Trus
 			evidence = map[string]any{}
 		}
 	}
-	out := &TrusteeResult{Profile: o.Profile, TEE: tee, Resource: o.Resource, Decision: "denied", Evidence: evidence, Readers: []string{}}
+	out := &TrusteeResult{Profile: o.Profile, InitData: o.InitData, TEE: tee, Resource: o.Resource, Decision: "denied", Evidence: evidence, Readers: []string{}}
 	a, err := trusteepolicy.Attest(ctx, "attestation-policy/"+trustee.KeyAttestation, attestation, evidence, refs)
 	if err != nil {
 		out.Reason = "the attestation fails: " + err.Error()

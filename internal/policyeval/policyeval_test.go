@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cocogen/cocogen/internal/agentpolicy"
 	"github.com/cocogen/cocogen/internal/initdata"
@@ -231,5 +233,65 @@ func TestMergePatch(t *testing.T) {
 	}
 	if _, ok := target["a"].(map[string]any)["b"]; !ok {
 		t.Error("mergePatch changed its target")
+	}
+}
+
+// TestPreviousInitDataAttestsUntilItsTime: a pod that started with the default profile's init-data before a
+// policy change gets its secrets from the rendered policies while referenceValues.previous keeps that
+// init-data, up to the entry's time, and not after; a guest with any other init-data never does.
+func TestPreviousInitDataAttestsUntilItsTime(t *testing.T) {
+	root := t.TempDir()
+	for _, dir := range []string{"values", "policies", "overlays"} {
+		if err := os.CopyFS(filepath.Join(root, dir), os.DirFS(filepath.Join("../..", dir))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := render(t).Profiles["default"].Digests.Digest
+	edit := func(rel, from, to string) {
+		p := filepath.Join(root, rel)
+		data, err := os.ReadFile(p)
+		if err != nil || !strings.Contains(string(data), from) {
+			t.Fatalf("%s: %v, or no %q", rel, err, from)
+		}
+		if err := os.WriteFile(p, []byte(strings.Replace(string(data), from, to, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edit("policies/agent/default.rego", "default ReadStreamRequest := false", "default ReadStreamRequest := true")
+	edit("values/values-global.yaml", "        expiration: \"2027-12-31T00:00:00Z\"\n",
+		"        expiration: \"2027-12-31T00:00:00Z\"\n        previous:\n          - {profile: default, digest: \"sha256:"+old+"\", until: \"2026-12-14T00:00:00Z\"}\n")
+	res, err := pipeline.Render(pipeline.Request{RepoRoot: root, ValuesDir: filepath.Join(root, "values"), All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(s string) time.Time {
+		tm, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm
+	}
+	for _, c := range []struct {
+		initData, at string
+		released     bool
+	}{
+		{"sha256:" + old, "2026-12-13T23:59:59Z", true},
+		{"sha256:" + old, "2026-12-14T00:00:00Z", false},
+		{"", "2027-06-01T00:00:00Z", true}, // the current init-data
+		{"sha256:" + strings.Repeat("0", 64), "2026-12-01T00:00:00Z", false},
+	} {
+		for _, tee := range []string{"az-snp-vtpm", "snp", "tdx"} {
+			r, err := Trustee(context.Background(), res, TrusteeOptions{Profile: "default", Resource: "default/kbsres1/key1", TEE: tee, InitData: c.initData, At: at(c.at)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The binding decides configuration on every TEE; on bare metal the built-in pattern pins no pod VM
+			// measurement, so only Azure releases the secret.
+			configuration := map[bool]int64{true: 2, false: 96}[c.released]
+			if r.TrustVector["configuration"] != configuration || (c.released && r.TokenProfile != "default") ||
+				(tee == "az-snp-vtpm" && r.Released != c.released) {
+				t.Errorf("%s init-data %q at %s: %s (%s), configuration %d; want released %v", tee, c.initData, c.at, r.Decision, r.Reason, r.TrustVector["configuration"], c.released)
+			}
+		}
 	}
 }

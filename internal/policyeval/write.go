@@ -57,7 +57,11 @@ func WriteTrustee(w io.Writer, format string, r *TrusteeResult) error {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %s\n", r.Resource, r.Decision)
-	fmt.Fprintf(&b, "  guest: profile %s on %s\n", r.Profile, r.TEE)
+	if r.InitData != "" {
+		fmt.Fprintf(&b, "  guest: init-data %s (for profile %s) on %s\n", r.InitData, r.Profile, r.TEE)
+	} else {
+		fmt.Fprintf(&b, "  guest: profile %s on %s\n", r.Profile, r.TEE)
+	}
 	fmt.Fprintf(&b, "  reason: %s\n", r.Reason)
 	if r.Token != nil {
 		var parts []string

@@ -12,7 +12,9 @@ const SandboxedPackage = "sandboxed-containers-operator"
 // starts (a change to peer-pods-cm reaches new pod VMs only after the DaemonSet restarts).
 const (
 	// CAADaemonSetOSC is the DaemonSet OSC 1.10 and later run (OSC 1.10 documentation, "Updating the peer pods
-	// config map": oc set env ds/osc-caa-ds; the operator's own tests name it so).
+	// config map": oc set env ds/osc-caa-ds; the operator's own tests name it so; openshift/
+	// sandboxed-containers-operator controllers/peerpods.go: caaDsName = "osc-caa-ds", in the operator's
+	// namespace).
 	CAADaemonSetOSC = "osc-caa-ds"
 	// CAADaemonSetPeerPodConfig is the DaemonSet of the peerpodconfig-ctrl controller that OSC 1.7 and 1.8
 	// embedded (openshift/sandboxed-containers-operator release-1.7 and devel 1.8.0,

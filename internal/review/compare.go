@@ -24,6 +24,40 @@ type State struct {
 	Name     string
 	Objects  []manifest.Object
 	Profiles map[string]ProfileDigest
+	// Used are the profiles the applications run (the reference values bind them); Previous the init-data
+	// kept for pods started before a change (global.coco.trustee.referenceValues.previous).
+	Used     []string
+	Previous []PreviousDigest
+	// Keep is the command that writes the base's digests into the head's values (cocogen initdata keep),
+	// which the report suggests for a digest that moved and is not kept; "" for none.
+	Keep string
+}
+
+// PreviousDigest is init-data that pods started before a change keep attesting with until Until.
+type PreviousDigest struct {
+	Profile string `json:"profile"`
+	Digest  string `json:"digest"` // <algorithm>:<hex>
+	Until   string `json:"until"`
+}
+
+// Statuses of the previous init-data in a Report.
+const (
+	KeptNew     = "new"     // kept by the head, not by the base
+	KeptStill   = "kept"    // kept by both
+	KeptDropped = "dropped" // kept by the base only
+)
+
+// PreviousChange is one entry of the previous init-data of either state.
+type PreviousChange struct {
+	PreviousDigest
+	Status string `json:"status"`
+}
+
+// Unkept is a profile whose init-data moved while pods run it, and whose previous init-data the head does
+// not keep: pods started before the change get nothing from the KBS once its reference values change.
+type Unkept struct {
+	Profile string `json:"profile"`
+	Digest  string `json:"digest"`
 }
 
 // Change kinds.
@@ -60,6 +94,12 @@ type Report struct {
 	// ReferenceValues says whether the Trustee reference values changed: "yes", "no", or "none" when neither
 	// state renders them.
 	ReferenceValues string `json:"referenceValuesUpdated"`
+	// Previous is the init-data kept for pods started before a change, in either state.
+	Previous []PreviousChange `json:"previousInitData"`
+	// Unkept are the profiles in use whose previous init-data the head does not keep, and Keep the command
+	// that keeps it.
+	Unkept []Unkept `json:"unkeptInitData"`
+	Keep   string   `json:"keepCommand,omitempty"`
 	// Problems are encoded fields that did not decode.
 	Problems []string `json:"problems,omitempty"`
 }
@@ -103,7 +143,7 @@ func decodeState(s State, problems *[]string) map[string]decodedObject {
 // Compare matches the objects of two states by apiVersion, kind, namespace and name, and reports added,
 // removed and changed objects (with unified diffs of their decoded YAML) and the init-data digests that moved.
 func Compare(base, head State) Report {
-	r := Report{Base: base.Name, Head: head.Name, Changes: []Change{}, Digests: []ProfileChange{}}
+	r := Report{Base: base.Name, Head: head.Name, Changes: []Change{}, Digests: []ProfileChange{}, Previous: []PreviousChange{}, Unkept: []Unkept{}}
 	b := decodeState(base, &r.Problems)
 	h := decodeState(head, &r.Problems)
 	for id, ho := range h {
@@ -155,6 +195,8 @@ func Compare(base, head State) Report {
 		r.Digests = append(r.Digests, pc)
 	}
 
+	comparePrevious(&r, base, head)
+
 	r.ReferenceValues = "none"
 	for _, s := range []map[string]decodedObject{b, h} {
 		for _, o := range s {
@@ -173,4 +215,40 @@ func Compare(base, head State) Report {
 
 func isRefValues(id string) bool {
 	return strings.HasPrefix(id, "v1 ConfigMap ") && strings.HasSuffix(id, "/"+trustee.ConfigMapRefValues)
+}
+
+// comparePrevious lists the previous init-data of both states, and the profiles in use in the base whose
+// digest moved without the head keeping the base's.
+func comparePrevious(r *Report, base, head State) {
+	key := func(p PreviousDigest) string { return p.Profile + " " + p.Digest }
+	inBase := map[string]PreviousDigest{}
+	for _, p := range base.Previous {
+		inBase[key(p)] = p
+	}
+	kept := map[string]bool{}
+	for _, p := range head.Previous {
+		kept[key(p)] = true
+		status := KeptNew
+		if _, ok := inBase[key(p)]; ok {
+			status = KeptStill
+		}
+		r.Previous = append(r.Previous, PreviousChange{PreviousDigest: p, Status: status})
+	}
+	for _, p := range base.Previous {
+		if !kept[key(p)] {
+			r.Previous = append(r.Previous, PreviousChange{PreviousDigest: p, Status: KeptDropped})
+		}
+	}
+	for _, c := range r.Digests {
+		if c.Base == nil || c.Head == nil || !slices.Contains(base.Used, c.Name) {
+			continue
+		}
+		d := c.Base.Algorithm + ":" + c.Base.Digest
+		if !kept[c.Name+" "+d] {
+			r.Unkept = append(r.Unkept, Unkept{Profile: c.Name, Digest: d})
+		}
+	}
+	if len(r.Unkept) > 0 {
+		r.Keep = head.Keep
+	}
 }

@@ -62,6 +62,21 @@ func digestLines(r *Report, code func(string) string) []string {
 		}
 		lines = append(lines, "reference values updated: "+rv)
 	}
+	for _, p := range r.Previous {
+		switch p.Status {
+		case KeptDropped:
+			lines = append(lines, fmt.Sprintf("previous init-data of profile %s no longer kept: %s (was until %s)", code(p.Profile), code(p.Digest), p.Until))
+		default:
+			lines = append(lines, fmt.Sprintf("previous init-data of profile %s kept until %s: %s (%s)", code(p.Profile), p.Until, code(p.Digest), p.Status))
+		}
+	}
+	for _, u := range r.Unkept {
+		line := fmt.Sprintf("not kept: pods of profile %s started before this change (init-data %s) get nothing from the KBS once its reference values change, until they restart", code(u.Profile), code(u.Digest))
+		if r.Keep != "" {
+			line += "; to keep them attesting for a while: " + code(r.Keep)
+		}
+		lines = append(lines, line)
+	}
 	return lines
 }
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -193,7 +194,39 @@ func goldenStates(t *testing.T) (State, State) {
 	head := State{Name: "working tree", Objects: []manifest.Object{
 		mk(cm(toml2), "sandbox"), mk(strings.Replace(ns, "%s", "new", 1), ""), mk(strings.Replace(ns, "%s", "same", 1), ""),
 	}, Profiles: map[string]ProfileDigest{"default": {"sha256", d2.Digest, d2.AzurePCR8}, "debug": {"sha256", "aa", "bb"}}}
+	base.Used, head.Used = []string{"debug", "default"}, []string{"debug", "default"}
+	base.Previous = []PreviousDigest{{Profile: "debug", Digest: "sha256:" + strings.Repeat("c", 64), Until: "2026-01-01T00:00:00Z"}}
+	head.Previous = []PreviousDigest{{Profile: "debug", Digest: "sha256:" + strings.Repeat("d", 64), Until: "2027-01-02T00:00:00Z"}}
+	head.Keep = "cocogen initdata keep --base main"
 	return base, head
+}
+
+// TestComparePrevious: the report lists the init-data each state keeps for pods started before a change, and
+// the profiles in use whose init-data moved without the head keeping the base's, with the command that does.
+func TestComparePrevious(t *testing.T) {
+	base, head := goldenStates(t)
+	r := Compare(base, head)
+	want := []PreviousChange{
+		{PreviousDigest: head.Previous[0], Status: KeptNew},
+		{PreviousDigest: base.Previous[0], Status: KeptDropped},
+	}
+	if !slices.Equal(r.Previous, want) {
+		t.Errorf("previous: %+v, want %+v", r.Previous, want)
+	}
+	if len(r.Unkept) != 1 || r.Unkept[0].Profile != "default" || r.Unkept[0].Digest != "sha256:"+base.Profiles["default"].Digest || r.Keep != head.Keep {
+		t.Errorf("unkept: %+v, keep %q", r.Unkept, r.Keep)
+	}
+	// The head keeps the base's digest: nothing is unkept, and the entry shows as new.
+	head.Previous = append(head.Previous, PreviousDigest{Profile: "default", Digest: "sha256:" + base.Profiles["default"].Digest, Until: "2027-01-01T00:00:00Z"})
+	if r := Compare(base, head); len(r.Unkept) != 0 || r.Keep != "" || len(r.Previous) != 3 {
+		t.Errorf("kept: %+v", r)
+	}
+	// A profile that no application runs needs nothing kept.
+	base.Used = []string{"debug"}
+	head.Previous = head.Previous[:1]
+	if r := Compare(base, head); len(r.Unkept) != 0 {
+		t.Errorf("unkept for a profile not in use: %+v", r.Unkept)
+	}
 }
 
 func TestCompare(t *testing.T) {

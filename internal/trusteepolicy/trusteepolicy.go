@@ -88,6 +88,12 @@ const (
 	// {"<profile>": {"azure_pcr8": hex, "snp_host_data": hex, "tdx_mrconfigid": hex}} (see the Binding*
 	// fields). The attestation policy recognises the profile a pod VM booted with by it.
 	RVInitDataProfiles = "cocogen_initdata_profiles"
+	// RVInitDataPrevious holds, for a profile whose init-data changed, the bindings of the init-data it
+	// rendered before, each with the time until which pods started with it keep attesting as the profile:
+	// {"<profile>": [{"azure_pcr8": hex, "snp_host_data": hex, "tdx_mrconfigid": hex, "until":
+	// "YYYY-MM-DDTHH:MM:SSZ"}, ...]} (global.coco.trustee.referenceValues.previous). The attestation policy
+	// compares until with the time of the attestation, so the window ends in Trustee, not when Git changes.
+	RVInitDataPrevious = "cocogen_initdata_previous"
 	// RVPodVMPCRs holds the vTPM PCRs of the pod VM image on Azure, as an object from PCR name to the
 	// values it may hold: {"pcr03": ["<hex>", ...], "pcr11": [...]}. It is registered only when the values pin
 	// PCRs.
@@ -109,6 +115,7 @@ const (
 
 // ReferenceValueIDs lists every reference value id the attestation policy queries, sorted.
 var ReferenceValueIDs = []string{
+	RVInitDataPrevious,
 	RVInitDataProfiles,
 	RVPodVMPCRs,
 	RVPodVMUnpinned,
@@ -127,6 +134,8 @@ const (
 	BindingSNPHostData = "snp_host_data"
 	// BindingTDXMRConfigID is the MRCONFIGID of a bare-metal TDX quote.
 	BindingTDXMRConfigID = "tdx_mrconfigid"
+	// PreviousUntil is the field of an RVInitDataPrevious entry that says until when it attests.
+	PreviousUntil = "until"
 )
 
 // ProfileClaim is the claim the attestation policy adds to the token's cpu0 submod (an EAR extension) with the
@@ -147,15 +156,23 @@ var QueryReferenceValue = &ast.Builtin{
 }
 
 // Capabilities returns what a Trustee policy may use: the builtins, keywords and features of regorus (the
-// capabilities file of internal/agentpolicy) plus QueryReferenceValue. The result is the caller's own copy.
+// capabilities file of internal/agentpolicy) plus QueryReferenceValue and TimeBuiltins. The result is the
+// caller's own copy.
 func Capabilities() (*ast.Capabilities, error) {
 	c, err := capabilities.RegorusKataAgent()
 	if err != nil {
 		return nil, err
 	}
 	c.Builtins = append(c.Builtins, QueryReferenceValue)
+	c.Builtins = append(c.Builtins, TimeBuiltins...)
 	return c, nil
 }
+
+// TimeBuiltins are the time builtins a Trustee policy may use beyond the kata agent's: Trustee builds regorus
+// with its time feature (trustee v0.21.0 Cargo.toml: regorus 0.10.1, features regex, base64, time, std), which
+// the kata agent's build leaves out; regorus 0.10.1 src/builtins/time.rs registers time.now_ns and
+// time.parse_rfc3339_ns among others. The attestation policy ends the window of previous init-data with them.
+var TimeBuiltins = []*ast.Builtin{ast.NowNanos, ast.ParseRFC3339Nanos}
 
 // policiesDir is the directory name that marks Trustee policies (policies/trustee).
 const policiesDir = "trustee"

@@ -253,19 +253,24 @@ const evalTimeout = 10 * time.Second
 func evalRule(ctx context.Context, c *ast.Compiler, rule string, input any, data map[string]any, refs map[string]any) (any, bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, evalTimeout)
 	defer cancel()
-	r := rego.New(
+	opts := []func(*rego.Rego){
 		rego.Compiler(c),
 		rego.Store(inmem.NewFromObject(data)),
-		rego.Query("data."+Package+"."+rule),
+		rego.Query("data." + Package + "." + rule),
 		rego.Input(input),
 		rego.StrictBuiltinErrors(true),
 		rego.Function1(&rego.Function{Name: QueryReferenceValue.Name, Decl: QueryReferenceValue.Decl}, referenceValues(refs)),
-	)
+	}
+	r := rego.New(opts...)
+	var extra []rego.EvalOption
+	if t, ok := ctx.Value(timeKey{}).(time.Time); ok {
+		extra = append(extra, rego.EvalTime(t))
+	}
 	m := regolimit.From(ctx)
 	if m == nil {
 		m = regolimit.NewMeter(budget.Defaults())
 	}
-	rs, err := m.Eval(ctx, r)
+	rs, err := m.Eval(ctx, r, extra...)
 	if err != nil {
 		return nil, false, err
 	}
@@ -276,6 +281,14 @@ func evalRule(ctx context.Context, c *ast.Compiler, rule string, input any, data
 		return nil, false, fmt.Errorf("%d results; Trustee needs exactly one", len(rs))
 	}
 	return rs[0].Expressions[0].Value, true, nil
+}
+
+type timeKey struct{}
+
+// WithTime returns a context in which the policies evaluate with t as the time of the attestation (what
+// time.now_ns returns), instead of the clock.
+func WithTime(ctx context.Context, t time.Time) context.Context {
+	return context.WithValue(ctx, timeKey{}, t)
 }
 
 // referenceValues implements query_reference_value with the values in refs, and null for any other id, as

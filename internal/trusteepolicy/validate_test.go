@@ -10,6 +10,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
+	"github.com/cocogen/cocogen/internal/agentpolicy/capabilities"
 	"github.com/cocogen/cocogen/internal/diag"
 )
 
@@ -292,8 +293,8 @@ func TestValidateBroken(t *testing.T) {
 		{
 			name: "builtin regorus lacks",
 			kind: Resource,
-			src:  "package policy\n\ndefault allow := false\n\nallow if {\n\ttime.now_ns() > 0\n}\n",
-			want: []string{"p.rego:6:2: error: builtin time.now_ns is not available to Trustee: its Rego engine (regorus) does not implement it"},
+			src:  "package policy\n\ndefault allow := false\n\nallow if {\n\thttp.send({\"method\": \"get\", \"url\": \"https://example.com\"}).status_code == 200\n}\n",
+			want: []string{"p.rego:6:2: error: builtin http.send is not available to Trustee: its Rego engine (regorus) does not implement it"},
 		},
 		{
 			name: "undefined function",
@@ -532,4 +533,24 @@ func FuzzValidate(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestTimeBuiltinsAreTrusteesOnly: Trustee's regorus has its time builtins (the attestation policy ends the
+// window of previous init-data with them); the kata agent's does not.
+func TestTimeBuiltinsAreTrusteesOnly(t *testing.T) {
+	src := []byte("package policy\n\ndefault allow := false\n\nallow if {\n\ttime.now_ns() < time.parse_rfc3339_ns(\"2027-01-01T00:00:00Z\")\n\tevery s in input.submods { s[\"ear.status\"] == \"affirming\" }\n\tcount(input.submods) > 0\n}\n")
+	for _, x := range Validate("p.rego", src, Resource).Sorted() {
+		if strings.Contains(x.Msg, "not available") {
+			t.Errorf("Trustee: %s", x)
+		}
+	}
+	agent, err := capabilities.RegorusKataAgent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range agent.Builtins {
+		if strings.HasPrefix(b.Name, "time.") {
+			t.Errorf("the kata agent's regorus has %s", b.Name)
+		}
+	}
 }

@@ -23,6 +23,9 @@
 # cocogen registered under id, or null when there is none:
 #   cocogen_initdata_profiles        {profile: {"azure_pcr8", "snp_host_data", "tdx_mrconfigid"}}: how the
 #                                    init-data of each profile in use binds to the evidence
+#   cocogen_initdata_previous        {profile: [{"azure_pcr8", "snp_host_data", "tdx_mrconfigid", "until"}]}:
+#                                    init-data a profile rendered before a change, which pods started with
+#                                    it keep attesting with until "until" (YYYY-MM-DDTHH:MM:SSZ)
 #   cocogen_pod_vm_pcrs              the PCRs of the pod VM image, by PCR: {"pcr03": [hex, ...], ...} (Azure)
 #   cocogen_pod_vm_unpinned          true when the values accept any pod VM image (acceptUnpinnedPodVM)
 #   cocogen_snp_launch_measurements  launch measurements of the pod VM (bare-metal SNP)
@@ -34,7 +37,7 @@
 # have raised keeps its default.
 #
 # Dialect: the service evaluates the policy with regorus, not OPA, so only builtins regorus has may be used
-# (cocogen policy test checks it). The source declares the sub-package policy.attestation so that both Trustee
+# (cocogen policy test checks it); Trustee builds regorus with its time builtins. The source declares the sub-package policy.attestation so that both Trustee
 # policies of this directory can be tested together (`opa test policies/trustee`); cocogen renders it as
 # `package policy`, the package the service queries, and Trustee mounts it as default_cpu.rego.
 package policy.attestation
@@ -139,6 +142,20 @@ matching_profiles contains name if {
 	some name, bindings in registered_profiles
 	is_object(bindings)
 	bindings[binding.field] == binding.value
+}
+
+# A pod VM started before its profile's init-data changed attests as that profile until the entry's until
+# has passed: then the binding is unknown, and configuration contraindicated. The time is Trustee's, at each
+# attestation, so the window ends when the values say even if nobody removes the entry.
+matching_profiles contains name if {
+	some name, entries in reference_object("cocogen_initdata_previous")
+	is_array(entries)
+	some entry in entries
+	is_object(entry)
+	entry[binding.field] == binding.value
+	is_string(entry.until)
+	regex.match(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$`, entry.until)
+	time.now_ns() < time.parse_rfc3339_ns(entry.until)
 }
 
 # initdata_profile is the profile whose init-data the pod VM booted with; undefined when none or (which the

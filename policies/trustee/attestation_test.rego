@@ -174,6 +174,76 @@ test_ambiguous_profile if {
 	profile_of(azure_snp(default_binding.azure_pcr8), refs) == []
 }
 
+# Init-data of the default profile before a change, kept for the pods that started with it.
+old_default_binding := {
+	"azure_pcr8": "e1d2c3b4a5968778695a4b3c2d1e0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e",
+	"snp_host_data": "2f3e4d5c6b7a8998a7b6c5d4e3f201122334455667788990aabbccddeeff1122",
+	"tdx_mrconfigid": concat("", ["3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b", "3c4d5e6f708192a3b4c5d6e7f8091a2b"]),
+	"until": "2026-07-01T00:00:00Z",
+}
+
+with_previous(entries) := registered_with("cocogen_initdata_previous", {"default": entries})
+
+# claims_at and profile_at are claims_of and profile_of at a time (YYYY-MM-DDTHH:MM:SSZ) of the attestation.
+claims_at(evidence, refs, at) := claims if {
+	now := time.parse_rfc3339_ns(at)
+	claims := attestation.trust_claims with input as evidence
+		with query_reference_value as reference_value
+		with data.reference_values as refs
+		with time.now_ns as now
+}
+
+profile_at(evidence, refs, at) := extensions if {
+	now := time.parse_rfc3339_ns(at)
+	extensions := attestation.extensions with input as evidence
+		with query_reference_value as reference_value
+		with data.reference_values as refs
+		with time.now_ns as now
+}
+
+# A pod VM started with the default profile's previous init-data attests as the default profile until the
+# entry's time, on every TEE, and the current init-data still does.
+test_previous_init_data_within_its_window if {
+	refs := with_previous([old_default_binding])
+	at := "2026-06-30T23:59:59Z"
+	claims_at(azure_snp(old_default_binding.azure_pcr8), refs, at).configuration == 2
+	profile_at(azure_snp(old_default_binding.azure_pcr8), refs, at) == profile_claim("default")
+	claims_at(snp_input(old_default_binding.snp_host_data), refs, at).configuration == 2
+	claims_at(tdx_input(old_default_binding.tdx_mrconfigid), refs, at).configuration == 2
+	profile_at(azure_snp(default_binding.azure_pcr8), refs, at) == profile_claim("default")
+}
+
+# From its time on, the previous init-data is init-data Git does not render.
+test_previous_init_data_after_its_window if {
+	refs := with_previous([old_default_binding])
+	every at in ["2026-07-01T00:00:00Z", "2027-01-01T00:00:00Z"] {
+		claims_at(azure_snp(old_default_binding.azure_pcr8), refs, at).configuration == 96
+		profile_at(azure_snp(old_default_binding.azure_pcr8), refs, at) == []
+	}
+	claims_at(azure_snp(default_binding.azure_pcr8), refs, "2027-01-01T00:00:00Z").configuration == 2
+}
+
+# An entry without a time Trustee can read never matches.
+test_previous_init_data_without_a_valid_time if {
+	every until in [null, 1782864000, "2026-07-01", "soon"] {
+		entry := object.union(old_default_binding, {"until": until})
+		claims_at(azure_snp(old_default_binding.azure_pcr8), with_previous([entry]), "2026-01-01T00:00:00Z").configuration == 96
+	}
+	every previous in [null, "not an object", {"default": old_default_binding}] {
+		refs := registered_with("cocogen_initdata_previous", previous)
+		claims_at(azure_snp(old_default_binding.azure_pcr8), refs, "2026-01-01T00:00:00Z").configuration == 96
+	}
+}
+
+# Previous init-data of one profile that another profile renders now: no profile is recognised (the render
+# refuses it).
+test_previous_init_data_of_another_profile_is_ambiguous if {
+	entry := object.union(debug_binding, {"until": "2026-07-01T00:00:00Z"})
+	refs := with_previous([entry])
+	claims_at(azure_snp(debug_binding.azure_pcr8), refs, "2026-01-01T00:00:00Z").configuration == 96
+	profile_at(azure_snp(debug_binding.azure_pcr8), refs, "2026-01-01T00:00:00Z") == []
+}
+
 test_azure_without_pcr8 if {
 	claims := object.remove(azure_snp(default_binding.azure_pcr8)["az-snp-vtpm"], ["tpm"])
 	evidence := {"az-snp-vtpm": object.union(claims, {"tpm": object.remove(pcrs, ["pcr08"])})}

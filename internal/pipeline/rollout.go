@@ -1,0 +1,40 @@
+package pipeline
+
+import (
+	"time"
+
+	"github.com/cocogen/cocogen/generators/workloads"
+	"github.com/cocogen/cocogen/internal/model"
+	"github.com/cocogen/cocogen/internal/release"
+)
+
+// podDefaults are the profiles that confidential pods without the profile annotation run with: peer pods get
+// the default profile when the cluster group renders peer-pods-cm (a sandbox application), else none that
+// cocogen knows; kata-cc pods get the default profile injected, since Kata on bare metal has no cluster
+// default.
+func podDefaults(c appContext) workloads.Defaults {
+	out := workloads.Defaults{Local: c.v.CoCo.InitData.Default}
+	for _, a := range c.v.ClusterGroup.Applications {
+		if a.CoCoGen == model.GenSandbox && !a.Disabled {
+			out.PeerPods = c.v.CoCo.InitData.Default
+		}
+	}
+	return out
+}
+
+// caaDaemonSet is the name of the cloud-api-adaptor DaemonSet that the cluster's sandboxed containers
+// operator runs: the pinned release's (internal/release), else the name every supported release uses.
+func (c appContext) caaDaemonSet() string {
+	if c.rel.sandboxed != nil && c.rel.sandboxed.CAADaemonSet != "" {
+		return c.rel.sandboxed.CAADaemonSet
+	}
+	return release.CAADaemonSetOSC
+}
+
+// clock returns the time of the render.
+func (c appContext) clock() time.Time {
+	if c.now != nil {
+		return c.now()
+	}
+	return time.Now()
+}
