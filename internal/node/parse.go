@@ -361,6 +361,9 @@ func (c *converter) scalar(y *yaml.Node) (*Node, error) {
 			return nil, c.fail(y, "invalid number %q", y.Value)
 		}
 		n.Kind, n.Text = Float, FormatFloat(f)
+	case "!!merge":
+		// << outside a key is the text "<<", as Helm's YAML library reads it.
+		n.Kind, n.Text = String, y.Value
 	case "!!str", "!!timestamp", "!!binary":
 		n.Kind, n.Text = String, y.Value
 		// Helm reads values as YAML 1.1, where an unquoted yes, no, on, off, y or n is a boolean.
