@@ -133,9 +133,9 @@ func nonHermeticError(name string) error {
 }
 
 // checkHermetic refuses templates that name a non-hermetic function anywhere, executed or not.
-func checkHermetic(t *template.Template) error {
+func checkHermetic(parsed []*template.Template) error {
 	var found string
-	for _, tt := range t.Templates() {
+	for _, tt := range parsed {
 		if tt.Tree == nil {
 			continue
 		}
@@ -154,24 +154,19 @@ func checkHermetic(t *template.Template) error {
 // instrument makes every range iteration and every entry into a named template spend a step: the only two
 // ways a template repeats work without calling a function. tick is an action node that calls the step
 // function and prints nothing.
-func instrument(t *template.Template, tick tparse.Node) {
-	for _, tt := range t.Templates() {
-		instrumentOne(tt, tick)
-	}
-}
-
-// instrumentOne instruments one template of a set.
-func instrumentOne(t *template.Template, tick tparse.Node) {
-	if t.Tree == nil || t.Tree.Root == nil {
-		return
-	}
-	root := t.Tree.Root
-	root.Nodes = append([]tparse.Node{tick}, root.Nodes...)
-	walk(root, func(n tparse.Node) {
-		if r, ok := n.(*tparse.RangeNode); ok && r.List != nil {
-			r.List.Nodes = append([]tparse.Node{tick}, r.List.Nodes...)
+func instrument(parsed []*template.Template, tick tparse.Node) {
+	for _, t := range parsed {
+		if t.Tree == nil || t.Tree.Root == nil {
+			continue
 		}
-	})
+		root := t.Tree.Root
+		root.Nodes = append([]tparse.Node{tick}, root.Nodes...)
+		walk(root, func(n tparse.Node) {
+			if r, ok := n.(*tparse.RangeNode); ok && r.List != nil {
+				r.List.Nodes = append([]tparse.Node{tick}, r.List.Nodes...)
+			}
+		})
+	}
 }
 
 // walk calls fn for n and every node below it.

@@ -83,11 +83,11 @@ func (e *Engine) newSet() *template.Template {
 	return t
 }
 
-// wrapUsed gives set budgeted versions of the functions that t's templates call.
-func (e *Engine) wrapUsed(set, t *template.Template) {
+// wrapUsed gives set budgeted versions of the functions that the parsed templates call.
+func (e *Engine) wrapUsed(set *template.Template, parsed []*template.Template) {
 	get := func() *Budget { return e.budget }
 	added := template.FuncMap{}
-	for _, tt := range t.Templates() {
+	for _, tt := range parsed {
 		if tt.Tree == nil {
 			continue
 		}
@@ -224,16 +224,17 @@ func (e *Engine) parse(text string) (*template.Template, error) {
 	if err != nil {
 		return nil, cleanError(err)
 	}
-	if err := checkHermetic(t); err != nil {
+	// What the text parsed into: in the shared set, only its own template (the set's others were checked
+	// when their texts were parsed); in a set of its own, every template it defines.
+	parsed := []*template.Template{t}
+	if set != e.root {
+		parsed = t.Templates()
+	}
+	if err := checkHermetic(parsed); err != nil {
 		return nil, err
 	}
-	e.wrapUsed(set, t)
-	if set == e.root {
-		// Only the template this text parsed into: the set's others were instrumented when they were parsed.
-		instrumentOne(t, e.tick)
-	} else {
-		instrument(t, e.tick)
-	}
+	e.wrapUsed(set, parsed)
+	instrument(parsed, e.tick)
 	e.cache[text] = t
 	return t, nil
 }
