@@ -2,14 +2,9 @@ package peerpods
 
 import (
 	"bytes"
-	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -19,6 +14,7 @@ import (
 
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/release"
+	"github.com/cocogen/cocogen/internal/restartjob/restartjobtest"
 )
 
 func withRestart() Input {
@@ -195,10 +191,6 @@ esac
 `
 
 func TestRestartScript(t *testing.T) {
-	bash, err := exec.LookPath("bash")
-	if err != nil {
-		t.Skip("no bash")
-	}
 	const digest = "sha256:c9f873bbf8bbe44fbf6f4d19928dab5e5edd19f43cedf285c83f45153643ab78"
 	cases := []struct {
 		name  string
@@ -226,54 +218,20 @@ func TestRestartScript(t *testing.T) {
 			out:     "the operator rolls DaemonSet osc-caa-ds"},
 		{name: "forbidden", state: map[string]string{"exists": "", "forbidden": ""}, code: 1, out: "(Forbidden)"},
 	}
+	// The waits never sleep here: every state the fake gives is final.
+	sleep := "#!/bin/bash\necho slept >> \"$STATE/calls\"\nexit 0\n"
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			dir := t.TempDir()
-			bin, state := filepath.Join(dir, "bin"), filepath.Join(dir, "state")
-			for _, d := range []string{bin, state} {
-				if err := os.Mkdir(d, 0o755); err != nil {
-					t.Fatal(err)
-				}
+			r := restartjobtest.Run(t, restartScript, fakeOC, map[string]string{"sleep": sleep}, c.state,
+				"DAEMONSET=osc-caa-ds", "NAMESPACE=openshift-sandboxed-containers-operator", "DIGEST="+digest)
+			if r.Code != c.code || !strings.Contains(r.Out, c.out) {
+				t.Errorf("exit %d, output:\n%s\nwant exit %d and %q", r.Code, r.Out, c.code, c.out)
 			}
-			if err := os.WriteFile(filepath.Join(bin, "oc"), []byte(fakeOC), 0o755); err != nil {
-				t.Fatal(err)
+			if !slices.Equal(r.Patches, c.patches) {
+				t.Errorf("patches:\n%s\nwant:\n%s", strings.Join(r.Patches, "\n"), strings.Join(c.patches, "\n"))
 			}
-			// The waits never sleep here: every state the fake gives is final.
-			if err := os.WriteFile(filepath.Join(bin, "sleep"), []byte("#!/bin/bash\necho slept >> \"$STATE/calls\"\nexit 0\n"), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			for f, v := range c.state {
-				if err := os.WriteFile(filepath.Join(state, f), []byte(v), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, bash, "-c", restartScript)
-			cmd.Env = []string{"PATH=" + bin + ":" + os.Getenv("PATH"), "STATE=" + state, "DAEMONSET=osc-caa-ds",
-				"NAMESPACE=openshift-sandboxed-containers-operator", "DIGEST=" + digest, "HOME=" + dir, "TMPDIR=" + dir}
-			out, err := cmd.CombinedOutput()
-			code := 0
-			if ee, ok := err.(*exec.ExitError); ok {
-				code = ee.ExitCode()
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			if code != c.code || !strings.Contains(string(out), c.out) {
-				t.Errorf("exit %d, output:\n%s\nwant exit %d and %q", code, out, c.code, c.out)
-			}
-			patches, _ := os.ReadFile(filepath.Join(state, "patches"))
-			var got []string
-			for _, l := range strings.Split(strings.TrimSpace(string(patches)), "\n") {
-				if l != "" {
-					got = append(got, l)
-				}
-			}
-			if !slices.Equal(got, c.patches) {
-				t.Errorf("patches:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(c.patches, "\n"))
-			}
-			if calls, _ := os.ReadFile(filepath.Join(state, "calls")); strings.Contains(string(calls), "slept") {
-				t.Errorf("the script waited on a final state:\n%s", calls)
+			if strings.Contains(r.Calls, "slept") {
+				t.Errorf("the script waited on a final state:\n%s", r.Calls)
 			}
 		})
 	}

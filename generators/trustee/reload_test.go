@@ -2,16 +2,11 @@ package trustee
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -20,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/serializer/json"
 
 	"github.com/cocogen/cocogen/internal/manifest"
+	"github.com/cocogen/cocogen/internal/restartjob/restartjobtest"
 )
 
 func withReload() Input {
@@ -120,10 +116,6 @@ esac
 `
 
 func TestReloadScript(t *testing.T) {
-	bash, err := exec.LookPath("bash")
-	if err != nil {
-		t.Skip("no bash")
-	}
 	hash := func(versions string) string {
 		sum := sha256.Sum256([]byte(versions))
 		return hex.EncodeToString(sum[:])
@@ -150,45 +142,13 @@ func TestReloadScript(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			dir := t.TempDir()
-			bin, state := filepath.Join(dir, "bin"), filepath.Join(dir, "state")
-			for _, d := range []string{bin, state} {
-				if err := os.Mkdir(d, 0o755); err != nil {
-					t.Fatal(err)
-				}
+			r := restartjobtest.Run(t, reloadScript, fakeOC, nil, c.state,
+				"CONFIGMAP=kbs-config", "SECRETS=kbs-tls kbsres1", "NAMESPACE=trustee-operator-system")
+			if r.Code != c.code || !strings.Contains(r.Out, c.out) {
+				t.Errorf("exit %d, output:\n%s\nwant exit %d and %q", r.Code, r.Out, c.code, c.out)
 			}
-			if err := os.WriteFile(filepath.Join(bin, "oc"), []byte(fakeOC), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			for f, v := range c.state {
-				if err := os.WriteFile(filepath.Join(state, f), []byte(v), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, bash, "-c", reloadScript)
-			cmd.Env = []string{"PATH=" + bin + ":" + os.Getenv("PATH"), "STATE=" + state, "CONFIGMAP=kbs-config",
-				"SECRETS=kbs-tls kbsres1", "NAMESPACE=trustee-operator-system", "HOME=" + dir, "TMPDIR=" + dir}
-			out, err := cmd.CombinedOutput()
-			code := 0
-			if ee, ok := err.(*exec.ExitError); ok {
-				code = ee.ExitCode()
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			if code != c.code || !strings.Contains(string(out), c.out) {
-				t.Errorf("exit %d, output:\n%s\nwant exit %d and %q", code, out, c.code, c.out)
-			}
-			data, _ := os.ReadFile(filepath.Join(state, "patches"))
-			var got []string
-			for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-				if l != "" {
-					got = append(got, l)
-				}
-			}
-			if !slices.Equal(got, c.patches) {
-				t.Errorf("patches:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(c.patches, "\n"))
+			if !slices.Equal(r.Patches, c.patches) {
+				t.Errorf("patches:\n%s\nwant:\n%s", strings.Join(r.Patches, "\n"), strings.Join(c.patches, "\n"))
 			}
 		})
 	}
