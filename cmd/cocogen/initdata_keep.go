@@ -105,11 +105,7 @@ away until the time.`,
 				fmt.Fprintf(s.err, "error: %v\n", err)
 				return &exitError{code: exitInvalid}
 			}
-			if print {
-				_, err = s.out.Write(out)
-				return err
-			}
-			if err := writeFileAtomic(valuesFile, out); err != nil {
+			if printed, err := printOrWrite(s, valuesFile, out, print); printed || err != nil {
 				return err
 			}
 			var b strings.Builder

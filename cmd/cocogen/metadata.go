@@ -261,6 +261,15 @@ func (o *collectOptions) run(ctx context.Context, s streams, deps metadataDeps, 
 
 // writeFileAtomic writes data next to path and renames it into place, so that a reader (or a failure) never
 // sees a partial file.
+// printOrWrite prints an edited file on stdout (--print) or replaces the file with it; printed says which.
+func printOrWrite(s streams, path string, data []byte, print bool) (printed bool, err error) {
+	if print {
+		_, err := s.out.Write(data)
+		return true, err
+	}
+	return false, writeFileAtomic(path, data)
+}
+
 func writeFileAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-")

@@ -80,11 +80,7 @@ new image both attest during an upgrade.`,
 				fmt.Fprintf(s.err, "error: %v\n", err)
 				return &exitError{code: exitInvalid}
 			}
-			if print {
-				_, err = s.out.Write(out)
-				return err
-			}
-			if err := writeFileAtomic(valuesFile, out); err != nil {
+			if printed, err := printOrWrite(s, valuesFile, out, print); printed || err != nil {
 				return err
 			}
 			var names []string
