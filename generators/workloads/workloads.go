@@ -208,15 +208,7 @@ func injectProfile(tmpl *node.Node, name string, p Profile, o Options, pos node.
 		d.Errorf(pos, id, "the cluster's Kata version reads no init-data annotation (Kata 3.16 or later is needed): set kata.version in the cluster metadata")
 		return
 	}
-	meta := tmpl.Get("metadata")
-	if meta == nil || meta.Kind != node.Map {
-		meta = node.NewMap()
-		tmpl.Set("metadata", meta)
-	}
-	ann := meta.Get("annotations")
-	if ann == nil || ann.Kind != node.Map {
-		ann = node.NewMap()
-	}
+	meta, ann := templateAnnotations(tmpl)
 	for _, k := range []string{initdata.AnnotationInitData, initdata.AnnotationInitDataRuntime} {
 		if v := ann.Get(k); v != nil {
 			what := "a value set by hand wins over profile " + name
@@ -303,18 +295,25 @@ func markDefault(tmpl *node.Node, profiles map[string]Profile, o Options, pos no
 	return "", false
 }
 
-// setDigest writes cocogen.io/initdata-digest on a pod template; a different value set by hand is replaced,
-// with a warning.
-func setDigest(tmpl *node.Node, digest string, pos node.Pos, id string, d *diag.List) {
-	meta := tmpl.Get("metadata")
+// templateAnnotations returns a pod template's metadata, created when it is missing, and its annotations (a
+// new map, not yet set, when there are none); callers set the annotations back when they change them.
+func templateAnnotations(tmpl *node.Node) (meta, ann *node.Node) {
+	meta = tmpl.Get("metadata")
 	if meta == nil || meta.Kind != node.Map {
 		meta = node.NewMap()
 		tmpl.Set("metadata", meta)
 	}
-	ann := meta.Get("annotations")
+	ann = meta.Get("annotations")
 	if ann == nil || ann.Kind != node.Map {
 		ann = node.NewMap()
 	}
+	return meta, ann
+}
+
+// setDigest writes cocogen.io/initdata-digest on a pod template; a different value set by hand is replaced,
+// with a warning.
+func setDigest(tmpl *node.Node, digest string, pos node.Pos, id string, d *diag.List) {
+	meta, ann := templateAnnotations(tmpl)
 	if v := ann.Get(AnnotationDigest); v != nil && v.Scalar() != digest {
 		d.Warnf(pos, id+" "+AnnotationDigest, "is %q, set by hand; cocogen writes the digest of the init-data the pod runs with, %s", v.Scalar(), digest)
 	}
