@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"testing"
-
-	"github.com/cocogen/cocogen/internal/repo"
 )
 
 // FuzzKustomizationWalk builds an overlay whose kustomization is the fuzzer's input, beside a few files it
@@ -21,7 +19,7 @@ import (
 //
 //	go test -fuzz FuzzKustomizationWalk -run '^$' ./internal/overlay/
 func FuzzKustomizationWalk(f *testing.F) {
-	bin, tmp, dir := f.TempDir(), f.TempDir(), f.TempDir()
+	bin, tmp := f.TempDir(), f.TempDir()
 	log := filepath.Join(f.TempDir(), "exec.log")
 	for _, name := range []string{"git", "ssh", "helm", "kustomize"} {
 		script := fmt.Sprintf("#!/bin/sh\necho %s \"$@\" >> %s\nexit 1\n", name, log)
@@ -46,7 +44,7 @@ func FuzzKustomizationWalk(f *testing.F) {
 	f.Setenv("HTTPS_PROXY", proxy.URL)
 	f.Setenv("NO_PROXY", "")
 	cm := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n"
-	for rel, content := range map[string]string{
+	root, dir := writeRepo(f, map[string]string{
 		"overlays/app/cm.yaml":             cm,
 		"overlays/app/patch.yaml":          "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata: {a: b}\n",
 		"overlays/app/app.env":             "A=b\n",
@@ -56,20 +54,7 @@ func FuzzKustomizationWalk(f *testing.F) {
 		"overlays/comp/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\ncommonLabels: {c: d}\n",
 		"values/kustomization.yaml":        "resources: [secret.yaml]\n",
 		"values/secret.yaml":               "apiVersion: v1\nkind: Secret\nmetadata:\n  name: outside-the-tree\n",
-	} {
-		p := filepath.Join(dir, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			f.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			f.Fatal(err)
-		}
-	}
-	root, err := repo.Open(dir)
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { root.Close() })
+	})
 	kfile := filepath.Join(dir, "overlays/app/kustomization.yaml")
 	opt := Options{MaxBytes: 1 << 20, MaxFiles: 100, MaxValues: 20_000, MaxObjects: 200, MaxOutputValues: 50_000}
 

@@ -260,14 +260,23 @@ func resourceReaders(c appContext) map[string][]string {
 
 // resourcePolicy reads the KBS resource policy, validates it and renders it as Trustee loads it: package
 // policy, with the profiles that may fetch each resource.
+//
+// Only the rendered policy is validated: rendering renames the package in place and fills the readers table at
+// the end, so every other rule keeps its line and column. The source is validated only when it cannot be
+// rendered, for the positions of what is wrong with it.
 func resourcePolicy(c appContext, d *diag.List) ([]byte, bool) {
-	src, ok := readTrusteePolicy(c.root, c.meter, resourcePolicyPath, trusteepolicy.Resource, d)
-	if !ok {
+	name := c.root.Display(resourcePolicyPath)
+	src, err := c.root.ReadFile(resourcePolicyPath)
+	if err != nil {
+		d.Errorf(node.Pos{File: name}, "", "the trustee application needs this policy: %v", err)
 		return nil, false
 	}
-	name := c.root.Display(resourcePolicyPath)
 	out, gated, err := trusteepolicy.RenderResource(src, resourceReaders(c))
 	if err != nil {
+		if vd := trusteepolicy.ValidateWith(name, src, trusteepolicy.Resource, c.meter); vd.HasErrors() {
+			d.Append(vd)
+			return nil, false
+		}
 		d.Errorf(node.Pos{File: name}, "", "%v", err)
 		return nil, false
 	}
