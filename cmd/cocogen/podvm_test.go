@@ -13,23 +13,7 @@ func copyTree(t *testing.T) string {
 	t.Helper()
 	dst := t.TempDir()
 	for _, dir := range []string{"values", "policies", "overlays"} {
-		err := filepath.WalkDir(filepath.Join("../..", dir), func(p string, e os.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			rel, _ := filepath.Rel("../..", p)
-			if e.IsDir() {
-				return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-			}
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		copyDir(t, filepath.Join("../..", dir), filepath.Join(dst, dir))
 	}
 	return dst
 }
