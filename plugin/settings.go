@@ -247,25 +247,27 @@ func (s *Settings) Request(root string) (pipeline.Request, error) {
 		valuesDir = "values"
 	}
 	req := pipeline.Request{
-		RepoRoot:     root,
-		ValuesDir:    filepath.Join(root, filepath.FromSlash(valuesDir)),
 		ClusterGroup: s.ClusterGroup,
 		App:          s.App,
 		Sets:         s.Sets,
 		SetStrings:   s.SetStrings,
 		Facts:        s.Facts,
 	}
+	loc, err := repo.Locate(root, filepath.Join(root, filepath.FromSlash(valuesDir)))
+	if err != nil {
+		return req, err
+	}
+	req.At(loc, valuesDir)
+	// File names in comments and diagnostics are repository paths, wherever the command runs, so that the
+	// output is the bytes `cocogen render` writes at the repository root.
+	req.RootName = ""
 	if s.Metadata != "" {
-		r, err := repo.Open(root)
-		if err != nil {
-			return req, err
-		}
-		defer r.Close()
-		data, err := r.ReadFile(s.Metadata)
+		data, err := loc.Root.ReadFile(s.Metadata)
 		if err != nil {
 			return req, fmt.Errorf("read the metadata file %s: %w", s.Metadata, err)
 		}
-		req.Metadata, req.MetadataName, req.MetadataPath = data, s.Metadata, filepath.Join(root, filepath.FromSlash(s.Metadata))
+		req.Metadata, req.MetadataName = data, s.Metadata
+		req.MetadataFile, _ = repo.Clean(s.Metadata)
 	}
 	return req, nil
 }

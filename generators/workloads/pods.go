@@ -65,6 +65,8 @@ type Container struct {
 	Name  string
 	Init  bool
 	Image string
+	// ImagePos is where the manifests write the image, zero when kustomize wrote it (an images: entry).
+	ImagePos node.Pos
 	// Command and Args are the manifest's; HasCommand is false when it leaves the entrypoint to the image.
 	Command, Args []string
 	HasCommand    bool
@@ -132,6 +134,7 @@ func container(c *node.Node, init bool, podSC *node.Node, hostPaths map[string]b
 		Name:       c.Get("name").Scalar(),
 		Init:       init,
 		Image:      c.Get("image").Scalar(),
+		ImagePos:   c.Get("image").PosOr(node.Pos{}),
 		Command:    scalarList(c.Get("command")),
 		Args:       scalarList(c.Get("args")),
 		HasCommand: c.Get("command").Len() > 0,

@@ -50,9 +50,6 @@ type Options struct {
 	Platform string
 	// App and Dir name the application and its overlay (for the # Source: comment and messages).
 	App, Dir string
-	// Locate finds where the overlay's files set the profile annotation to value, preferring file; nil or a
-	// zero result means the object's file is named without a line.
-	Locate func(file, value string) node.Pos
 	// Defaults are the profiles of confidential pod templates that name none.
 	Defaults Defaults
 }
@@ -62,6 +59,8 @@ type Use struct {
 	Profile string
 	Object  string // Deployment hello-openshift/hello-openshift-secure
 	File    string
+	// Pos is where the manifests name the profile (the annotation's value), zero when they do not.
+	Pos node.Pos
 }
 
 // Result is what Inject returns.
@@ -77,6 +76,8 @@ type ResourceRef struct {
 	Path   string // <repository>/<type>/<tag>, e.g. default/kbsres1/key3
 	Object string
 	File   string
+	// Pos is the position of the string that names it, zero when kustomize wrote the string.
+	Pos node.Pos
 }
 
 // resourceRefRe finds KBS resource paths in text: the CDH's local URL and kbs:/// resource URIs.
@@ -92,7 +93,7 @@ func ResourceRefs(text string) []string {
 }
 
 // walkStrings calls fn for every string scalar under n.
-func walkStrings(n *node.Node, fn func(string)) {
+func walkStrings(n *node.Node, fn func(*node.Node)) {
 	if n == nil {
 		return
 	}
@@ -106,7 +107,7 @@ func walkStrings(n *node.Node, fn func(string)) {
 			walkStrings(it, fn)
 		}
 	case node.String:
-		fn(n.Text)
+		fn(n)
 	}
 }
 
@@ -155,9 +156,9 @@ func Inject(objs []Object, profiles map[string]Profile, o Options) (Result, *dia
 			src = obj.File + " (application " + o.App + ")"
 		}
 		res.Objects = append(res.Objects, manifest.Object{Node: n, Source: src})
-		walkStrings(n, func(s string) {
-			for _, p := range ResourceRefs(s) {
-				res.Refs = append(res.Refs, ResourceRef{Path: p, Object: id, File: obj.File})
+		walkStrings(n, func(s *node.Node) {
+			for _, p := range ResourceRefs(s.Text) {
+				res.Refs = append(res.Refs, ResourceRef{Path: p, Object: id, File: obj.File, Pos: s.Pos})
 			}
 		})
 		tmplPath, ok := podTemplatePaths[kind]
@@ -186,16 +187,14 @@ func Inject(objs []Object, profiles map[string]Profile, o Options) (Result, *dia
 		name := profile.Scalar()
 		p, ok := profiles[name]
 		if !ok {
-			at := pos
-			if o.Locate != nil {
-				if p := o.Locate(obj.File, name); !p.IsZero() {
-					at = p
-				}
+			at := profile.Pos
+			if at.IsZero() {
+				at = pos
 			}
 			d.Errorf(at, id+" "+AnnotationProfile, "unknown init-data profile %q (profiles in global.coco.initdata.profiles: %s)", name, strings.Join(names, ", "))
 			continue
 		}
-		res.Uses = append(res.Uses, Use{Profile: name, Object: id, File: obj.File})
+		res.Uses = append(res.Uses, Use{Profile: name, Object: id, File: obj.File, Pos: profile.Pos})
 		injectProfile(tmpl, name, p, o, pos, id, d)
 	}
 	return res, d

@@ -62,11 +62,22 @@ type file struct {
 	// values counts the YAML values of docs, charged to the budget at every read.
 	values int
 	parsed bool
+	// inline are the documents written inside a kustomization file (inline patches), with the positions of
+	// their scalars in the file (inBlock).
+	inline []*node.Node
+	// scalars index the scalars of docs by line and column, and byKey by their key and value (the first
+	// one), built when a position is looked up (locator).
+	scalars map[[2]int]string
+	byKey   map[string]node.Pos
+	// docsFile is the name the positions of docs carry.
+	docsFile string
 }
 
 // walker holds the state of one walk.
 type walker struct {
-	root *repo.Root
+	root *repo.Root // nil once the walk is over
+	// show is how a root-relative path is shown in messages (repo.Root.Display).
+	show func(rel string) string
 	// top is the overlay's tree: the top-level directory of the application's path.
 	top string
 	opt Options
@@ -102,7 +113,7 @@ func (w *walker) statRel(rel string) (fs.FileInfo, error) {
 }
 
 func newWalker(root *repo.Root, top string, opt Options) *walker {
-	return &walker{root: root, top: top, opt: opt, files: map[string]*file{}, stats: map[string]statResult{}}
+	return &walker{root: root, show: root.Display, top: top, opt: opt, files: map[string]*file{}, stats: map[string]statResult{}}
 }
 
 // kfile is one kustomization being walked.
@@ -117,7 +128,7 @@ type kfile struct {
 
 func (k *kfile) at(field string) node.Pos { return k.schema.at(field, k.start) }
 
-func (w *walker) display(rel string) string { return w.root.Display(rel) }
+func (w *walker) display(rel string) string { return w.show(rel) }
 
 // charge counts one read of rel (n bytes) against the budgets.
 func (w *walker) charge(rel string, n int, at node.Pos, field string) bool {
@@ -262,7 +273,46 @@ func (w *walker) inline(r ref, maybePath bool) (docs []*node.Node, isInline, ok 
 			}
 		}
 	}
+	if f := w.files[r.k.rel]; f != nil && inBlock(f.data, at, docs) {
+		f.inline = append(f.inline, docs...)
+	}
 	return expandLists(docs), true, true
+}
+
+// inBlock moves the positions of the scalars of docs, parsed from a block scalar (| or >) of a
+// kustomization's data that starts at at, from lines of the text to lines of the file, and reports whether it
+// could: the text starts on the next line, indented as that line is.
+func inBlock(data []byte, at node.Pos, docs []*node.Node) bool {
+	lines := bytes.Split(data, []byte("\n"))
+	if at.Line < 1 || at.Line >= len(lines) || at.Col < 1 || at.Col > len(lines[at.Line-1]) {
+		return false
+	}
+	if c := lines[at.Line-1][at.Col-1]; c != '|' && c != '>' {
+		return false
+	}
+	next := lines[at.Line]
+	indent := len(next) - len(bytes.TrimLeft(next, " "))
+	var move func(n *node.Node)
+	move = func(n *node.Node) {
+		switch n.Kind {
+		case node.Map:
+			for _, e := range n.Entries() {
+				move(e.Value)
+			}
+		case node.List:
+			for _, it := range n.Items() {
+				move(it)
+			}
+		default:
+			if n.Pos.Line > 0 {
+				n.Pos = node.Pos{File: at.File, Line: at.Line + n.Pos.Line, Col: indent + n.Pos.Col}
+			}
+		}
+	}
+	for _, d := range docs {
+		move(d)
+	}
+	return true
 }
 
 // countValues counts the values of documents as node's limits do.

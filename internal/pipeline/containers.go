@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"regexp"
 	"slices"
 	"strings"
 
@@ -33,7 +32,7 @@ func finishProfiles(c appContext, overlays map[string]*builtOverlay, d *diag.Lis
 			}
 			for _, ctr := range pod.Containers {
 				pc := policyContainer(pod, ctr)
-				pc.Pos = findInOverlay(c.root, o.files, pod.File, imageLine, ctr.Image)
+				pc.Pos = ctr.ImagePos
 				if pc.Pos.IsZero() {
 					pc.Pos = node.Pos{File: pod.File}
 				}
@@ -44,15 +43,14 @@ func finishProfiles(c appContext, overlays map[string]*builtOverlay, d *diag.Lis
 	}
 	ok := true
 	for _, name := range c.v.CoCo.ProfileNames() {
-		if p := c.profiles[name]; p != nil && !p.finalize(byProfile[name], d) {
-			ok = false
+		if p := c.profiles[name]; p != nil {
+			done, pd := p.Finalize(byProfile[name])
+			d.Append(pd)
+			ok = ok && done
 		}
 	}
 	return ok
 }
-
-// imageLine finds the image reference of a container in a manifest or a kustomize patch.
-var imageLine = regexp.MustCompile(`(?m)\bimage["']?\s*:\s*["']?([^"'\s#]+)`)
 
 // policyContainer is what the agent policy admits for a container of a pod template.
 func policyContainer(pod workloads.Pod, c workloads.Container) agentpolicy.Container {

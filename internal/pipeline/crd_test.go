@@ -31,7 +31,7 @@ func TestRenderedObjectsMatchCRDs(t *testing.T) {
 		req, _ := readCase(t, dir)
 		cases = append(cases, renderCase{filepath.Base(dir), req})
 	}
-	cases = append(cases, renderCase{"repository-pattern", Request{RepoRoot: "../..", ValuesDir: "../../values", All: true}})
+	cases = append(cases, renderCase{"repository-pattern", disk(t, "../..", "../../values", Request{All: true})})
 
 	validated := 0
 	for _, c := range cases {

@@ -90,7 +90,7 @@ func TestNullBlockRendersAsAbsent(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		out, errOut := renderText(t, Request{RepoRoot: dir, ValuesDir: dir})
+		out, errOut := renderText(t, disk(t, dir, dir, Request{}))
 		if out == "" {
 			t.Fatalf("render failed:\n%s", errOut)
 		}
