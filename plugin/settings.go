@@ -253,6 +253,19 @@ func (s *Settings) Request(root string) (pipeline.Request, error) {
 		SetStrings:   s.SetStrings,
 		Facts:        s.Facts,
 	}
+	if s.Metadata != "" {
+		r, err := repo.Open(root)
+		if err != nil {
+			return req, err
+		}
+		defer r.Close()
+		data, err := r.ReadFile(s.Metadata)
+		if err != nil {
+			return req, fmt.Errorf("read the metadata file %s: %w", s.Metadata, err)
+		}
+		req.Metadata, req.MetadataName = data, s.Metadata
+		req.MetadataFile, _ = repo.Clean(s.Metadata)
+	}
 	loc, err := repo.Locate(root, filepath.Join(root, filepath.FromSlash(valuesDir)))
 	if err != nil {
 		return req, err
@@ -261,14 +274,6 @@ func (s *Settings) Request(root string) (pipeline.Request, error) {
 	// File names in comments and diagnostics are repository paths, wherever the command runs, so that the
 	// output is the bytes `cocogen render` writes at the repository root.
 	req.RootName = ""
-	if s.Metadata != "" {
-		data, err := loc.Root.ReadFile(s.Metadata)
-		if err != nil {
-			return req, fmt.Errorf("read the metadata file %s: %w", s.Metadata, err)
-		}
-		req.Metadata, req.MetadataName = data, s.Metadata
-		req.MetadataFile, _ = repo.Clean(s.Metadata)
-	}
 	return req, nil
 }
 

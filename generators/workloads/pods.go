@@ -7,6 +7,7 @@ import (
 
 	"github.com/cocogen/cocogen/internal/initdata"
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/podtemplate"
 )
 
 // PeerPodsRuntimeClass is the runtime class of peer pods: a pod that names it without naming an init-data
@@ -88,12 +89,8 @@ func Pods(objs []Object, defaults Defaults) []Pod {
 	for _, obj := range objs {
 		n := obj.Node
 		kind := n.Path("kind").Scalar()
-		tmplPath, ok := podTemplatePaths[kind]
-		if !ok {
-			continue
-		}
-		tmpl := n.Path(tmplPath...)
-		if tmpl == nil || tmpl.Kind != node.Map {
+		tmpl, _ := podtemplate.Of(n)
+		if tmpl == nil {
 			continue
 		}
 		spec := tmpl.Get("spec")

@@ -17,6 +17,7 @@ import (
 	"github.com/cocogen/cocogen/internal/initdata"
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/podtemplate"
 )
 
 // Annotations that cocogen reads and writes on pod templates.
@@ -123,18 +124,6 @@ func RuntimeClassFor(platform string) string {
 	return ""
 }
 
-// podTemplatePaths are where each workload kind keeps its pod template (metadata and spec).
-var podTemplatePaths = map[string][]string{
-	"Pod":                   nil,
-	"Deployment":            {"spec", "template"},
-	"StatefulSet":           {"spec", "template"},
-	"DaemonSet":             {"spec", "template"},
-	"ReplicaSet":            {"spec", "template"},
-	"ReplicationController": {"spec", "template"},
-	"Job":                   {"spec", "template"},
-	"CronJob":               {"spec", "jobTemplate", "spec", "template"},
-}
-
 // Inject returns the objects with init-data and runtime classes set on every pod template that names a
 // profile, and the digest of the init-data it runs on every confidential pod template that names none (see
 // markDefault). Any other template is left as it is.
@@ -161,7 +150,7 @@ func Inject(objs []Object, profiles map[string]Profile, o Options) (Result, *dia
 				res.Refs = append(res.Refs, ResourceRef{Path: p, Object: id, File: obj.File, Pos: s.Pos})
 			}
 		})
-		tmplPath, ok := podTemplatePaths[kind]
+		tmplPath, ok := podtemplate.Path(kind)
 		if !ok {
 			if n.Path("metadata", "annotations", AnnotationProfile) != nil {
 				d.Errorf(pos, id, "%s is set on a %s, which has no pod template: put it on the pod template of a Deployment, StatefulSet, DaemonSet, Job, CronJob or Pod", AnnotationProfile, kind)

@@ -126,16 +126,14 @@ func TestInjectUserValueWins(t *testing.T) {
 	}
 }
 
+// TestInjectUnknownProfileNamesTheManifest: the error is at the annotation's value, whose position the
+// object carries (overlay.Sources.Build converts kustomize's nodes with their positions).
 func TestInjectUnknownProfileNamesTheManifest(t *testing.T) {
-	n := parse(t, strings.Replace(deployment, "%s", "defualt", 1))
-	o := opts()
-	o.Locate = func(file, value string) node.Pos {
-		if value != "defualt" {
-			t.Errorf("located %q", value)
-		}
-		return node.Pos{File: file, Line: 10, Col: 35}
+	n, err := node.Parse("overlays/demo/deployment.yaml", []byte(strings.Replace(deployment, "%s", "defualt", 1)), node.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
 	}
-	_, d := Inject([]Object{{Node: n, File: "overlays/demo/deployment.yaml"}}, profiles, o)
+	_, d := Inject([]Object{{Node: n, File: "overlays/demo/deployment.yaml"}}, profiles, opts())
 	errs := errorsOf(d)
 	if len(errs) != 1 || !strings.HasPrefix(errs[0], "overlays/demo/deployment.yaml:10:35: error:") || !strings.Contains(errs[0], `unknown init-data profile "defualt" (profiles in global.coco.initdata.profiles: debug, default)`) {
 		t.Errorf("errors = %q", errs)

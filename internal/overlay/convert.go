@@ -367,37 +367,42 @@ func (f *file) index() {
 		return
 	}
 	f.scalars, f.byKey = map[[2]int]string{}, map[string]node.Pos{}
-	var walk func(key string, n *node.Node, own bool)
-	walk = func(key string, n *node.Node, own bool) {
+	var walk func(key string, n *node.Node, shift func(node.Pos) node.Pos)
+	walk = func(key string, n *node.Node, shift func(node.Pos) node.Pos) {
 		switch n.Kind {
 		case node.Map:
 			for _, e := range n.Entries() {
-				walk(e.Key, e.Value, own)
+				walk(e.Key, e.Value, shift)
 			}
 		case node.List:
 			for _, it := range n.Items() {
-				walk("", it, own)
+				walk("", it, shift)
 			}
 		default:
 			if n.Pos.Line == 0 {
 				return
 			}
-			if own {
-				f.scalars[[2]int{n.Pos.Line, n.Pos.Col}] = n.Src
-				f.docsFile = n.Pos.File
+			pos := n.Pos
+			if shift == nil {
+				f.scalars[[2]int{pos.Line, pos.Col}] = n.Src
+				f.docsFile = pos.File
+			} else {
+				pos = shift(pos)
 			}
 			if k := key + "\x00" + n.Src; key != "" {
 				if _, dup := f.byKey[k]; !dup {
-					f.byKey[k] = n.Pos
+					f.byKey[k] = pos
 				}
 			}
 		}
 	}
 	for _, d := range f.docs {
-		walk("", d, true)
+		walk("", d, nil)
 	}
-	for _, d := range f.inline {
-		walk("", d, false)
+	for _, in := range f.inline {
+		for _, d := range in.docs {
+			walk("", d, in.shift)
+		}
 	}
 }
 

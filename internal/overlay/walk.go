@@ -62,15 +62,21 @@ type file struct {
 	// values counts the YAML values of docs, charged to the budget at every read.
 	values int
 	parsed bool
-	// inline are the documents written inside a kustomization file (inline patches), with the positions of
-	// their scalars in the file (inBlock).
-	inline []*node.Node
+	// inline are the documents written inside a kustomization file (inline patches), with what moves the
+	// positions of their scalars to the file (inBlock).
+	inline []inlineDocs
 	// scalars index the scalars of docs by line and column, and byKey by their key and value (the first
 	// one), built when a position is looked up (locator).
 	scalars map[[2]int]string
 	byKey   map[string]node.Pos
 	// docsFile is the name the positions of docs carry.
 	docsFile string
+}
+
+// inlineDocs are documents written inside a kustomization, and how their positions map to the file.
+type inlineDocs struct {
+	docs  []*node.Node
+	shift func(node.Pos) node.Pos
 }
 
 // walker holds the state of one walk.
@@ -273,46 +279,30 @@ func (w *walker) inline(r ref, maybePath bool) (docs []*node.Node, isInline, ok 
 			}
 		}
 	}
-	if f := w.files[r.k.rel]; f != nil && inBlock(f.data, at, docs) {
-		f.inline = append(f.inline, docs...)
+	if f := w.files[r.k.rel]; f != nil {
+		if shift, ok := inBlock(f.data, at); ok {
+			f.inline = append(f.inline, inlineDocs{docs: docs, shift: shift})
+		}
 	}
 	return expandLists(docs), true, true
 }
 
-// inBlock moves the positions of the scalars of docs, parsed from a block scalar (| or >) of a
-// kustomization's data that starts at at, from lines of the text to lines of the file, and reports whether it
-// could: the text starts on the next line, indented as that line is.
-func inBlock(data []byte, at node.Pos, docs []*node.Node) bool {
+// inBlock returns how the positions of a document parsed from a block scalar (| or >) of a kustomization's
+// data that starts at at move from lines of the text to lines of the file, and whether they can: the text
+// starts on the next line, indented as that line is.
+func inBlock(data []byte, at node.Pos) (func(node.Pos) node.Pos, bool) {
 	lines := bytes.Split(data, []byte("\n"))
 	if at.Line < 1 || at.Line >= len(lines) || at.Col < 1 || at.Col > len(lines[at.Line-1]) {
-		return false
+		return nil, false
 	}
 	if c := lines[at.Line-1][at.Col-1]; c != '|' && c != '>' {
-		return false
+		return nil, false
 	}
 	next := lines[at.Line]
 	indent := len(next) - len(bytes.TrimLeft(next, " "))
-	var move func(n *node.Node)
-	move = func(n *node.Node) {
-		switch n.Kind {
-		case node.Map:
-			for _, e := range n.Entries() {
-				move(e.Value)
-			}
-		case node.List:
-			for _, it := range n.Items() {
-				move(it)
-			}
-		default:
-			if n.Pos.Line > 0 {
-				n.Pos = node.Pos{File: at.File, Line: at.Line + n.Pos.Line, Col: indent + n.Pos.Col}
-			}
-		}
-	}
-	for _, d := range docs {
-		move(d)
-	}
-	return true
+	return func(p node.Pos) node.Pos {
+		return node.Pos{File: at.File, Line: at.Line + p.Line, Col: indent + p.Col}
+	}, true
 }
 
 // countValues counts the values of documents as node's limits do.
