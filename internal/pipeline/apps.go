@@ -17,7 +17,6 @@ import (
 	"github.com/cocogen/cocogen/internal/overlay"
 	"github.com/cocogen/cocogen/internal/regolimit"
 	"github.com/cocogen/cocogen/internal/release"
-	"github.com/cocogen/cocogen/internal/repo"
 	"github.com/cocogen/cocogen/internal/schema"
 )
 
@@ -298,19 +297,6 @@ func renderWorkloads(c appContext, a *model.Application, o *builtOverlay) (workl
 	}
 	checkInitDataIgnored(c, a, out.Uses, o, d)
 	return out, d
-}
-
-// workloadDir turns the path of a workloads application into a root-relative directory. Argo CD refuses an
-// application path that is absolute or leaves the repository, and so does cocogen.
-func workloadDir(p string) (string, error) {
-	if strings.HasPrefix(p, "/") {
-		return "", fmt.Errorf("path %q is absolute: Argo CD refuses absolute application paths; write the overlay's directory relative to the repository root (e.g. overlays/hello-openshift)", p)
-	}
-	dir, err := repo.Clean(p)
-	if err != nil {
-		return "", fmt.Errorf("%w: write the overlay's directory relative to the repository root (e.g. overlays/hello-openshift)", err)
-	}
-	return dir, nil
 }
 
 // findApp returns the enabled application named name, or an error diagnostic that names the ones there are.

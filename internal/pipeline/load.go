@@ -274,3 +274,16 @@ func checkAppValueFiles(root *repo.Root, v *model.Values, templates *tpl.Budget,
 		}
 	}
 }
+
+// workloadDir turns the path of a workloads application into a root-relative directory. Argo CD refuses an
+// application path that is absolute or leaves the repository, and so does cocogen.
+func workloadDir(p string) (string, error) {
+	if strings.HasPrefix(p, "/") {
+		return "", fmt.Errorf("path %q is absolute: Argo CD refuses absolute application paths; write the overlay's directory relative to the repository root (e.g. overlays/hello-openshift)", p)
+	}
+	dir, err := repo.Clean(p)
+	if err != nil {
+		return "", fmt.Errorf("%w: write the overlay's directory relative to the repository root (e.g. overlays/hello-openshift)", err)
+	}
+	return dir, nil
+}

@@ -1,0 +1,39 @@
+package overlay
+
+import (
+	"path"
+	"testing"
+
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/cocogen/cocogen/internal/node"
+)
+
+// kustomizeOutput builds the loaded overlay again and parses kustomize's own YAML output of every object
+// (the text `kustomize build` prints), for comparison with the converted objects.
+func kustomizeOutput(t *testing.T, s *Sources) []*node.Node {
+	t.Helper()
+	fs := filesys.MakeFsInMemory()
+	for _, rel := range s.w.order {
+		if err := fs.WriteFile(path.Join(mount, rel), s.w.files[rel].data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := run(fs, path.Join(mount, s.dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*node.Node
+	for _, r := range m.Resources() {
+		y, err := r.AsYAML()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := node.Parse("kustomize", y, node.DefaultLimits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, n)
+	}
+	return out
+}
