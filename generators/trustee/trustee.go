@@ -23,6 +23,7 @@ import (
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/release"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // Names of the objects the KbsConfig refers to.
@@ -100,7 +101,7 @@ type Input struct {
 	TrustAnchorPEM string
 	// ACME is global.coco.trustee.acme (server, email, solvers) for TLSPublic.
 	ACME    *node.Node
-	ACMEPos node.Pos
+	ACMEPos srcpos.Pos
 	// Vault: the ExternalSecrets read <VaultPrefix>/<name> from the store.
 	VaultPrefix string
 	StoreName   string
@@ -117,7 +118,7 @@ type Input struct {
 	// ReloadSchedule; no reloader is rendered when JobImage is "".
 	JobImage       string
 	ReloadSchedule string
-	Pos            node.Pos
+	Pos            srcpos.Pos
 	Source         string
 }
 

@@ -20,9 +20,9 @@ import (
 
 	"github.com/cocogen/cocogen/internal/agentpolicy/capabilities"
 	"github.com/cocogen/cocogen/internal/diag"
-	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/regolimit"
 	"github.com/cocogen/cocogen/internal/repo"
+	"github.com/cocogen/cocogen/internal/srcpos"
 	"github.com/cocogen/cocogen/internal/trusteepolicy"
 )
 
@@ -164,7 +164,7 @@ type TestResult struct {
 }
 
 // Pos is where the test rule is written.
-func (r TestResult) Pos() node.Pos { return node.Pos{File: r.File, Line: r.Line, Col: r.Col} }
+func (r TestResult) Pos() srcpos.Pos { return srcpos.Pos{File: r.File, Line: r.Line, Col: r.Col} }
 
 // FullName is the test's package path and name, as OPA prints it.
 func (r TestResult) FullName() string { return r.Package + "." + r.Name }
@@ -237,7 +237,7 @@ func runSuite(ctx context.Context, files []File, o TestOptions, rep *Report, d *
 			continue
 		}
 		if mod == nil {
-			d.Errorf(node.Pos{File: f.Name, Line: 1, Col: 1}, "", "the file is empty: a Rego file starts with a package")
+			d.Errorf(srcpos.Pos{File: f.Name, Line: 1, Col: 1}, "", "the file is empty: a Rego file starts with a package")
 			parsed = false
 			continue
 		}
@@ -251,7 +251,7 @@ func runSuite(ctx context.Context, files []File, o TestOptions, rep *Report, d *
 			rep.Checked = append(rep.Checked, f.Name)
 			kind, err := trusteepolicy.KindOf(f.Name, mod)
 			if err != nil {
-				d.Errorf(node.Pos{File: f.Name, Line: mod.Package.Location.Row, Col: mod.Package.Location.Col}, "", "%v", err)
+				d.Errorf(srcpos.Pos{File: f.Name, Line: mod.Package.Location.Row, Col: mod.Package.Location.Col}, "", "%v", err)
 				break
 			}
 			d.Append(trusteepolicy.Validate(f.Name, f.Data, kind))
@@ -286,7 +286,7 @@ func runSuite(ctx context.Context, files []File, o TestOptions, rep *Report, d *
 		out = append(out, result(tr))
 	}
 	if ex := meter.Exceeded(); ex != nil {
-		d.Errorf(node.Pos{File: files[0].Name}, "", "%v", ex)
+		d.Errorf(srcpos.Pos{File: files[0].Name}, "", "%v", ex)
 	}
 	return out
 }
@@ -329,9 +329,9 @@ func result(tr *tester.Result) TestResult {
 // addErrors adds OPA parse or compile errors as diagnostics; an error without a position is put on file.
 func addErrors(d *diag.List, file string, err error) {
 	for _, e := range capabilities.ASTErrors(err) {
-		p := node.Pos{File: file}
+		p := srcpos.Pos{File: file}
 		if e.Location != nil {
-			p = node.Pos{File: e.Location.File, Line: e.Location.Row, Col: e.Location.Col}
+			p = srcpos.Pos{File: e.Location.File, Line: e.Location.Row, Col: e.Location.Col}
 		}
 		d.Errorf(p, "", "%s", e.Message)
 	}

@@ -24,8 +24,8 @@ import (
 	"github.com/cocogen/cocogen/internal/agentpolicy/capabilities"
 	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/diag"
-	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/regolimit"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // Package is the package every agent policy declares: the agent queries data.agent_policy.<request>.
@@ -79,11 +79,11 @@ type validator struct {
 	meter *regolimit.Meter
 }
 
-func (v *validator) pos(loc *ast.Location) node.Pos {
+func (v *validator) pos(loc *ast.Location) srcpos.Pos {
 	if loc == nil {
-		return node.Pos{File: v.name}
+		return srcpos.Pos{File: v.name}
 	}
-	return node.Pos{File: v.name, Line: loc.Row, Col: loc.Col}
+	return srcpos.Pos{File: v.name, Line: loc.Row, Col: loc.Col}
 }
 
 func (v *validator) errorf(loc *ast.Location, format string, args ...any) {
@@ -92,12 +92,12 @@ func (v *validator) errorf(loc *ast.Location, format string, args ...any) {
 
 func (v *validator) run() {
 	if k := v.opts.Kata; !k.IsZero() && k.Less(firstRegorusRelease) {
-		v.d.Errorf(node.Pos{File: v.name}, "", "kata %s runs OPA in the guest, not regorus: cocogen checks agent policies for kata %s and later", k, firstRegorusRelease)
+		v.d.Errorf(srcpos.Pos{File: v.name}, "", "kata %s runs OPA in the guest, not regorus: cocogen checks agent policies for kata %s and later", k, firstRegorusRelease)
 		return
 	}
 	caps, err := capabilitiesFor(v.opts.Kata)
 	if err != nil {
-		v.d.Errorf(node.Pos{File: v.name}, "", "%v", err)
+		v.d.Errorf(srcpos.Pos{File: v.name}, "", "%v", err)
 		return
 	}
 	v.caps = caps
@@ -149,7 +149,7 @@ func (v *validator) checkText() bool {
 			}
 			i += size
 		}
-		v.d.Errorf(node.Pos{File: v.name, Line: line, Col: col}, "", "the policy is not valid UTF-8 text")
+		v.d.Errorf(srcpos.Pos{File: v.name, Line: line, Col: col}, "", "the policy is not valid UTF-8 text")
 		return false
 	}
 	if k := v.opts.Kata; !k.IsZero() && k.Less(firstRegoV1Release) {
@@ -157,17 +157,17 @@ func (v *validator) checkText() bool {
 	}
 	ok := true
 	if len(v.src) > maxBytes {
-		v.d.Errorf(node.Pos{File: v.name}, "", "the policy has %d bytes; the kata agent loads at most %d", len(v.src), maxBytes)
+		v.d.Errorf(srcpos.Pos{File: v.name}, "", "the policy has %d bytes; the kata agent loads at most %d", len(v.src), maxBytes)
 		ok = false
 	}
 	lines := strings.Split(string(v.src), "\n")
 	if len(lines) > maxLines {
-		v.d.Errorf(node.Pos{File: v.name, Line: maxLines + 1, Col: 1}, "", "the policy has %d lines; the kata agent loads at most %d", len(lines), maxLines)
+		v.d.Errorf(srcpos.Pos{File: v.name, Line: maxLines + 1, Col: 1}, "", "the policy has %d lines; the kata agent loads at most %d", len(lines), maxLines)
 		ok = false
 	}
 	for i, l := range lines {
 		if n := utf8.RuneCountInString(l); n > maxLineRunes {
-			v.d.Errorf(node.Pos{File: v.name, Line: i + 1, Col: maxLineRunes + 1}, "", "the line has %d characters; the kata agent's Rego engine accepts at most %d per line", n, maxLineRunes)
+			v.d.Errorf(srcpos.Pos{File: v.name, Line: i + 1, Col: maxLineRunes + 1}, "", "the line has %d characters; the kata agent's Rego engine accepts at most %d per line", n, maxLineRunes)
 			ok = false
 		}
 	}
@@ -176,7 +176,7 @@ func (v *validator) checkText() bool {
 
 func (v *validator) parse(version ast.RegoVersion, note string) *ast.Module {
 	if len(strings.TrimSpace(string(v.src))) == 0 {
-		v.d.Errorf(node.Pos{File: v.name, Line: 1, Col: 1}, "", "the policy is empty: it needs `package %s` and a rule for every request the agent checks", Package)
+		v.d.Errorf(srcpos.Pos{File: v.name, Line: 1, Col: 1}, "", "the policy is empty: it needs `package %s` and a rule for every request the agent checks", Package)
 		return nil
 	}
 	mod, err := ast.ParseModuleWithOpts(v.name, string(v.src), ast.ParserOptions{

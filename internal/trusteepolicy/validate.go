@@ -19,8 +19,8 @@ import (
 	"github.com/cocogen/cocogen/internal/agentpolicy/capabilities"
 	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/diag"
-	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/regolimit"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // Validate checks one Trustee policy of the given kind; name is how the file is shown in diagnostics. The
@@ -61,11 +61,11 @@ type validator struct {
 	meter *regolimit.Meter
 }
 
-func (v *validator) pos(loc *ast.Location) node.Pos {
+func (v *validator) pos(loc *ast.Location) srcpos.Pos {
 	if loc == nil {
-		return node.Pos{File: v.name}
+		return srcpos.Pos{File: v.name}
 	}
-	return node.Pos{File: v.name, Line: loc.Row, Col: loc.Col}
+	return srcpos.Pos{File: v.name, Line: loc.Row, Col: loc.Col}
 }
 
 func (v *validator) errorf(loc *ast.Location, format string, args ...any) {
@@ -86,7 +86,7 @@ func (v *validator) run(src []byte) {
 		return
 	}
 	if len(strings.TrimSpace(string(src))) == 0 {
-		v.d.Errorf(node.Pos{File: v.name, Line: 1, Col: 1}, "", "the policy is empty: the %s policy needs `package %s` and a rule %s", v.kind, Package, entryRule(v.kind))
+		v.d.Errorf(srcpos.Pos{File: v.name, Line: 1, Col: 1}, "", "the policy is empty: the %s policy needs `package %s` and a rule %s", v.kind, Package, entryRule(v.kind))
 		return
 	}
 	if !utf8.Valid(src) {
@@ -149,7 +149,7 @@ func (v *validator) parse(src []byte) *ast.Module {
 		return nil
 	}
 	if mod == nil {
-		v.d.Errorf(node.Pos{File: v.name, Line: 1, Col: 1}, "", "the policy has no package clause: start it with `package %s`", Package)
+		v.d.Errorf(srcpos.Pos{File: v.name, Line: 1, Col: 1}, "", "the policy has no package clause: start it with `package %s`", Package)
 	}
 	return mod
 }
