@@ -17,7 +17,7 @@ import (
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/initdata"
 	"github.com/cocogen/cocogen/internal/model"
-	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // PolicyDir is the repository directory of the agent policies: a profile's agentPolicy names a file in it
@@ -52,7 +52,7 @@ type Input struct {
 // peer-pods-cm, and the digests that attestation compares, all from the same bytes.
 type Profile struct {
 	Name      string
-	Pos       node.Pos
+	Pos       srcpos.Pos
 	TOML      []byte
 	Encoded   string
 	Digests   initdata.Digests
@@ -86,11 +86,11 @@ func Build(in Input) (map[string]*Profile, *diag.List) {
 	}
 	if in.KBSURL == "" {
 		// The caller checks the endpoint before it loads the sources; this keeps Build total.
-		d.Errorf(node.Pos{}, "kbs.url", "the KBS endpoint is unknown: set kbs.url or cluster.appsDomain in the metadata")
+		d.Errorf(srcpos.Pos{}, "kbs.url", "the KBS endpoint is unknown: set kbs.url or cluster.appsDomain in the metadata")
 		return nil, d
 	}
 	parts := initdata.PartsData{KBSURL: in.KBSURL, TrustAnchor: in.TrustAnchor, SecurityPolicyFlavour: in.SecurityPolicyFlavour}
-	read := func(rel string, pos node.Pos, path string) (Source, bool) {
+	read := func(rel string, pos srcpos.Pos, path string) (Source, bool) {
 		f, ok := in.Files[rel]
 		switch {
 		case !ok:

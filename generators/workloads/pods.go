@@ -8,6 +8,7 @@ import (
 	"github.com/cocogen/cocogen/internal/initdata"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/podtemplate"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // PeerPodsRuntimeClass is the runtime class of peer pods: a pod that names it without naming an init-data
@@ -67,7 +68,7 @@ type Container struct {
 	Init  bool
 	Image string
 	// ImagePos is where the manifests write the image, zero when kustomize wrote it (an images: entry).
-	ImagePos node.Pos
+	ImagePos srcpos.Pos
 	// Command and Args are the manifest's; HasCommand is false when it leaves the entrypoint to the image.
 	Command, Args []string
 	HasCommand    bool
@@ -131,7 +132,7 @@ func container(c *node.Node, init bool, podSC *node.Node, hostPaths map[string]b
 		Name:       c.Get("name").Scalar(),
 		Init:       init,
 		Image:      c.Get("image").Scalar(),
-		ImagePos:   c.Get("image").PosOr(node.Pos{}),
+		ImagePos:   c.Get("image").PosOr(srcpos.Pos{}),
 		Command:    scalarList(c.Get("command")),
 		Args:       scalarList(c.Get("args")),
 		HasCommand: c.Get("command").Len() > 0,

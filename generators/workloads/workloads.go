@@ -18,6 +18,7 @@ import (
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/podtemplate"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // Annotations that cocogen reads and writes on pod templates.
@@ -61,7 +62,7 @@ type Use struct {
 	Object  string // Deployment hello-openshift/hello-openshift-secure
 	File    string
 	// Pos is where the manifests name the profile (the annotation's value), zero when they do not.
-	Pos node.Pos
+	Pos srcpos.Pos
 }
 
 // Result is what Inject returns.
@@ -78,7 +79,7 @@ type ResourceRef struct {
 	Object string
 	File   string
 	// Pos is the position of the string that names it, zero when kustomize wrote the string.
-	Pos node.Pos
+	Pos srcpos.Pos
 }
 
 // resourceRefRe finds KBS resource paths in text: the CDH's local URL and kbs:/// resource URIs.
@@ -139,7 +140,7 @@ func Inject(objs []Object, profiles map[string]Profile, o Options) (Result, *dia
 		n := obj.Node
 		kind := n.Path("kind").Scalar()
 		id := fmt.Sprintf("%s %s", kind, qualified(n))
-		pos := node.Pos{File: obj.File}
+		pos := srcpos.Pos{File: obj.File}
 		src := o.App + " " + o.Dir
 		if obj.File != "" {
 			src = obj.File + " (application " + o.App + ")"
@@ -191,7 +192,7 @@ func Inject(objs []Object, profiles map[string]Profile, o Options) (Result, *dia
 
 // injectProfile puts a profile's encoded init-data and its digest on a pod template and gives it the
 // platform's confidential runtime class.
-func injectProfile(tmpl *node.Node, name string, p Profile, o Options, pos node.Pos, id string, d *diag.List) {
+func injectProfile(tmpl *node.Node, name string, p Profile, o Options, pos srcpos.Pos, id string, d *diag.List) {
 	if o.InitDataAnnotation == "" {
 		d.Errorf(pos, id, "the cluster's Kata version reads no init-data annotation (Kata 3.16 or later is needed): set kata.version in the cluster metadata")
 		return
@@ -243,7 +244,7 @@ func injectProfile(tmpl *node.Node, name string, p Profile, o Options, pos node.
 //     (Defaults.Local): markDefault returns it with ok true.
 //
 // Where cocogen cannot know the init-data, a warning says so.
-func markDefault(tmpl *node.Node, profiles map[string]Profile, o Options, pos node.Pos, id string, d *diag.List) (inject string, ok bool) {
+func markDefault(tmpl *node.Node, profiles map[string]Profile, o Options, pos srcpos.Pos, id string, d *diag.List) (inject string, ok bool) {
 	spec := tmpl.Get("spec")
 	rc := spec.Get("runtimeClassName").Scalar()
 	if !IsConfidential(rc) {
@@ -300,7 +301,7 @@ func templateAnnotations(tmpl *node.Node) (meta, ann *node.Node) {
 
 // setDigest writes cocogen.io/initdata-digest on a pod template; a different value set by hand is replaced,
 // with a warning.
-func setDigest(tmpl *node.Node, digest string, pos node.Pos, id string, d *diag.List) {
+func setDigest(tmpl *node.Node, digest string, pos srcpos.Pos, id string, d *diag.List) {
 	meta, ann := templateAnnotations(tmpl)
 	if v := ann.Get(AnnotationDigest); v != nil && v.Scalar() != digest {
 		d.Warnf(pos, id+" "+AnnotationDigest, "is %q, set by hand; cocogen writes the digest of the init-data the pod runs with, %s", v.Scalar(), digest)

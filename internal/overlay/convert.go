@@ -15,6 +15,7 @@ import (
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // The objects of a build go from kustomize's YAML nodes straight into cocogen's node tree (toNode), with the
@@ -36,13 +37,13 @@ type converter struct {
 	count int
 	// locate returns the position of a scalar written as value under key at line and col of the object's
 	// manifest (see walker.locator), or the zero position.
-	locate func(key string, line, col int, value string) node.Pos
+	locate func(key string, line, col int, value string) srcpos.Pos
 	// active holds the anchors being expanded, to refuse recursive aliases.
 	active map[*kyaml.Node]bool
 }
 
 func (c *converter) errorf(format string, args ...any) error {
-	return &node.Error{Msg: fmt.Sprintf(format, args...)}
+	return &srcpos.Error{Msg: fmt.Sprintf(format, args...)}
 }
 
 // spend counts one value against the yaml-nodes budget and checks the nesting against yaml-depth.
@@ -323,8 +324,8 @@ func keyLess(a, b string) bool {
 // A value whose line is lost (kustomize rebuilds an object that a JSON patch changes) or that no file has
 // there is looked up by its key and value, in the same order, inline patches included; a value that no file
 // writes (kustomize wrote it) has no position.
-func (w *walker) locator(own string) func(key string, line, col int, value string) node.Pos {
-	inOrder := func(fn func(f *file) (node.Pos, bool)) node.Pos {
+func (w *walker) locator(own string) func(key string, line, col int, value string) srcpos.Pos {
+	inOrder := func(fn func(f *file) (srcpos.Pos, bool)) srcpos.Pos {
 		if f := w.files[own]; f != nil {
 			if p, ok := fn(f); ok {
 				return p
@@ -337,23 +338,23 @@ func (w *walker) locator(own string) func(key string, line, col int, value strin
 				}
 			}
 		}
-		return node.Pos{}
+		return srcpos.Pos{}
 	}
-	return func(key string, line, col int, value string) node.Pos {
+	return func(key string, line, col int, value string) srcpos.Pos {
 		if line > 0 {
 			at := [2]int{line, col}
-			if p := inOrder(func(f *file) (node.Pos, bool) {
+			if p := inOrder(func(f *file) (srcpos.Pos, bool) {
 				f.index()
 				src, ok := f.scalars[at]
-				return node.Pos{File: f.docsFile, Line: line, Col: col}, ok && src == value && f.docsFile != ""
+				return srcpos.Pos{File: f.docsFile, Line: line, Col: col}, ok && src == value && f.docsFile != ""
 			}); !p.IsZero() {
 				return p
 			}
 		}
 		if key == "" {
-			return node.Pos{}
+			return srcpos.Pos{}
 		}
-		return inOrder(func(f *file) (node.Pos, bool) {
+		return inOrder(func(f *file) (srcpos.Pos, bool) {
 			f.index()
 			p, ok := f.byKey[key+"\x00"+value]
 			return p, ok
@@ -366,9 +367,9 @@ func (f *file) index() {
 	if f.scalars != nil {
 		return
 	}
-	f.scalars, f.byKey = map[[2]int]string{}, map[string]node.Pos{}
-	var walk func(key string, n *node.Node, shift func(node.Pos) node.Pos)
-	walk = func(key string, n *node.Node, shift func(node.Pos) node.Pos) {
+	f.scalars, f.byKey = map[[2]int]string{}, map[string]srcpos.Pos{}
+	var walk func(key string, n *node.Node, shift func(srcpos.Pos) srcpos.Pos)
+	walk = func(key string, n *node.Node, shift func(srcpos.Pos) srcpos.Pos) {
 		switch n.Kind {
 		case node.Map:
 			for _, e := range n.Entries() {
@@ -408,7 +409,7 @@ func (f *file) index() {
 
 // Within returns where text is written in the scalar at pos, a position that a converted object carries: the
 // first place at or after pos in the file it names. It returns pos when the text is not found there.
-func (s *Sources) Within(pos node.Pos, text string) node.Pos {
+func (s *Sources) Within(pos srcpos.Pos, text string) srcpos.Pos {
 	if pos.Line < 1 || pos.Col < 1 || text == "" {
 		return pos
 	}
@@ -435,7 +436,7 @@ func (s *Sources) Within(pos node.Pos, text string) node.Pos {
 		}
 		at := start + i
 		line := pos.Line + bytes.Count(data[start:at], []byte("\n"))
-		return node.Pos{File: pos.File, Line: line, Col: at - bytes.LastIndexByte(data[:at], '\n')}
+		return srcpos.Pos{File: pos.File, Line: line, Col: at - bytes.LastIndexByte(data[:at], '\n')}
 	}
 	return pos
 }

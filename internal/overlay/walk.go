@@ -18,6 +18,7 @@ import (
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/repo"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // The walk reads a kustomization graph the way kustomize will, before kustomize runs: every kustomization
@@ -68,7 +69,7 @@ type file struct {
 	// scalars index the scalars of docs by line and column, and byKey by their key and value (the first
 	// one), built when a position is looked up (locator).
 	scalars map[[2]int]string
-	byKey   map[string]node.Pos
+	byKey   map[string]srcpos.Pos
 	// docsFile is the name the positions of docs carry.
 	docsFile string
 }
@@ -76,7 +77,7 @@ type file struct {
 // inlineDocs are documents written inside a kustomization, and how their positions map to the file.
 type inlineDocs struct {
 	docs  []*node.Node
-	shift func(node.Pos) node.Pos
+	shift func(srcpos.Pos) srcpos.Pos
 }
 
 // walker holds the state of one walk.
@@ -127,17 +128,17 @@ type kfile struct {
 	rel    string // repository path of the kustomization file
 	dir    string // its directory: paths are relative to it
 	schema *schemaWalk
-	start  node.Pos
+	start  srcpos.Pos
 	// label prefixes field paths in diagnostics (the kustomization field that names a plugin configuration).
 	label string
 }
 
-func (k *kfile) at(field string) node.Pos { return k.schema.at(field, k.start) }
+func (k *kfile) at(field string) srcpos.Pos { return k.schema.at(field, k.start) }
 
 func (w *walker) display(rel string) string { return w.show(rel) }
 
 // charge counts one read of rel (n bytes) against the budgets.
-func (w *walker) charge(rel string, n int, at node.Pos, field string) bool {
+func (w *walker) charge(rel string, n int, at srcpos.Pos, field string) bool {
 	if w.spent {
 		return false
 	}
@@ -156,7 +157,7 @@ func (w *walker) charge(rel string, n int, at node.Pos, field string) bool {
 }
 
 // read returns the content of rel, read once from the repository and charged at every call.
-func (w *walker) read(rel string, at node.Pos, field string) (*file, bool) {
+func (w *walker) read(rel string, at srcpos.Pos, field string) (*file, bool) {
 	if w.spent {
 		return nil, false
 	}
@@ -194,8 +195,8 @@ func (w *walker) limits() (node.Limits, bool) {
 }
 
 // parseErr reports a YAML error, naming the values budget when that is what ran out.
-func (w *walker) parseErr(err error, byBudget bool, at node.Pos, field string) {
-	var ne *node.Error
+func (w *walker) parseErr(err error, byBudget bool, at srcpos.Pos, field string) {
+	var ne *srcpos.Error
 	if !errors.As(err, &ne) {
 		w.d.Errorf(at, field, "%v", err)
 		return
@@ -210,7 +211,7 @@ func (w *walker) parseErr(err error, byBudget bool, at node.Pos, field string) {
 
 // yamlFile reads rel as a YAML stream of objects (Lists expanded), checked against the node limits and the
 // values budget before kustomize's YAML library, which expands aliases, sees it.
-func (w *walker) yamlFile(rel string, at node.Pos, field string) ([]*node.Node, bool) {
+func (w *walker) yamlFile(rel string, at srcpos.Pos, field string) ([]*node.Node, bool) {
 	f, ok := w.read(rel, at, field)
 	if !ok {
 		return nil, false
@@ -246,7 +247,7 @@ func (w *walker) inline(r ref, maybePath bool) (docs []*node.Node, isInline, ok 
 	lim, byBudget := w.limits()
 	docs, err := node.ParseStream(w.display(r.k.rel), []byte(r.value), lim)
 	if err != nil {
-		var ne *node.Error
+		var ne *srcpos.Error
 		switch {
 		case errors.As(err, &ne) && byBudget && strings.Contains(ne.Msg, "expands to more than"):
 			w.d.Errorf(at, field, "this inline document makes the overlay's YAML expand to more than %d values (budget %s); make it smaller, or raise the budget", w.opt.MaxValues, BudgetValues)
@@ -290,7 +291,7 @@ func (w *walker) inline(r ref, maybePath bool) (docs []*node.Node, isInline, ok 
 // inBlock returns how the positions of a document parsed from a block scalar (| or >) of a kustomization's
 // data that starts at at move from lines of the text to lines of the file, and whether they can: the text
 // starts on the next line, indented as that line is.
-func inBlock(data []byte, at node.Pos) (func(node.Pos) node.Pos, bool) {
+func inBlock(data []byte, at srcpos.Pos) (func(srcpos.Pos) srcpos.Pos, bool) {
 	lines := bytes.Split(data, []byte("\n"))
 	if at.Line < 1 || at.Line >= len(lines) || at.Col < 1 || at.Col > len(lines[at.Line-1]) {
 		return nil, false
@@ -300,8 +301,8 @@ func inBlock(data []byte, at node.Pos) (func(node.Pos) node.Pos, bool) {
 	}
 	next := lines[at.Line]
 	indent := len(next) - len(bytes.TrimLeft(next, " "))
-	return func(p node.Pos) node.Pos {
-		return node.Pos{File: at.File, Line: at.Line + p.Line, Col: indent + p.Col}
+	return func(p srcpos.Pos) srcpos.Pos {
+		return srcpos.Pos{File: at.File, Line: at.Line + p.Line, Col: indent + p.Col}
 	}, true
 }
 
@@ -353,7 +354,7 @@ type ref struct {
 	value string
 }
 
-func (r ref) at() node.Pos { return r.k.at(r.field) }
+func (r ref) at() srcpos.Pos { return r.k.at(r.field) }
 
 // name is the field path shown in diagnostics.
 func (r ref) name() string { return r.k.label + r.field }
@@ -442,7 +443,7 @@ func (w *walker) localFile(r ref) (string, bool) {
 }
 
 // kustomizationFile finds the kustomization file of dir as kustomize does: exactly one of its names.
-func (w *walker) kustomizationFile(dir string, at node.Pos, field string) (string, bool) {
+func (w *walker) kustomizationFile(dir string, at srcpos.Pos, field string) (string, bool) {
 	var found []string
 	for _, name := range konfig.RecognizedKustomizationFileNames() {
 		rel := path.Join(dir, name)
@@ -470,7 +471,7 @@ func (w *walker) kustomizationFile(dir string, at node.Pos, field string) (strin
 // the directories of the kustomizations that led here (kustomize refuses a reference to one of them or to a
 // directory above them: a cycle); inherited is the number of objects a component's transformations also
 // reach (those its parent accumulated before it).
-func (w *walker) visit(dir string, chain []string, at node.Pos, field string, inherited int) int {
+func (w *walker) visit(dir string, chain []string, at srcpos.Pos, field string, inherited int) int {
 	if w.spent {
 		return 0
 	}
@@ -485,7 +486,7 @@ func (w *walker) visit(dir string, chain []string, at node.Pos, field string, in
 	lim, byBudget := w.limits()
 	tree, err := node.Parse(w.display(rel), f.data, lim)
 	if err != nil {
-		var ne *node.Error
+		var ne *srcpos.Error
 		if errors.As(err, &ne) && strings.HasPrefix(ne.Msg, "more than one YAML document") {
 			ne.Msg = "more than one YAML document: a kustomization is one document"
 		}
@@ -494,7 +495,7 @@ func (w *walker) visit(dir string, chain []string, at node.Pos, field string, in
 	}
 	docValues := countValues([]*node.Node{tree})
 	w.values += docValues
-	k := &kfile{rel: rel, dir: dir, start: node.Pos{File: w.display(rel), Line: 1, Col: 1}}
+	k := &kfile{rel: rel, dir: dir, start: srcpos.Pos{File: w.display(rel), Line: 1, Col: 1}}
 	if tree.Kind != node.Null {
 		k.start = tree.Pos
 	}

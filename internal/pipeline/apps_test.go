@@ -24,6 +24,7 @@ import (
 	"github.com/cocogen/cocogen/internal/metadata"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/release"
+	"github.com/cocogen/cocogen/internal/rvps"
 	"github.com/cocogen/cocogen/internal/trusteepolicy"
 )
 
@@ -154,7 +155,7 @@ func TestOneEncoderForEveryCopy(t *testing.T) {
 		t.Error("the standard Deployment got a runtime class")
 	}
 	rv := findObject(objs, "ConfigMap", trustee.ConfigMapRefValues)
-	stored, err := trustee.DecodeStored([]byte(rv.Path("data", "reference_value").Scalar()))
+	stored, err := rvps.Decode([]byte(rv.Path("data", "reference_value").Scalar()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -607,7 +608,7 @@ func TestBoundProfilesAreWhatTheStoreHolds(t *testing.T) {
 		for _, o := range a.Objects {
 			if o.Name() == trustee.ConfigMapRefValues {
 				var err error
-				if stored, err = trustee.DecodeStored([]byte(o.Node.Path("data", "reference_value").Scalar())); err != nil {
+				if stored, err = rvps.Decode([]byte(o.Node.Path("data", "reference_value").Scalar())); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -751,7 +752,7 @@ func fixedClock(t *testing.T, at string) func() time.Time {
 func storedPrevious(t *testing.T, res *Result) (value map[string][]map[string]string, expiration string) {
 	t.Helper()
 	cm := findObject(appObjects(res), "ConfigMap", trustee.ConfigMapRefValues)
-	stored, err := trustee.DecodeStored([]byte(cm.Path("data", "reference_value").Scalar()))
+	stored, err := rvps.Decode([]byte(cm.Path("data", "reference_value").Scalar()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,12 +10,14 @@ import (
 	"github.com/cocogen/cocogen/generators/profiles"
 	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/helmvalues"
 	"github.com/cocogen/cocogen/internal/metadata"
 	"github.com/cocogen/cocogen/internal/model"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/overlay"
 	"github.com/cocogen/cocogen/internal/regolimit"
 	"github.com/cocogen/cocogen/internal/repo"
+	"github.com/cocogen/cocogen/internal/srcpos"
 	"github.com/cocogen/cocogen/internal/tpl"
 	"github.com/cocogen/cocogen/internal/values"
 )
@@ -71,13 +73,13 @@ func load(req Request, limits budget.Limits, d *diag.List) *Sources {
 		relDir = "values"
 	}
 	if clean, err := repo.Clean(relDir); err != nil {
-		d.Errorf(node.Pos{File: "--values-dir"}, "", "%v", err)
+		d.Errorf(srcpos.Pos{File: "--values-dir"}, "", "%v", err)
 		return nil
 	} else {
 		relDir = clean
 	}
 	if st, err := root.Stat(relDir); err != nil || !st.IsDir() {
-		d.Errorf(node.Pos{File: "--values-dir"}, "", "values directory %s does not exist (use --values-dir DIR; a Validated Patterns repository keeps its values at the root: --values-dir .)", root.Display(relDir))
+		d.Errorf(srcpos.Pos{File: "--values-dir"}, "", "values directory %s does not exist (use --values-dir DIR; a Validated Patterns repository keeps its values at the root: --values-dir .)", root.Display(relDir))
 		return nil
 	}
 	src := &Sources{display: root.Display, valuesDir: relDir, templates: tpl.NewBudget(limits), meter: regolimit.NewMeter(limits),
@@ -92,11 +94,11 @@ func load(req Request, limits budget.Limits, d *diag.List) *Sources {
 		case err == nil:
 			md, mdName = data, root.Display(rel)
 		case !errors.Is(err, fs.ErrNotExist):
-			d.Errorf(node.Pos{File: root.Display(rel)}, "", "%v", err)
+			d.Errorf(srcpos.Pos{File: root.Display(rel)}, "", "%v", err)
 			return nil
 		}
 	}
-	var params []values.Param
+	var params []helmvalues.Param
 	if md != nil || len(req.Facts) > 0 {
 		if md == nil {
 			mdName = "<facts>"
@@ -108,12 +110,12 @@ func load(req Request, limits budget.Limits, d *diag.List) *Sources {
 			return nil
 		}
 		for _, p := range src.meta.Params() {
-			pp, err := node.ParsePath(p.Path)
+			pp, err := helmvalues.ParsePath(p.Path)
 			if err != nil {
-				d.Errorf(node.Pos{File: mdName}, "", "%v", err)
+				d.Errorf(srcpos.Pos{File: mdName}, "", "%v", err)
 				return nil
 			}
-			params = append(params, values.Param{Path: pp, Value: p.Value})
+			params = append(params, helmvalues.Param{Path: pp, Value: p.Value})
 		}
 	}
 	sets, ok := setParams(req, limits, d)
@@ -178,27 +180,27 @@ func load(req Request, limits budget.Limits, d *diag.List) *Sources {
 
 // setParams parses the --set and --set-string arguments of the request within the set-depth and set-count
 // budgets. ok is false when a budget is spent.
-func setParams(req Request, limits budget.Limits, d *diag.List) (params []values.Param, ok bool) {
+func setParams(req Request, limits budget.Limits, d *diag.List) (params []helmvalues.Param, ok bool) {
 	sets := 0
 	for _, group := range []struct {
 		args     []string
 		asString bool
 	}{{req.Sets, false}, {req.SetStrings, true}} {
 		for _, a := range group.args {
-			ps, err := values.ParseSet(a, group.asString)
+			ps, err := helmvalues.ParseSet(a, group.asString)
 			if err != nil {
-				d.Errorf(node.Pos{File: "--set"}, "", "%v", err)
+				d.Errorf(srcpos.Pos{File: "--set"}, "", "%v", err)
 				continue
 			}
 			for _, p := range ps {
 				sets += max(p.Value.Len(), 1)
 				if len(p.Path) > limits.SetDepth {
-					d.Errorf(node.Pos{File: "--set"}, "", "%v", limits.Exceed("set-depth", fmt.Sprintf("a --set path has %d keys and indexes", len(p.Path))))
+					d.Errorf(srcpos.Pos{File: "--set"}, "", "%v", limits.Exceed("set-depth", fmt.Sprintf("a --set path has %d keys and indexes", len(p.Path))))
 					return nil, false
 				}
 			}
 			if sets > limits.SetCount {
-				d.Errorf(node.Pos{File: "--set"}, "", "%v", limits.Exceed("set-count", "--set, --set-string and the plugin's sets give more values"))
+				d.Errorf(srcpos.Pos{File: "--set"}, "", "%v", limits.Exceed("set-count", "--set, --set-string and the plugin's sets give more values"))
 				return nil, false
 			}
 			params = append(params, ps...)

@@ -14,10 +14,11 @@ import (
 	"github.com/cocogen/cocogen/generators/appofapps"
 	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/helmvalues"
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/metadata"
 	"github.com/cocogen/cocogen/internal/model"
-	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 	"github.com/cocogen/cocogen/internal/values"
 )
 
@@ -209,7 +210,7 @@ func generate(req Request, src *Sources, now time.Time, d *diag.List) (*Result, 
 	}
 	if dups := manifest.Duplicates(all); len(dups) > 0 {
 		for _, id := range dups {
-			d.Errorf(node.Pos{}, "", "two objects render as %s", id)
+			d.Errorf(srcpos.Pos{}, "", "two objects render as %s", id)
 		}
 		return nil, finish(d)
 	}
@@ -270,7 +271,7 @@ var sourceKeys = []string{"global.repoURL", "global.targetRevision"}
 func propagated(args []string, asString bool) []string {
 	var out []string
 	for _, a := range args {
-		ps, err := values.ParseSet(a, asString)
+		ps, err := helmvalues.ParseSet(a, asString)
 		onlySource := err == nil && len(ps) > 0
 		for _, p := range ps {
 			onlySource = onlySource && slices.Contains(sourceKeys, p.Path.String())

@@ -8,7 +8,7 @@ import (
 	"github.com/cocogen/cocogen/internal/agentpolicy"
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/model"
-	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // Profile is one rendered init-data profile (generators/profiles).
@@ -39,7 +39,7 @@ func checkTrustAnchor(src *Sources, now time.Time, d *diag.List) (pem string, ok
 	}
 	cert := meta.KBS.TrustAnchor.Certificate
 	if !cert.Set {
-		d.Errorf(node.Pos{File: meta.Source}, "kbs.trustAnchor", "init-data embeds the KBS trust anchor (mode %s): set kbs.trustAnchor.certificate to the repository path of its PEM file, or mode: public when the KBS certificate comes from a public CA", mode)
+		d.Errorf(srcpos.Pos{File: meta.Source}, "kbs.trustAnchor", "init-data embeds the KBS trust anchor (mode %s): set kbs.trustAnchor.certificate to the repository path of its PEM file, or mode: public when the KBS certificate comes from a public CA", mode)
 		return "", false
 	}
 	if src.anchor.Err != nil {
@@ -65,7 +65,7 @@ func buildProfiles(src *Sources, anchor string, kata agentpolicy.KataVersion, d 
 	}
 	kbsURL := meta.KBSURL()
 	if kbsURL == "" {
-		d.Errorf(node.Pos{File: meta.Source}, "kbs.url", "the KBS endpoint is unknown: set kbs.url or cluster.appsDomain in the metadata")
+		d.Errorf(srcpos.Pos{File: meta.Source}, "kbs.url", "the KBS endpoint is unknown: set kbs.url or cluster.appsDomain in the metadata")
 		return nil
 	}
 	out, pd := profiles.Build(profiles.Input{

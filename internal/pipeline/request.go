@@ -2,8 +2,8 @@ package pipeline
 
 import (
 	"github.com/cocogen/cocogen/internal/diag"
-	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/repo"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // At points the request at a repository found on disk (repo.Locate): its file system, how its root is shown,
@@ -16,10 +16,10 @@ func (r *Request) At(loc *repo.Location, valuesDir string) {
 		valuesDir = "values"
 	}
 	if !loc.Found {
-		r.Notes = append(r.Notes, diag.Diagnostic{Severity: diag.Warning, Pos: node.Pos{File: "--values-dir"},
+		r.Notes = append(r.Notes, diag.Diagnostic{Severity: diag.Warning, Pos: srcpos.Pos{File: "--values-dir"},
 			Msg: "no .git at or above " + valuesDir + ": the repository root is the values directory itself, so files outside it cannot be read (pass --repo-root DIR to name the root)"})
 	}
 	if loc.Outside != nil {
-		r.Notes = append(r.Notes, diag.Diagnostic{Severity: diag.Error, Pos: node.Pos{File: "--values-dir"}, Msg: loc.Outside.Error()})
+		r.Notes = append(r.Notes, diag.Diagnostic{Severity: diag.Error, Pos: srcpos.Pos{File: "--values-dir"}, Msg: loc.Outside.Error()})
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/cocogen/cocogen/internal/model"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/schema"
+	"github.com/cocogen/cocogen/internal/srcpos"
 	"github.com/cocogen/cocogen/internal/trusteepolicy"
 )
 
@@ -283,7 +284,7 @@ func resourcePolicy(c appContext, d *diag.List) ([]byte, bool) {
 	f := c.src.policies[resourcePolicyPath]
 	name, src := f.Name, f.Data
 	if f.Err != nil {
-		d.Errorf(node.Pos{File: name}, "", "the trustee application needs this policy: %v", f.Err)
+		d.Errorf(srcpos.Pos{File: name}, "", "the trustee application needs this policy: %v", f.Err)
 		return nil, false
 	}
 	out, gated, err := trusteepolicy.RenderResource(src, resourceReaders(c))
@@ -292,11 +293,11 @@ func resourcePolicy(c appContext, d *diag.List) ([]byte, bool) {
 			d.Append(vd)
 			return nil, false
 		}
-		d.Errorf(node.Pos{File: name}, "", "%v", err)
+		d.Errorf(srcpos.Pos{File: name}, "", "%v", err)
 		return nil, false
 	}
 	if !gated {
-		d.Warnf(node.Pos{File: name}, "", "the resource policy has no %s rule, so cocogen cannot tell it which profiles may fetch which resource: pods of every profile that attests (debug included) may fetch every resource", trusteepolicy.ReadersRule)
+		d.Warnf(srcpos.Pos{File: name}, "", "the resource policy has no %s rule, so cocogen cannot tell it which profiles may fetch which resource: pods of every profile that attests (debug included) may fetch every resource", trusteepolicy.ReadersRule)
 	}
 	vd := trusteepolicy.ValidateWith(name, out, trusteepolicy.Resource, c.meter)
 	d.Append(vd)
@@ -313,7 +314,7 @@ func uniqueSorted(s []string) []string {
 func trusteePolicy(c appContext, rel string, kind trusteepolicy.Kind, d *diag.List) ([]byte, bool) {
 	f := c.src.policies[rel]
 	if f.Err != nil {
-		d.Errorf(node.Pos{File: f.Name}, "", "the trustee application needs this policy: %v", f.Err)
+		d.Errorf(srcpos.Pos{File: f.Name}, "", "the trustee application needs this policy: %v", f.Err)
 		return nil, false
 	}
 	vd := trusteepolicy.ValidateWith(f.Name, f.Data, kind, c.meter)
@@ -323,7 +324,7 @@ func trusteePolicy(c appContext, rel string, kind trusteepolicy.Kind, d *diag.Li
 	}
 	out, err := trusteepolicy.Render(f.Data)
 	if err != nil {
-		d.Errorf(node.Pos{File: f.Name}, "", "%v", err)
+		d.Errorf(srcpos.Pos{File: f.Name}, "", "%v", err)
 		return nil, false
 	}
 	return out, true
@@ -350,7 +351,7 @@ func checkApps(c appContext, apps []App, d *diag.List) {
 	// Every profile in use must be among the profiles the trustee application registers in the RVPS store,
 	// with the binding of its bytes.
 	bound := tr.bound
-	checkBound := func(profile string, pos node.Pos, what string) {
+	checkBound := func(profile string, pos srcpos.Pos, what string) {
 		p := c.profiles[profile]
 		if p != nil && bound[profile] != p.Digests.AzurePCR8 {
 			d.Errorf(pos, what, "init-data profile %s (PCR8 %s) has no reference value in the trustee application's %s", profile, p.Digests.AzurePCR8, trustee.ConfigMapRefValues)
@@ -361,7 +362,7 @@ func checkApps(c appContext, apps []App, d *diag.List) {
 			checkBound(c.v.CoCo.InitData.Default, c.v.CoCo.InitData.DefaultPos, "global.coco.initdata.default")
 		}
 		for _, u := range a.Uses {
-			checkBound(u.Profile, node.Pos{File: u.File}, u.Object)
+			checkBound(u.Profile, srcpos.Pos{File: u.File}, u.Object)
 		}
 	}
 	// The KBS URL in init-data must reach this cluster's kbs Route.
@@ -371,9 +372,9 @@ func checkApps(c appContext, apps []App, d *diag.List) {
 		host := kbsRouteHost(c)
 		switch {
 		case err != nil || u.Scheme != "https":
-			d.Errorf(posOr(c.meta.KBS.URL.Pos, node.Pos{File: c.meta.Source}), "kbs.url", "%q is not an https URL", raw)
+			d.Errorf(posOr(c.meta.KBS.URL.Pos, srcpos.Pos{File: c.meta.Source}), "kbs.url", "%q is not an https URL", raw)
 		case u.Hostname() != host || (u.Port() != "" && u.Port() != "443"):
-			d.Errorf(posOr(c.meta.KBS.URL.Pos, node.Pos{File: c.meta.Source}), "kbs.url", "init-data sends pods to %s, but the trustee application serves the KBS at https://%s (the kbs Route of this cluster): set kbs.url to it, or remove kbs.url to use the default", raw, host)
+			d.Errorf(posOr(c.meta.KBS.URL.Pos, srcpos.Pos{File: c.meta.Source}), "kbs.url", "init-data sends pods to %s, but the trustee application serves the KBS at https://%s (the kbs Route of this cluster): set kbs.url to it, or remove kbs.url to use the default", raw, host)
 		}
 	}
 	checkResourceAccess(c, apps, used, d)
@@ -390,7 +391,7 @@ func checkResourceAccess(c appContext, apps []App, used []string, d *diag.List) 
 		for _, p := range a.Pods {
 			profileOf[p.Object] = p.Profile
 		}
-		var within func(node.Pos, string) node.Pos
+		var within func(srcpos.Pos, string) srcpos.Pos
 		if o := c.src.overlays[a.Name]; o != nil && o.src != nil {
 			within = o.src.Within
 		}
@@ -400,7 +401,7 @@ func checkResourceAccess(c appContext, apps []App, used []string, d *diag.List) 
 				pos = within(pos, r.Path) // the reference inside the string that names it
 			}
 			if pos.IsZero() {
-				pos = node.Pos{File: r.File}
+				pos = srcpos.Pos{File: r.File}
 			}
 			who, ok := readers[r.Path]
 			profile := profileOf[r.Object]
@@ -463,7 +464,7 @@ func resourceName(path string) string {
 }
 
 // posOr returns p, or q when p is unknown.
-func posOr(p, q node.Pos) node.Pos {
+func posOr(p, q srcpos.Pos) srcpos.Pos {
 	if p.IsZero() {
 		return q
 	}
