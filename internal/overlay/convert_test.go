@@ -73,13 +73,13 @@ spec:
 // and key for key, what kustomize's own YAML output (Resource.AsYAML) parses to.
 func TestConvertedObjectsAreKustomizesOutput(t *testing.T) {
 	root := repo.New(trickyOverlay, "", "")
-	src, err := Load(root, "overlays/t", Options{})
-	if err != nil {
-		t.Fatal(err)
+	src, d := Load(root, "overlays/t", Options{})
+	if d.HasErrors() {
+		t.Fatal(d.Err())
 	}
-	res, err := src.Build()
-	if err != nil {
-		t.Fatal(err)
+	res, d := src.Build()
+	if d.HasErrors() {
+		t.Fatal(d.Err())
 	}
 	want := kustomizeOutput(t, src)
 	if len(want) != len(res.Resources) {

@@ -7,7 +7,14 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/repo"
 )
+
+// buildErr is Build with its diagnostics as an error (nil when there are no errors), as the tests compare them.
+func buildErr(root *repo.Root, dir string, opt Options) (*Result, error) {
+	res, d := Build(root, dir, opt)
+	return res, d.Err()
+}
 
 // kustomizeOutput builds the loaded overlay again and parses kustomize's own YAML output of every object
 // (the text `kustomize build` prints), for comparison with the converted objects.

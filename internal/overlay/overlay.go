@@ -144,8 +144,31 @@ func (s *Sources) Files() []File {
 // Load reads the kustomization in the root-relative directory dir and every file its graph names, checking
 // them against the budgets of opt and refusing what would make kustomize reach outside them. The build may use
 // files under dir's top-level directory (overlays/ for overlays/hello-openshift) that its kustomizations
-// name. Problems with the overlay are returned as *diag.Diagnostics at the lines that cause them.
-func Load(root *repo.Root, dir string, opt Options) (*Sources, error) {
+// name. Problems with the overlay are diagnostics at the lines that cause them (a problem without a line, such
+// as kustomize's own errors, has none: the caller names the application); the sources are nil when there are
+// errors.
+func Load(root *repo.Root, dir string, opt Options) (*Sources, *diag.List) {
+	s, err := load(root, dir, opt)
+	return s, asList(err)
+}
+
+// asList returns err as diagnostics: its own when it is *diag.Diagnostics, else one error without a position.
+func asList(err error) *diag.List {
+	d := &diag.List{}
+	var ds *diag.Diagnostics
+	switch {
+	case err == nil:
+	case errors.As(err, &ds):
+		for _, it := range ds.Items {
+			d.Add(it)
+		}
+	default:
+		d.Errorf(srcpos.Pos{}, "", "%v", err)
+	}
+	return d
+}
+
+func load(root *repo.Root, dir string, opt Options) (*Sources, error) {
 	clean, err := repo.Clean(dir)
 	if err != nil {
 		return nil, err
@@ -161,18 +184,23 @@ func Load(root *repo.Root, dir string, opt Options) (*Sources, error) {
 }
 
 // Build renders the kustomization in the root-relative directory dir: Load, then Sources.Build.
-func Build(root *repo.Root, dir string, opt Options) (*Result, error) {
-	s, err := Load(root, dir, opt)
-	if err != nil {
-		return nil, err
+func Build(root *repo.Root, dir string, opt Options) (*Result, *diag.List) {
+	s, d := Load(root, dir, opt)
+	if s == nil {
+		return nil, d
 	}
 	return s.Build()
 }
 
 // Build runs kustomize on an in-memory file system that holds the loaded files and nothing else, and
 // converts its objects into node trees (toNode) whose scalars carry the positions of the manifests that
-// wrote them.
-func (s *Sources) Build() (*Result, error) {
+// wrote them. The result is nil when there are errors (see Load).
+func (s *Sources) Build() (*Result, *diag.List) {
+	res, err := s.build()
+	return res, asList(err)
+}
+
+func (s *Sources) build() (*Result, error) {
 	w, clean := s.w, s.dir
 	fs := filesys.MakeFsInMemory()
 	for _, rel := range w.order {

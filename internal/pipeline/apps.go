@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -247,18 +246,14 @@ func buildOverlay(c appContext, a *model.Application, d *diag.List) *builtOverla
 	if lo.diags.HasErrors() {
 		return nil
 	}
-	err := lo.err
+	od := lo.load
 	var res *overlay.Result
-	if err == nil {
-		res, err = lo.src.Build()
+	if lo.src != nil {
+		res, od = lo.src.Build()
 	}
-	if err != nil {
-		var ds *diag.Diagnostics
-		if !errors.As(err, &ds) {
-			d.Errorf(pathPos, path, "%v", err)
-			return nil
-		}
-		for _, it := range ds.Items {
+	if od.HasErrors() {
+		// A problem without a line (kustomize's own errors) is the application path's.
+		for _, it := range od.Sorted() {
 			if it.Pos.IsZero() {
 				it.Pos, it.Path = pathPos, path
 			}

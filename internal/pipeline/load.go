@@ -55,12 +55,13 @@ type Sources struct {
 }
 
 // loadedOverlay is a workloads application's overlay as load found it: its files (overlay.Load), or the
-// diagnostics or error that say why it cannot be built.
+// diagnostics that say why it cannot be built: about the application's path (diags) or from overlay.Load
+// (load).
 type loadedOverlay struct {
 	dir   string
 	src   *overlay.Sources
 	diags *diag.List
-	err   error
+	load  *diag.List
 }
 
 // load reads the sources of a render from req.FS. It returns nil when the render cannot go on; the reasons
@@ -244,7 +245,7 @@ func loadOverlay(root *repo.Root, a *model.Application, opt overlay.Options) *lo
 		out.diags.Errorf(pathPos, path, "%s is not a directory of the repository", a.Path)
 		return out
 	}
-	out.src, out.err = overlay.Load(root, dir, opt)
+	out.src, out.load = overlay.Load(root, dir, opt)
 	return out
 }
 
