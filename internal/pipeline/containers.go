@@ -11,7 +11,7 @@ import (
 	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
-// finishProfiles finishes every init-data profile (Profile.finalize) with the containers of the pod templates
+// finishProfiles finishes every init-data profile (profiles.Profile.Finalize) with the containers of the pod templates
 // that run with it, read from the built overlays of the workloads applications in values order, and warns
 // where the manifests leave a container less bound than the policy could bind it. It reports false when a
 // profile cannot be built; the reasons are in d.

@@ -1,6 +1,8 @@
-// Package pipeline is cocogen's one render path: load the values and metadata of a repository, decode them
-// into the typed model, run the generators and return sorted objects. `cocogen render` and the Argo CD plugin
-// build a Request and call Render; their output for the same inputs is the same bytes.
+// Package pipeline is cocogen's one render path, in one direction: load reads everything a render needs from
+// the repository's file system into an immutable, positioned Sources (load.go, the only file of the package
+// that reads); the generators run as pure functions of it; the checks compare their typed results; the
+// objects come out sorted. `cocogen render` and the Argo CD plugin build a Request and call Render; their
+// output for the same inputs is the same bytes.
 package pipeline
 
 import (
