@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/cocogen/cocogen/generators/profiles"
 	"github.com/cocogen/cocogen/internal/budget"
@@ -64,9 +65,9 @@ type loadedOverlay struct {
 	load  *diag.List
 }
 
-// load reads the sources of a render from req.FS. It returns nil when the render cannot go on; the reasons
-// are in d.
-func load(req Request, limits budget.Limits, d *diag.List) *Sources {
+// load reads the sources of a render from req.FS; the values' dates are checked against now, the render's
+// clock. It returns nil when the render cannot go on; the reasons are in d.
+func load(req Request, limits budget.Limits, now time.Time, d *diag.List) *Sources {
 	root := repo.New(req.FS, req.RootName, req.RootDir)
 	root.SetBudget(limits)
 	relDir := req.ValuesDir
@@ -131,7 +132,7 @@ func load(req Request, limits budget.Limits, d *diag.List) *Sources {
 	if loaded == nil {
 		return nil
 	}
-	v, md2 := model.Decode(loaded.Values)
+	v, md2 := model.DecodeAt(loaded.Values, now)
 	d.Append(md2)
 	if v == nil {
 		return nil

@@ -80,3 +80,27 @@ func TestRenderSmallRepositoryInMemory(t *testing.T) {
 		t.Errorf("a request without a file system: %v", err)
 	}
 }
+
+// TestOneClock: every date check of a render uses Request.Now — the reference values' expiration (in the
+// values), the trust anchor's validity (in the metadata) and the previous init-data windows — so a render at
+// a given time fails or passes the same way on any day.
+func TestOneClock(t *testing.T) {
+	mem := builtinFS(t)
+	at := func(s string) func() time.Time {
+		tm, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return func() time.Time { return tm }
+	}
+	for _, c := range []struct{ now, want string }{
+		{"2028-01-01T00:00:00Z", "global.coco.trustee.referenceValues.expiration: 2027-12-31T00:00:00Z has passed"},
+		{"2027-12-15T00:00:00Z", "global.coco.trustee.referenceValues.expiration: 2027-12-31T00:00:00Z is less than 30 days away"},
+		{"2026-01-01T00:00:00Z", "kbs.trustAnchor.certificate"},
+	} {
+		_, errOut := renderText(t, Request{FS: mem, ValuesDir: "values", All: true, Now: at(c.now)})
+		if !strings.Contains(errOut, c.want) {
+			t.Errorf("at %s, diagnostics lack %q:\n%s", c.now, c.want, errOut)
+		}
+	}
+}

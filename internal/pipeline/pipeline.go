@@ -62,8 +62,8 @@ type Request struct {
 	// Budget are the resource budgets of the render (zero: budget.Defaults()).
 	Budget budget.Limits
 	// Now is the render's clock, read once per render (nil: time.Now). It decides the checks of dates (the
-	// trust anchor's validity, the end of previous init-data windows), never what is rendered: the same
-	// commit renders the same bytes at any time.
+	// trust anchor's validity, the reference values' expiration, the end of previous init-data windows),
+	// never what is rendered: the same commit renders the same bytes while its dates hold.
 	Now func() time.Time
 }
 
@@ -134,7 +134,7 @@ func Render(req Request) (*Result, error) {
 	if limits == (budget.Limits{}) {
 		limits = budget.Defaults()
 	}
-	src := load(req, limits, d)
+	src := load(req, limits, clock, d)
 	if src == nil {
 		return nil, finish(d)
 	}
