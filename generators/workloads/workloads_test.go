@@ -7,6 +7,7 @@ import (
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/initdata"
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/podtemplate"
 )
 
 func parse(t *testing.T, src string) *node.Node {
@@ -476,6 +477,35 @@ func TestPodsDefaults(t *testing.T) {
 		pods := Pods([]Object{{Node: parse(t, src)}}, defaults)
 		if len(pods) != 1 || pods[0].Profile != c.want || pods[0].ByAnnotation {
 			t.Errorf("%s %q: %+v, want profile %q", c.rc, c.annotations, pods, c.want)
+		}
+	}
+}
+
+// TestInjectEveryKindWithAPodTemplate: init-data goes wherever package podtemplate says a kind keeps its pod
+// template (the rule review and initdata.Find read it back by), OpenShift's DeploymentConfig and Argo
+// Rollouts included.
+func TestInjectEveryKindWithAPodTemplate(t *testing.T) {
+	for _, kind := range podtemplate.Kinds() {
+		path, _ := podtemplate.Path(kind)
+		tmpl := node.NewMap().Set("metadata", node.NewMap().Set("annotations", node.NewMap().Set(AnnotationProfile, node.NewString("debug")))).
+			Set("spec", node.NewMap().Set("containers", node.NewList(node.NewMap().Set("name", node.NewString("c")).Set("image", node.NewString("i")))))
+		obj := tmpl
+		for i := len(path) - 1; i >= 0; i-- {
+			obj = node.NewMap().Set(path[i], obj)
+		}
+		obj.Set("kind", node.NewString(kind))
+		obj.Set("metadata", node.NewMap().Set("name", node.NewString("w")))
+		if len(path) == 0 { // a Pod is its own template
+			obj.Get("metadata").Set("annotations", node.NewMap().Set(AnnotationProfile, node.NewString("debug")))
+		}
+		res, d := Inject([]Object{{Node: obj}}, profiles, opts())
+		if d.HasErrors() || len(res.Uses) != 1 {
+			t.Errorf("%s: uses %v, diagnostics %v", kind, res.Uses, d.Sorted())
+			continue
+		}
+		got, _ := podtemplate.Of(res.Objects[0].Node)
+		if got.Path("metadata", "annotations", initdata.AnnotationInitData).Scalar() != "H4sIAAAAdebug" {
+			t.Errorf("%s: no init-data injected", kind)
 		}
 	}
 }
