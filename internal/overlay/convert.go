@@ -28,7 +28,8 @@ import (
 //   - a scalar takes the type YAML 1.2 gives it (go.yaml.in/yaml/v3's resolution: "yes" stays a string);
 //   - a number prints as JSON prints a float64 and is an integer when that text is one (1.0 becomes 1);
 //   - a timestamp becomes its RFC 3339 text; invalid UTF-8 becomes U+FFFD, byte by byte, as encoding/json
-//     writes it;
+//     writes it; an empty null inside a flow collection ({a}) becomes the empty string, as the YAML emitter
+//     must quote it there;
 //   - map keys come in go.yaml.in/yaml/v2's order (v2.4.4, sorter.go: keyList.Less), see keyLess.
 
 // converter turns the nodes of one object into a node tree.
@@ -40,6 +41,8 @@ type converter struct {
 	locate func(key string, line, col int, value string) srcpos.Pos
 	// active holds the anchors being expanded, to refuse recursive aliases.
 	active map[*kyaml.Node]bool
+	// flow is the depth of flow collections ({...}, [...]) being converted.
+	flow int
 }
 
 func (c *converter) errorf(format string, args ...any) error {
@@ -89,6 +92,10 @@ func (c *converter) toNode(y *kyaml.Node, depth int) (*node.Node, error) {
 		}
 		return c.toNode(y.Content[0], depth)
 	case kyaml.SequenceNode:
+		if y.Style&kyaml.FlowStyle != 0 {
+			c.flow++
+			defer func() { c.flow-- }()
+		}
 		n := node.NewList()
 		n.Origin = node.FromFile
 		for _, it := range y.Content {
@@ -100,6 +107,10 @@ func (c *converter) toNode(y *kyaml.Node, depth int) (*node.Node, error) {
 		}
 		return n, nil
 	case kyaml.MappingNode:
+		if y.Style&kyaml.FlowStyle != 0 {
+			c.flow++
+			defer func() { c.flow-- }()
+		}
 		return c.mapping(y, depth)
 	case kyaml.ScalarNode:
 		return c.scalar(y)
@@ -221,6 +232,12 @@ func (c *converter) scalar(y *kyaml.Node) (*node.Node, error) {
 	n := &node.Node{Origin: node.FromFile}
 	switch v := v.(type) {
 	case nil:
+		if y.Value == "" && c.flow > 0 {
+			// The YAML emitter cannot write an empty plain scalar inside a flow collection and quotes it:
+			// kustomize prints {a: ''} for {a}.
+			n.Kind = node.String
+			break
+		}
 		n.Kind, n.Src = node.Null, "null"
 		return n, nil
 	case bool:

@@ -2,6 +2,7 @@ package overlay
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -125,4 +126,49 @@ func TestKeyLess(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzConvert checks the conversion against kustomize's own output on any manifest kustomize builds: every
+// object converted from kustomize's nodes must encode to the bytes that its printed YAML parses to.
+func FuzzConvert(f *testing.F) {
+	f.Add(trickyOverlay["overlays/t/cm.yaml"].Data)
+	f.Add([]byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  x: !!binary aGVsbG8=\n  y: !!str 12\n  z: 0x1F\n  w: .inf\n"))
+	f.Add([]byte("apiVersion: v1\nkind: List\nitems:\n  - {apiVersion: v1, kind: ConfigMap, metadata: {name: b}, data: {k: '010', n: -0.0}}\n"))
+	f.Fuzz(func(t *testing.T, manifest []byte) {
+		mem := fstest.MapFS{
+			"overlays/f/kustomization.yaml": {Data: []byte("resources:\n  - m.yaml\n")},
+			"overlays/f/m.yaml":             {Data: manifest},
+		}
+		src, d := Load(repo.New(mem, "", ""), "overlays/f", Options{})
+		if d.HasErrors() {
+			return // refused before kustomize runs
+		}
+		res, d := src.Build()
+		want, werr := kustomizeOutputErr(src)
+		if d.HasErrors() {
+			if werr == nil && res == nil && !strings.Contains(d.Err().Error(), "kustomize") && len(want) > 0 {
+				// The conversion refused what kustomize prints: only values JSON cannot hold may be refused.
+				for _, it := range d.Sorted() {
+					if !strings.Contains(it.Msg, "json") && !strings.Contains(it.Msg, "not a string") && !strings.Contains(it.Msg, "budget") && !strings.Contains(it.Msg, "alias") {
+						t.Fatalf("refused %q: %v", manifest, d.Err())
+					}
+				}
+			}
+			return
+		}
+		if werr != nil {
+			t.Fatalf("converted what kustomize cannot print (%v): %q", werr, manifest)
+		}
+		if len(want) != len(res.Resources) {
+			t.Fatalf("%d objects, kustomize printed %d", len(res.Resources), len(want))
+		}
+		for i, r := range res.Resources {
+			var got, exp bytes.Buffer
+			node.EncodeYAML(&got, r.Node)
+			node.EncodeYAML(&exp, want[i])
+			if got.String() != exp.String() {
+				t.Fatalf("object %d of %q:\n%s\nkustomize printed\n%s", i, manifest, got.String(), exp.String())
+			}
+		}
+	})
 }
