@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -32,8 +33,6 @@ import (
 // A file that cannot be read is kept with its error, which the generator that needs the file reports (a
 // render that does not need it does not fail on it).
 type Sources struct {
-	// display shows a root-relative path in messages (repo.Root.Display).
-	display func(rel string) string
 	// valuesDir is the values directory relative to the root.
 	valuesDir string
 	loaded    *values.Loaded
@@ -70,21 +69,16 @@ type loadedOverlay struct {
 func load(req Request, limits budget.Limits, now time.Time, d *diag.List) *Sources {
 	root := repo.New(req.FS, req.RootName, req.RootDir)
 	root.SetBudget(limits)
-	relDir := req.ValuesDir
-	if relDir == "" {
-		relDir = "values"
-	}
-	if clean, err := repo.Clean(relDir); err != nil {
+	relDir, err := repo.Clean(cmp.Or(req.ValuesDir, "values"))
+	if err != nil {
 		d.Errorf(srcpos.Pos{File: "--values-dir"}, "", "%v", err)
 		return nil
-	} else {
-		relDir = clean
 	}
 	if st, err := root.Stat(relDir); err != nil || !st.IsDir() {
 		d.Errorf(srcpos.Pos{File: "--values-dir"}, "", "values directory %s does not exist (use --values-dir DIR; a Validated Patterns repository keeps its values at the root: --values-dir .)", root.Display(relDir))
 		return nil
 	}
-	src := &Sources{display: root.Display, valuesDir: relDir, templates: tpl.NewBudget(limits), meter: regolimit.NewMeter(limits),
+	src := &Sources{valuesDir: relDir, templates: tpl.NewBudget(limits), meter: regolimit.NewMeter(limits),
 		yamlTally: &node.Tally{Max: limits.YAMLTotalNodes}}
 
 	// Metadata first, then flags: later params win.
