@@ -157,7 +157,11 @@ func Run(ctx context.Context, c Cluster, o Options) (*Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", obj.ID(), err)
 		}
-		items[i] = item{id: obj.ID(), obj: u, gvk: u.GroupVersionKind()}
+		id := obj.Kind() + " " + obj.Name()
+		if obj.Namespace() != "" {
+			id = obj.Kind() + " " + obj.Namespace() + "/" + obj.Name()
+		}
+		items[i] = item{id: id, obj: u, gvk: u.GroupVersionKind()}
 	}
 	r := &Result{IDs: make([]string, len(items)), Outcomes: make([]Outcome, len(items)), Reasons: make([]string, len(items))}
 	for i, it := range items {
@@ -166,6 +170,7 @@ func Run(ctx context.Context, c Cluster, o Options) (*Result, error) {
 	a := &applier{c: c, o: o}
 	creating := map[string]bool{} // namespaces this run creates (dry run: would create)
 
+	lastWait := ""
 	todo := make([]int, len(items))
 	for i := range items {
 		todo[i] = i
@@ -216,7 +221,10 @@ func Run(ctx context.Context, c Cluster, o Options) (*Result, error) {
 			return r, &PendingError{Kinds: kinds}
 		}
 		what := "the kinds " + strings.Join(kinds, ", ") + " (the OpenShift GitOps operator installs them)"
-		fmt.Fprintf(o.Progress, "waiting for %s\n", what)
+		if what != lastWait {
+			fmt.Fprintf(o.Progress, "waiting for %s\n", what)
+			lastWait = what
+		}
 		if err := a.sleep(ctx, start, what, items); err != nil {
 			return r, err
 		}
