@@ -37,9 +37,18 @@ func kubeExecCluster(kubeconfig, kubeContext string) (dynamic.Interface, secrets
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("build a client for %s: %w", cfg.Host, err)
 	}
+	ex, err := newKubeExec(cfg)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return dyn, ex, cfg.Host, nil
+}
+
+// newKubeExec builds the executor from a client configuration: a REST client of the core API only.
+func newKubeExec(cfg *rest.Config) (*kubeExec, error) {
 	scheme := runtime.NewScheme()
 	if err := corev1.AddToScheme(scheme); err != nil {
-		return nil, nil, "", err
+		return nil, err
 	}
 	core := rest.CopyConfig(cfg)
 	core.APIPath = "/api"
@@ -47,9 +56,9 @@ func kubeExecCluster(kubeconfig, kubeContext string) (dynamic.Interface, secrets
 	core.NegotiatedSerializer = serializer.NewCodecFactory(scheme).WithoutConversion()
 	rc, err := rest.RESTClientFor(core)
 	if err != nil {
-		return nil, nil, "", fmt.Errorf("build a client for %s: %w", cfg.Host, err)
+		return nil, fmt.Errorf("build a client for %s: %w", cfg.Host, err)
 	}
-	return dyn, &kubeExec{cfg: cfg, client: rc}, cfg.Host, nil
+	return &kubeExec{cfg: cfg, client: rc}, nil
 }
 
 func (k *kubeExec) Exec(ctx context.Context, namespace, pod, container string, command []string, stdin io.Reader, stdout, stderr io.Writer) error {

@@ -342,7 +342,7 @@ what that means for attestation. cocogen render never reads this file.`,
 				fmt.Fprintf(s.err, "wrote %s (the KBS CA certificate: commit it)\n", sp.spec.CertificatePath)
 			}
 			if res.Changed {
-				fmt.Fprintf(s.err, "wrote %s (mode 0600): next, cocogen install; then cocogen secrets load --file %s once Vault runs\n", output, output)
+				fmt.Fprintf(s.err, "wrote %s (mode 0600): next, cocogen install ... --secrets-file %s (or cocogen secrets load --file %s once Vault runs)\n", output, output, output)
 			} else {
 				fmt.Fprintf(s.err, "%s is up to date: nothing changed\n", output)
 			}

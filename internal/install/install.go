@@ -58,6 +58,9 @@ type Options struct {
 	Interval time.Duration
 	// Progress receives one line per step; never a Secret's data (the bootstrap objects hold none).
 	Progress io.Writer
+	// Secrets, when set, is tried at every poll while waiting for the root Applications, until it reports
+	// done: it loads the pattern's secrets into Vault once Vault runs. status says what it did or waits for.
+	Secrets func(ctx context.Context) (done bool, status string)
 }
 
 // Outcome is what happened to one object.
@@ -424,8 +427,17 @@ func (a *applier) waitForApplications(ctx context.Context, start time.Time, item
 		names = append(names, "Application "+it.obj.GetNamespace()+"/"+it.obj.GetName())
 	}
 	fmt.Fprintf(a.o.Progress, "waiting for %s to be synced and healthy\n", strings.Join(names, ", "))
+	secretsDone := a.o.Secrets == nil
 	for {
 		var waiting []string
+		if !secretsDone {
+			var status string
+			secretsDone, status = a.o.Secrets(ctx)
+			a.report("secrets", status)
+			if !secretsDone {
+				waiting = append(waiting, "the secrets to be loaded into Vault ("+status+")")
+			}
+		}
 		namespaces := map[string]bool{}
 		for _, it := range roots {
 			namespaces[it.obj.GetNamespace()] = true

@@ -240,6 +240,14 @@ func TestInstallWithoutTheOperatorsKinds(t *testing.T) {
 		var progress bytes.Buffer
 		o := bootstrapObjects(t, "quay.io/me/cocogen:v1")
 		o.Wait, o.Progress = true, &progress
+		tries := 0
+		o.Secrets = func(context.Context) (bool, string) {
+			tries++
+			if tries < 3 {
+				return false, "secret imperative/vaultkeys not found"
+			}
+			return true, "stored 8 secrets"
+		}
 		r, err := Run(context.Background(), Cluster{Dynamic: fc.client, Mapper: &fakeMapper{operatorAfter: 3}}, o)
 		if err != nil {
 			t.Fatalf("%v\n%s", err, progress.String())
@@ -252,13 +260,18 @@ func TestInstallWithoutTheOperatorsKinds(t *testing.T) {
 			"  Subscription openshift-gitops-operator/openshift-gitops-operator: no status yet (is OLM running?)\n",
 			"Application vp-gitops/cocogen created\n",
 			"  Application vp-gitops/cocogen: Synced, Healthy\n",
+			"  secrets: secret imperative/vaultkeys not found\n",
+			"  secrets: stored 8 secrets\n",
 			"Application vp-gitops/cocogen synced and healthy\n",
 		} {
 			if !strings.Contains(progress.String(), want) {
 				t.Errorf("progress does not say %q:\n%s", want, progress.String())
 			}
 		}
-		for _, line := range []string{"no status yet (is OLM running?)", "waiting for the kinds"} {
+		if tries != 3 {
+			t.Errorf("the secrets were tried %d times, want until they are loaded (3)", tries)
+		}
+		for _, line := range []string{"no status yet (is OLM running?)", "waiting for the kinds", "vaultkeys not found"} {
 			if n := strings.Count(progress.String(), line); n != 1 {
 				t.Errorf("%q is printed %d times, want once while nothing changes", line, n)
 			}
