@@ -19,6 +19,7 @@ import (
 
 	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/helmvalues"
 	"github.com/cocogen/cocogen/internal/metadata"
 	"github.com/cocogen/cocogen/internal/model"
 	"github.com/cocogen/cocogen/internal/node"
@@ -118,20 +119,20 @@ func loadSecretSpec(s streams, f *sourceFlags) (*secretSpec, error) {
 	if meta == nil || d.HasErrors() {
 		return fail()
 	}
-	var params []values.Param
+	var params []helmvalues.Param
 	for _, p := range meta.Params() {
-		pp, err := node.ParsePath(p.Path)
+		pp, err := helmvalues.ParsePath(p.Path)
 		if err != nil {
 			return nil, err
 		}
-		params = append(params, values.Param{Path: pp, Value: p.Value})
+		params = append(params, helmvalues.Param{Path: pp, Value: p.Value})
 	}
 	for _, g := range []struct {
 		args     []string
 		asString bool
 	}{{req.Sets, false}, {req.SetStrings, true}} {
 		for _, a := range g.args {
-			ps, err := values.ParseSet(a, g.asString)
+			ps, err := helmvalues.ParseSet(a, g.asString)
 			if err != nil {
 				return nil, usageError{err: fmt.Errorf("--set %s: %w", a, err)}
 			}

@@ -20,7 +20,7 @@ import (
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 
 	"github.com/cocogen/cocogen/internal/metadata"
-	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 var spec = Spec{
@@ -110,7 +110,7 @@ func TestInitWritesEverythingTheValuesNeed(t *testing.T) {
 	}
 	m := &metadata.Metadata{Source: "cluster-metadata.yaml"}
 	m.KBS.TrustAnchor.Mode = metadata.Field{Value: "ca", Set: true}
-	m.KBS.TrustAnchor.Certificate = metadata.Field{Value: spec.CertificatePath, Set: true, Pos: node.Pos{File: "cluster-metadata.yaml", Line: 1, Col: 1}}
+	m.KBS.TrustAnchor.Certificate = metadata.Field{Value: spec.CertificatePath, Set: true, Pos: srcpos.Pos{File: "cluster-metadata.yaml", Line: 1, Col: 1}}
 	if _, d := m.CheckTrustAnchor(r.Cert, now); d.HasErrors() {
 		t.Errorf("the trust anchor check refuses the certificate: %v", d.Sorted())
 	}
