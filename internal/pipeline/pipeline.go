@@ -286,10 +286,8 @@ func Render(req Request) (*Result, error) {
 			all = append(all[:len(all):len(all)], a.Objects...)
 		}
 	}
-	if dups := manifest.Duplicates(all); len(dups) > 0 {
-		for _, id := range dups {
-			d.Errorf(node.Pos{}, "", "two objects render as %s", id)
-		}
+	all = dedupe(all, d)
+	if d.HasErrors() {
 		return nil, finish(d)
 	}
 	res.Objects = all
