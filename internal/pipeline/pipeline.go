@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -144,8 +145,11 @@ func Render(req Request) (*Result, error) {
 
 	// Metadata first, then flags: later params win.
 	md, mdName := req.Metadata, req.MetadataName
-	if md == nil {
-		rel := path.Join(relDir, metadata.DefaultFile)
+	for _, name := range defaultMetadataFiles(req.ClusterGroup) {
+		if md != nil {
+			break
+		}
+		rel := path.Join(relDir, name)
 		data, err := root.ReadFile(rel)
 		switch {
 		case err == nil:
@@ -296,6 +300,20 @@ func Render(req Request) (*Result, error) {
 	return res, nil
 }
 
+// groupFileRe is a cluster group name that can name a file of the values directory.
+var groupFileRe = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
+
+// defaultMetadataFiles are the metadata files of the values directory that a render reads when it is given
+// none, the first that exists winning: cluster-metadata-<group>.yaml for the cluster group named on the command
+// line (--cluster-group, the plugin's COCOGEN_CLUSTER_GROUP), then cluster-metadata.yaml. A repository then keeps
+// the facts of each of its clusters beside the values of the group that renders it.
+func defaultMetadataFiles(group string) []string {
+	if group == "" || !groupFileRe.MatchString(group) {
+		return []string{metadata.DefaultFile}
+	}
+	return []string{strings.TrimSuffix(metadata.DefaultFile, ".yaml") + "-" + group + ".yaml", metadata.DefaultFile}
+}
+
 // childEnv is the plugin env that the applications cocogen renders get after COCOGEN_APP, so that the
 // plugin renders each from the same cluster group, values directory, metadata file, sets and facts as this
 // tree.
@@ -322,7 +340,8 @@ func childEnv(root *repo.Root, req Request, relDir, group string, v *model.Value
 			}
 		}
 		switch {
-		case rel == path.Join(relDir, metadata.DefaultFile):
+		case slices.ContainsFunc(defaultMetadataFiles(group), func(f string) bool { return rel == path.Join(relDir, f) }):
+			// The child reads the same default: it renders the same cluster group.
 		case rel != "":
 			env = append(env, appofapps.EnvVar{Name: "COCOGEN_METADATA", Value: rel})
 		default:

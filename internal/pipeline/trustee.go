@@ -35,7 +35,7 @@ const (
 func usedProfiles(c appContext, apps []App) []string {
 	var names []string
 	for _, a := range apps {
-		if a.Generator == model.GenSandbox && c.v.CoCo.InitData.Default != "" {
+		if a.Generator == model.GenSandbox && rendersPeerPods(c) && c.v.CoCo.InitData.Default != "" {
 			names = append(names, c.v.CoCo.InitData.Default)
 		}
 		for _, u := range a.Uses {
