@@ -56,8 +56,8 @@ type CoCoBareMetal struct {
 	// MachineConfigRoles are the machine config pools whose hosts get the TEE kernel arguments (default
 	// worker; add master on a compact cluster).
 	MachineConfigRoles []string
-	// TDXCollateralService is where Trustee's TDX verifier fetches Intel's collateral (a PCCS, or Intel's
-	// PCS itself); default the PCCS of the intel-dcap namespace.
+	// TDXCollateralService is where Trustee's TDX verifier fetches Intel's collateral (Intel's PCS itself,
+	// the default, or a PCCS that caches it, e.g. in a disconnected cluster).
 	TDXCollateralService    string
 	TDXCollateralServicePos node.Pos
 }
@@ -65,8 +65,9 @@ type CoCoBareMetal struct {
 // Bare-metal storage choices.
 var BareMetalStorages = []string{"lvms", "hpp", "none"}
 
-// DefaultTDXCollateralService is the in-cluster PCCS (intel-dcap namespace) that caches Intel's collateral.
-const DefaultTDXCollateralService = "https://pccs-service.intel-dcap.svc.cluster.local:8042/sgx/certification/v4/"
+// DefaultTDXCollateralService is Intel's Provisioning Certification Service, Trustee's own default
+// (trustee v0.21.0 deps/verifier/src/intel_dcap/mod.rs INTEL_PCS_URL).
+const DefaultTDXCollateralService = "https://api.trustedservices.intel.com/sgx/certification/v4/"
 
 // InitDataChoices say which init-data profiles exist.
 type InitDataChoices struct {

@@ -82,6 +82,10 @@ type Result struct {
 	// Previous is global.coco.trustee.referenceValues.previous: the init-data kept for pods started before
 	// a change.
 	Previous []model.PreviousInitData
+	// PeerPods says whether the render writes peer-pods-cm (a sandbox application on Azure); BareMetalTEEs
+	// are the TEEs of a bare-metal cluster's hosts (snp, tdx) when its platform is BareMetal or None.
+	PeerPods      bool
+	BareMetalTEEs []string
 }
 
 // Usage is what a render spent of the budgets that count work (cocogen render --verbose prints it).
@@ -264,7 +268,10 @@ func Render(req Request) (*Result, error) {
 		return Usage{InputBytes: root.BytesRead(), YAMLNodes: yamlTally.Used, TemplateSteps: templates.Steps(), TemplateBytes: templates.Bytes(), RegoSteps: meter.Steps()}
 	}
 	res := &Result{Group: loaded.Group, Files: loaded.Files, Root: root.Dir(), Profiles: profiles, ProfileNames: v.CoCo.ProfileNames(), DefaultProfile: v.CoCo.InitData.Default, Apps: apps,
-		UsedProfiles: usedProfiles(ac, apps), Previous: v.CoCo.Trustee.Previous}
+		UsedProfiles: usedProfiles(ac, apps), Previous: v.CoCo.Trustee.Previous, PeerPods: rendersPeerPods(ac)}
+	if meta != nil && isBareMetal(v.Global.Tree.Get("clusterPlatform").Scalar()) {
+		res.BareMetalTEEs = meta.BareMetal.TEEs()
+	}
 	if want != nil {
 		for _, a := range apps {
 			if a.Name == want.Name {

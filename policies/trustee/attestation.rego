@@ -218,6 +218,18 @@ executables := 3 if {
 	input.tdx.quote.body.mr_td in reference_list("cocogen_tdx_mr_td")
 }
 
+# Bare metal, by choice: with cocogen_pod_vm_unpinned and no launch measurement registered for the TEE, the
+# claim is 0, as on Azure. A TEE whose measurements are registered is never unpinned.
+executables := 0 if {
+	tee in bare_metal_tees
+	not reference_list(launch_measurements[tee])
+	query_reference_value("cocogen_pod_vm_unpinned") == true
+}
+
+bare_metal_tees := {"snp", "tdx"}
+
+launch_measurements := {"snp": "cocogen_snp_launch_measurements", "tdx": "cocogen_tdx_mr_td"}
+
 ######################################################################################################
 # hardware: the TEE
 
