@@ -23,8 +23,8 @@ type CoCo struct {
 	Azure                 CoCoAzure
 	// BareMetal are the choices of a cluster whose own hosts run the pod VMs (Intel TDX, AMD SEV-SNP).
 	BareMetal CoCoBareMetal
-	InitData              InitDataChoices
-	Trustee               Trustee
+	InitData  InitDataChoices
+	Trustee   Trustee
 	// Rollout says how changes reach the running cloud-api-adaptor and KBS (global.coco.rollout).
 	Rollout Rollout
 }

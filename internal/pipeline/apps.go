@@ -224,7 +224,9 @@ func renderSandbox(c appContext, a *model.Application) ([]manifest.Object, *diag
 
 // isBareMetal reports whether confidential pods run on the cluster's own hosts (Kata in the host's TEE,
 // runtime class kata-cc) rather than as peer pods.
-func isBareMetal(platform string) bool { return workloads.RuntimeClassFor(platform) == workloads.LocalRuntimeClass }
+func isBareMetal(platform string) bool {
+	return workloads.RuntimeClassFor(platform) == workloads.LocalRuntimeClass
+}
 
 // rendersPeerPods reports whether the cluster group writes peer-pods-cm: a sandbox application on a peer-pods
 // platform.

@@ -181,6 +181,12 @@ func referenceValues(c appContext, a *model.Application, others []App, d *diag.L
 	if len(t.TDXMRTD) > 0 {
 		rvs = append(rvs, trustee.ReferenceValue{Name: trusteepolicy.RVTDXMRTD, Value: uniqueSorted(t.TDXMRTD)})
 	}
+	if len(t.TDXRTMR1) > 0 {
+		rvs = append(rvs, trustee.ReferenceValue{Name: trusteepolicy.RVTDXRTMR1, Value: uniqueSorted(t.TDXRTMR1)})
+	}
+	if len(t.TDXRTMR2) > 0 {
+		rvs = append(rvs, trustee.ReferenceValue{Name: trusteepolicy.RVTDXRTMR2, Value: uniqueSorted(t.TDXRTMR2)})
+	}
 	if t.SNPMinimumTCB != nil {
 		rvs = append(rvs, trustee.ReferenceValue{Name: trusteepolicy.RVSNPMinimumTCB, Value: t.SNPMinimumTCB})
 	} else if azure {

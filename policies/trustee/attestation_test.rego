@@ -349,6 +349,15 @@ test_snp_unknown_measurement if {
 	claims.configuration == 2
 }
 
+# RTMR 1 and 2 are checked where they are pinned: a match affirms, another value does not.
+test_tdx_rtmrs if {
+	rtmr1 := concat("", ["11", mr_td])
+	pinned := object.union(registered, {"cocogen_tdx_rtmr_1": [substring(rtmr1, 0, 96)]})
+	claims_of(object.union(tdx_input(default_binding.tdx_mrconfigid), {"tdx": {"quote": {"body": {"rtmr_1": substring(rtmr1, 0, 96)}}}}), pinned).executables == 3
+	claims_of(object.union(tdx_input(default_binding.tdx_mrconfigid), {"tdx": {"quote": {"body": {"rtmr_1": mr_td}}}}), pinned).executables == 33
+	claims_of(tdx_input(default_binding.tdx_mrconfigid), registered).executables == 3
+}
+
 test_tdx_unknown_mr_td if {
 	claims_of(object.union(tdx_input(default_binding.tdx_mrconfigid), {"tdx": {"quote": {"body": {"mr_td": measurement}}}}), registered).executables == 33
 }
