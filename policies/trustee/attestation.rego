@@ -219,29 +219,31 @@ executables := 3 if {
 executables := 3 if {
 	tee == "tdx"
 	input.tdx.quote.body.mr_td in reference_list("cocogen_tdx_mr_td")
-	tdx_rtmr_pinned("rtmr_1")
-	tdx_rtmr_pinned("rtmr_2")
+	tdx_rtmr_1_pinned
+	tdx_rtmr_2_pinned
 }
 
-tdx_rtmr_pinned(rtmr) if {
-	input.tdx.quote.body[rtmr] in reference_list(concat("", ["cocogen_tdx_", rtmr]))
-}
+tdx_rtmr_1_pinned if input.tdx.quote.body.rtmr_1 in reference_list("cocogen_tdx_rtmr_1")
 
-tdx_rtmr_pinned(rtmr) if {
-	is_null(query_reference_value(concat("", ["cocogen_tdx_", rtmr])))
-}
+tdx_rtmr_1_pinned if is_null(query_reference_value("cocogen_tdx_rtmr_1"))
+
+tdx_rtmr_2_pinned if input.tdx.quote.body.rtmr_2 in reference_list("cocogen_tdx_rtmr_2")
+
+tdx_rtmr_2_pinned if is_null(query_reference_value("cocogen_tdx_rtmr_2"))
 
 # Bare metal, by choice: with cocogen_pod_vm_unpinned and no launch measurement registered for the TEE, the
 # claim is 0, as on Azure. A TEE whose measurements are registered is never unpinned.
 executables := 0 if {
-	tee in bare_metal_tees
-	not reference_list(launch_measurements[tee])
+	tee == "snp"
+	not reference_list("cocogen_snp_launch_measurements")
 	query_reference_value("cocogen_pod_vm_unpinned") == true
 }
 
-bare_metal_tees := {"snp", "tdx"}
-
-launch_measurements := {"snp": "cocogen_snp_launch_measurements", "tdx": "cocogen_tdx_mr_td"}
+executables := 0 if {
+	tee == "tdx"
+	not reference_list("cocogen_tdx_mr_td")
+	query_reference_value("cocogen_pod_vm_unpinned") == true
+}
 
 ######################################################################################################
 # hardware: the TEE
