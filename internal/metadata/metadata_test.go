@@ -288,6 +288,7 @@ func FuzzParse(f *testing.F) {
 		"cluster: {appsDomain: '', hubAppsDomain: x.y.z}\n",
 		"a: &a [*a]\n",
 		"apiVersion: cocogen.io/v1alpha1\nkind: ClusterMetadata\nazure:\n  location: eastus\n  resourceGroup: 'on'\n  vnetName: \"1e3\"\n",
+		"apiVersion: cocogen.io/v1alpha1\nkind: ClusterMetadata\ncluster:\n  platform: BareMetal\nbaremetal:\n  tdxNodes: w0,w1\n  snpNodes: w2\n",
 	} {
 		f.Add([]byte(s))
 	}
