@@ -7,11 +7,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cocogen/cocogen/internal/helmvalues"
 	"github.com/cocogen/cocogen/internal/metadata"
-	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/pipeline"
 	"github.com/cocogen/cocogen/internal/repo"
-	"github.com/cocogen/cocogen/internal/values"
 )
 
 // Settings are the render inputs that the plugin derives from Argo CD's environment. Each is what one
@@ -44,7 +43,7 @@ type source struct {
 type setArg struct {
 	arg   string
 	src   source
-	paths []node.Path
+	paths []helmvalues.Path
 }
 
 // Resolve turns the environment into settings. The layers, later winning: the metadata file in Git, the
@@ -81,7 +80,7 @@ func Resolve(e *Env) (*Settings, error) {
 	var args []setArg
 	add := func(src source, items []string) {
 		for i, a := range items {
-			ps, err := values.ParseSet(a, src.asString)
+			ps, err := helmvalues.ParseSet(a, src.asString)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s, item %d: %w", src.name, i+1, err))
 				continue
@@ -131,7 +130,7 @@ func Resolve(e *Env) (*Settings, error) {
 
 	// The Application's own source is the lowest layer above the metadata file: it applies only to keys that
 	// no set names.
-	var all []node.Path
+	var all []helmvalues.Path
 	for _, a := range args {
 		all = append(all, a.paths...)
 	}
@@ -143,11 +142,11 @@ func Resolve(e *Env) (*Settings, error) {
 		if d.val == "" {
 			continue
 		}
-		p, err := node.ParsePath(d.key)
+		p, err := helmvalues.ParsePath(d.key)
 		if err != nil {
 			return nil, err
 		}
-		if _, named := overlap([]node.Path{p}, all); named {
+		if _, named := overlap([]helmvalues.Path{p}, all); named {
 			continue
 		}
 		derived = append(derived, d.key+"="+escapeSetValue(d.val))
@@ -186,7 +185,7 @@ func lines(v string) []string {
 }
 
 // overlap reports a path of a that equals, contains or lies inside a path of b.
-func overlap(a, b []node.Path) (node.Path, bool) {
+func overlap(a, b []helmvalues.Path) (helmvalues.Path, bool) {
 	for _, p := range a {
 		for _, q := range b {
 			n := min(len(p), len(q))

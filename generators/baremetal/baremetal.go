@@ -16,6 +16,7 @@ import (
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // Namespaces of the operators whose objects the host application renders.
@@ -39,7 +40,7 @@ const (
 type Input struct {
 	// TDXNodes and SNPNodes are the hosts of each TEE (metadata baremetal.tdxNodes, baremetal.snpNodes).
 	TDXNodes, SNPNodes []string
-	FactsPos           node.Pos
+	FactsPos           srcpos.Pos
 	// OpenShiftVersion (Major.Minor) picks the Node Feature Discovery operand image of the release; "" leaves
 	// the operator's default.
 	OpenShiftVersion string

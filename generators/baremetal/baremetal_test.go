@@ -7,7 +7,7 @@ import (
 
 	"github.com/cocogen/cocogen/internal/crdschema/crdschematest"
 	"github.com/cocogen/cocogen/internal/manifest"
-	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 func kinds(objs []manifest.Object) []string {
@@ -73,7 +73,7 @@ func TestRender(t *testing.T) {
 }
 
 func TestRenderWithoutHosts(t *testing.T) {
-	objs, d := Render(Input{Storage: "lvms", FactsPos: node.Pos{File: "values/cluster-metadata-baremetal.yaml", Line: 3, Col: 1}})
+	objs, d := Render(Input{Storage: "lvms", FactsPos: srcpos.Pos{File: "values/cluster-metadata-baremetal.yaml", Line: 3, Col: 1}})
 	if objs != nil || !d.HasErrors() {
 		t.Fatalf("want an error and no objects, got %d objects", len(objs))
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/schema"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // CoCo is global.coco: the Confidential Containers choices of the pattern. Names that the upstream
@@ -19,7 +20,7 @@ type CoCo struct {
 	// SecurityPolicyFlavour names the container image signature policy the guest fetches from the KBS:
 	// kbs:///default/security-policy/<flavour>.
 	SecurityPolicyFlavour string
-	FlavourPos            node.Pos
+	FlavourPos            srcpos.Pos
 	Azure                 CoCoAzure
 	// BareMetal are the choices of a cluster whose own hosts run the pod VMs (Intel TDX, AMD SEV-SNP).
 	BareMetal CoCoBareMetal
@@ -33,10 +34,10 @@ type CoCo struct {
 type CoCoAzure struct {
 	// DefaultVMFlavour is the confidential VM size of a peer pod that asks for none.
 	DefaultVMFlavour string
-	DefaultPos       node.Pos
+	DefaultPos       srcpos.Pos
 	// VMFlavours are the sizes pods may ask for (the upstream comma-separated string, or a list).
 	VMFlavours  []string
-	FlavoursPos node.Pos
+	FlavoursPos srcpos.Pos
 	Tags        *node.Node // map of Azure resource tags for the peer-pod VMs
 	// RootVolumeSize is the peer-pod VM's root disk in GiB (nil: the operator's default).
 	RootVolumeSize *node.Node
@@ -44,22 +45,22 @@ type CoCoAzure struct {
 
 // CoCoBareMetal are the bare-metal choices (global.coco.baremetal).
 type CoCoBareMetal struct {
-	Pos node.Pos
+	Pos srcpos.Pos
 	// DefaultMemory is the pod VM's memory in MiB (the io.katacontainers.config.hypervisor.default_memory
 	// annotation of every confidential pod that sets none); 0 leaves the runtime's default.
 	DefaultMemory int64
-	MemoryPos     node.Pos
+	MemoryPos     srcpos.Pos
 	// Storage is the local storage operator whose cluster object the host application renders: lvms (an
 	// LVMCluster), hpp (a HostPathProvisioner) or none.
 	Storage    string
-	StoragePos node.Pos
+	StoragePos srcpos.Pos
 	// MachineConfigRoles are the machine config pools whose hosts get the TEE kernel arguments (default
 	// worker; add master on a compact cluster).
 	MachineConfigRoles []string
 	// TDXCollateralService is where Trustee's TDX verifier fetches Intel's collateral (Intel's PCS itself,
 	// the default, or a PCCS that caches it, e.g. in a disconnected cluster).
 	TDXCollateralService    string
-	TDXCollateralServicePos node.Pos
+	TDXCollateralServicePos srcpos.Pos
 }
 
 // Bare-metal storage choices.
@@ -73,16 +74,16 @@ const DefaultTDXCollateralService = "https://api.trustedservices.intel.com/sgx/c
 type InitDataChoices struct {
 	// Default is the profile peer pods get when a pod names none (peer-pods-cm INITDATA).
 	Default    string
-	DefaultPos node.Pos
+	DefaultPos srcpos.Pos
 	Profiles   []Profile
 }
 
 // Profile is one init-data profile: an agent policy, the aa.toml and cdh.toml templates and a hash algorithm.
 type Profile struct {
 	Name        string
-	Pos         node.Pos
+	Pos         srcpos.Pos
 	AgentPolicy string // a file name under policies/agent/, without .rego
-	PolicyPos   node.Pos
+	PolicyPos   srcpos.Pos
 	Algorithm   string
 	AA          string // repository path of the aa.toml template
 	CDH         string // repository path of the cdh.toml template
@@ -93,7 +94,7 @@ type Profile struct {
 // ExecCommand is one allowed argv.
 type ExecCommand struct {
 	Args []string
-	Pos  node.Pos
+	Pos  srcpos.Pos
 }
 
 // Profile returns the named profile.
@@ -143,7 +144,7 @@ var (
 // coco decodes global.coco (absent: no CoCo choices, the pattern renders no init-data). pos is where the
 // section is, or would be: the positions of choices that are absent fall back to it, so that what needs them
 // can say where to add them.
-func (dc decoder) coco(n *node.Node, pos node.Pos, out *CoCo) {
+func (dc decoder) coco(n *node.Node, pos srcpos.Pos, out *CoCo) {
 	const path = "global.coco"
 	out.FlavourPos, out.Azure.DefaultPos, out.InitData.DefaultPos = pos, pos, pos
 	dc.rollout(nil, &out.Rollout) // the defaults, also without global.coco
@@ -292,7 +293,7 @@ func (dc decoder) resourceProfiles(out *CoCo) {
 }
 
 // vmSizes reads VMFlavours: the upstream comma-separated string (no spaces) or a list.
-func (dc decoder) vmSizes(az *node.Node, path string) ([]string, node.Pos) {
+func (dc decoder) vmSizes(az *node.Node, path string) ([]string, srcpos.Pos) {
 	n := az.Get("VMFlavours")
 	p := schema.Join(path, "VMFlavours")
 	if n.IsNull() {
@@ -347,7 +348,7 @@ var (
 )
 
 // bareMetal decodes global.coco.baremetal; its defaults apply also when it is absent.
-func (dc decoder) bareMetal(n *node.Node, pos node.Pos, out *CoCoBareMetal) {
+func (dc decoder) bareMetal(n *node.Node, pos srcpos.Pos, out *CoCoBareMetal) {
 	const path = "global.coco.baremetal"
 	*out = CoCoBareMetal{Pos: pos, MemoryPos: pos, StoragePos: pos, TDXCollateralServicePos: pos, Storage: "lvms",
 		MachineConfigRoles: []string{"worker"}, TDXCollateralService: DefaultTDXCollateralService}

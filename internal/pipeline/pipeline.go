@@ -17,12 +17,14 @@ import (
 	"github.com/cocogen/cocogen/generators/appofapps"
 	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/helmvalues"
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/metadata"
 	"github.com/cocogen/cocogen/internal/model"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/regolimit"
 	"github.com/cocogen/cocogen/internal/repo"
+	"github.com/cocogen/cocogen/internal/srcpos"
 	"github.com/cocogen/cocogen/internal/tpl"
 	"github.com/cocogen/cocogen/internal/values"
 )
@@ -128,7 +130,7 @@ func Render(req Request) (*Result, error) {
 			return nil, err
 		}
 		if !found {
-			d.Warnf(node.Pos{File: "--values-dir"}, "", "no .git at or above %s: the repository root is the values directory itself, so files outside it cannot be read (pass --repo-root DIR to name the root)", valuesDir)
+			d.Warnf(srcpos.Pos{File: "--values-dir"}, "", "no .git at or above %s: the repository root is the values directory itself, so files outside it cannot be read (pass --repo-root DIR to name the root)", valuesDir)
 		}
 	}
 	root, err := repo.Open(rootDir)
@@ -141,10 +143,10 @@ func Render(req Request) (*Result, error) {
 	meter := regolimit.NewMeter(limits)
 	relDir, err := root.RelDir(valuesDir)
 	if err != nil {
-		return nil, &diag.Diagnostics{Items: []diag.Diagnostic{{Severity: diag.Error, Pos: node.Pos{File: "--values-dir"}, Msg: err.Error()}}}
+		return nil, &diag.Diagnostics{Items: []diag.Diagnostic{{Severity: diag.Error, Pos: srcpos.Pos{File: "--values-dir"}, Msg: err.Error()}}}
 	}
 	if st, err := root.Stat(relDir); err != nil || !st.IsDir() {
-		return nil, &diag.Diagnostics{Items: []diag.Diagnostic{{Severity: diag.Error, Pos: node.Pos{File: "--values-dir"}, Msg: fmt.Sprintf("values directory %s does not exist (use --values-dir DIR; a Validated Patterns repository keeps its values at the root: --values-dir .)", valuesDir)}}}
+		return nil, &diag.Diagnostics{Items: []diag.Diagnostic{{Severity: diag.Error, Pos: srcpos.Pos{File: "--values-dir"}, Msg: fmt.Sprintf("values directory %s does not exist (use --values-dir DIR; a Validated Patterns repository keeps its values at the root: --values-dir .)", valuesDir)}}}
 	}
 
 	// Metadata first, then flags: later params win.
@@ -159,11 +161,11 @@ func Render(req Request) (*Result, error) {
 		case err == nil:
 			md, mdName = data, root.Display(rel)
 		case !errors.Is(err, fs.ErrNotExist):
-			d.Errorf(node.Pos{File: root.Display(rel)}, "", "%v", err)
+			d.Errorf(srcpos.Pos{File: root.Display(rel)}, "", "%v", err)
 			return nil, finish(d)
 		}
 	}
-	var params []values.Param
+	var params []helmvalues.Param
 	var meta *metadata.Metadata
 	if md != nil || len(req.Facts) > 0 {
 		if md == nil {
@@ -176,11 +178,11 @@ func Render(req Request) (*Result, error) {
 			return nil, finish(d)
 		}
 		for _, p := range meta.Params() {
-			pp, err := node.ParsePath(p.Path)
+			pp, err := helmvalues.ParsePath(p.Path)
 			if err != nil {
 				return nil, err
 			}
-			params = append(params, values.Param{Path: pp, Value: p.Value})
+			params = append(params, helmvalues.Param{Path: pp, Value: p.Value})
 		}
 	}
 	sets := 0
@@ -189,20 +191,20 @@ func Render(req Request) (*Result, error) {
 		asString bool
 	}{{req.Sets, false}, {req.SetStrings, true}} {
 		for _, a := range group.args {
-			ps, err := values.ParseSet(a, group.asString)
+			ps, err := helmvalues.ParseSet(a, group.asString)
 			if err != nil {
-				d.Errorf(node.Pos{File: "--set"}, "", "%v", err)
+				d.Errorf(srcpos.Pos{File: "--set"}, "", "%v", err)
 				continue
 			}
 			for _, p := range ps {
 				sets += max(p.Value.Len(), 1)
 				if len(p.Path) > limits.SetDepth {
-					d.Errorf(node.Pos{File: "--set"}, "", "%v", limits.Exceed("set-depth", fmt.Sprintf("a --set path has %d keys and indexes", len(p.Path))))
+					d.Errorf(srcpos.Pos{File: "--set"}, "", "%v", limits.Exceed("set-depth", fmt.Sprintf("a --set path has %d keys and indexes", len(p.Path))))
 					return nil, finish(d)
 				}
 			}
 			if sets > limits.SetCount {
-				d.Errorf(node.Pos{File: "--set"}, "", "%v", limits.Exceed("set-count", "--set, --set-string and the plugin's sets give more values"))
+				d.Errorf(srcpos.Pos{File: "--set"}, "", "%v", limits.Exceed("set-count", "--set, --set-string and the plugin's sets give more values"))
 				return nil, finish(d)
 			}
 			params = append(params, ps...)
@@ -378,7 +380,7 @@ var sourceKeys = []string{"global.repoURL", "global.targetRevision"}
 func propagated(args []string, asString bool) []string {
 	var out []string
 	for _, a := range args {
-		ps, err := values.ParseSet(a, asString)
+		ps, err := helmvalues.ParseSet(a, asString)
 		onlySource := err == nil && len(ps) > 0
 		for _, p := range ps {
 			onlySource = onlySource && slices.Contains(sourceKeys, p.Path.String())
