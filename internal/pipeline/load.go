@@ -83,8 +83,11 @@ func load(req Request, limits budget.Limits, now time.Time, d *diag.List) *Sourc
 
 	// Metadata first, then flags: later params win.
 	md, mdName := req.Metadata, req.MetadataName
-	if md == nil {
-		rel := path.Join(relDir, metadata.DefaultFile)
+	for _, name := range defaultMetadataFiles(req.ClusterGroup) {
+		if md != nil {
+			break
+		}
+		rel := path.Join(relDir, name)
 		data, err := root.ReadFile(rel)
 		switch {
 		case err == nil:

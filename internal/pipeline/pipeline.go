@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io/fs"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -20,7 +21,6 @@ import (
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/metadata"
 	"github.com/cocogen/cocogen/internal/model"
-	"github.com/cocogen/cocogen/internal/srcpos"
 	"github.com/cocogen/cocogen/internal/values"
 )
 
@@ -90,6 +90,10 @@ type Result struct {
 	// Previous is global.coco.trustee.referenceValues.previous: the init-data kept for pods started before
 	// a change.
 	Previous []model.PreviousInitData
+	// PeerPods says whether the render writes peer-pods-cm (a sandbox application on Azure); BareMetalTEEs
+	// are the TEEs of a bare-metal cluster's hosts (snp, tdx) when its platform is BareMetal or None.
+	PeerPods      bool
+	BareMetalTEEs []string
 }
 
 // Usage is what a render spent of the budgets that count work (cocogen render --verbose prints it).
@@ -184,7 +188,10 @@ func generate(req Request, src *Sources, now time.Time, d *diag.List) (*Result, 
 		return Usage{InputBytes: src.bytesRead, YAMLNodes: src.yamlTally.Used, TemplateSteps: src.templates.Steps(), TemplateBytes: src.templates.Bytes(), RegoSteps: src.meter.Steps()}
 	}
 	res := &Result{Group: src.loaded.Group, Files: src.loaded.Files, Root: req.RootDir, Profiles: profs, ProfileNames: v.CoCo.ProfileNames(), DefaultProfile: v.CoCo.InitData.Default, Apps: apps,
-		UsedProfiles: usedProfiles(ac, apps), Previous: v.CoCo.Trustee.Previous}
+		UsedProfiles: usedProfiles(ac, apps), Previous: v.CoCo.Trustee.Previous, PeerPods: rendersPeerPods(ac)}
+	if meta != nil && isBareMetal(v.Global.Tree.Get("clusterPlatform").Scalar()) {
+		res.BareMetalTEEs = meta.BareMetal.TEEs()
+	}
 	if want != nil {
 		for _, a := range apps {
 			if a.Name == want.Name {
@@ -210,16 +217,28 @@ func generate(req Request, src *Sources, now time.Time, d *diag.List) (*Result, 
 			all = append(all[:len(all):len(all)], a.Objects...)
 		}
 	}
-	if dups := manifest.Duplicates(all); len(dups) > 0 {
-		for _, id := range dups {
-			d.Errorf(srcpos.Pos{}, "", "two objects render as %s", id)
-		}
+	all = dedupe(all, d)
+	if d.HasErrors() {
 		return nil, finish(d)
 	}
 	res.Objects = all
 	res.Diagnostics = d.Sorted()
 	res.Usage = usage()
 	return res, nil
+}
+
+// groupFileRe is a cluster group name that can name a file of the values directory.
+var groupFileRe = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
+
+// defaultMetadataFiles are the metadata files of the values directory that a render reads when it is given
+// none, the first that exists winning: cluster-metadata-<group>.yaml for the cluster group named on the command
+// line (--cluster-group, the plugin's COCOGEN_CLUSTER_GROUP), then cluster-metadata.yaml. A repository then keeps
+// the facts of each of its clusters beside the values of the group that renders it.
+func defaultMetadataFiles(group string) []string {
+	if group == "" || !groupFileRe.MatchString(group) {
+		return []string{metadata.DefaultFile}
+	}
+	return []string{strings.TrimSuffix(metadata.DefaultFile, ".yaml") + "-" + group + ".yaml", metadata.DefaultFile}
 }
 
 // childEnv is the plugin env that the applications cocogen renders get after COCOGEN_APP, so that the
@@ -243,7 +262,8 @@ func childEnv(req Request, relDir, group string, v *model.Values, d *diag.List) 
 	if req.Metadata != nil {
 		rel := req.MetadataFile
 		switch {
-		case rel == path.Join(relDir, metadata.DefaultFile):
+		case slices.ContainsFunc(defaultMetadataFiles(group), func(f string) bool { return rel == path.Join(relDir, f) }):
+			// The child reads the same default: it renders the same cluster group.
 		case rel != "":
 			env = append(env, appofapps.EnvVar{Name: "COCOGEN_METADATA", Value: rel})
 		default:
