@@ -107,3 +107,21 @@ func unescape(s string) string {
 	}
 	return b.String()
 }
+
+// EscapeSetValue escapes the characters Helm's --set syntax gives a meaning to, so that the value is taken
+// literally.
+func EscapeSetValue(v string) string {
+	var b strings.Builder
+	for i, r := range v {
+		switch r {
+		case '\\', ',':
+			b.WriteByte('\\')
+		case '{':
+			if i == 0 {
+				b.WriteByte('\\')
+			}
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
