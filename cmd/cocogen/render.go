@@ -173,9 +173,9 @@ func (o *renderOptions) runGroups(s streams, req pipeline.Request) error {
 	var objs []manifest.Object
 	for _, g := range groups {
 		if o.verbose {
-			fmt.Fprintf(s.err, "cluster group %s: %d objects\n", g.Target, len(g.Objects))
+			fmt.Fprintf(s.err, "cluster group %s: %d objects\n", g.Target, len(g.Result.Objects))
 		}
-		objs = append(objs, g.Objects...)
+		objs = append(objs, g.Result.Objects...)
 	}
 	return o.write(s, objs)
 }

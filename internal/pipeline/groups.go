@@ -107,8 +107,8 @@ func openValuesDir(req Request) (*repo.Root, string, error) {
 
 // GroupResult is the render of one target.
 type GroupResult struct {
-	Target
-	*Result
+	Target Target
+	Result *Result
 }
 
 // RenderGroups renders every target of the repository (Targets) with the other settings of req, each
