@@ -64,7 +64,7 @@ func metadataFile(root *repo.Root, relDir string, req Request, d *diag.List) (re
 		}
 		rel = ClusterFile(relDir, req.ClusterGroup, req.Cluster)
 		if !root.Exists(rel) {
-			d.Errorf(node.Pos{File: root.Display(rel)}, "", "cluster %s of cluster group %s has no metadata file: add %s (cocogen metadata collect --cluster-name %s --cloud-conf cloud.conf -o %s on the cluster) and push it", req.Cluster, req.ClusterGroup, rel, req.Cluster, rel)
+			d.Errorf(node.Pos{File: root.Display(rel)}, "", "cluster %s of cluster group %s has no metadata file: add %s to the repository (cocogen metadata collect --kubeconfig <the cluster's> --fact cluster.name=%s --fact cluster.hubAppsDomain=<the hub's apps domain> --output %s) and push it", req.Cluster, req.ClusterGroup, rel, req.Cluster, rel)
 			return "", "", false
 		}
 		return rel, req.Cluster, true

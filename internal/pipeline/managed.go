@@ -54,7 +54,7 @@ func renderManaged(c appContext, req Request, spent Usage, d *diag.List) ([]mana
 		}
 		if len(names) == 0 {
 			dir := path.Join(c.valuesDir, ClustersDir, g.Name)
-			d.Warnf(g.Pos, p, "no cluster of managed cluster group %s has a metadata file in %s/: the hub registers no reference values for its init-data, so its pods cannot attest; add one per cluster (cocogen metadata collect --cluster-name NAME -o %s/NAME.yaml)", g.Name, dir, dir)
+			d.Warnf(g.Pos, p, "no cluster of managed cluster group %s has a metadata file in %s/: the hub registers no reference values for its init-data, so its pods cannot attest; add one per cluster, named by its ACM ManagedCluster name (cocogen metadata collect --fact cluster.name=NAME --fact cluster.hubAppsDomain=<this hub's apps domain> --output %s/NAME.yaml)", g.Name, dir, dir)
 			continue
 		}
 		for _, name := range names {
