@@ -30,6 +30,9 @@ func ClusterFile(relDir, group, name string) string {
 // ACM also uses as a namespace name).
 var clusterNameRe = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
+// groupNameRe is a cluster group name as values.Load accepts it.
+var groupNameRe = regexp.MustCompile(`^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`)
+
 // groupClusters lists the clusters with a metadata file for group, sorted by name.
 func groupClusters(root *repo.Root, relDir, group string) ([]string, error) {
 	names, err := root.ReadDir(path.Join(relDir, ClustersDir, group))
@@ -53,6 +56,8 @@ func groupClusters(root *repo.Root, relDir, group string) ([]string, error) {
 func metadataFile(root *repo.Root, relDir string, req Request, d *diag.List) (rel, cluster string, ok bool) {
 	def := path.Join(relDir, metadata.DefaultFile)
 	switch {
+	case req.ClusterGroup != "" && !groupNameRe.MatchString(req.ClusterGroup):
+		return def, "", true // values.Load reports the name
 	case req.Cluster != "":
 		if req.ClusterGroup == "" {
 			d.Errorf(node.Pos{File: "--cluster"}, "", "a cluster is one of a cluster group: name the group too (--cluster-group, COCOGEN_CLUSTER_GROUP)")
