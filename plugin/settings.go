@@ -7,11 +7,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cocogen/cocogen/internal/helmvalues"
 	"github.com/cocogen/cocogen/internal/metadata"
-	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/pipeline"
 	"github.com/cocogen/cocogen/internal/repo"
-	"github.com/cocogen/cocogen/internal/values"
 )
 
 // Settings are the render inputs that the plugin derives from Argo CD's environment. Each is what one
@@ -47,7 +46,7 @@ type source struct {
 type setArg struct {
 	arg   string
 	src   source
-	paths []node.Path
+	paths []helmvalues.Path
 }
 
 // Resolve turns the environment into settings. The layers, later winning: the metadata file in Git, the
@@ -85,7 +84,7 @@ func Resolve(e *Env) (*Settings, error) {
 	var args []setArg
 	add := func(src source, items []string) {
 		for i, a := range items {
-			ps, err := values.ParseSet(a, src.asString)
+			ps, err := helmvalues.ParseSet(a, src.asString)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s, item %d: %w", src.name, i+1, err))
 				continue
@@ -135,7 +134,7 @@ func Resolve(e *Env) (*Settings, error) {
 
 	// The Application's own source is the lowest layer above the metadata file: it applies only to keys that
 	// no set names.
-	var all []node.Path
+	var all []helmvalues.Path
 	for _, a := range args {
 		all = append(all, a.paths...)
 	}
@@ -147,14 +146,14 @@ func Resolve(e *Env) (*Settings, error) {
 		if d.val == "" {
 			continue
 		}
-		p, err := node.ParsePath(d.key)
+		p, err := helmvalues.ParsePath(d.key)
 		if err != nil {
 			return nil, err
 		}
-		if _, named := overlap([]node.Path{p}, all); named {
+		if _, named := overlap([]helmvalues.Path{p}, all); named {
 			continue
 		}
-		derived = append(derived, d.key+"="+values.EscapeSetValue(d.val))
+		derived = append(derived, d.key+"="+helmvalues.EscapeSetValue(d.val))
 	}
 	s.SetStrings = append(s.SetStrings, derived...)
 	for _, a := range args {
@@ -190,7 +189,7 @@ func lines(v string) []string {
 }
 
 // overlap reports a path of a that equals, contains or lies inside a path of b.
-func overlap(a, b []node.Path) (node.Path, bool) {
+func overlap(a, b []helmvalues.Path) (helmvalues.Path, bool) {
 	for _, p := range a {
 		for _, q := range b {
 			n := min(len(p), len(q))

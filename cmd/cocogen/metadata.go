@@ -24,9 +24,11 @@ import (
 	"github.com/cocogen/cocogen/internal/azure"
 	"github.com/cocogen/cocogen/internal/collect"
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/helmvalues"
 	"github.com/cocogen/cocogen/internal/metadata"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/repo"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // metadataDeps are what the metadata commands reach outside the process through; tests replace them.
@@ -104,7 +106,7 @@ func readInput(in io.Reader, name string) ([]byte, string, error) {
 func parseFacts(args []string) ([]metadata.Override, error) {
 	var out []metadata.Override
 	for _, a := range args {
-		o, err := metadata.ParseOverride(a, node.Pos{File: "--fact"})
+		o, err := metadata.ParseOverride(a, srcpos.Pos{File: "--fact"})
 		if err != nil {
 			return nil, usageError{err: fmt.Errorf("--fact: %w", err)}
 		}
@@ -493,7 +495,7 @@ func (o *checkOptions) readSizes(s streams, d *diag.List) []metadata.VMSize {
 	for _, f := range o.values {
 		data, name, err := readInput(s.in, f)
 		if err != nil {
-			d.Errorf(node.Pos{File: f}, "", "cannot read the values file: %v", err)
+			d.Errorf(srcpos.Pos{File: f}, "", "cannot read the values file: %v", err)
 			continue
 		}
 		root, err := node.Parse(name, data, node.DefaultLimits)
@@ -516,7 +518,7 @@ func (o *checkOptions) readSizes(s streams, d *diag.List) []metadata.VMSize {
 	}
 	out = append(out, allowed...)
 	for _, sz := range o.sizes {
-		v, ok := metadata.CheckVMSize(node.StringFromFlag(sz, node.Pos{File: "--size"}), "", d)
+		v, ok := metadata.CheckVMSize(helmvalues.StringFromFlag(sz, srcpos.Pos{File: "--size"}), "", d)
 		if ok {
 			out = append(out, v)
 		}

@@ -11,8 +11,8 @@ import (
 	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/metadata"
-	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/pipeline"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // sourceFlags say where a render reads its inputs: the values directory, the repository root, the cluster
@@ -75,7 +75,7 @@ func (f *sourceFlags) baseRequest() (pipeline.Request, error) {
 	}
 	req.Budget = limits
 	for _, a := range f.facts {
-		o, err := metadata.ParseOverride(a, node.Pos{File: "--fact"})
+		o, err := metadata.ParseOverride(a, srcpos.Pos{File: "--fact"})
 		if err != nil {
 			return req, usageError{err: fmt.Errorf("--fact: %w", err)}
 		}

@@ -24,6 +24,7 @@ import (
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // API versions of the objects (CRDs in open-cluster-management-io/api and stolostron/multiclusterhub-operator;
@@ -73,10 +74,10 @@ type Input struct {
 	ArgoNamespace, GitOpsNamespace, Channel string
 	// Image is the cocogen sidecar image, PluginYAML the sidecar's plugin.yaml.
 	Image      string
-	ImagePos   node.Pos
+	ImagePos   srcpos.Pos
 	PluginYAML []byte
 	Groups     []Group
-	Pos        node.Pos
+	Pos        srcpos.Pos
 	Source     string
 }
 

@@ -15,10 +15,12 @@ import (
 
 	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/helmvalues"
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/model"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/schema"
+	"github.com/cocogen/cocogen/internal/srcpos"
 	"github.com/cocogen/cocogen/internal/tpl"
 )
 
@@ -61,7 +63,7 @@ func Render(v *model.Values, o Options) ([]manifest.Object, *diag.List) {
 	values := make(chan valuesText, 1)
 	go func() {
 		values <- evaluate(func() (string, error) {
-			text, err := tpl.New(v.Tree, o.Templates).Render(tpl.ToYAML(v.Tree.Helm()))
+			text, err := tpl.New(v.Tree, o.Templates).Render(tpl.ToYAML(helmvalues.Plain(v.Tree)))
 			if err != nil {
 				// Find the value that fails on its own (with a fresh budget of the same size, and an engine of
 				// its own, so that what a value changes in .Values stays there), so that the problem names the
@@ -100,7 +102,7 @@ type valuesText struct {
 	text string
 	err  error
 	// pos and path name the value whose template failed, when it is known.
-	pos  node.Pos
+	pos  srcpos.Pos
 	path string
 	// panicked is set when the evaluation panicked; the receiver panics with it again, in the goroutine of
 	// Render, so that the command boundary reports it (a panic in another goroutine would end the process).
@@ -136,7 +138,7 @@ func evaluate(fn func() (string, error)) (res valuesText) {
 // valueError is a template problem of one value of the values tree, with the value's position and path.
 type valueError struct {
 	err  error
-	pos  node.Pos
+	pos  srcpos.Pos
 	path string
 }
 
@@ -202,7 +204,7 @@ func (r *renderer) plain(s string) *node.Node {
 	return n
 }
 
-func (r *renderer) emit(obj *node.Node, pos node.Pos, path string) {
+func (r *renderer) emit(obj *node.Node, pos srcpos.Pos, path string) {
 	src := path
 	// Positions inside cocogen's own embedded files (<clustergroup chart defaults>) mean nothing to users.
 	if p := pos.String(); p != "" && !strings.HasPrefix(p, "<") {

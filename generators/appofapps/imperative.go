@@ -3,7 +3,9 @@ package appofapps
 import (
 	"strings"
 
+	"github.com/cocogen/cocogen/internal/helmvalues"
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 	"github.com/cocogen/cocogen/internal/tpl"
 )
 
@@ -163,7 +165,7 @@ func (r *renderer) extraPlaybookArgs() []string {
 }
 
 // valuesConfigMap holds the whole values tree, template-evaluated, for the playbooks (-e @/values/values.yaml).
-func (r *renderer) valuesConfigMap(pos node.Pos) {
+func (r *renderer) valuesConfigMap(pos srcpos.Pos) {
 	imp := &r.v.ClusterGroup.Imperative
 	var res valuesText
 	if r.valuesText != nil {
@@ -173,7 +175,7 @@ func (r *renderer) valuesConfigMap(pos node.Pos) {
 			panic(res.panicked)
 		}
 	} else {
-		res.text, res.err = r.eng.Render(tpl.ToYAML(r.v.Tree.Helm()))
+		res.text, res.err = r.eng.Render(tpl.ToYAML(helmvalues.Plain(r.v.Tree)))
 	}
 	if res.err != nil {
 		if res.path != "" {

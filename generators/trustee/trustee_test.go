@@ -12,6 +12,8 @@ import (
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/release"
+	"github.com/cocogen/cocogen/internal/rvps"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 const testCA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
@@ -46,7 +48,7 @@ func input(mode string) Input {
 		},
 		Expiration: "2027-12-31T00:00:00Z",
 		Profiles:   []string{"debug", "default"},
-		Pos:        node.Pos{File: "values-global.yaml", Line: 30, Col: 5},
+		Pos:        srcpos.Pos{File: "values-global.yaml", Line: 30, Col: 5},
 		Source:     "values-azure.yaml:80:16 clusterGroup.applications.trustee.cocogen",
 	}
 }
@@ -206,7 +208,7 @@ func TestKBSConfigIsTOML(t *testing.T) {
 func TestReferenceValuesStore(t *testing.T) {
 	objs := mustRender(t, input(TLSCA))
 	cm := find(objs, "ConfigMap", ConfigMapRefValues)
-	stored, err := DecodeStored([]byte(cm.Path("data", KeyRefValues).Scalar()))
+	stored, err := rvps.Decode([]byte(cm.Path("data", KeyRefValues).Scalar()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +223,7 @@ func TestReferenceValuesStore(t *testing.T) {
 		t.Errorf("stored reference value = %+v", rv)
 	}
 	var readable []map[string]any
-	if err := json.Unmarshal([]byte(cm.Path("data", keyReadable).Scalar()), &readable); err != nil {
+	if err := json.Unmarshal([]byte(cm.Path("data", rvps.ReadableKey).Scalar()), &readable); err != nil {
 		t.Fatal(err)
 	}
 	if len(readable) != 2 || readable[0]["name"] != "cocogen_snp_launch_measurements" {

@@ -14,8 +14,10 @@ import (
 	"strings"
 
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/helmvalues"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/schema"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // APIVersion and Kind identify a metadata file.
@@ -30,14 +32,14 @@ const DefaultFile = "cluster-metadata.yaml"
 // Field is one fact with the position it was read from.
 type Field struct {
 	Value string
-	Pos   node.Pos
+	Pos   srcpos.Pos
 	Set   bool
 }
 
 // BoolField is a boolean fact.
 type BoolField struct {
 	Value bool
-	Pos   node.Pos
+	Pos   srcpos.Pos
 	Set   bool
 }
 
@@ -65,16 +67,16 @@ type Metadata struct {
 	// Azure holds the cloud-controller's cloud.conf facts (ConfigMap openshift-cloud-controller-manager/cloud-conf,
 	// key cloud.conf) that peer-pods-cm is built from.
 	Azure struct {
-		Pos               node.Pos // the azure section, for diagnostics about missing facts
-		Cloud             Field    // AzurePublicCloud (default), AzureUSGovernmentCloud, AzureChinaCloud, AzureStackCloud
-		SubscriptionID    Field    // subscriptionId, a GUID
-		TenantID          Field    // tenantId, a GUID
-		Location          Field    // location: the region name, e.g. eastus (AZURE_REGION)
-		ResourceGroup     Field    // resourceGroup: the cluster's resource group (AZURE_RESOURCE_GROUP, the NSG ID)
-		VNetResourceGroup Field    // vnetResourceGroup: the virtual network's resource group (the subnet ID)
-		VNetName          Field    // vnetName
-		SubnetName        Field    // subnetName: the worker subnet
-		SecurityGroupName Field    // securityGroupName: the network security group of the workers
+		Pos               srcpos.Pos // the azure section, for diagnostics about missing facts
+		Cloud             Field      // AzurePublicCloud (default), AzureUSGovernmentCloud, AzureChinaCloud, AzureStackCloud
+		SubscriptionID    Field      // subscriptionId, a GUID
+		TenantID          Field      // tenantId, a GUID
+		Location          Field      // location: the region name, e.g. eastus (AZURE_REGION)
+		ResourceGroup     Field      // resourceGroup: the cluster's resource group (AZURE_RESOURCE_GROUP, the NSG ID)
+		VNetResourceGroup Field      // vnetResourceGroup: the virtual network's resource group (the subnet ID)
+		VNetName          Field      // vnetName
+		SubnetName        Field      // subnetName: the worker subnet
+		SecurityGroupName Field      // securityGroupName: the network security group of the workers
 	}
 	// KBS is where the guest finds Trustee's key broker and how it trusts its TLS certificate.
 	KBS struct {
@@ -314,12 +316,12 @@ func (m *Metadata) Params() []Param {
 	var out []Param
 	add := func(path string, f Field) {
 		if f.Set {
-			out = append(out, Param{Path: path, Value: node.ScalarFromFlag(f.Value, f.Pos)})
+			out = append(out, Param{Path: path, Value: helmvalues.ScalarFromFlag(f.Value, f.Pos)})
 		}
 	}
 	addBool := func(path string, f BoolField) {
 		if f.Set {
-			out = append(out, Param{Path: path, Value: node.ScalarFromFlag(fmt.Sprint(f.Value), f.Pos)})
+			out = append(out, Param{Path: path, Value: helmvalues.ScalarFromFlag(fmt.Sprint(f.Value), f.Pos)})
 		}
 	}
 	derived := func(f Field, value string) Field {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/schema"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // CoCo is global.coco: the Confidential Containers choices of the pattern. Names that the upstream
@@ -18,7 +19,7 @@ type CoCo struct {
 	// SecurityPolicyFlavour names the container image signature policy the guest fetches from the KBS:
 	// kbs:///default/security-policy/<flavour>.
 	SecurityPolicyFlavour string
-	FlavourPos            node.Pos
+	FlavourPos            srcpos.Pos
 	Azure                 CoCoAzure
 	InitData              InitDataChoices
 	Trustee               Trustee
@@ -27,17 +28,17 @@ type CoCo struct {
 	// SidecarImage is the cocogen sidecar image that a hub's ACM policies give the Argo CD instance of each
 	// managed cluster (global.coco.sidecarImage; the image of `cocogen bootstrap --image`).
 	SidecarImage    string
-	SidecarImagePos node.Pos
+	SidecarImagePos srcpos.Pos
 }
 
 // CoCoAzure are the Azure peer-pod choices.
 type CoCoAzure struct {
 	// DefaultVMFlavour is the confidential VM size of a peer pod that asks for none.
 	DefaultVMFlavour string
-	DefaultPos       node.Pos
+	DefaultPos       srcpos.Pos
 	// VMFlavours are the sizes pods may ask for (the upstream comma-separated string, or a list).
 	VMFlavours  []string
-	FlavoursPos node.Pos
+	FlavoursPos srcpos.Pos
 	Tags        *node.Node // map of Azure resource tags for the peer-pod VMs
 	// RootVolumeSize is the peer-pod VM's root disk in GiB (nil: the operator's default).
 	RootVolumeSize *node.Node
@@ -47,16 +48,16 @@ type CoCoAzure struct {
 type InitDataChoices struct {
 	// Default is the profile peer pods get when a pod names none (peer-pods-cm INITDATA).
 	Default    string
-	DefaultPos node.Pos
+	DefaultPos srcpos.Pos
 	Profiles   []Profile
 }
 
 // Profile is one init-data profile: an agent policy, the aa.toml and cdh.toml templates and a hash algorithm.
 type Profile struct {
 	Name        string
-	Pos         node.Pos
+	Pos         srcpos.Pos
 	AgentPolicy string // a file name under policies/agent/, without .rego
-	PolicyPos   node.Pos
+	PolicyPos   srcpos.Pos
 	Algorithm   string
 	AA          string // repository path of the aa.toml template
 	CDH         string // repository path of the cdh.toml template
@@ -67,7 +68,7 @@ type Profile struct {
 // ExecCommand is one allowed argv.
 type ExecCommand struct {
 	Args []string
-	Pos  node.Pos
+	Pos  srcpos.Pos
 }
 
 // Profile returns the named profile.
@@ -116,7 +117,7 @@ var (
 // coco decodes global.coco (absent: no CoCo choices, the pattern renders no init-data). pos is where the
 // section is, or would be: the positions of choices that are absent fall back to it, so that what needs them
 // can say where to add them.
-func (dc decoder) coco(n *node.Node, pos node.Pos, out *CoCo) {
+func (dc decoder) coco(n *node.Node, pos srcpos.Pos, out *CoCo) {
 	const path = "global.coco"
 	out.FlavourPos, out.Azure.DefaultPos, out.InitData.DefaultPos = pos, pos, pos
 	dc.rollout(nil, &out.Rollout) // the defaults, also without global.coco
@@ -270,7 +271,7 @@ func (dc decoder) resourceProfiles(out *CoCo) {
 }
 
 // vmSizes reads VMFlavours: the upstream comma-separated string (no spaces) or a list.
-func (dc decoder) vmSizes(az *node.Node, path string) ([]string, node.Pos) {
+func (dc decoder) vmSizes(az *node.Node, path string) ([]string, srcpos.Pos) {
 	n := az.Get("VMFlavours")
 	p := schema.Join(path, "VMFlavours")
 	if n.IsNull() {

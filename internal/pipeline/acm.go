@@ -8,11 +8,11 @@ import (
 	"github.com/cocogen/cocogen/generators/acm"
 	"github.com/cocogen/cocogen/internal/bootstrap"
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/helmvalues"
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/model"
 	"github.com/cocogen/cocogen/internal/schema"
 	"github.com/cocogen/cocogen/internal/tpl"
-	"github.com/cocogen/cocogen/internal/values"
 )
 
 // unsupportedGroupKeys are managedClusterGroups keys of the acm chart that a cocogen hub refuses, each with
@@ -67,7 +67,7 @@ func managedGroups(c appContext, d *diag.List) []acm.Group {
 func helmOverrideSets(g model.ManagedGroup) []string {
 	var out []string
 	for _, h := range g.HelmOverrides {
-		out = append(out, h.Name+"="+values.EscapeSetValue(tpl.HelmString(h.Value)))
+		out = append(out, h.Name+"="+helmvalues.EscapeSetValue(tpl.HelmString(h.Value)))
 	}
 	return out
 }

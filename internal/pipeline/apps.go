@@ -17,12 +17,12 @@ import (
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/metadata"
 	"github.com/cocogen/cocogen/internal/model"
-	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/overlay"
 	"github.com/cocogen/cocogen/internal/regolimit"
 	"github.com/cocogen/cocogen/internal/release"
 	"github.com/cocogen/cocogen/internal/repo"
 	"github.com/cocogen/cocogen/internal/schema"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // App is the rendered objects of one application that cocogen renders (an application with a cocogen key).
@@ -327,8 +327,8 @@ func workloadDir(p string) (string, error) {
 var profileLine = regexp.MustCompile(`(?m)` + regexp.QuoteMeta(workloads.AnnotationProfile) + `["']?\s*:\s*["']?([^"'\s#]+)`)
 
 // locator finds the line of an overlay file that sets the profile annotation to a value (findInOverlay).
-func locator(root *repo.Root, files []overlay.File) func(file, value string) node.Pos {
-	return func(file, value string) node.Pos {
+func locator(root *repo.Root, files []overlay.File) func(file, value string) srcpos.Pos {
+	return func(file, value string) srcpos.Pos {
 		return findInOverlay(root, files, file, profileLine, value)
 	}
 }
@@ -336,17 +336,17 @@ func locator(root *repo.Root, files []overlay.File) func(file, value string) nod
 // findInOverlay finds where an overlay's files write value as the first group of re: the object's own file
 // first, then any YAML file the build read (a patch in a kustomization). It reads nothing more than the build
 // did, and returns the zero position when no file has the value.
-func findInOverlay(root *repo.Root, files []overlay.File, file string, re *regexp.Regexp, value string) node.Pos {
-	find := func(rel string, data []byte) node.Pos {
+func findInOverlay(root *repo.Root, files []overlay.File, file string, re *regexp.Regexp, value string) srcpos.Pos {
+	find := func(rel string, data []byte) srcpos.Pos {
 		for _, m := range re.FindAllSubmatchIndex(data, -1) {
 			if string(data[m[2]:m[3]]) != value {
 				continue
 			}
 			line := 1 + bytes.Count(data[:m[2]], []byte("\n"))
 			col := m[2] - bytes.LastIndexByte(data[:m[2]], '\n')
-			return node.Pos{File: root.Display(rel), Line: line, Col: col}
+			return srcpos.Pos{File: root.Display(rel), Line: line, Col: col}
 		}
-		return node.Pos{}
+		return srcpos.Pos{}
 	}
 	for _, f := range files {
 		if f.Path == file {
@@ -362,7 +362,7 @@ func findInOverlay(root *repo.Root, files []overlay.File, file string, re *regex
 			}
 		}
 	}
-	return node.Pos{}
+	return srcpos.Pos{}
 }
 
 // findApp returns the enabled application named name, or an error diagnostic that names the ones there are.

@@ -15,6 +15,7 @@ import (
 	"github.com/cocogen/cocogen/internal/model"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/overlay"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // checkRepoURL refuses a tree whose Applications would name no repository: the clustergroup chart renders
@@ -69,7 +70,7 @@ func checkNames(objs []manifest.Object, d *diag.List) {
 
 // objectPos is where an object's name (or another metadata field) came from: the field's own position when
 // it has one, else the values named in the object's Source.
-func objectPos(o manifest.Object, field ...string) node.Pos {
+func objectPos(o manifest.Object, field ...string) srcpos.Pos {
 	f := "name"
 	if len(field) > 0 {
 		f = field[0]
@@ -83,10 +84,10 @@ func objectPos(o manifest.Object, field ...string) node.Pos {
 		line, err1 := strconv.Atoi(parts[len(parts)-2])
 		col, err2 := strconv.Atoi(parts[len(parts)-1])
 		if err1 == nil && err2 == nil {
-			return node.Pos{File: strings.Join(parts[:len(parts)-2], ":"), Line: line, Col: col}
+			return srcpos.Pos{File: strings.Join(parts[:len(parts)-2], ":"), Line: line, Col: col}
 		}
 	}
-	return node.Pos{File: fmt.Sprint(src)}
+	return srcpos.Pos{File: fmt.Sprint(src)}
 }
 
 // kustomizeOptions are the kustomize budgets of l.

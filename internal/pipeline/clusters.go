@@ -9,8 +9,8 @@ import (
 
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/metadata"
-	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/repo"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // ClustersDir is the directory of the values directory that holds the metadata of the clusters of each
@@ -60,23 +60,23 @@ func metadataFile(root *repo.Root, relDir string, req Request, d *diag.List) (re
 		return def, "", true // values.Load reports the name
 	case req.Cluster != "":
 		if req.ClusterGroup == "" {
-			d.Errorf(node.Pos{File: "--cluster"}, "", "a cluster is one of a cluster group: name the group too (--cluster-group, COCOGEN_CLUSTER_GROUP)")
+			d.Errorf(srcpos.Pos{File: "--cluster"}, "", "a cluster is one of a cluster group: name the group too (--cluster-group, COCOGEN_CLUSTER_GROUP)")
 			return "", "", false
 		}
 		if !clusterNameRe.MatchString(req.Cluster) || len(req.Cluster) > 63 {
-			d.Errorf(node.Pos{File: "--cluster"}, "", "%q is not a cluster name (the ACM ManagedCluster name: lowercase letters, digits and -)", req.Cluster)
+			d.Errorf(srcpos.Pos{File: "--cluster"}, "", "%q is not a cluster name (the ACM ManagedCluster name: lowercase letters, digits and -)", req.Cluster)
 			return "", "", false
 		}
 		rel = ClusterFile(relDir, req.ClusterGroup, req.Cluster)
 		if !root.Exists(rel) {
-			d.Errorf(node.Pos{File: root.Display(rel)}, "", "cluster %s of cluster group %s has no metadata file: add %s to the repository (cocogen metadata collect --kubeconfig <the cluster's> --fact cluster.name=%s --fact cluster.hubAppsDomain=<the hub's apps domain> --output %s) and push it", req.Cluster, req.ClusterGroup, rel, req.Cluster, rel)
+			d.Errorf(srcpos.Pos{File: root.Display(rel)}, "", "cluster %s of cluster group %s has no metadata file: add %s to the repository (cocogen metadata collect --kubeconfig <the cluster's> --fact cluster.name=%s --fact cluster.hubAppsDomain=<the hub's apps domain> --output %s) and push it", req.Cluster, req.ClusterGroup, rel, req.Cluster, rel)
 			return "", "", false
 		}
 		return rel, req.Cluster, true
 	case req.ClusterGroup != "":
 		names, err := groupClusters(root, relDir, req.ClusterGroup)
 		if err != nil {
-			d.Errorf(node.Pos{File: root.Display(path.Join(relDir, ClustersDir, req.ClusterGroup))}, "", "%v", err)
+			d.Errorf(srcpos.Pos{File: root.Display(path.Join(relDir, ClustersDir, req.ClusterGroup))}, "", "%v", err)
 			return "", "", false
 		}
 		switch len(names) {
@@ -85,7 +85,7 @@ func metadataFile(root *repo.Root, relDir string, req Request, d *diag.List) (re
 		case 1:
 			return ClusterFile(relDir, req.ClusterGroup, names[0]), names[0], true
 		}
-		d.Errorf(node.Pos{File: "--cluster-group"}, "", "cluster group %s runs on %d clusters (%s): name one with --cluster, or pass its metadata with -m", req.ClusterGroup, len(names), strings.Join(names, ", "))
+		d.Errorf(srcpos.Pos{File: "--cluster-group"}, "", "cluster group %s runs on %d clusters (%s): name one with --cluster, or pass its metadata with -m", req.ClusterGroup, len(names), strings.Join(names, ", "))
 		return "", "", false
 	}
 	return def, "", true
@@ -96,7 +96,7 @@ func checkClusterName(meta *metadata.Metadata, cluster string, d *diag.List) {
 	n := meta.Cluster.Name
 	switch {
 	case !n.Set:
-		d.Errorf(node.Pos{File: meta.Source, Line: 1, Col: 1}, "cluster.name", "the metadata of cluster %s must say cluster.name: %s (the ACM ManagedCluster name, which selects this file)", cluster, cluster)
+		d.Errorf(srcpos.Pos{File: meta.Source, Line: 1, Col: 1}, "cluster.name", "the metadata of cluster %s must say cluster.name: %s (the ACM ManagedCluster name, which selects this file)", cluster, cluster)
 	case n.Value != cluster:
 		d.Errorf(n.Pos, "cluster.name", "is %q, but this is the metadata file of cluster %s: a cluster's file is named by its ACM ManagedCluster name", n.Value, cluster)
 	}
@@ -111,6 +111,6 @@ func readMetadataFile(root *repo.Root, rel string, d *diag.List) ([]byte, bool) 
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, true
 	}
-	d.Errorf(node.Pos{File: root.Display(rel)}, "", "%v", err)
+	d.Errorf(srcpos.Pos{File: root.Display(rel)}, "", "%v", err)
 	return nil, false
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/repo"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // Target is one render of a repository: a cluster group, and the cluster whose metadata file
@@ -54,7 +55,7 @@ func Targets(req Request) ([]Target, error) {
 		}
 		doc, err := node.Parse(root.Display(relDir+"/"+n), data, node.DefaultLimits)
 		if err != nil {
-			return nil, &diag.Diagnostics{Items: []diag.Diagnostic{{Severity: diag.Error, Pos: node.Pos{File: root.Display(relDir + "/" + n)}, Msg: err.Error()}}}
+			return nil, &diag.Diagnostics{Items: []diag.Diagnostic{{Severity: diag.Error, Pos: srcpos.Pos{File: root.Display(relDir + "/" + n)}, Msg: err.Error()}}}
 		}
 		if doc.Path("clusterGroup", "name").Scalar() != m[1] {
 			continue

@@ -12,6 +12,7 @@ import (
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/initdata"
 	"github.com/cocogen/cocogen/internal/manifest"
+	"github.com/cocogen/cocogen/internal/rvps"
 	"github.com/cocogen/cocogen/internal/trusteepolicy"
 )
 
@@ -79,7 +80,7 @@ func registeredPCR8(t *testing.T, objs []manifest.Object) map[string]string {
 	if cm == nil {
 		t.Fatal("no rvps-reference-values")
 	}
-	stored, err := trustee.DecodeStored([]byte(cm.Node.Path("data", "reference_value").Scalar()))
+	stored, err := rvps.Decode([]byte(cm.Node.Path("data", "reference_value").Scalar()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/model"
-	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // managedRender is the render of one cluster of a cluster group that the hub manages, as that cluster's Argo
@@ -17,7 +17,7 @@ import (
 // group's helmOverrides.
 type managedRender struct {
 	group, cluster string
-	groupPos       node.Pos
+	groupPos       srcpos.Pos
 	res            *Result
 }
 
@@ -117,12 +117,12 @@ func checkManaged(c appContext, d *diag.List) {
 			pos := meta.KBS.URL.Pos
 			key := "kbs.url"
 			if !meta.KBS.URL.Set {
-				pos, key = posOr(meta.Cluster.HubAppsDomain.Pos, node.Pos{File: meta.Source, Line: 1, Col: 1}), "cluster.hubAppsDomain"
+				pos, key = posOr(meta.Cluster.HubAppsDomain.Pos, srcpos.Pos{File: meta.Source, Line: 1, Col: 1}), "cluster.hubAppsDomain"
 			}
 			d.Errorf(pos, key, "cluster %s of cluster group %s sends its pods to the KBS at %s, but its hub (cluster group %s) serves it at https://%s: set cluster.hubAppsDomain to the hub's apps domain (%s)", m.cluster, m.group, meta.KBSURL(), c.v.ClusterGroup.Name, host, host[len("kbs."):])
 		}
 		if m.res.anchor != c.anchor {
-			d.Errorf(posOr(meta.KBS.TrustAnchor.Certificate.Pos, node.Pos{File: meta.Source, Line: 1, Col: 1}), "kbs.trustAnchor", "cluster %s of cluster group %s trusts another KBS certificate than its hub (cluster group %s, %s): name the hub's trust anchor", m.cluster, m.group, c.v.ClusterGroup.Name, c.meta.Source)
+			d.Errorf(posOr(meta.KBS.TrustAnchor.Certificate.Pos, srcpos.Pos{File: meta.Source, Line: 1, Col: 1}), "kbs.trustAnchor", "cluster %s of cluster group %s trusts another KBS certificate than its hub (cluster group %s, %s): name the hub's trust anchor", m.cluster, m.group, c.v.ClusterGroup.Name, c.meta.Source)
 		}
 	}
 }

@@ -15,12 +15,14 @@ import (
 	"github.com/cocogen/cocogen/generators/appofapps"
 	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/helmvalues"
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/metadata"
 	"github.com/cocogen/cocogen/internal/model"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/regolimit"
 	"github.com/cocogen/cocogen/internal/repo"
+	"github.com/cocogen/cocogen/internal/srcpos"
 	"github.com/cocogen/cocogen/internal/tpl"
 	"github.com/cocogen/cocogen/internal/values"
 )
@@ -135,7 +137,7 @@ func Render(req Request) (*Result, error) {
 			return nil, err
 		}
 		if !found {
-			d.Warnf(node.Pos{File: "--values-dir"}, "", "no .git at or above %s: the repository root is the values directory itself, so files outside it cannot be read (pass --repo-root DIR to name the root)", valuesDir)
+			d.Warnf(srcpos.Pos{File: "--values-dir"}, "", "no .git at or above %s: the repository root is the values directory itself, so files outside it cannot be read (pass --repo-root DIR to name the root)", valuesDir)
 		}
 	}
 	root, err := repo.Open(rootDir)
@@ -148,10 +150,10 @@ func Render(req Request) (*Result, error) {
 	meter := regolimit.NewMeter(limits)
 	relDir, err := root.RelDir(valuesDir)
 	if err != nil {
-		return nil, &diag.Diagnostics{Items: []diag.Diagnostic{{Severity: diag.Error, Pos: node.Pos{File: "--values-dir"}, Msg: err.Error()}}}
+		return nil, &diag.Diagnostics{Items: []diag.Diagnostic{{Severity: diag.Error, Pos: srcpos.Pos{File: "--values-dir"}, Msg: err.Error()}}}
 	}
 	if st, err := root.Stat(relDir); err != nil || !st.IsDir() {
-		return nil, &diag.Diagnostics{Items: []diag.Diagnostic{{Severity: diag.Error, Pos: node.Pos{File: "--values-dir"}, Msg: fmt.Sprintf("values directory %s does not exist (use --values-dir DIR; a Validated Patterns repository keeps its values at the root: --values-dir .)", valuesDir)}}}
+		return nil, &diag.Diagnostics{Items: []diag.Diagnostic{{Severity: diag.Error, Pos: srcpos.Pos{File: "--values-dir"}, Msg: fmt.Sprintf("values directory %s does not exist (use --values-dir DIR; a Validated Patterns repository keeps its values at the root: --values-dir .)", valuesDir)}}}
 	}
 
 	// Metadata first, then flags: later params win.
@@ -159,7 +161,7 @@ func Render(req Request) (*Result, error) {
 	cluster := ""
 	switch {
 	case md != nil && req.Cluster != "":
-		d.Errorf(node.Pos{File: "--cluster"}, "", "--cluster reads the cluster's file under %s/: do not pass a metadata file too", path.Join(relDir, ClustersDir))
+		d.Errorf(srcpos.Pos{File: "--cluster"}, "", "--cluster reads the cluster's file under %s/: do not pass a metadata file too", path.Join(relDir, ClustersDir))
 		return nil, finish(d)
 	case md == nil:
 		rel, name, ok := metadataFile(root, relDir, req, d)
@@ -174,7 +176,7 @@ func Render(req Request) (*Result, error) {
 			md, mdName, cluster = data, root.Display(rel), name
 		}
 	}
-	var params []values.Param
+	var params []helmvalues.Param
 	var meta *metadata.Metadata
 	if md != nil || len(req.Facts) > 0 {
 		if md == nil {
@@ -190,11 +192,11 @@ func Render(req Request) (*Result, error) {
 			checkClusterName(meta, cluster, d)
 		}
 		for _, p := range meta.Params() {
-			pp, err := node.ParsePath(p.Path)
+			pp, err := helmvalues.ParsePath(p.Path)
 			if err != nil {
 				return nil, err
 			}
-			params = append(params, values.Param{Path: pp, Value: p.Value})
+			params = append(params, helmvalues.Param{Path: pp, Value: p.Value})
 		}
 	}
 	sets := 0
@@ -203,20 +205,20 @@ func Render(req Request) (*Result, error) {
 		asString bool
 	}{{req.Sets, false}, {req.SetStrings, true}} {
 		for _, a := range group.args {
-			ps, err := values.ParseSet(a, group.asString)
+			ps, err := helmvalues.ParseSet(a, group.asString)
 			if err != nil {
-				d.Errorf(node.Pos{File: "--set"}, "", "%v", err)
+				d.Errorf(srcpos.Pos{File: "--set"}, "", "%v", err)
 				continue
 			}
 			for _, p := range ps {
 				sets += max(p.Value.Len(), 1)
 				if len(p.Path) > limits.SetDepth {
-					d.Errorf(node.Pos{File: "--set"}, "", "%v", limits.Exceed("set-depth", fmt.Sprintf("a --set path has %d keys and indexes", len(p.Path))))
+					d.Errorf(srcpos.Pos{File: "--set"}, "", "%v", limits.Exceed("set-depth", fmt.Sprintf("a --set path has %d keys and indexes", len(p.Path))))
 					return nil, finish(d)
 				}
 			}
 			if sets > limits.SetCount {
-				d.Errorf(node.Pos{File: "--set"}, "", "%v", limits.Exceed("set-count", "--set, --set-string and the plugin's sets give more values"))
+				d.Errorf(srcpos.Pos{File: "--set"}, "", "%v", limits.Exceed("set-count", "--set, --set-string and the plugin's sets give more values"))
 				return nil, finish(d)
 			}
 			params = append(params, ps...)
@@ -324,7 +326,7 @@ func Render(req Request) (*Result, error) {
 	}
 	if dups := manifest.Duplicates(all); len(dups) > 0 {
 		for _, id := range dups {
-			d.Errorf(node.Pos{}, "", "two objects render as %s", id)
+			d.Errorf(srcpos.Pos{}, "", "two objects render as %s", id)
 		}
 		return nil, finish(d)
 	}
@@ -393,7 +395,7 @@ var sourceKeys = []string{"global.repoURL", "global.targetRevision"}
 func propagated(args []string, asString bool) []string {
 	var out []string
 	for _, a := range args {
-		ps, err := values.ParseSet(a, asString)
+		ps, err := helmvalues.ParseSet(a, asString)
 		onlySource := err == nil && len(ps) > 0
 		for _, p := range ps {
 			onlySource = onlySource && slices.Contains(sourceKeys, p.Path.String())

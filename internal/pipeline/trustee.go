@@ -20,7 +20,9 @@ import (
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/regolimit"
 	"github.com/cocogen/cocogen/internal/repo"
+	"github.com/cocogen/cocogen/internal/rvps"
 	"github.com/cocogen/cocogen/internal/schema"
+	"github.com/cocogen/cocogen/internal/srcpos"
 	"github.com/cocogen/cocogen/internal/trusteepolicy"
 )
 
@@ -293,7 +295,7 @@ func resourcePolicy(c appContext, d *diag.List) ([]byte, bool) {
 	name := c.root.Display(resourcePolicyPath)
 	src, err := c.root.ReadFile(resourcePolicyPath)
 	if err != nil {
-		d.Errorf(node.Pos{File: name}, "", "the trustee application needs this policy: %v", err)
+		d.Errorf(srcpos.Pos{File: name}, "", "the trustee application needs this policy: %v", err)
 		return nil, false
 	}
 	out, gated, err := trusteepolicy.RenderResource(src, resourceReaders(c))
@@ -302,11 +304,11 @@ func resourcePolicy(c appContext, d *diag.List) ([]byte, bool) {
 			d.Append(vd)
 			return nil, false
 		}
-		d.Errorf(node.Pos{File: name}, "", "%v", err)
+		d.Errorf(srcpos.Pos{File: name}, "", "%v", err)
 		return nil, false
 	}
 	if !gated {
-		d.Warnf(node.Pos{File: name}, "", "the resource policy has no %s rule, so cocogen cannot tell it which profiles may fetch which resource: pods of every profile that attests (debug included) may fetch every resource", trusteepolicy.ReadersRule)
+		d.Warnf(srcpos.Pos{File: name}, "", "the resource policy has no %s rule, so cocogen cannot tell it which profiles may fetch which resource: pods of every profile that attests (debug included) may fetch every resource", trusteepolicy.ReadersRule)
 	}
 	vd := trusteepolicy.ValidateWith(name, out, trusteepolicy.Resource, c.meter)
 	d.Append(vd)
@@ -328,7 +330,7 @@ func trusteePolicy(root *repo.Root, meter *regolimit.Meter, rel string, kind tru
 	}
 	out, err := trusteepolicy.Render(src)
 	if err != nil {
-		d.Errorf(node.Pos{File: root.Display(rel)}, "", "%v", err)
+		d.Errorf(srcpos.Pos{File: root.Display(rel)}, "", "%v", err)
 		return nil, false
 	}
 	return out, true
@@ -338,7 +340,7 @@ func trusteePolicy(root *repo.Root, meter *regolimit.Meter, rel string, kind tru
 func readTrusteePolicy(root *repo.Root, meter *regolimit.Meter, rel string, kind trusteepolicy.Kind, d *diag.List) ([]byte, bool) {
 	src, err := root.ReadFile(rel)
 	if err != nil {
-		d.Errorf(node.Pos{File: root.Display(rel)}, "", "the trustee application needs this policy: %v", err)
+		d.Errorf(srcpos.Pos{File: root.Display(rel)}, "", "the trustee application needs this policy: %v", err)
 		return nil, false
 	}
 	vd := trusteepolicy.ValidateWith(root.Display(rel), src, kind, meter)
@@ -372,7 +374,7 @@ func checkApps(c appContext, apps []App, d *diag.List) {
 	// Read back what the trustee application renders: every profile in use must be among the registered
 	// profiles of the RVPS store (the stored form, as Trustee reads it), with the binding of its bytes.
 	bound := boundProfiles(tr)
-	checkBound := func(profile string, pos node.Pos, what string) {
+	checkBound := func(profile string, pos srcpos.Pos, what string) {
 		p := c.profiles[profile]
 		if p != nil && bound[profile] != p.Digests.AzurePCR8 {
 			d.Errorf(pos, what, "init-data profile %s (PCR8 %s) has no reference value in the trustee application's %s", profile, p.Digests.AzurePCR8, trustee.ConfigMapRefValues)
@@ -383,7 +385,7 @@ func checkApps(c appContext, apps []App, d *diag.List) {
 			checkBound(c.v.CoCo.InitData.Default, c.v.CoCo.InitData.DefaultPos, "global.coco.initdata.default")
 		}
 		for _, u := range a.Uses {
-			checkBound(u.Profile, node.Pos{File: u.File}, u.Object)
+			checkBound(u.Profile, srcpos.Pos{File: u.File}, u.Object)
 		}
 	}
 	// Across cluster groups: every profile a managed cluster runs is registered with its own bytes.
@@ -403,9 +405,9 @@ func checkApps(c appContext, apps []App, d *diag.List) {
 		host := kbsRouteHost(c)
 		switch {
 		case err != nil || u.Scheme != "https":
-			d.Errorf(posOr(c.meta.KBS.URL.Pos, node.Pos{File: c.meta.Source}), "kbs.url", "%q is not an https URL", raw)
+			d.Errorf(posOr(c.meta.KBS.URL.Pos, srcpos.Pos{File: c.meta.Source}), "kbs.url", "%q is not an https URL", raw)
 		case u.Hostname() != host || (u.Port() != "" && u.Port() != "443"):
-			d.Errorf(posOr(c.meta.KBS.URL.Pos, node.Pos{File: c.meta.Source}), "kbs.url", "init-data sends pods to %s, but the trustee application serves the KBS at https://%s (the kbs Route of this cluster): set kbs.url to it, or remove kbs.url to use the default", raw, host)
+			d.Errorf(posOr(c.meta.KBS.URL.Pos, srcpos.Pos{File: c.meta.Source}), "kbs.url", "init-data sends pods to %s, but the trustee application serves the KBS at https://%s (the kbs Route of this cluster): set kbs.url to it, or remove kbs.url to use the default", raw, host)
 		}
 	}
 	checkResourceAccess(c, apps, used, d)
@@ -428,7 +430,7 @@ func checkResourceAccess(c appContext, apps []App, used []string, d *diag.List) 
 		for _, r := range a.Refs {
 			pos := findInOverlay(c.root, a.files, r.File, refText, r.Path)
 			if pos.IsZero() {
-				pos = node.Pos{File: r.File}
+				pos = srcpos.Pos{File: r.File}
 			}
 			who, ok := readers[r.Path]
 			profile := profileOf[r.Object]
@@ -498,7 +500,7 @@ func boundProfiles(tr *App) map[string]string {
 		if o.Kind() != "ConfigMap" || o.Name() != trustee.ConfigMapRefValues {
 			continue
 		}
-		stored, err := trustee.DecodeStored([]byte(o.Node.Path("data", "reference_value").Scalar()))
+		stored, err := rvps.Decode([]byte(o.Node.Path("data", "reference_value").Scalar()))
 		if err != nil {
 			return out
 		}
@@ -513,7 +515,7 @@ func boundProfiles(tr *App) map[string]string {
 }
 
 // posOr returns p, or q when p is unknown.
-func posOr(p, q node.Pos) node.Pos {
+func posOr(p, q srcpos.Pos) srcpos.Pos {
 	if p.IsZero() {
 		return q
 	}

@@ -1,11 +1,19 @@
-package values
+package helmvalues
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
+
+// Param is a value set from outside the values files: an injected fact or a --set flag. Later params win.
+type Param struct {
+	Path  Path
+	Value *node.Node
+}
 
 // ParseSet parses one --set (or, with asString, --set-string) argument in Helm's syntax: comma-separated
 // key=value pairs, keys with dots and [N] indexes, {a,b} lists, and a backslash escaping the character after it.
@@ -25,11 +33,11 @@ func ParseSet(arg string, asString bool) ([]Param, error) {
 			return nil, fmt.Errorf("%s %q: expected key=value", flag, pair)
 		}
 		key, raw := pair[:eq], pair[eq+1:]
-		p, err := node.ParsePath(key)
+		p, err := ParsePath(key)
 		if err != nil {
 			return nil, fmt.Errorf("%s %q: %w", flag, pair, err)
 		}
-		pos := node.Pos{File: flag + " " + key}
+		pos := srcpos.Pos{File: flag + " " + key}
 		var v *node.Node
 		if strings.HasPrefix(raw, "{") && strings.HasSuffix(raw, "}") && !strings.HasSuffix(raw, `\}`) {
 			list := node.NewList()
@@ -46,11 +54,11 @@ func ParseSet(arg string, asString bool) ([]Param, error) {
 	return out, nil
 }
 
-func scalar(s string, asString bool, pos node.Pos) *node.Node {
+func scalar(s string, asString bool, pos srcpos.Pos) *node.Node {
 	if asString {
-		return node.StringFromFlag(s, pos)
+		return StringFromFlag(s, pos)
 	}
-	return node.ScalarFromFlag(s, pos)
+	return ScalarFromFlag(s, pos)
 }
 
 // splitTop splits s at sep, ignoring escaped separators and separators inside a {…} list. As in Helm, only a
@@ -124,4 +132,32 @@ func EscapeSetValue(v string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// ScalarFromFlag types a --set value as Helm does: true/false (any case) are bools, null is null, base-10
+// integers without a leading zero are integers, and everything else (4.18 included) is a string.
+func ScalarFromFlag(s string, pos srcpos.Pos) *node.Node {
+	n := &node.Node{Src: s, Pos: pos, Origin: node.FromFlag}
+	switch {
+	case strings.EqualFold(s, "true"), strings.EqualFold(s, "false"):
+		n.Kind, n.Text = node.Bool, strings.ToLower(s)
+	case strings.EqualFold(s, "null"):
+		n.Kind = node.Null
+	case s == "0":
+		n.Kind, n.Text = node.Int, "0"
+	default:
+		if s != "" && s[0] != '0' {
+			if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+				n.Kind, n.Text = node.Int, strconv.FormatInt(i, 10)
+				return n
+			}
+		}
+		n.Kind, n.Text = node.String, s
+	}
+	return n
+}
+
+// StringFromFlag is a --set-string value: always a string.
+func StringFromFlag(s string, pos srcpos.Pos) *node.Node {
+	return &node.Node{Kind: node.String, Text: s, Src: s, Pos: pos, Origin: node.FromFlag}
 }
