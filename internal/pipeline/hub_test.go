@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/cocogen/cocogen/generators/trustee"
+	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/initdata"
 	"github.com/cocogen/cocogen/internal/manifest"
@@ -298,5 +299,24 @@ func TestRenderGroups(t *testing.T) {
 	}
 	if got := strings.Join(names, ", "); got != "azure, spoke (cluster spoke-1), trusted-hub" {
 		t.Errorf("groups %s", got)
+	}
+}
+
+// TestManagedRendersShareTheBudget: the renders of the managed clusters spend what is left of the hub's
+// budgets, so a repository with many cluster files cannot multiply the work of one render.
+func TestManagedRendersShareTheBudget(t *testing.T) {
+	req := Request{RepoRoot: "../..", ValuesDir: "../../values", ClusterGroup: "trusted-hub", All: true}
+	res, err := Render(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Exactly what the hub reads itself (its Usage counts its own reads only): not enough for the spoke's
+	// render as well.
+	req.Budget = budget.Defaults()
+	req.Budget.InputBytes = res.Usage.InputBytes
+	_, err = Render(req)
+	var de *diag.Diagnostics
+	if !errors.As(err, &de) || !strings.Contains(de.Error(), "input-bytes") || !strings.Contains(de.Error(), "spoke") {
+		t.Fatalf("render with the budget of the hub alone: %v, want an input-bytes budget error", err)
 	}
 }
