@@ -56,6 +56,14 @@ type appContext struct {
 	// now is the render's time (its one reading of Request.Now); it only decides warnings, never what is
 	// rendered.
 	now time.Time
+	// valuesDir is the values directory, relative to the root.
+	valuesDir string
+	// managed are the renders of the clusters of the managed cluster groups (managedProfiles), for the
+	// trustee application's reference values and the checks across cluster groups.
+	managed []managedRender
+	// kbsReaders, in the render of a managed cluster, are the KBS resources of its hub and the profiles that
+	// may read each.
+	kbsReaders map[string][]string
 }
 
 // renderApps renders every application of the cluster group that cocogen renders, in values order. All of
@@ -141,6 +149,8 @@ func renderApp(c appContext, a *model.Application, overlay *builtOverlay, others
 		app.Dir, app.Pods = overlay.dir, overlay.pods
 	case model.GenTrustee:
 		objs, app.bound, gd = renderTrustee(c, a, others)
+	case model.GenACM:
+		objs, gd = renderACM(c, a)
 	}
 	d.Append(gd)
 	if gd.HasErrors() {

@@ -32,7 +32,9 @@ func TestRenderedObjectsMatchCRDs(t *testing.T) {
 		cases = append(cases, renderCase{filepath.Base(dir), req})
 	}
 	cases = append(cases, renderCase{"repository-pattern", disk(t, "../..", "../../values", Request{All: true})},
-		renderCase{"repository-pattern-baremetal", disk(t, "../..", "../../values", Request{ClusterGroup: "baremetal", All: true})})
+		renderCase{"repository-pattern-baremetal", disk(t, "../..", "../../values", Request{ClusterGroup: "baremetal", All: true})},
+		renderCase{"repository-pattern-trusted-hub", disk(t, "../..", "../../values", Request{ClusterGroup: "trusted-hub", All: true})},
+		renderCase{"repository-pattern-spoke", disk(t, "../..", "../../values", Request{ClusterGroup: "spoke", All: true})})
 	// Kinds that the bare-metal group renders and that must have met their CRD (a CRD missing from the folder
 	// would otherwise skip them silently).
 	mustValidate := map[string]bool{"KataConfig": false, "NodeFeatureDiscovery": false, "NodeFeatureRule": false,
@@ -43,12 +45,14 @@ func TestRenderedObjectsMatchCRDs(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			res, err := Render(c.req)
 			if err != nil {
-				if c.name == "repository-pattern" {
+				if strings.HasPrefix(c.name, "repository-pattern") {
 					t.Fatalf("the repository's own pattern does not render: %v", err)
 				}
 				t.Skip("error case: the render fails, so there is nothing to validate")
 			}
+			kinds := map[string]bool{}
 			for _, o := range res.Objects {
+				kinds[o.Kind()] = true
 				if !s.Has(o.APIVersion(), o.Kind()) {
 					if strings.Contains(o.APIVersion(), "/") {
 						t.Logf("%s: not checked, the CRD folder has no CRD for it", o.ID())
@@ -66,6 +70,13 @@ func TestRenderedObjectsMatchCRDs(t *testing.T) {
 					t.Errorf("%v\n  rendered from %s", err, o.Source)
 				case err != nil:
 					t.Errorf("%s (rendered from %s): %v", o.ID(), o.Source, err)
+				}
+			}
+			if c.name == "repository-pattern-trusted-hub" {
+				for _, k := range []string{"Policy", "Placement", "PlacementBinding", "ManagedClusterSetBinding", "MultiClusterHub", "KbsConfig"} {
+					if !kinds[k] {
+						t.Errorf("the trusted-hub render has no %s", k)
+					}
 				}
 			}
 		})

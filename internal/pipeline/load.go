@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -47,6 +46,13 @@ type Sources struct {
 	overlays map[string]*loadedOverlay
 	// policies are the Trustee policy sources by repository path, when a trustee application is enabled.
 	policies map[string]profiles.Source
+	// cluster is the cluster whose metadata file was read (clusters/<group>/<cluster>.yaml), "" for none.
+	cluster string
+	// managedClusters are the clusters of each managed cluster group, by group (a hub's render).
+	managedClusters map[string]managedClusters
+	// fsys is the repository, for the renders of the managed clusters (renderManaged), which load their own
+	// sources from it.
+	fsys fs.FS
 	// The budgets that the generators go on spending, and what the load spent.
 	templates *tpl.Budget
 	meter     *regolimit.Meter
@@ -78,23 +84,26 @@ func load(req Request, limits budget.Limits, now time.Time, d *diag.List) *Sourc
 		d.Errorf(srcpos.Pos{File: "--values-dir"}, "", "values directory %s does not exist (use --values-dir DIR; a Validated Patterns repository keeps its values at the root: --values-dir .)", root.Display(relDir))
 		return nil
 	}
-	src := &Sources{valuesDir: relDir, templates: tpl.NewBudget(limits), meter: regolimit.NewMeter(limits),
+	src := &Sources{fsys: req.FS, valuesDir: relDir, templates: tpl.NewBudget(limits), meter: regolimit.NewMeter(limits),
 		yamlTally: &node.Tally{Max: limits.YAMLTotalNodes}}
 
 	// Metadata first, then flags: later params win.
 	md, mdName := req.Metadata, req.MetadataName
-	for _, name := range defaultMetadataFiles(req.ClusterGroup) {
-		if md != nil {
-			break
-		}
-		rel := path.Join(relDir, name)
-		data, err := root.ReadFile(rel)
-		switch {
-		case err == nil:
-			md, mdName = data, root.Display(rel)
-		case !errors.Is(err, fs.ErrNotExist):
-			d.Errorf(srcpos.Pos{File: root.Display(rel)}, "", "%v", err)
+	switch {
+	case md != nil && req.Cluster != "":
+		d.Errorf(srcpos.Pos{File: "--cluster"}, "", "--cluster reads the cluster's file under %s/: do not pass a metadata file too", path.Join(relDir, ClustersDir))
+		return nil
+	case md == nil:
+		rel, name, ok := metadataFile(root, relDir, req, d)
+		if !ok {
 			return nil
+		}
+		data, ok := readMetadataFile(root, rel, d)
+		if !ok {
+			return nil
+		}
+		if data != nil {
+			md, mdName, src.cluster = data, root.Display(rel), name
 		}
 	}
 	var params []helmvalues.Param
@@ -107,6 +116,9 @@ func load(req Request, limits budget.Limits, now time.Time, d *diag.List) *Sourc
 		d.Append(mdDiags)
 		if src.meta == nil {
 			return nil
+		}
+		if src.cluster != "" {
+			checkClusterName(src.meta, src.cluster, d)
 		}
 		for _, p := range src.meta.Params() {
 			pp, err := helmvalues.ParsePath(p.Path)
@@ -173,8 +185,25 @@ func load(req Request, limits budget.Limits, now time.Time, d *diag.List) *Sourc
 			src.policies[rel] = profiles.Source{Name: root.Display(rel), Data: data, Err: err}
 		}
 	}
+	// The clusters of the managed cluster groups, whose renders the hub's trustee application needs.
+	if req.nested == nil && hasTrustee(v) {
+		src.managedClusters = map[string]managedClusters{}
+		for _, g := range v.ClusterGroup.ManagedGroups {
+			if g.Name != "" && g.Name != v.ClusterGroup.Name {
+				names, err := groupClusters(root, relDir, g.Name)
+				src.managedClusters[g.Name] = managedClusters{names: names, err: err}
+			}
+		}
+	}
 	src.bytesRead = root.BytesRead()
 	return src
+}
+
+// managedClusters are the clusters of a managed cluster group that have a metadata file, or why they cannot
+// be listed.
+type managedClusters struct {
+	names []string
+	err   error
 }
 
 // setParams parses the --set and --set-string arguments of the request within the set-depth and set-count

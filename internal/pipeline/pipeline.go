@@ -9,7 +9,6 @@ import (
 	"errors"
 	"io/fs"
 	"path"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -54,6 +53,9 @@ type Request struct {
 	MetadataFile string
 	// Facts override facts of the metadata (plugin env COCOGEN_FACT_*), later winning.
 	Facts []metadata.Override
+	// Cluster names the cluster (its ACM ManagedCluster name) whose metadata file clusters/<group>/<name>.yaml of
+	// the values directory the render reads; it needs ClusterGroup and excludes Metadata.
+	Cluster string
 	// App selects one application of the cluster group whose objects cocogen renders itself (an application
 	// with a cocogen key); empty means the cluster group's app-of-apps tree.
 	App string
@@ -61,6 +63,8 @@ type Request struct {
 	All bool
 	// Budget are the resource budgets of the render (zero: budget.Defaults()).
 	Budget budget.Limits
+	// nested is set on the renders of a hub's managed clusters (renderManaged).
+	nested *hubView
 	// Now is the render's clock, read once per render (nil: time.Now). It decides the checks of dates (the
 	// trust anchor's validity, the reference values' expiration, the end of previous init-data windows),
 	// never what is rendered: the same commit renders the same bytes while its dates hold.
@@ -72,7 +76,9 @@ type Result struct {
 	Objects     []manifest.Object
 	Diagnostics []diag.Diagnostic
 	Group       string
-	Files       []values.File
+	// Cluster is the cluster whose metadata file (clusters/<group>/<name>.yaml) was read, if any.
+	Cluster string
+	Files   []values.File
 	// Root is the repository root that was read.
 	Root string
 	// Profiles are the rendered init-data profiles of global.coco.initdata, by name, and their names in order.
@@ -94,6 +100,12 @@ type Result struct {
 	// are the TEEs of a bare-metal cluster's hosts (snp, tdx) when its platform is BareMetal or None.
 	PeerPods      bool
 	BareMetalTEEs []string
+	// Managed are the clusters of the managed cluster groups whose init-data the trustee application
+	// registers, as "group/cluster", sorted.
+	Managed []string
+	// meta and anchor are the cluster metadata and the KBS trust anchor (PEM) the render read.
+	meta   *metadata.Metadata
+	anchor string
 }
 
 // Usage is what a render spent of the budgets that count work (cocogen render --verbose prints it).
@@ -176,7 +188,21 @@ func generate(req Request, src *Sources, now time.Time, d *diag.List) (*Result, 
 		}
 		want = a
 	}
-	ac := appContext{src: src, v: v, meta: meta, rel: rel, profiles: profs, anchor: anchor, meter: src.meter, now: now}
+	ac := appContext{src: src, v: v, meta: meta, rel: rel, profiles: profs, anchor: anchor, meter: src.meter, now: now, valuesDir: src.valuesDir}
+	if req.nested != nil {
+		ac.kbsReaders = req.nested.readers
+	}
+	usage := func() Usage {
+		return Usage{InputBytes: src.bytesRead, YAMLNodes: src.yamlTally.Used, TemplateSteps: src.templates.Steps(), TemplateBytes: src.templates.Bytes(), RegoSteps: src.meter.Steps()}
+	}
+	managed, err := renderManaged(ac, req, usage(), d)
+	if err != nil {
+		return nil, err
+	}
+	if d.HasErrors() {
+		return nil, finish(d)
+	}
+	ac.managed = managed
 	apps := renderApps(ac, d)
 	for _, a := range apps {
 		checkNames(a.Objects, d)
@@ -184,13 +210,13 @@ func generate(req Request, src *Sources, now time.Time, d *diag.List) (*Result, 
 	if d.HasErrors() {
 		return nil, finish(d)
 	}
-	usage := func() Usage {
-		return Usage{InputBytes: src.bytesRead, YAMLNodes: src.yamlTally.Used, TemplateSteps: src.templates.Steps(), TemplateBytes: src.templates.Bytes(), RegoSteps: src.meter.Steps()}
-	}
-	res := &Result{Group: src.loaded.Group, Files: src.loaded.Files, Root: req.RootDir, Profiles: profs, ProfileNames: v.CoCo.ProfileNames(), DefaultProfile: v.CoCo.InitData.Default, Apps: apps,
-		UsedProfiles: usedProfiles(ac, apps), Previous: v.CoCo.Trustee.Previous, PeerPods: rendersPeerPods(ac)}
+	res := &Result{Group: src.loaded.Group, Cluster: src.cluster, Files: src.loaded.Files, Root: req.RootDir, Profiles: profs, ProfileNames: v.CoCo.ProfileNames(), DefaultProfile: v.CoCo.InitData.Default, Apps: apps,
+		UsedProfiles: usedProfiles(ac, apps), Previous: v.CoCo.Trustee.Previous, PeerPods: rendersPeerPods(ac), meta: meta, anchor: anchor}
 	if meta != nil && isBareMetal(v.Global.Tree.Get("clusterPlatform").Scalar()) {
 		res.BareMetalTEEs = meta.BareMetal.TEEs()
+	}
+	for _, m := range managed {
+		res.Managed = append(res.Managed, m.group+"/"+m.cluster)
 	}
 	if want != nil {
 		for _, a := range apps {
@@ -202,7 +228,7 @@ func generate(req Request, src *Sources, now time.Time, d *diag.List) (*Result, 
 		res.Usage = usage()
 		return res, nil
 	}
-	env := childEnv(req, src.valuesDir, src.loaded.Group, v, d)
+	env := childEnv(req, src.valuesDir, src.loaded.Group, src.cluster, v, d)
 	checkRepoURL(v, d)
 	objs, gd := appofapps.Render(v, appofapps.Options{ValuesDir: src.valuesDir, PluginEnv: env, Templates: src.templates})
 	d.Append(gd)
@@ -227,24 +253,10 @@ func generate(req Request, src *Sources, now time.Time, d *diag.List) (*Result, 
 	return res, nil
 }
 
-// groupFileRe is a cluster group name that can name a file of the values directory.
-var groupFileRe = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
-
-// defaultMetadataFiles are the metadata files of the values directory that a render reads when it is given
-// none, the first that exists winning: cluster-metadata-<group>.yaml for the cluster group named on the command
-// line (--cluster-group, the plugin's COCOGEN_CLUSTER_GROUP), then cluster-metadata.yaml. A repository then keeps
-// the facts of each of its clusters beside the values of the group that renders it.
-func defaultMetadataFiles(group string) []string {
-	if group == "" || !groupFileRe.MatchString(group) {
-		return []string{metadata.DefaultFile}
-	}
-	return []string{strings.TrimSuffix(metadata.DefaultFile, ".yaml") + "-" + group + ".yaml", metadata.DefaultFile}
-}
-
 // childEnv is the plugin env that the applications cocogen renders get after COCOGEN_APP, so that the
 // plugin renders each from the same cluster group, values directory, metadata file, sets and facts as this
 // tree.
-func childEnv(req Request, relDir, group string, v *model.Values, d *diag.List) []appofapps.EnvVar {
+func childEnv(req Request, relDir, group, cluster string, v *model.Values, d *diag.List) []appofapps.EnvVar {
 	first := -1
 	for i, a := range v.ClusterGroup.Applications {
 		if a.CoCoGen != "" && !a.Disabled {
@@ -256,13 +268,16 @@ func childEnv(req Request, relDir, group string, v *model.Values, d *diag.List) 
 		return nil
 	}
 	env := []appofapps.EnvVar{{Name: "COCOGEN_CLUSTER_GROUP", Value: group}}
+	if cluster != "" {
+		env = append(env, appofapps.EnvVar{Name: "COCOGEN_CLUSTER", Value: cluster})
+	}
 	if relDir != "values" {
 		env = append(env, appofapps.EnvVar{Name: "COCOGEN_VALUES_DIR", Value: relDir})
 	}
 	if req.Metadata != nil {
 		rel := req.MetadataFile
 		switch {
-		case slices.ContainsFunc(defaultMetadataFiles(group), func(f string) bool { return rel == path.Join(relDir, f) }):
+		case rel == path.Join(relDir, metadata.DefaultFile), cluster == "" && rel == path.Join(relDir, groupMetadataFile(group)):
 			// The child reads the same default: it renders the same cluster group.
 		case rel != "":
 			env = append(env, appofapps.EnvVar{Name: "COCOGEN_METADATA", Value: rel})
