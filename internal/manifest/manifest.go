@@ -22,6 +22,9 @@ type Object struct {
 	Source string
 	// App is the application that renders the object ("" for the app-of-apps tree).
 	App string
+	// Group and Cluster are the cluster group and the cluster (its metadata file clusters/<group>/<name>.yaml)
+	// the object is rendered for, set when one output holds several cluster groups (render --all-groups).
+	Group, Cluster string
 }
 
 // APIVersion returns the object's apiVersion.
@@ -261,6 +264,16 @@ func EncodeOneYAML(buf *bytes.Buffer, o Object) {
 
 func encodeDoc(buf *bytes.Buffer, enc *node.YAMLEncoder, o Object) {
 	buf.WriteString("---\n")
+	if o.Group != "" {
+		buf.WriteString("# Cluster group: ")
+		buf.WriteString(o.Group)
+		buf.WriteByte('\n')
+	}
+	if o.Cluster != "" {
+		buf.WriteString("# Cluster: ")
+		buf.WriteString(o.Cluster)
+		buf.WriteByte('\n')
+	}
 	if o.App != "" {
 		buf.WriteString("# Application: ")
 		buf.WriteString(o.App)
@@ -290,7 +303,8 @@ func EncodeJSON(buf *bytes.Buffer, objs []Object) error {
 
 // FileName is the path, relative to an output directory, that one object is written to:
 // <namespace or _cluster>/<kind>-<name>.yaml for the tree, _apps/<application>/<same> for an application's
-// objects (no namespace starts with _, so the two never meet).
+// objects (no namespace starts with _, so the two never meet); in a render of several cluster groups, under
+// _groups/<group>/ (and _clusters/<cluster>/ for a cluster of the group with its own metadata file).
 func FileName(o Object, ext string) string {
 	ns := o.Namespace()
 	if ns == "" {
@@ -299,6 +313,12 @@ func FileName(o Object, ext string) string {
 	name := safe(ns) + "/" + strings.ToLower(safe(o.Kind())) + "-" + safe(o.Name()) + "." + ext
 	if o.App != "" {
 		name = "_apps/" + safe(o.App) + "/" + name
+	}
+	if o.Cluster != "" {
+		name = "_clusters/" + safe(o.Cluster) + "/" + name
+	}
+	if o.Group != "" {
+		name = "_groups/" + safe(o.Group) + "/" + name
 	}
 	return name
 }

@@ -28,6 +28,10 @@ type CoCo struct {
 	Trustee   Trustee
 	// Rollout says how changes reach the running cloud-api-adaptor and KBS (global.coco.rollout).
 	Rollout Rollout
+	// SidecarImage is the cocogen sidecar image that a hub's ACM policies give the Argo CD instance of each
+	// managed cluster (global.coco.sidecarImage; the image of `cocogen bootstrap --image`).
+	SidecarImage    string
+	SidecarImagePos srcpos.Pos
 }
 
 // CoCoAzure are the Azure peer-pod choices.
@@ -123,7 +127,7 @@ const (
 )
 
 var (
-	cocoKeys        = []string{"securityPolicyFlavour", "azure", "baremetal", "initdata", "trustee", "rollout", "secured", "bypassAttestation", "enableSSHDebug"}
+	cocoKeys        = []string{"securityPolicyFlavour", "azure", "baremetal", "initdata", "trustee", "rollout", "sidecarImage", "secured", "bypassAttestation", "enableSSHDebug"}
 	cocoAzureKeys   = []string{"defaultVMFlavour", "VMFlavours", "tags", "rootVolumeSize"}
 	cocoBareKeys    = []string{"defaultMemory", "storage", "machineConfigRoles", "tdxCollateralService"}
 	initDataKeys    = []string{"default", "profiles"}
@@ -154,6 +158,12 @@ func (dc decoder) coco(n *node.Node, pos srcpos.Pos, out *CoCo) {
 	out.FlavourPos, out.Azure.DefaultPos, out.InitData.DefaultPos = n.Pos, n.KeyPos("azure"), n.KeyPos("initdata")
 	out.Tree = n
 	dc.rollout(n.Get("rollout"), &out.Rollout)
+	if s := dc.str(n, path, "sidecarImage"); s != "" {
+		out.SidecarImage, out.SidecarImagePos = s, n.Get("sidecarImage").Pos
+		if !imageRe.MatchString(s) {
+			dc.errorf(n.Get("sidecarImage"), schema.Join(path, "sidecarImage"), "%q is not an image reference (registry/repository[:tag][@sha256:<hex>])", s)
+		}
+	}
 	for k, why := range upstreamOnlyKey {
 		if _, ok := n.Lookup(k); ok {
 			dc.c.Diags.Warnf(n.KeyPos(k), schema.Join(path, k), "ignored: an upstream coco-pattern setting that cocogen has no use for (%s)", why)

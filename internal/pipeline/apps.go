@@ -58,6 +58,14 @@ type appContext struct {
 	meter *regolimit.Meter
 	// overlay bounds the kustomize builds of workloads applications.
 	overlay overlay.Options
+	// valuesDir is the values directory, relative to the root.
+	valuesDir string
+	// managed are the renders of the clusters of the managed cluster groups (managedProfiles), for the
+	// trustee application's reference values and the checks across cluster groups.
+	managed []managedRender
+	// kbsReaders, in the render of a managed cluster, are the KBS resources of its hub and the profiles that
+	// may read each.
+	kbsReaders map[string][]string
 	// now is the render's clock (nil: time.Now); it only decides warnings, never what is rendered.
 	now func() time.Time
 }
@@ -145,6 +153,8 @@ func renderApp(c appContext, a *model.Application, overlay *builtOverlay, others
 		app.Dir, app.Pods, app.files = overlay.dir, overlay.pods, overlay.files
 	case model.GenTrustee:
 		objs, gd = renderTrustee(c, a, others)
+	case model.GenACM:
+		objs, gd = renderACM(c, a)
 	}
 	d.Append(gd)
 	if gd.HasErrors() {

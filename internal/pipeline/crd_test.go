@@ -33,7 +33,9 @@ func TestRenderedObjectsMatchCRDs(t *testing.T) {
 	}
 	cases = append(cases, renderCase{"repository-pattern", Request{RepoRoot: "../..", ValuesDir: "../../values", All: true}},
 		renderCase{"repository-pattern-baremetal", Request{RepoRoot: "../..", ValuesDir: "../../values", ClusterGroup: "baremetal", All: true}},
-		renderCase{"repository-pattern-baremetal-gpu", Request{RepoRoot: "../..", ValuesDir: "../../values", ClusterGroup: "baremetal-gpu", All: true}})
+		renderCase{"repository-pattern-baremetal-gpu", Request{RepoRoot: "../..", ValuesDir: "../../values", ClusterGroup: "baremetal-gpu", All: true}},
+		renderCase{"repository-pattern-trusted-hub", Request{RepoRoot: "../..", ValuesDir: "../../values", ClusterGroup: "trusted-hub", All: true}},
+		renderCase{"repository-pattern-spoke", Request{RepoRoot: "../..", ValuesDir: "../../values", ClusterGroup: "spoke", All: true}})
 	// Kinds that the bare-metal group renders and that must have met their CRD (a CRD missing from the folder
 	// would otherwise skip them silently).
 	mustValidate := map[string]bool{"KataConfig": false, "NodeFeatureDiscovery": false, "NodeFeatureRule": false,
@@ -44,12 +46,14 @@ func TestRenderedObjectsMatchCRDs(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			res, err := Render(c.req)
 			if err != nil {
-				if c.name == "repository-pattern" {
+				if strings.HasPrefix(c.name, "repository-pattern") {
 					t.Fatalf("the repository's own pattern does not render: %v", err)
 				}
 				t.Skip("error case: the render fails, so there is nothing to validate")
 			}
+			kinds := map[string]bool{}
 			for _, o := range res.Objects {
+				kinds[o.Kind()] = true
 				if !s.Has(o.APIVersion(), o.Kind()) {
 					if strings.Contains(o.APIVersion(), "/") {
 						t.Logf("%s: not checked, the CRD folder has no CRD for it", o.ID())
@@ -67,6 +71,13 @@ func TestRenderedObjectsMatchCRDs(t *testing.T) {
 					t.Errorf("%v\n  rendered from %s", err, o.Source)
 				case err != nil:
 					t.Errorf("%s (rendered from %s): %v", o.ID(), o.Source, err)
+				}
+			}
+			if c.name == "repository-pattern-trusted-hub" {
+				for _, k := range []string{"Policy", "Placement", "PlacementBinding", "ManagedClusterSetBinding", "MultiClusterHub", "KbsConfig"} {
+					if !kinds[k] {
+						t.Errorf("the trusted-hub render has no %s", k)
+					}
 				}
 			}
 		})

@@ -134,22 +134,44 @@ func referenceValues(c appContext, a *model.Application, others []App, d *diag.L
 	t := c.v.CoCo.Trustee
 	pos := posOr(t.Pos, a.CoCoGenPos)
 	used := usedProfiles(c, others)
-	if len(used) == 0 {
+	if len(used) == 0 && len(c.managed) == 0 {
 		d.Warnf(a.CoCoGenPos, "clusterGroup.applications."+a.Key, "no application of this cluster group uses an init-data profile, so no init-data can attest")
 	}
 	profiles := map[string]any{}
 	byBinding := map[string]string{}
-	for _, name := range used {
-		p := c.profiles[name]
-		if p == nil {
-			continue // reported by the application that names it
+	// owner is where each registered profile comes from: this cluster group or a managed cluster.
+	owner := map[string]string{}
+	pcr8 := map[string]string{}
+	register := func(name string, p *Profile, from string) {
+		if prev, ok := pcr8[name]; ok {
+			if prev != p.Digests.AzurePCR8 {
+				d.Errorf(p.Pos, "global.coco.initdata.profiles."+name, "init-data profile %s renders other init-data in %s (PCR8 %s) than in %s (PCR8 %s): Trustee registers one init-data per profile name, so the pods of one of them could not attest; make the profile's sources agree, or give one of them another name", name, from, p.Digests.AzurePCR8, owner[name], prev)
+			}
+			return
 		}
 		if other, dup := byBinding[p.Digests.AzurePCR8]; dup {
 			d.Errorf(p.Pos, "global.coco.initdata.profiles."+name, "profile %s renders the same init-data as profile %s, so Trustee cannot tell their pods apart: give each profile its own agent policy or templates", name, other)
 		}
 		byBinding[p.Digests.AzurePCR8] = name
+		pcr8[name], owner[name] = p.Digests.AzurePCR8, from
 		profiles[name] = bindingOf(p).Value()
 	}
+	for _, name := range used {
+		p := c.profiles[name]
+		if p == nil {
+			continue // reported by the application that names it
+		}
+		register(name, p, "cluster group "+c.v.ClusterGroup.Name)
+	}
+	for _, m := range c.managed {
+		for _, name := range m.res.UsedProfiles {
+			if p := m.res.Profiles[name]; p != nil {
+				register(name, p, managedLabel(m))
+				used = append(used, name)
+			}
+		}
+	}
+	used = uniqueSorted(used)
 	rvs := []trustee.ReferenceValue{
 		{Name: trusteepolicy.RVInitDataProfiles, Value: profiles},
 		{Name: trusteepolicy.RVTDXTCBStatuses, Value: t.TDXTCBStatuses},
@@ -295,6 +317,9 @@ func bindingOf(p *Profile) trusteepolicy.Binding {
 // resourceReaders is which profiles may fetch each KBS resource (repository/type/tag): those the resource
 // names, or the default profile for the list shorthand.
 func resourceReaders(c appContext) map[string][]string {
+	if c.kbsReaders != nil {
+		return c.kbsReaders
+	}
 	out := map[string][]string{}
 	for _, r := range c.v.CoCo.Trustee.Resources {
 		for _, k := range r.Keys {
@@ -379,6 +404,11 @@ func checkApps(c appContext, apps []App, d *diag.List) {
 		}
 	}
 	used := usedProfiles(c, apps)
+	if tr == nil && c.kbsReaders != nil {
+		// A managed cluster: its hub serves the KBS resources (checked against the hub's, in the hub's render).
+		checkResourceAccess(c, apps, used, d)
+		return
+	}
 	if tr == nil {
 		if len(used) > 0 && c.meta != nil {
 			d.Warnf(c.v.ClusterGroup.NamePos, "clusterGroup.applications", "no trustee application in this cluster group: the KBS at %s must hold reference values for the profiles %s, which cocogen cannot check", c.meta.KBSURL(), strings.Join(used, ", "))
@@ -402,6 +432,16 @@ func checkApps(c appContext, apps []App, d *diag.List) {
 			checkBound(u.Profile, srcpos.Pos{File: u.File}, u.Object)
 		}
 	}
+	// Across cluster groups: every profile a managed cluster runs is registered with its own bytes.
+	for _, m := range c.managed {
+		for _, name := range m.res.UsedProfiles {
+			p := m.res.Profiles[name]
+			if p != nil && bound[name] != p.Digests.AzurePCR8 {
+				d.Errorf(p.Pos, "global.coco.initdata.profiles."+name, "init-data profile %s of %s (PCR8 %s) has no reference value in the trustee application of cluster group %s", name, managedLabel(m), p.Digests.AzurePCR8, c.v.ClusterGroup.Name)
+			}
+		}
+	}
+	checkManaged(c, d)
 	// The KBS URL in init-data must reach this cluster's kbs Route.
 	if c.meta != nil {
 		raw := c.meta.KBSURL()
