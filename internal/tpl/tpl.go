@@ -269,6 +269,9 @@ var baseFuncs = func() template.FuncMap {
 
 // ToYAML is Helm's toYaml: the value as YAML with sorted keys, without the final newline.
 func ToYAML(v any) string {
+	if out, ok := toYAMLEmit(v); ok {
+		return strings.TrimSuffix(out, "\n")
+	}
 	if out, ok := toYAMLDirect(v); ok {
 		return strings.TrimSuffix(out, "\n")
 	}
