@@ -36,6 +36,11 @@ func TestWriteYAMLStreamsInOrder(t *testing.T) {
 			if !bytes.Equal(got.Bytes(), want.Bytes()) {
 				t.Errorf("parallel stream differs from the sequential encoding (%d vs %d bytes)", got.Len(), want.Len())
 			}
+			var joined bytes.Buffer
+			EncodeYAML(&joined, objs)
+			if !bytes.Equal(joined.Bytes(), want.Bytes()) {
+				t.Errorf("EncodeYAML differs from the sequential encoding (%d vs %d bytes)", joined.Len(), want.Len())
+			}
 		})
 	}
 }
