@@ -9,6 +9,7 @@ import (
 
 	"github.com/cocogen/cocogen/generators/trustee"
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/rvps"
 )
 
 // TestSandboxInitDataDecodesToTheDefaultProfile: render --app sandbox | initdata decode gives exactly what
@@ -68,7 +69,7 @@ func TestReferenceValuesHoldTheDigestsOfUsedProfiles(t *testing.T) {
 		}
 		stored = n.Path("data", "reference_value").Scalar()
 	}
-	values, err := trustee.DecodeStored([]byte(stored))
+	values, err := rvps.Decode([]byte(stored))
 	if err != nil {
 		t.Fatalf("reference values: %v", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/cocogen/cocogen/internal/agentpolicy"
 	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/policytest"
 	"github.com/cocogen/cocogen/internal/regolimit"
 )
 
@@ -69,8 +70,8 @@ func (f *policyFlags) options(cmd *cobra.Command) (agentpolicy.Options, error) {
 }
 
 // loadPolicies reads the Rego files named by paths; a path that does not exist is a usage error.
-func loadPolicies(cmd *cobra.Command, paths []string) ([]agentpolicy.File, error) {
-	files, err := agentpolicy.LoadFiles(paths)
+func loadPolicies(cmd *cobra.Command, paths []string) ([]policytest.File, error) {
+	files, err := policytest.LoadFiles(paths)
 	if err != nil {
 		return nil, usageError{err: err, cmd: cmd}
 	}

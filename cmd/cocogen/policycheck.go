@@ -9,6 +9,7 @@ import (
 
 	"github.com/cocogen/cocogen/internal/agentpolicy"
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/policytest"
 	"github.com/cocogen/cocogen/internal/trusteepolicy"
 )
 
@@ -39,7 +40,7 @@ or using it:
     reads it from there to the end of the file).
 
 The OPA capabilities file that describes the agent's builtins is
-internal/agentpolicy/capabilities/regorus-kata-agent.json; 'opa check --capabilities' accepts it too.
+internal/regocheck/regorus.json; 'opa check --capabilities' accepts it too.
 Exit code 1 when a policy has an error.`,
 		Example: `  # Check the policies in policies/ (agent policies for every supported kata release)
   cocogen policy check
@@ -61,7 +62,7 @@ Exit code 1 when a policy has an error.`,
 			d := &diag.List{}
 			checked, failed, trustee := 0, 0, 0
 			for _, f := range files {
-				if agentpolicy.IsTest(f.Name) {
+				if policytest.IsTest(f.Name) {
 					continue
 				}
 				checked++
@@ -111,7 +112,7 @@ Exit code 1 when a policy has an error.`,
 
 // trusteeKind tells whether a policy file is one of Trustee's (package policy, or a file under a trustee
 // directory) and which.
-func trusteeKind(f agentpolicy.File) (trusteepolicy.Kind, bool) {
+func trusteeKind(f policytest.File) (trusteepolicy.Kind, bool) {
 	mod, _ := ast.ParseModuleWithOpts(f.Name, string(f.Data), ast.ParserOptions{RegoVersion: ast.RegoV1})
 	if !trusteepolicy.IsPolicy(f.Name, mod) {
 		return 0, false

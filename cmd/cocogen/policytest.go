@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/cocogen/cocogen/internal/agentpolicy"
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/policytest"
 )
 
 type policyTestOptions struct {
@@ -53,14 +53,14 @@ test fails or errs, or a policy has an error, 0 when everything passes, 2 on a u
 	}
 	o.register(cmd)
 	f := cmd.Flags()
-	f.StringVarP(&o.output, "output", "o", "text", "report format: "+strings.Join(agentpolicy.ReportFormats, ", "))
+	f.StringVarP(&o.output, "output", "o", "text", "report format: "+strings.Join(policytest.ReportFormats, ", "))
 	f.StringVar(&o.run, "run", "", "run only the tests whose package path and name match this regular expression")
 	return cmd
 }
 
 func (o *policyTestOptions) runTests(cmd *cobra.Command, s streams, paths []string) error {
-	if !slices.Contains(agentpolicy.ReportFormats, o.output) {
-		return usageError{err: fmt.Errorf("invalid --output %q (valid: %s)", o.output, strings.Join(agentpolicy.ReportFormats, ", ")), cmd: cmd}
+	if !slices.Contains(policytest.ReportFormats, o.output) {
+		return usageError{err: fmt.Errorf("invalid --output %q (valid: %s)", o.output, strings.Join(policytest.ReportFormats, ", ")), cmd: cmd}
 	}
 	if _, err := regexp.Compile(o.run); err != nil {
 		return usageError{err: fmt.Errorf("invalid --run: %w", err), cmd: cmd}
@@ -76,8 +76,8 @@ func (o *policyTestOptions) runTests(cmd *cobra.Command, s streams, paths []stri
 	if err != nil {
 		return err
 	}
-	rep := agentpolicy.RunTests(commandContext(cmd), files, agentpolicy.TestOptions{Options: opts, Run: o.run})
-	if err := agentpolicy.WriteReport(s.out, o.output, rep, o.verbose); err != nil {
+	rep := policytest.RunTests(commandContext(cmd), files, policytest.TestOptions{Options: opts, Run: o.run})
+	if err := policytest.WriteReport(s.out, o.output, rep, o.verbose); err != nil {
 		return err
 	}
 	if o.output == "text" {

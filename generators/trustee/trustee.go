@@ -8,13 +8,9 @@
 package trustee
 
 import (
-	"bytes"
 	"cmp"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"path"
-	"sort"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -23,6 +19,7 @@ import (
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/release"
+	"github.com/cocogen/cocogen/internal/rvps"
 	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
@@ -32,7 +29,7 @@ const (
 	ConfigMapKBSConfig    = "kbs-config"
 	ConfigMapResource     = "resource-policy"
 	ConfigMapAttestation  = "attestation-policy"
-	ConfigMapRefValues    = "rvps-reference-values"
+	ConfigMapRefValues    = rvps.ConfigMapName
 	SecretAdminKey        = "kbs-auth-public-key"
 	SecretTLS             = "kbs-tls"
 	SecretCA              = "kbs-ca"
@@ -56,12 +53,8 @@ const (
 	// policy and the RVPS store in their ConfigMaps.
 	KeyResource    = "resource-policy.rego"
 	KeyAttestation = "default_cpu.rego"
-	KeyRefValues   = "reference_value"
-	// keyReadable is the readable twin of the reference values. Red Hat's 1.2.x operator would take a
-	// reference-values.json key for a 1.1 store and rewrite the ConfigMap, unless the ConfigMap carries
-	// release.MigratedAnnotation, which the 1.2.x rows put on it.
-	keyReadable   = "reference-values.json"
-	adminKeyField = "publicKey"
+	KeyRefValues   = rvps.StoreKey
+	adminKeyField  = "publicKey"
 )
 
 // Annotations on the reference values ConfigMap: which init-data profiles they bind.
@@ -74,13 +67,8 @@ const (
 	TLSLeaf   = "leaf"   // the pinned leaf (Git) and its key (Vault)
 )
 
-// ReferenceValue is one RVPS reference value.
-type ReferenceValue struct {
-	Name  string
-	Value any // JSON: a list of strings or an object
-	// Expiration is when this value expires, when it is not Input.Expiration.
-	Expiration string
-}
+// ReferenceValue is one RVPS reference value (its Expiration, when empty, is Input.Expiration).
+type ReferenceValue = rvps.ReferenceValue
 
 // Resource is one KBS resource secret and its keys.
 type Resource struct {
@@ -163,7 +151,7 @@ func Render(in Input) ([]manifest.Object, *diag.List) {
 	add(configMap(in.Namespace, ConfigMapKBSConfig, cmAnn(), str(l.KBSConfigKey), str(kbsConfig)))
 	add(configMap(in.Namespace, ConfigMapResource, cmAnn(), str(l.ResourcePolicyKey), str(string(in.ResourcePolicy))))
 	add(configMap(in.Namespace, ConfigMapAttestation, cmAnn(), str(l.AttestationPolicyKey), str(string(in.AttestationPolicy))))
-	stored, readable, err := referenceValues(in.ReferenceValues, in.Expiration)
+	stored, readable, err := rvps.Encode(in.ReferenceValues, in.Expiration)
 	if err != nil {
 		d.Errorf(in.Pos, "", "reference values: %v", err)
 		return nil, d
@@ -174,7 +162,7 @@ func Render(in Input) ([]manifest.Object, *diag.List) {
 			rvAnn.Set(e.Key, e.Value)
 		}
 	}
-	add(configMap(in.Namespace, ConfigMapRefValues, node.Sorted(rvAnn), str(l.RefValuesKey), str(stored), str(keyReadable), str(readable)))
+	add(configMap(in.Namespace, ConfigMapRefValues, node.Sorted(rvAnn), str(l.RefValuesKey), str(stored), str(rvps.ReadableKey), str(readable)))
 
 	// Secrets from Vault: the admin public key and every KBS resource, key by key, so that the Secret holds
 	// exactly the keys that Git lists (and the checks across applications can rely on them).
@@ -426,65 +414,4 @@ storage_backend_type = "kvstorage"
 		path.Join(l.TokenKey, "tls.key"), path.Join(l.TokenCert, "tls.crt"),
 		l.RefValuesKey, l.StorageDir, path.Dir(l.RefValuesPath))
 	return b.String()
-}
-
-// storedRV is a reference value as Trustee's RVPS stores it.
-type storedRV struct {
-	Version    string `json:"version"`
-	Name       string `json:"name"`
-	Expiration string `json:"expiration"`
-	Value      any    `json:"value"`
-}
-
-// referenceValues returns the reference_value file of the RVPS local JSON store (an object from name to the
-// URL-safe base64 of the stored reference value's JSON, as Trustee 0.21's LocalJson backend reads it) and a
-// readable twin (the same values as plain JSON) for reviews.
-func referenceValues(rvs []ReferenceValue, expiration string) (stored, readable string, err error) {
-	sorted := append([]ReferenceValue(nil), rvs...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
-	enc := map[string]string{}
-	var list []storedRV
-	for _, rv := range sorted {
-		s := storedRV{Version: "0.1.0", Name: rv.Name, Expiration: expiration, Value: rv.Value}
-		if rv.Expiration != "" {
-			s.Expiration = rv.Expiration
-		}
-		b, err := json.Marshal(s)
-		if err != nil {
-			return "", "", err
-		}
-		enc[rv.Name] = base64.URLEncoding.EncodeToString(b)
-		list = append(list, s)
-	}
-	var sb, rb bytes.Buffer
-	e := json.NewEncoder(&sb)
-	e.SetIndent("", "  ")
-	e.SetEscapeHTML(false)
-	if err := e.Encode(enc); err != nil {
-		return "", "", err
-	}
-	e = json.NewEncoder(&rb)
-	e.SetIndent("", "  ")
-	e.SetEscapeHTML(false)
-	if err := e.Encode(list); err != nil {
-		return "", "", err
-	}
-	return sb.String(), rb.String(), nil
-}
-
-// DecodeStored reads a reference_value file back into reference values (for diffs and tests).
-func DecodeStored(data []byte) (map[string]json.RawMessage, error) {
-	var m map[string]string
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("not the RVPS local JSON store (an object of base64 strings): %w", err)
-	}
-	out := map[string]json.RawMessage{}
-	for k, v := range m {
-		b, err := base64.URLEncoding.DecodeString(v)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", k, err)
-		}
-		out[k] = b
-	}
-	return out, nil
 }

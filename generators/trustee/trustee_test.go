@@ -12,6 +12,7 @@ import (
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/release"
+	"github.com/cocogen/cocogen/internal/rvps"
 	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
@@ -207,7 +208,7 @@ func TestKBSConfigIsTOML(t *testing.T) {
 func TestReferenceValuesStore(t *testing.T) {
 	objs := mustRender(t, input(TLSCA))
 	cm := find(objs, "ConfigMap", ConfigMapRefValues)
-	stored, err := DecodeStored([]byte(cm.Path("data", KeyRefValues).Scalar()))
+	stored, err := rvps.Decode([]byte(cm.Path("data", KeyRefValues).Scalar()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +223,7 @@ func TestReferenceValuesStore(t *testing.T) {
 		t.Errorf("stored reference value = %+v", rv)
 	}
 	var readable []map[string]any
-	if err := json.Unmarshal([]byte(cm.Path("data", keyReadable).Scalar()), &readable); err != nil {
+	if err := json.Unmarshal([]byte(cm.Path("data", rvps.ReadableKey).Scalar()), &readable); err != nil {
 		t.Fatal(err)
 	}
 	if len(readable) != 2 || readable[0]["name"] != "cocogen_snp_launch_measurements" {

@@ -1,67 +1,11 @@
 package agentpolicy
 
 import (
-	"bytes"
-	"flag"
-	"os"
 	"slices"
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 )
-
-var update = flag.Bool("update", false, "rewrite capabilities/regorus-kata-agent.json")
-
-// TestCapabilitiesFile keeps the shipped capabilities file equal to what the builtin lists generate.
-func TestCapabilitiesFile(t *testing.T) {
-	want, err := generateCapabilities()
-	if err != nil {
-		t.Fatal(err)
-	}
-	const path = "capabilities/regorus-kata-agent.json"
-	if *update {
-		if err := os.WriteFile(path, want, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s is stale (go test ./internal/agentpolicy -run TestCapabilitiesFile -update rewrites it)", path)
-	}
-}
-
-func TestCapabilitiesContent(t *testing.T) {
-	caps, err := ast.LoadCapabilitiesJSON(bytes.NewReader(CapabilitiesJSON))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, b := range caps.Builtins {
-		names = append(names, b.Name)
-	}
-	for _, n := range []string{"regex.match", "concat", "startswith", "count", "is_null", "bits.and", "object.get",
-		"array.concat", "json.marshal", "json.unmarshal", "base64.decode", "print", "internal.print", "eq", "assign",
-		"internal.member_2", "plus"} {
-		if !slices.Contains(names, n) {
-			t.Errorf("the agent's regorus has %s, but the capabilities lack it", n)
-		}
-	}
-	for _, n := range []string{"time.now_ns", "crypto.sha256", "http.send", "glob.match", "net.cidr_contains",
-		"semver.compare", "uuid.rfc4122", "yaml.marshal", "json.match_schema", "hex.encode", "urlquery.encode",
-		"opa.runtime", "walk", "graph.reachable", "io.jwt.decode", "re_match", "internal.template_string"} {
-		if slices.Contains(names, n) {
-			t.Errorf("the agent's regorus lacks %s, but the capabilities have it", n)
-		}
-	}
-	for _, f := range []string{ast.FeatureKeywordsInRefs, ast.FeatureTemplateStrings, ast.FeatureRegoV2} {
-		if caps.ContainsFeature(f) {
-			t.Errorf("regorus does not parse feature %s", f)
-		}
-	}
-}
 
 func TestCapabilitiesByKataVersion(t *testing.T) {
 	tests := []struct {

@@ -15,6 +15,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/topdown/print"
 
 	"github.com/cocogen/cocogen/internal/budget"
+	"github.com/cocogen/cocogen/internal/regocheck"
 	"github.com/cocogen/cocogen/internal/regolimit"
 )
 
@@ -117,7 +118,7 @@ func decidingRule(mod *ast.Module, request string, src []byte, name string, trac
 	var held []*ast.Rule
 	for _, evt := range trace {
 		r, ok := evt.Node.(*ast.Rule)
-		if ok && evt.Op == topdown.ExitOp && !r.Default && ruleName(r) == request && len(r.Head.Args) == 0 {
+		if ok && evt.Op == topdown.ExitOp && !r.Default && regocheck.RuleName(r) == request && len(r.Head.Args) == 0 {
 			held = append(held, r)
 		}
 	}
@@ -135,7 +136,7 @@ func decidingRule(mod *ast.Module, request string, src []byte, name string, trac
 		return at(held[0])
 	}
 	for _, r := range mod.Rules {
-		if r.Default && ruleName(r) == request {
+		if r.Default && regocheck.RuleName(r) == request {
 			if v, err := ast.InterfaceToValue(value); err == nil && r.Head.Value != nil && r.Head.Value.Value.Compare(v) == 0 {
 				return at(r)
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/regocheck"
 	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
@@ -291,7 +292,7 @@ func setAllowList(data map[string]any, list [][]string) {
 func (v *validator) checkPolicyData(mod *ast.Module) {
 	var rules []*ast.Rule
 	for _, r := range mod.Rules {
-		if ruleName(r) == policyDataRule {
+		if regocheck.RuleName(r) == policyDataRule {
 			rules = append(rules, r)
 		}
 	}
@@ -301,28 +302,28 @@ func (v *validator) checkPolicyData(mod *ast.Module) {
 	pd := rules[0]
 	if len(rules) > 1 {
 		for _, r := range rules[1:] {
-			v.errorf(r.Location, "policy_data is already defined at line %d: keep it in one `%s` block at the end of the policy", pd.Location.Row, policyDataStart)
+			v.Errorf(r.Location, "policy_data is already defined at line %d: keep it in one `%s` block at the end of the policy", pd.Location.Row, policyDataStart)
 		}
 		return
 	}
 	for _, r := range mod.Rules {
-		if after(r.Location, pd.Location) && ruleName(r) != policyDataRule {
-			v.errorf(pd.Location, "policy_data must be the last rule of the policy (Trustee reads it as JSON to the end of the file), but %s follows at line %d", ruleName(r), r.Location.Row)
+		if after(r.Location, pd.Location) && regocheck.RuleName(r) != policyDataRule {
+			v.Errorf(pd.Location, "policy_data must be the last rule of the policy (Trustee reads it as JSON to the end of the file), but %s follows at line %d", regocheck.RuleName(r), r.Location.Row)
 			return
 		}
 	}
 	start := bytes.Index(v.src, []byte(policyDataStart))
 	if start < 0 {
-		v.errorf(pd.Location, "write policy_data as `%s` (one space on each side of :=, the brace on the same line): Trustee finds it by that text", policyDataStart)
+		v.Errorf(pd.Location, "write policy_data as `%s` (one space on each side of :=, the brace on the same line): Trustee finds it by that text", policyDataStart)
 		return
 	}
-	if p := offsetPos(v.name, v.src, start); p.Line != pd.Location.Row || p.Col != pd.Location.Col {
-		v.d.Errorf(p, "", "this is the first `%s` in the file, so Trustee takes it for the policy_data rule (line %d): reword it", policyDataStart, pd.Location.Row)
+	if p := offsetPos(v.Name, v.src, start); p.Line != pd.Location.Row || p.Col != pd.Location.Col {
+		v.D.Errorf(p, "", "this is the first `%s` in the file, so Trustee takes it for the policy_data rule (line %d): reword it", policyDataStart, pd.Location.Row)
 		return
 	}
 	brace := start + len(policyDataStart) - 1
 	if _, err := decodePolicyData(v.src[brace:]); err != nil {
-		v.d.Errorf(offsetPos(v.name, v.src, brace+jsonErrorOffset(err)), "", "policy_data is not plain JSON, so Trustee cannot read it: %v", err)
+		v.D.Errorf(offsetPos(v.Name, v.src, brace+jsonErrorOffset(err)), "", "policy_data is not plain JSON, so Trustee cannot read it: %v", err)
 	}
 }
 

@@ -11,8 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
-	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -21,9 +19,9 @@ import (
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/topdown"
 
-	"github.com/cocogen/cocogen/internal/agentpolicy/capabilities"
 	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/regocheck"
 	"github.com/cocogen/cocogen/internal/regolimit"
 	"github.com/cocogen/cocogen/internal/srcpos"
 )
@@ -65,42 +63,31 @@ const (
 func Validate(name string, src []byte, o Options) *diag.List {
 	src = guestPackage(src)
 	d := &diag.List{}
-	v := &validator{name: name, src: src, opts: o, d: d, meter: o.meter()}
+	v := &validator{Checker: regocheck.Checker{Name: name, D: d}, src: src, opts: o, meter: o.meter()}
+	v.Explain = func(fn string) string { return missingBuiltin(fn, o.Kata) }
 	v.run()
 	return d
 }
 
+// validator checks one agent policy; regocheck.Checker holds the file, its diagnostics and the capabilities.
 type validator struct {
-	name  string
+	regocheck.Checker
 	src   []byte
 	opts  Options
-	d     *diag.List
-	caps  *ast.Capabilities
 	meter *regolimit.Meter
-}
-
-func (v *validator) pos(loc *ast.Location) srcpos.Pos {
-	if loc == nil {
-		return srcpos.Pos{File: v.name}
-	}
-	return srcpos.Pos{File: v.name, Line: loc.Row, Col: loc.Col}
-}
-
-func (v *validator) errorf(loc *ast.Location, format string, args ...any) {
-	v.d.Errorf(v.pos(loc), "", format, args...)
 }
 
 func (v *validator) run() {
 	if k := v.opts.Kata; !k.IsZero() && k.Less(firstRegorusRelease) {
-		v.d.Errorf(srcpos.Pos{File: v.name}, "", "kata %s runs OPA in the guest, not regorus: cocogen checks agent policies for kata %s and later", k, firstRegorusRelease)
+		v.D.Errorf(srcpos.Pos{File: v.Name}, "", "kata %s runs OPA in the guest, not regorus: cocogen checks agent policies for kata %s and later", k, firstRegorusRelease)
 		return
 	}
 	caps, err := capabilitiesFor(v.opts.Kata)
 	if err != nil {
-		v.d.Errorf(srcpos.Pos{File: v.name}, "", "%v", err)
+		v.D.Errorf(srcpos.Pos{File: v.Name}, "", "%v", err)
 		return
 	}
-	v.caps = caps
+	v.Caps = caps
 	if !v.checkText() {
 		return
 	}
@@ -125,7 +112,7 @@ func (v *validator) run() {
 	v.checkImports(mod)
 	v.checkPolicyData(mod)
 	v.checkDefined(mod)
-	compiler := v.compile(mod)
+	compiler := v.Compile(mod, true)
 	if compiler == nil {
 		return
 	}
@@ -149,7 +136,7 @@ func (v *validator) checkText() bool {
 			}
 			i += size
 		}
-		v.d.Errorf(srcpos.Pos{File: v.name, Line: line, Col: col}, "", "the policy is not valid UTF-8 text")
+		v.D.Errorf(srcpos.Pos{File: v.Name, Line: line, Col: col}, "", "the policy is not valid UTF-8 text")
 		return false
 	}
 	if k := v.opts.Kata; !k.IsZero() && k.Less(firstRegoV1Release) {
@@ -157,17 +144,17 @@ func (v *validator) checkText() bool {
 	}
 	ok := true
 	if len(v.src) > maxBytes {
-		v.d.Errorf(srcpos.Pos{File: v.name}, "", "the policy has %d bytes; the kata agent loads at most %d", len(v.src), maxBytes)
+		v.D.Errorf(srcpos.Pos{File: v.Name}, "", "the policy has %d bytes; the kata agent loads at most %d", len(v.src), maxBytes)
 		ok = false
 	}
 	lines := strings.Split(string(v.src), "\n")
 	if len(lines) > maxLines {
-		v.d.Errorf(srcpos.Pos{File: v.name, Line: maxLines + 1, Col: 1}, "", "the policy has %d lines; the kata agent loads at most %d", len(lines), maxLines)
+		v.D.Errorf(srcpos.Pos{File: v.Name, Line: maxLines + 1, Col: 1}, "", "the policy has %d lines; the kata agent loads at most %d", len(lines), maxLines)
 		ok = false
 	}
 	for i, l := range lines {
 		if n := utf8.RuneCountInString(l); n > maxLineRunes {
-			v.d.Errorf(srcpos.Pos{File: v.name, Line: i + 1, Col: maxLineRunes + 1}, "", "the line has %d characters; the kata agent's Rego engine accepts at most %d per line", n, maxLineRunes)
+			v.D.Errorf(srcpos.Pos{File: v.Name, Line: i + 1, Col: maxLineRunes + 1}, "", "the line has %d characters; the kata agent's Rego engine accepts at most %d per line", n, maxLineRunes)
 			ok = false
 		}
 	}
@@ -176,41 +163,19 @@ func (v *validator) checkText() bool {
 
 func (v *validator) parse(version ast.RegoVersion, note string) *ast.Module {
 	if len(strings.TrimSpace(string(v.src))) == 0 {
-		v.d.Errorf(srcpos.Pos{File: v.name, Line: 1, Col: 1}, "", "the policy is empty: it needs `package %s` and a rule for every request the agent checks", Package)
+		v.D.Errorf(srcpos.Pos{File: v.Name, Line: 1, Col: 1}, "", "the policy is empty: it needs `package %s` and a rule for every request the agent checks", Package)
 		return nil
 	}
-	mod, err := ast.ParseModuleWithOpts(v.name, string(v.src), ast.ParserOptions{
-		RegoVersion:  version,
-		Capabilities: v.caps,
-	})
-	if err != nil {
-		v.addASTErrors(err, note)
-		return nil
-	}
+	mod, _ := v.Parse(v.src, version, note)
 	return mod
 }
 
 var futureKeywordsRef = ast.MustParseRef("future.keywords")
 
-var undefinedFunction = regexp.MustCompile(`^undefined function (\S+)$`)
-
-// addASTErrors turns OPA parse and compile errors into diagnostics, naming the builtins the agent lacks.
-func (v *validator) addASTErrors(err error, note string) {
-	for _, e := range capabilities.ASTErrors(err) {
-		msg := e.Message
-		if m := undefinedFunction.FindStringSubmatch(msg); m != nil {
-			if why := missingBuiltin(m[1], v.opts.Kata); why != "" {
-				msg = why
-			}
-		}
-		v.errorf(e.Location, "%s%s", note, msg)
-	}
-}
-
 func (v *validator) checkPackage(mod *ast.Module) bool {
 	got := strings.TrimPrefix(mod.Package.Path.String(), "data.")
 	if got != Package {
-		v.errorf(mod.Package.Location, "the package must be %s: the agent queries data.%s.<request>; this policy declares package %s", Package, Package, got)
+		v.Errorf(mod.Package.Location, "the package must be %s: the agent queries data.%s.<request>; this policy declares package %s", Package, Package, got)
 		return false
 	}
 	return true
@@ -230,7 +195,7 @@ func (v *validator) checkImports(mod *ast.Module) {
 		}
 		if path.Equal(ast.RegoV1CompatibleRef) {
 			if regoV1 != nil {
-				v.errorf(imp.Location, "`import rego.v1` is already at line %d: the kata agent's Rego engine rejects a repeated import", regoV1.Location.Row)
+				v.Errorf(imp.Location, "`import rego.v1` is already at line %d: the kata agent's Rego engine rejects a repeated import", regoV1.Location.Row)
 				continue
 			}
 			regoV1 = imp
@@ -240,7 +205,7 @@ func (v *validator) checkImports(mod *ast.Module) {
 			continue
 		}
 		future = append(future, imp)
-		kws := regorusFutureKeywords
+		kws := regocheck.RegorusFutureKeywords
 		if len(path) > 2 {
 			if s, ok := path[2].Value.(ast.String); ok {
 				kws = []string{string(s)}
@@ -248,7 +213,7 @@ func (v *validator) checkImports(mod *ast.Module) {
 		}
 		for _, kw := range kws {
 			if prev, dup := seen[kw]; dup && (v.opts.Kata.IsZero() || !acceptsV0(v.opts.Kata)) {
-				v.errorf(imp.Location, "future keyword %q is already imported at line %d: the Rego engine of kata 3.30 and later rejects a repeated keyword import", kw, prev.Location.Row)
+				v.Errorf(imp.Location, "future keyword %q is already imported at line %d: the Rego engine of kata 3.30 and later rejects a repeated keyword import", kw, prev.Location.Row)
 				break
 			}
 			seen[kw] = imp
@@ -258,31 +223,19 @@ func (v *validator) checkImports(mod *ast.Module) {
 		return
 	}
 	for _, imp := range future {
-		v.errorf(imp.Location, "`import %s` cannot be combined with `import rego.v1` (line %d): the kata agent's Rego engine rejects the mix; keep only `import rego.v1`", refText(imp.Path), regoV1.Location.Row)
+		v.Errorf(imp.Location, "`import %s` cannot be combined with `import rego.v1` (line %d): the kata agent's Rego engine rejects the mix; keep only `import rego.v1`", refText(imp.Path), regoV1.Location.Row)
 	}
-}
-
-func (v *validator) compile(mod *ast.Module) *ast.Compiler {
-	c := ast.NewCompiler().
-		WithCapabilities(v.caps).
-		WithEnablePrintStatements(true)
-	c.Compile(map[string]*ast.Module{v.name: mod})
-	if c.Failed() {
-		v.addASTErrors(c.Errors, "")
-		return nil
-	}
-	return c
 }
 
 // checkDefined reports the entry points the policy has no rule for.
 func (v *validator) checkDefined(mod *ast.Module) {
 	defined := map[string]bool{}
 	for _, r := range mod.Rules {
-		defined[ruleName(r)] = true
+		defined[regocheck.RuleName(r)] = true
 	}
 	for _, ep := range EntryPoints {
 		if !defined[ep] {
-			v.errorf(mod.Package.Location, "%s is not defined: the agent fails every %s with an internal error; add `default %s := false` (or true)", ep, ep, ep)
+			v.Errorf(mod.Package.Location, "%s is not defined: the agent fails every %s with an internal error; add `default %s := false` (or true)", ep, ep, ep)
 		}
 	}
 }
@@ -295,7 +248,7 @@ func (v *validator) checkEntryPoints(c *ast.Compiler, mod *ast.Module) {
 	store := inmem.NewFromObject(map[string]any{"pstate": map[string]any{}})
 	rules := map[string]*ast.Rule{}
 	for _, r := range mod.Rules {
-		name := ruleName(r)
+		name := regocheck.RuleName(r)
 		if _, ok := rules[name]; !ok {
 			rules[name] = r
 		}
@@ -313,32 +266,20 @@ func (v *validator) checkEntryPoints(c *ast.Compiler, mod *ast.Module) {
 			if errors.As(err, &te) && te.Location != nil {
 				loc = te.Location
 			}
-			v.errorf(loc, "%s: evaluating it for an empty request fails: %s", ep, evalMessage(err))
+			v.Errorf(loc, "%s: evaluating it for an empty request fails: %s", ep, regocheck.EvalMessage(err))
 		case !defined && ep != allowFailures:
-			v.errorf(rule.Location, "%s is undefined for an empty request: the agent fails such a call with an internal error; add `default %s := false` (or true)", ep, ep)
+			v.Errorf(rule.Location, "%s is undefined for an empty request: the agent fails such a call with an internal error; add `default %s := false` (or true)", ep, ep)
 		case !defined:
 		case ep == allowFailures:
 			if b, ok := value.(bool); ok && b {
-				v.d.Warnf(v.pos(rule.Location), "", "%s is true: the agent allows every request this policy denies or leaves undefined (for debugging only)", ep)
+				v.Warnf(rule.Location, "%s is true: the agent allows every request this policy denies or leaves undefined (for debugging only)", ep)
 			}
 		default:
 			if msg := checkDecision(value); msg != "" {
-				v.errorf(rule.Location, "%s must be a boolean or an object {\"allowed\": bool, \"ops\": [JSON patch]}; %s", ep, msg)
+				v.Errorf(rule.Location, "%s must be a boolean or an object {\"allowed\": bool, \"ops\": [JSON patch]}; %s", ep, msg)
 			}
 		}
 	}
-}
-
-// ruleName is the first segment of a rule's head: the name the agent's query reaches.
-func ruleName(r *ast.Rule) string {
-	ref := r.Head.Ref()
-	if len(ref) == 0 {
-		return ""
-	}
-	if s, ok := ref[0].Value.(ast.Var); ok {
-		return string(s)
-	}
-	return ""
 }
 
 func evalEntryPoint(ctx context.Context, c *ast.Compiler, store storage.Store, ep string) (any, bool, error) {
@@ -353,20 +294,6 @@ func evalEntryPoint(ctx context.Context, c *ast.Compiler, store storage.Store, e
 		return nil, false, fmt.Errorf("%d results; the agent needs exactly one", len(rs))
 	}
 	return rs[0].Expressions[0].Value, true, nil
-}
-
-// evalMessage is an evaluation error's message on one line.
-func evalMessage(err error) string {
-	msg := err.Error()
-	var te *topdown.Error
-	if errors.As(err, &te) {
-		msg = te.Message
-	}
-	fields := strings.Split(msg, "\n")
-	for i := range fields {
-		fields[i] = strings.TrimSpace(fields[i])
-	}
-	return strings.Join(slices.DeleteFunc(fields, func(s string) bool { return s == "" }), " ")
 }
 
 // refText writes an import path the way it is written in Rego (future.keywords.in).

@@ -24,6 +24,7 @@ import (
 	"github.com/cocogen/cocogen/internal/metadata"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/release"
+	"github.com/cocogen/cocogen/internal/rvps"
 )
 
 // repoCopy copies the parts of the repository a render reads into a temporary directory, so that a test may
@@ -153,7 +154,7 @@ func TestOneEncoderForEveryCopy(t *testing.T) {
 		t.Error("the standard Deployment got a runtime class")
 	}
 	rv := findObject(objs, "ConfigMap", trustee.ConfigMapRefValues)
-	stored, err := trustee.DecodeStored([]byte(rv.Path("data", "reference_value").Scalar()))
+	stored, err := rvps.Decode([]byte(rv.Path("data", "reference_value").Scalar()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -735,7 +736,7 @@ func fixedClock(t *testing.T, at string) func() time.Time {
 func storedPrevious(t *testing.T, res *Result) (value map[string][]map[string]string, expiration string) {
 	t.Helper()
 	cm := findObject(appObjects(res), "ConfigMap", trustee.ConfigMapRefValues)
-	stored, err := trustee.DecodeStored([]byte(cm.Path("data", "reference_value").Scalar()))
+	stored, err := rvps.Decode([]byte(cm.Path("data", "reference_value").Scalar()))
 	if err != nil {
 		t.Fatal(err)
 	}

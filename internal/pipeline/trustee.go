@@ -20,6 +20,7 @@ import (
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/regolimit"
 	"github.com/cocogen/cocogen/internal/repo"
+	"github.com/cocogen/cocogen/internal/rvps"
 	"github.com/cocogen/cocogen/internal/schema"
 	"github.com/cocogen/cocogen/internal/srcpos"
 	"github.com/cocogen/cocogen/internal/trusteepolicy"
@@ -459,7 +460,7 @@ func boundProfiles(tr *App) map[string]string {
 		if o.Kind() != "ConfigMap" || o.Name() != trustee.ConfigMapRefValues {
 			continue
 		}
-		stored, err := trustee.DecodeStored([]byte(o.Node.Path("data", "reference_value").Scalar()))
+		stored, err := rvps.Decode([]byte(o.Node.Path("data", "reference_value").Scalar()))
 		if err != nil {
 			return out
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/cocogen/cocogen/internal/initdata"
 	"github.com/cocogen/cocogen/internal/model"
 	"github.com/cocogen/cocogen/internal/pipeline"
+	"github.com/cocogen/cocogen/internal/rvps"
 	"github.com/cocogen/cocogen/internal/trusteepolicy"
 )
 
@@ -229,7 +230,7 @@ func trusteeBytes(app *pipeline.App) (attestation, resource []byte, refs map[str
 	if !ok1 || !ok2 || !ok3 {
 		return nil, nil, nil, fmt.Errorf("the trustee application renders no attestation policy, resource policy or reference values")
 	}
-	stored, err := trustee.DecodeStored([]byte(s))
+	stored, err := rvps.Decode([]byte(s))
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -7,9 +7,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cocogen/cocogen/generators/trustee"
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/rvps"
 )
 
 // ProfileDigest is what attestation compares for one init-data profile.
@@ -214,7 +214,7 @@ func Compare(base, head State) Report {
 }
 
 func isRefValues(id string) bool {
-	return strings.HasPrefix(id, "v1 ConfigMap ") && strings.HasSuffix(id, "/"+trustee.ConfigMapRefValues)
+	return strings.HasPrefix(id, "v1 ConfigMap ") && strings.HasSuffix(id, "/"+rvps.ConfigMapName)
 }
 
 // comparePrevious lists the previous init-data of both states, and the profiles in use in the base whose

@@ -10,9 +10,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/cocogen/cocogen/generators/trustee"
 	"github.com/cocogen/cocogen/internal/initdata"
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/rvps"
 )
 
 // DecodedMarker starts every value Decode rewrote, so that decoding twice changes nothing.
@@ -78,7 +78,7 @@ func decodeObject(o *node.Node) (*node.Node, []string) {
 					} else {
 						data.Set(e.Key, node.NewString(s))
 					}
-				case e.Key == "reference_value" && o.Path("metadata", "name").Scalar() == trustee.ConfigMapRefValues:
+				case e.Key == "reference_value" && o.Path("metadata", "name").Scalar() == rvps.ConfigMapName:
 					if s, err := readableReferenceValues(e.Value.Text); err != nil {
 						fail("data.reference_value", err)
 					} else {
@@ -170,7 +170,7 @@ func readableReferenceValues(v string) (string, error) {
 			return v, nil // already readable (decoded before, or another format)
 		}
 	}
-	stored, err := trustee.DecodeStored([]byte(v))
+	stored, err := rvps.Decode([]byte(v))
 	if err != nil {
 		return "", err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
+	"github.com/cocogen/cocogen/internal/regocheck"
 	"github.com/cocogen/cocogen/internal/regolimit"
 )
 
@@ -56,14 +57,14 @@ func (v *validator) checkAllow(c *ast.Compiler) {
 		case err != nil:
 			v.evalError(v.firstRule(AllowRule), s.what, err)
 		case !defined:
-			v.errorf(v.firstRule(AllowRule).Location, "allow is undefined for %s: add `default allow := false`", s.what)
+			v.Errorf(v.firstRule(AllowRule).Location, "allow is undefined for %s: add `default allow := false`", s.what)
 		default:
 			b, ok := value.(bool)
 			switch {
 			case !ok:
-				v.errorf(v.ruleWithValue(AllowRule, value).Location, "allow must be a boolean, but for %s it is %s: KBS denies every request whose allow is not the boolean true", s.what, jsonText(value))
+				v.Errorf(v.ruleWithValue(AllowRule, value).Location, "allow must be a boolean, but for %s it is %s: KBS denies every request whose allow is not the boolean true", s.what, jsonText(value))
 			case b && !s.release:
-				v.errorf(v.ruleWithValue(AllowRule, value).Location, "allow is true for %s: KBS would release secrets to a pod VM that did not fully attest; require every submod's \"ear.status\" to be \"affirming\"", s.what)
+				v.Errorf(v.ruleWithValue(AllowRule, value).Location, "allow is true for %s: KBS would release secrets to a pod VM that did not fully attest; require every submod's \"ear.status\" to be \"affirming\"", s.what)
 			}
 		}
 	}
@@ -141,30 +142,30 @@ func (v *validator) checkTrustClaims(c *ast.Compiler) {
 			v.evalError(rule, s.what, err)
 			continue
 		case !defined:
-			v.errorf(rule.Location, "trust_claims is undefined for %s: the attestation service fails the attestation; give every claim a default (`default hardware := 97`, ...)", s.what)
+			v.Errorf(rule.Location, "trust_claims is undefined for %s: the attestation service fails the attestation; give every claim a default (`default hardware := 97`, ...)", s.what)
 			continue
 		}
 		claims, ok := value.(map[string]any)
 		if !ok {
-			v.errorf(rule.Location, "trust_claims must be an object of AR4SI claims (%s), but for %s it is %s", strings.Join(ClaimNames, ", "), s.what, jsonText(value))
+			v.Errorf(rule.Location, "trust_claims must be an object of AR4SI claims (%s), but for %s it is %s", strings.Join(ClaimNames, ", "), s.what, jsonText(value))
 			continue
 		}
 		nonZero := false
 		for _, key := range sortedKeys(claims) {
 			if !slices.Contains(ClaimNames, key) {
-				v.errorf(keyLoc(key), "trust_claims has the key %q, which is not an AR4SI claim: the attestation service fails every attestation; use only %s", key, strings.Join(ClaimNames, ", "))
+				v.Errorf(keyLoc(key), "trust_claims has the key %q, which is not an AR4SI claim: the attestation service fails every attestation; use only %s", key, strings.Join(ClaimNames, ", "))
 				continue
 			}
 			n, ok := claimValue(claims[key])
 			if !ok {
-				v.errorf(keyLoc(key), "trust_claims[%q] must be an integer from 0 to %d, but for %s it is %s", key, MaxClaimValue, s.what, jsonText(claims[key]))
+				v.Errorf(keyLoc(key), "trust_claims[%q] must be an integer from 0 to %d, but for %s it is %s", key, MaxClaimValue, s.what, jsonText(claims[key]))
 				nonZero = true // not a valid claim, but not a missing one either
 				continue
 			}
 			nonZero = nonZero || n != 0
 		}
 		if !nonZero {
-			v.errorf(rule.Location, "every claim of trust_claims is 0 for %s: the attestation service needs at least one claim that is not 0", s.what)
+			v.Errorf(rule.Location, "every claim of trust_claims is 0 for %s: the attestation service needs at least one claim that is not 0", s.what)
 		}
 		v.checkExtensions(ctx, c, s)
 	}
@@ -189,7 +190,7 @@ func (v *validator) checkExtensions(ctx context.Context, c *ast.Compiler, s atte
 	}
 	list, ok := value.([]any)
 	if !ok {
-		v.errorf(v.ruleWithValue(ExtensionsRule, value).Location, "extensions must be a list of {\"name\", \"key\", \"value\"} objects (or `extensions := []`), but for %s it is %s", s.what, jsonText(value))
+		v.Errorf(v.ruleWithValue(ExtensionsRule, value).Location, "extensions must be a list of {\"name\", \"key\", \"value\"} objects (or `extensions := []`), but for %s it is %s", s.what, jsonText(value))
 		return
 	}
 	names, keys := map[string]bool{}, map[int64]bool{}
@@ -199,11 +200,11 @@ func (v *validator) checkExtensions(ctx context.Context, c *ast.Compiler, s atte
 		num, _ := ext["key"].(json.Number)
 		k, err := num.Int64()
 		if !ok || name == "" || err != nil || k < math.MinInt32 || k > math.MaxInt32 || ext["value"] == nil || len(ext) != 3 {
-			v.errorf(rule.Location, "extensions[%d] must be {\"name\": string, \"key\": integer, \"value\": JSON other than null}, but for %s it is %s", i, s.what, jsonText(e))
+			v.Errorf(rule.Location, "extensions[%d] must be {\"name\": string, \"key\": integer, \"value\": JSON other than null}, but for %s it is %s", i, s.what, jsonText(e))
 			continue
 		}
 		if names[name] || keys[k] {
-			v.errorf(rule.Location, "extensions[%d] repeats the name %q or the key %d: the attestation service fails the attestation", i, name, k)
+			v.Errorf(rule.Location, "extensions[%d] repeats the name %q or the key %d: the attestation service fails the attestation", i, name, k)
 		}
 		names[name], keys[k] = true, true
 	}
@@ -227,7 +228,7 @@ func claimValue(value any) (int64, bool) {
 func (v *validator) claimKeyLocations() map[string]*ast.Location {
 	locs := map[string]*ast.Location{}
 	for _, r := range v.mod.Rules {
-		if ruleName(r) != TrustClaimsRule || r.Head.Value == nil {
+		if regocheck.RuleName(r) != TrustClaimsRule || r.Head.Value == nil {
 			continue
 		}
 		obj, ok := r.Head.Value.Value.(ast.Object)

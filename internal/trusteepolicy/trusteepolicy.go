@@ -20,7 +20,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/types"
 
-	"github.com/cocogen/cocogen/internal/agentpolicy/capabilities"
+	"github.com/cocogen/cocogen/internal/regocheck"
 )
 
 // Package is the package both Trustee policies declare once rendered: KBS queries data.policy.allow, the
@@ -155,11 +155,10 @@ var QueryReferenceValue = &ast.Builtin{
 	),
 }
 
-// Capabilities returns what a Trustee policy may use: the builtins, keywords and features of regorus (the
-// capabilities file of internal/agentpolicy) plus QueryReferenceValue and TimeBuiltins. The result is the
+// Capabilities returns what a Trustee policy may use: the builtins, keywords and features of regorus (regocheck.RegorusJSON) plus QueryReferenceValue and TimeBuiltins. The result is the
 // caller's own copy.
 func Capabilities() (*ast.Capabilities, error) {
-	c, err := capabilities.RegorusKataAgent()
+	c, err := regocheck.Regorus()
 	if err != nil {
 		return nil, err
 	}
@@ -235,17 +234,5 @@ func KindOf(name string, mod *ast.Module) (Kind, error) {
 
 // definesRule reports whether mod has a rule whose name is name.
 func definesRule(mod *ast.Module, name string) bool {
-	return slices.ContainsFunc(mod.Rules, func(r *ast.Rule) bool { return ruleName(r) == name })
-}
-
-// ruleName is the first segment of a rule's head: the name a query reaches.
-func ruleName(r *ast.Rule) string {
-	ref := r.Head.Ref()
-	if len(ref) == 0 {
-		return ""
-	}
-	if v, ok := ref[0].Value.(ast.Var); ok {
-		return string(v)
-	}
-	return ""
+	return slices.ContainsFunc(mod.Rules, func(r *ast.Rule) bool { return regocheck.RuleName(r) == name })
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -16,9 +15,9 @@ import (
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/topdown"
 
-	"github.com/cocogen/cocogen/internal/agentpolicy/capabilities"
 	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/regocheck"
 	"github.com/cocogen/cocogen/internal/regolimit"
 	"github.com/cocogen/cocogen/internal/srcpos"
 )
@@ -47,29 +46,17 @@ func ValidateWith(name string, src []byte, kind Kind, m *regolimit.Meter) *diag.
 		m = regolimit.NewMeter(budget.Defaults())
 	}
 	d := &diag.List{}
-	v := &validator{name: name, kind: kind, d: d, meter: m}
+	v := &validator{Checker: regocheck.Checker{Name: name, D: d, Explain: explainUndefined}, kind: kind, meter: m}
 	v.run(src)
 	return d
 }
 
+// validator checks one Trustee policy; regocheck.Checker holds the file, its diagnostics and the capabilities.
 type validator struct {
-	name  string
+	regocheck.Checker
 	kind  Kind
-	d     *diag.List
-	caps  *ast.Capabilities
 	mod   *ast.Module
 	meter *regolimit.Meter
-}
-
-func (v *validator) pos(loc *ast.Location) srcpos.Pos {
-	if loc == nil {
-		return srcpos.Pos{File: v.name}
-	}
-	return srcpos.Pos{File: v.name, Line: loc.Row, Col: loc.Col}
-}
-
-func (v *validator) errorf(loc *ast.Location, format string, args ...any) {
-	v.d.Errorf(v.pos(loc), "", format, args...)
 }
 
 // entryRule is the rule the service that loads a policy of kind k queries.
@@ -82,35 +69,35 @@ func entryRule(k Kind) string {
 
 func (v *validator) run(src []byte) {
 	if !slices.Contains(Kinds, v.kind) {
-		v.errorf(nil, "unknown Trustee policy kind %s (valid: %s, %s)", v.kind, Resource, Attestation)
+		v.Errorf(nil, "unknown Trustee policy kind %s (valid: %s, %s)", v.kind, Resource, Attestation)
 		return
 	}
 	if len(strings.TrimSpace(string(src))) == 0 {
-		v.d.Errorf(srcpos.Pos{File: v.name, Line: 1, Col: 1}, "", "the policy is empty: the %s policy needs `package %s` and a rule %s", v.kind, Package, entryRule(v.kind))
+		v.D.Errorf(srcpos.Pos{File: v.Name, Line: 1, Col: 1}, "", "the policy is empty: the %s policy needs `package %s` and a rule %s", v.kind, Package, entryRule(v.kind))
 		return
 	}
 	if !utf8.Valid(src) {
-		v.errorf(nil, "the policy is not valid UTF-8 text: save it as UTF-8")
+		v.Errorf(nil, "the policy is not valid UTF-8 text: save it as UTF-8")
 		return
 	}
 	caps, err := Capabilities()
 	if err != nil {
-		v.errorf(nil, "%v", err)
+		v.Errorf(nil, "%v", err)
 		return
 	}
-	v.caps = caps
+	v.Caps = caps
 	mod := v.parse(src)
 	if mod == nil {
 		return
 	}
 	if !isPolicyPackage(mod.Package.Path) {
-		v.errorf(mod.Package.Location, "the package must be %s (or %s.<name> in the source, which cocogen renders as %s): Trustee queries data.%s.%s; this policy declares package %s",
+		v.Errorf(mod.Package.Location, "the package must be %s (or %s.<name> in the source, which cocogen renders as %s): Trustee queries data.%s.%s; this policy declares package %s",
 			Package, Package, Package, Package, entryRule(v.kind), strings.TrimPrefix(mod.Package.Path.String(), "data."))
 		return
 	}
 	rendered, err := Render(src)
 	if err != nil {
-		v.errorf(mod.Package.Location, "%v", err)
+		v.Errorf(mod.Package.Location, "%v", err)
 		return
 	}
 	if mod = v.parse(rendered); mod == nil {
@@ -118,7 +105,7 @@ func (v *validator) run(src []byte) {
 	}
 	if v.kind == Resource {
 		if _, _, err := readersBlock(rendered); err != nil {
-			v.errorf(nil, "%v", err)
+			v.Errorf(nil, "%v", err)
 			return
 		}
 	}
@@ -127,7 +114,7 @@ func (v *validator) run(src []byte) {
 	if !v.checkDefined() {
 		return
 	}
-	c := v.compile()
+	c := v.Compile(v.mod, false)
 	if c == nil {
 		return
 	}
@@ -140,35 +127,19 @@ func (v *validator) run(src []byte) {
 }
 
 func (v *validator) parse(src []byte) *ast.Module {
-	mod, err := ast.ParseModuleWithOpts(v.name, string(src), ast.ParserOptions{
-		RegoVersion:  ast.RegoV1,
-		Capabilities: v.caps,
-	})
-	if err != nil {
-		v.addASTErrors(err)
-		return nil
-	}
-	if mod == nil {
-		v.d.Errorf(srcpos.Pos{File: v.name, Line: 1, Col: 1}, "", "the policy has no package clause: start it with `package %s`", Package)
+	mod, ok := v.Parse(src, ast.RegoV1, "")
+	if ok && mod == nil {
+		v.D.Errorf(srcpos.Pos{File: v.Name, Line: 1, Col: 1}, "", "the policy has no package clause: start it with `package %s`", Package)
 	}
 	return mod
 }
 
-var undefinedFunction = regexp.MustCompile(`^undefined function (\S+)$`)
-
-// addASTErrors turns OPA parse and compile errors into diagnostics, naming the builtins regorus lacks.
-func (v *validator) addASTErrors(err error) {
-	for _, e := range capabilities.ASTErrors(err) {
-		msg := e.Message
-		if m := undefinedFunction.FindStringSubmatch(msg); m != nil {
-			if _, builtin := ast.BuiltinMap[m[1]]; builtin {
-				msg = fmt.Sprintf("builtin %s is not available to Trustee: its Rego engine (regorus) does not implement it; use a builtin listed in internal/agentpolicy/capabilities/regorus-kata-agent.json", m[1])
-			} else {
-				msg = fmt.Sprintf("undefined function %s: define it in the policy, or call a regorus builtin or %s(id), the only function Trustee adds", m[1], QueryReferenceValue.Name)
-			}
-		}
-		v.errorf(e.Location, "%s", msg)
+// explainUndefined says what to call instead of a function Trustee's regorus does not have.
+func explainUndefined(fn string) string {
+	if _, builtin := ast.BuiltinMap[fn]; builtin {
+		return fmt.Sprintf("builtin %s is not available to Trustee: its Rego engine (regorus) does not implement it; use a builtin listed in %s", fn, regocheck.RegorusFile)
 	}
+	return fmt.Sprintf("undefined function %s: define it in the policy, or call a regorus builtin or %s(id), the only function Trustee adds", fn, QueryReferenceValue.Name)
 }
 
 // checkDefined reports a missing entry rule: the service would have nothing to query.
@@ -179,9 +150,9 @@ func (v *validator) checkDefined() bool {
 	}
 	switch v.kind {
 	case Resource:
-		v.errorf(v.mod.Package.Location, "allow is not defined: KBS would deny every request; add `default allow := false` and the rules that allow")
+		v.Errorf(v.mod.Package.Location, "allow is not defined: KBS would deny every request; add `default allow := false` and the rules that allow")
 	default:
-		v.errorf(v.mod.Package.Location, "trust_claims is not defined: the attestation service fails every attestation; define trust_claims as an object of the AR4SI claims (%s)", strings.Join(ClaimNames, ", "))
+		v.Errorf(v.mod.Package.Location, "trust_claims is not defined: the attestation service fails every attestation; define trust_claims as an object of the AR4SI claims (%s)", strings.Join(ClaimNames, ", "))
 	}
 	return false
 }
@@ -206,27 +177,17 @@ func (v *validator) checkReferenceValueIDs() {
 	})
 	for _, t := range ids {
 		if id, ok := t.Value.(ast.String); ok && !slices.Contains(ReferenceValueIDs, string(id)) {
-			v.d.Warnf(v.pos(t.Location), "", "cocogen registers no reference value %q, so %s returns null for it (cocogen registers: %s)",
+			v.Warnf(t.Location, "cocogen registers no reference value %q, so %s returns null for it (cocogen registers: %s)",
 				string(id), QueryReferenceValue.Name, strings.Join(ReferenceValueIDs, ", "))
 		}
 	}
-}
-
-func (v *validator) compile() *ast.Compiler {
-	c := ast.NewCompiler().WithCapabilities(v.caps)
-	c.Compile(map[string]*ast.Module{v.name: v.mod})
-	if c.Failed() {
-		v.addASTErrors(c.Errors)
-		return nil
-	}
-	return c
 }
 
 // firstRule is the first rule named name, the place a problem with its value is shown when no better one
 // is known.
 func (v *validator) firstRule(name string) *ast.Rule {
 	for _, r := range v.mod.Rules {
-		if ruleName(r) == name {
+		if regocheck.RuleName(r) == name {
 			return r
 		}
 	}
@@ -237,7 +198,7 @@ func (v *validator) firstRule(name string) *ast.Rule {
 func (v *validator) ruleWithValue(name string, value any) *ast.Rule {
 	if val, err := ast.InterfaceToValue(value); err == nil {
 		for _, r := range v.mod.Rules {
-			if ruleName(r) == name && r.Head.Value != nil && r.Head.Value.Value.Compare(val) == 0 {
+			if regocheck.RuleName(r) == name && r.Head.Value != nil && r.Head.Value.Value.Compare(val) == 0 {
 				return r
 			}
 		}
@@ -330,24 +291,14 @@ func (v *validator) evalError(rule *ast.Rule, what string, err error) {
 			hint = fmt.Sprintf(" (it took longer than %s; Trustee evaluates it for every attestation or request, so keep it fast)", evalTimeout)
 		}
 	}
-	v.errorf(loc, "%s: evaluating it for %s fails: %s%s", ruleNameOf(rule), what, evalMessage(err), hint)
+	v.Errorf(loc, "%s: evaluating it for %s fails: %s%s", ruleNameOf(rule), what, regocheck.EvalMessage(err), hint)
 }
 
 func ruleNameOf(r *ast.Rule) string {
 	if r == nil {
 		return "the policy"
 	}
-	return ruleName(r)
-}
-
-// evalMessage is an evaluation error's message on one line.
-func evalMessage(err error) string {
-	msg := err.Error()
-	var te *topdown.Error
-	if errors.As(err, &te) {
-		msg = te.Message
-	}
-	return strings.Join(strings.Fields(msg), " ")
+	return regocheck.RuleName(r)
 }
 
 // jsonText renders a value for a message, short.

@@ -10,8 +10,8 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
-	"github.com/cocogen/cocogen/internal/agentpolicy/capabilities"
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/regocheck"
 )
 
 const (
@@ -544,7 +544,7 @@ func TestTimeBuiltinsAreTrusteesOnly(t *testing.T) {
 			t.Errorf("Trustee: %s", x)
 		}
 	}
-	agent, err := capabilities.RegorusKataAgent()
+	agent, err := regocheck.Regorus()
 	if err != nil {
 		t.Fatal(err)
 	}

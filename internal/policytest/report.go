@@ -1,6 +1,7 @@
-package agentpolicy
+package policytest
 
 import (
+	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -141,7 +142,10 @@ func writeJSON(w io.Writer, r *Report) error {
 		out.Diagnostics = append(out.Diagnostics, jsonDiagnostic{Severity: d.Severity.String(), File: d.Pos.File,
 			Line: d.Pos.Line, Column: d.Pos.Col, Message: d.Msg})
 	}
-	return newJSONEncoder(w, "  ").Encode(out)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // messages quote Rego and URLs, which must read as written
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
 }
 
 type junitSuites struct {

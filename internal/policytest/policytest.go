@@ -1,4 +1,8 @@
-package agentpolicy
+// Package policytest runs the Rego unit tests of cocogen's policies (the _test.rego files beside them) with OPA's
+// test runner, inside go test and for `cocogen policy test`, and checks every policy it meets with the checker of
+// its kind: agent policies with agentpolicy.Validate, Trustee policies with trusteepolicy.Validate. It sits above
+// both policy packages, which know nothing of it.
+package policytest
 
 import (
 	"cmp"
@@ -18,8 +22,10 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/tester"
 
-	"github.com/cocogen/cocogen/internal/agentpolicy/capabilities"
+	"github.com/cocogen/cocogen/internal/agentpolicy"
+	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/regocheck"
 	"github.com/cocogen/cocogen/internal/regolimit"
 	"github.com/cocogen/cocogen/internal/repo"
 	"github.com/cocogen/cocogen/internal/srcpos"
@@ -37,7 +43,7 @@ import (
 //
 // Upstream, the same suite runs as `opa test policies/agent/default.rego policies/agent/default_test.rego`.
 // A non-test file that declares package agent_policy, or lies in a directory named agent, is also checked
-// with Validate. A non-test file that declares package policy (or policy.<name>), or lies in a directory named
+// with agentpolicy.Validate. A non-test file that declares package policy (or policy.<name>), or lies in a directory named
 // trustee, is one of Trustee's policies instead and is checked with trusteepolicy.Validate, as the resource or
 // the attestation policy (trusteepolicy.KindOf). Tests may call Trustee's query_reference_value: the test
 // compiler declares it, and a test replaces it with `with query_reference_value as <function>`.
@@ -172,7 +178,7 @@ func (r TestResult) FullName() string { return r.Package + "." + r.Name }
 // Report is what RunTests found: test outcomes, the agent and Trustee policies it checked, and problems with the files.
 type Report struct {
 	Results     []TestResult      // sorted by file, line and name
-	Checked     []string          // policies checked: agent policies with Validate, Trustee policies with trusteepolicy.Validate; sorted
+	Checked     []string          // policies checked: agent policies with agentpolicy.Validate, Trustee policies with trusteepolicy.Validate; sorted
 	Diagnostics []diag.Diagnostic // parse and compile errors, policy problems; sorted
 }
 
@@ -197,8 +203,9 @@ func (r *Report) OK() bool {
 
 // TestOptions configure RunTests.
 type TestOptions struct {
-	// Options are used to check the agent policies among the files.
-	Options
+	// Options are used to check the agent policies among the files; their Meter, when set, is spent by the
+	// tests too.
+	agentpolicy.Options
 	// Run, when set, is a regular expression selecting the tests to run (by package path and name).
 	Run string
 	// Timeout bounds each test; zero means 5 seconds.
@@ -206,7 +213,7 @@ type TestOptions struct {
 }
 
 // RunTests runs the Rego tests in files with OPA's test runner, one suite per policy (see the layout above),
-// and checks every agent policy among them with Validate.
+// and checks every agent and Trustee policy among them.
 func RunTests(ctx context.Context, files []File, o TestOptions) *Report {
 	rep := &Report{}
 	d := &diag.List{}
@@ -232,7 +239,7 @@ func runSuite(ctx context.Context, files []File, o TestOptions, rep *Report, d *
 	for _, f := range files {
 		mod, err := ast.ParseModuleWithOpts(f.Name, string(f.Data), ast.ParserOptions{RegoVersion: ast.RegoV1})
 		if err != nil {
-			addErrors(d, f.Name, err)
+			regocheck.AddErrors(d, f.Name, err)
 			parsed = false
 			continue
 		}
@@ -246,7 +253,7 @@ func runSuite(ctx context.Context, files []File, o TestOptions, rep *Report, d *
 		case IsTest(f.Name):
 		case isAgentPolicy(f.Name, mod):
 			rep.Checked = append(rep.Checked, f.Name)
-			d.Append(Validate(f.Name, f.Data, o.Options))
+			d.Append(agentpolicy.Validate(f.Name, f.Data, o.Options))
 		case trusteepolicy.IsPolicy(f.Name, mod):
 			rep.Checked = append(rep.Checked, f.Name)
 			kind, err := trusteepolicy.KindOf(f.Name, mod)
@@ -266,7 +273,10 @@ func runSuite(ctx context.Context, files []File, o TestOptions, rep *Report, d *
 		WithUseTypeCheckAnnotations(true)
 	// The tests are repository files too: they spend the Rego budgets of the command. OPA's runner takes no
 	// Cancel, so the meter watches every evaluation event and cancels the tests' context once spent.
-	meter := o.meter()
+	meter := o.Meter
+	if meter == nil {
+		meter = regolimit.NewMeter(budget.Defaults())
+	}
 	ctx, stop := context.WithCancel(regolimit.With(ctx, meter))
 	defer stop()
 	runner := tester.NewRunner().
@@ -278,7 +288,7 @@ func runSuite(ctx context.Context, files []File, o TestOptions, rep *Report, d *
 		SetModules(modules)
 	ch, err := runner.RunTests(ctx, nil)
 	if err != nil {
-		addErrors(d, files[0].Name, err)
+		regocheck.AddErrors(d, files[0].Name, err)
 		return nil
 	}
 	var out []TestResult
@@ -304,7 +314,7 @@ func testCapabilities() *ast.Capabilities {
 }
 
 func isAgentPolicy(name string, mod *ast.Module) bool {
-	if pkg := strings.TrimPrefix(mod.Package.Path.String(), "data."); pkg == Package || strings.HasPrefix(pkg, Package+".") {
+	if pkg := strings.TrimPrefix(mod.Package.Path.String(), "data."); pkg == agentpolicy.Package || strings.HasPrefix(pkg, agentpolicy.Package+".") {
 		return true
 	}
 	return path.Base(path.Dir(name)) == agentDir
@@ -324,15 +334,4 @@ func result(tr *tester.Result) TestResult {
 		r.Outcome = Fail
 	}
 	return r
-}
-
-// addErrors adds OPA parse or compile errors as diagnostics; an error without a position is put on file.
-func addErrors(d *diag.List, file string, err error) {
-	for _, e := range capabilities.ASTErrors(err) {
-		p := srcpos.Pos{File: file}
-		if e.Location != nil {
-			p = srcpos.Pos{File: e.Location.File, Line: e.Location.Row, Col: e.Location.Col}
-		}
-		d.Errorf(p, "", "%s", e.Message)
-	}
 }

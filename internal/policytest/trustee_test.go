@@ -1,26 +1,24 @@
-package trusteepolicy_test
+package policytest
 
 import (
 	"context"
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/cocogen/cocogen/internal/agentpolicy"
 )
 
 // TestRepositorySuites runs the Rego tests of policies/trustee the way `cocogen policy test` does, and checks
 // that both policies were validated as Trustee policies.
 func TestRepositorySuites(t *testing.T) {
-	files, err := agentpolicy.LoadFiles([]string{"../../policies/trustee"})
+	files, err := LoadFiles([]string{"../../policies/trustee"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := agentpolicy.RunTests(context.Background(), files, agentpolicy.TestOptions{})
+	rep := RunTests(context.Background(), files, TestOptions{})
 	perFile := map[string]int{}
 	for _, r := range rep.Results {
 		perFile[r.File]++
-		if r.Outcome != agentpolicy.Pass {
+		if r.Outcome != Pass {
 			t.Errorf("%s: %s %s %s", r.Pos(), r.Outcome, r.FullName(), r.Message)
 		}
 	}
@@ -73,17 +71,17 @@ trust_claims := {
 // TestRunTestsChecksTrusteePolicies runs a suite whose test mocks query_reference_value and whose policy has a
 // claim Trustee does not know: the tests run, and the policy's problem is a diagnostic at the key.
 func TestRunTestsChecksTrusteePolicies(t *testing.T) {
-	files := []agentpolicy.File{
+	files := []File{
 		{Name: "policies/trustee/attestation.rego", Data: []byte(wrongClaimPolicy)},
 		{Name: "policies/trustee/attestation_test.rego", Data: []byte(mockTest)},
 		{Name: "policies/trustee/helpers.rego", Data: []byte("package policy.helpers\n\nx := 1\n")},
 	}
-	rep := agentpolicy.RunTests(context.Background(), files, agentpolicy.TestOptions{})
-	got := map[string]agentpolicy.Outcome{}
+	rep := RunTests(context.Background(), files, TestOptions{})
+	got := map[string]Outcome{}
 	for _, r := range rep.Results {
 		got[r.Name] = r.Outcome
 	}
-	if got["test_measurement_registered"] != agentpolicy.Pass || got["test_fails"] != agentpolicy.Fail {
+	if got["test_measurement_registered"] != Pass || got["test_fails"] != Fail {
 		t.Errorf("outcomes %v: query_reference_value is not mocked as the test says", got)
 	}
 	if want := []string{"policies/trustee/attestation.rego", "policies/trustee/helpers.rego"}; !slices.Equal(rep.Checked, want) {

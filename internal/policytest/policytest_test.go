@@ -1,4 +1,4 @@
-package agentpolicy
+package policytest
 
 import (
 	"bytes"
