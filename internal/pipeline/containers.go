@@ -3,6 +3,7 @@ package pipeline
 import (
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/cocogen/cocogen/generators/workloads"
 	"github.com/cocogen/cocogen/internal/agentpolicy"
@@ -41,13 +42,27 @@ func finishProfiles(c appContext, overlays map[string]*builtOverlay, d *diag.Lis
 			}
 		}
 	}
-	ok := true
-	for _, name := range c.v.CoCo.ProfileNames() {
-		if p := c.profiles[name]; p != nil {
-			done, pd := p.Finalize(byProfile[name])
-			d.Append(pd)
-			ok = ok && done
+	// The profiles are independent (each validates its own policy with its own Rego meter): finalize them
+	// side by side and report in profile order, so diagnostics read the same as a sequential run.
+	names := c.v.CoCo.ProfileNames()
+	ds := make([]*diag.List, len(names))
+	oks := make([]bool, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		p := c.profiles[name]
+		if p == nil {
+			oks[i] = true
+			continue
 		}
+		wg.Go(func() { oks[i], ds[i] = p.Finalize(byProfile[name]) })
+	}
+	wg.Wait()
+	ok := true
+	for i := range names {
+		if ds[i] != nil {
+			d.Append(ds[i])
+		}
+		ok = ok && oks[i]
 	}
 	return ok
 }
