@@ -385,7 +385,15 @@ func (r *renderer) projects() {
 // global returns global.<key>.
 func (r *renderer) global(key string) *node.Node { return r.v.Global.Tree.Get(key) }
 
+// param is one helm parameter. Where the clustergroup chart writes `value: null` (a global the values leave
+// unset), cocogen writes the empty string: Argo CD decodes the field into a Go string (HelmParameter.Value,
+// argo-cd v2.14.21 pkg/apis/application/v1alpha1/types.go), so both reach Helm as the same empty --set, but
+// the API server's schema for the field is a string and refuses null under server-side apply, which Argo CD's
+// ServerSideApply=true sync option uses.
 func param(name string, value *node.Node) *node.Node {
+	if value == nil || value.IsNull() {
+		value = str("")
+	}
 	return node.NewMapCap(2).Set("name", str(name)).Set("value", value)
 }
 
@@ -565,7 +573,8 @@ func (r *renderer) application(a *model.Application) *node.Node {
 		ignore = node.Sorted(a.IgnoreDifferences)
 	}
 	sp := r.syncPolicy(a)
-	if a.CoCoGen == model.GenSandbox {
+	// Bare metal has no peer-pods-cm (Kata runs in the hosts' own TEEs): nothing to ignore.
+	if platform := r.v.Global.Tree.Get("clusterPlatform").Scalar(); a.CoCoGen == model.GenSandbox && platform != "BareMetal" && platform != "None" {
 		ignore, sp = ignoreImageID(ignore, sp)
 	}
 	if ignore.Len() > 0 {

@@ -48,47 +48,51 @@ func groupClusters(root *repo.Root, relDir, group string) ([]string, error) {
 	return out, nil
 }
 
-// metadataFile chooses the metadata file when the request gives none: the named cluster's file of the
-// cluster group (--cluster, COCOGEN_CLUSTER); else, for a cluster group named with --cluster-group, its only
-// cluster's file when clusters/<group>/ holds exactly one; else cluster-metadata.yaml of the values directory.
-// It returns the file's repository path and the cluster's name ("" for cluster-metadata.yaml); ok is false
-// after an error.
-func metadataFile(root *repo.Root, relDir string, req Request, d *diag.List) (rel, cluster string, ok bool) {
-	def := path.Join(relDir, metadata.DefaultFile)
+// metadataFile chooses the metadata files when the request gives none, in the order they are tried: the named
+// cluster's file of the cluster group (--cluster, COCOGEN_CLUSTER); else, for a cluster group named with
+// --cluster-group, its only cluster's file when clusters/<group>/ holds exactly one; else the group's
+// cluster-metadata-<group>.yaml and the values directory's cluster-metadata.yaml (defaultMetadataFiles). It
+// returns the files' repository paths and the cluster's name ("" for the defaults); ok is false after an
+// error.
+func metadataFile(root *repo.Root, relDir string, req Request, d *diag.List) (rels []string, cluster string, ok bool) {
+	var defs []string
+	for _, name := range defaultMetadataFiles(req.ClusterGroup) {
+		defs = append(defs, path.Join(relDir, name))
+	}
 	switch {
 	case req.ClusterGroup != "" && !groupNameRe.MatchString(req.ClusterGroup):
-		return def, "", true // values.Load reports the name
+		return defs, "", true // values.Load reports the name
 	case req.Cluster != "":
 		if req.ClusterGroup == "" {
 			d.Errorf(srcpos.Pos{File: "--cluster"}, "", "a cluster is one of a cluster group: name the group too (--cluster-group, COCOGEN_CLUSTER_GROUP)")
-			return "", "", false
+			return nil, "", false
 		}
 		if !clusterNameRe.MatchString(req.Cluster) || len(req.Cluster) > 63 {
 			d.Errorf(srcpos.Pos{File: "--cluster"}, "", "%q is not a cluster name (the ACM ManagedCluster name: lowercase letters, digits and -)", req.Cluster)
-			return "", "", false
+			return nil, "", false
 		}
-		rel = ClusterFile(relDir, req.ClusterGroup, req.Cluster)
+		rel := ClusterFile(relDir, req.ClusterGroup, req.Cluster)
 		if !root.Exists(rel) {
 			d.Errorf(srcpos.Pos{File: root.Display(rel)}, "", "cluster %s of cluster group %s has no metadata file: add %s to the repository (cocogen metadata collect --kubeconfig <the cluster's> --fact cluster.name=%s --fact cluster.hubAppsDomain=<the hub's apps domain> --output %s) and push it", req.Cluster, req.ClusterGroup, rel, req.Cluster, rel)
-			return "", "", false
+			return nil, "", false
 		}
-		return rel, req.Cluster, true
+		return []string{rel}, req.Cluster, true
 	case req.ClusterGroup != "":
 		names, err := groupClusters(root, relDir, req.ClusterGroup)
 		if err != nil {
 			d.Errorf(srcpos.Pos{File: root.Display(path.Join(relDir, ClustersDir, req.ClusterGroup))}, "", "%v", err)
-			return "", "", false
+			return nil, "", false
 		}
 		switch len(names) {
 		case 0:
-			return def, "", true
+			return defs, "", true
 		case 1:
-			return ClusterFile(relDir, req.ClusterGroup, names[0]), names[0], true
+			return []string{ClusterFile(relDir, req.ClusterGroup, names[0])}, names[0], true
 		}
 		d.Errorf(srcpos.Pos{File: "--cluster-group"}, "", "cluster group %s runs on %d clusters (%s): name one with --cluster, or pass its metadata with -m", req.ClusterGroup, len(names), strings.Join(names, ", "))
-		return "", "", false
+		return nil, "", false
 	}
-	return def, "", true
+	return defs, "", true
 }
 
 // checkClusterName checks that a cluster's metadata file names the cluster it is the file of.

@@ -33,7 +33,12 @@ func TestRenderedObjectsMatchCRDs(t *testing.T) {
 	}
 	cases = append(cases, renderCase{"repository-pattern", Request{RepoRoot: "../..", ValuesDir: "../../values", All: true}},
 		renderCase{"repository-pattern-trusted-hub", Request{RepoRoot: "../..", ValuesDir: "../../values", ClusterGroup: "trusted-hub", All: true}},
-		renderCase{"repository-pattern-spoke", Request{RepoRoot: "../..", ValuesDir: "../../values", ClusterGroup: "spoke", All: true}})
+		renderCase{"repository-pattern-spoke", Request{RepoRoot: "../..", ValuesDir: "../../values", ClusterGroup: "spoke", All: true}},
+		renderCase{"repository-pattern-baremetal", Request{RepoRoot: "../..", ValuesDir: "../../values", ClusterGroup: "baremetal", All: true}})
+	// Kinds that the bare-metal group renders and that must have met their CRD (a CRD missing from the folder
+	// would otherwise skip them silently).
+	mustValidate := map[string]bool{"KataConfig": false, "NodeFeatureDiscovery": false, "NodeFeatureRule": false,
+		"MachineConfig": false, "SgxDevicePlugin": false, "LVMCluster": false, "KbsConfig": false}
 
 	validated := 0
 	for _, c := range cases {
@@ -55,6 +60,9 @@ func TestRenderedObjectsMatchCRDs(t *testing.T) {
 					continue
 				}
 				validated++
+				if _, ok := mustValidate[o.Kind()]; ok && strings.HasPrefix(c.name, "repository-pattern") {
+					mustValidate[o.Kind()] = true
+				}
 				err := s.Validate(o.Node)
 				var verr *crdschema.Error
 				switch {
@@ -72,6 +80,11 @@ func TestRenderedObjectsMatchCRDs(t *testing.T) {
 				}
 			}
 		})
+	}
+	for kind, seen := range mustValidate {
+		if !seen {
+			t.Errorf("no %s of the built-in pattern was validated against its CRD", kind)
+		}
 	}
 	if validated == 0 {
 		t.Fatal("no rendered object had a CRD to be validated against")

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -89,6 +90,10 @@ type Result struct {
 	// Previous is global.coco.trustee.referenceValues.previous: the init-data kept for pods started before
 	// a change.
 	Previous []model.PreviousInitData
+	// PeerPods says whether the render writes peer-pods-cm (a sandbox application on Azure); BareMetalTEEs
+	// are the TEEs of a bare-metal cluster's hosts (snp, tdx) when its platform is BareMetal or None.
+	PeerPods      bool
+	BareMetalTEEs []string
 	// Managed are the clusters of the managed cluster groups whose init-data the trustee application
 	// registers, as "group/cluster", sorted.
 	Managed []string
@@ -164,16 +169,19 @@ func Render(req Request) (*Result, error) {
 		d.Errorf(srcpos.Pos{File: "--cluster"}, "", "--cluster reads the cluster's file under %s/: do not pass a metadata file too", path.Join(relDir, ClustersDir))
 		return nil, finish(d)
 	case md == nil:
-		rel, name, ok := metadataFile(root, relDir, req, d)
+		rels, name, ok := metadataFile(root, relDir, req, d)
 		if !ok {
 			return nil, finish(d)
 		}
-		data, ok := readMetadataFile(root, rel, d)
-		if !ok {
-			return nil, finish(d)
-		}
-		if data != nil {
-			md, mdName, cluster = data, root.Display(rel), name
+		for _, rel := range rels {
+			data, ok := readMetadataFile(root, rel, d)
+			if !ok {
+				return nil, finish(d)
+			}
+			if data != nil {
+				md, mdName, cluster = data, root.Display(rel), name
+				break
+			}
 		}
 	}
 	var params []helmvalues.Param
@@ -295,7 +303,10 @@ func Render(req Request) (*Result, error) {
 		return Usage{InputBytes: root.BytesRead(), YAMLNodes: yamlTally.Used, TemplateSteps: templates.Steps(), TemplateBytes: templates.Bytes(), RegoSteps: meter.Steps()}
 	}
 	res := &Result{Group: loaded.Group, Cluster: cluster, Files: loaded.Files, Root: root.Dir(), Profiles: profiles, ProfileNames: v.CoCo.ProfileNames(), DefaultProfile: v.CoCo.InitData.Default, Apps: apps,
-		UsedProfiles: usedProfiles(ac, apps), Previous: v.CoCo.Trustee.Previous, meta: meta, anchor: anchor}
+		UsedProfiles: usedProfiles(ac, apps), Previous: v.CoCo.Trustee.Previous, PeerPods: rendersPeerPods(ac), meta: meta, anchor: anchor}
+	if meta != nil && isBareMetal(v.Global.Tree.Get("clusterPlatform").Scalar()) {
+		res.BareMetalTEEs = meta.BareMetal.TEEs()
+	}
 	for _, m := range managed {
 		res.Managed = append(res.Managed, m.group+"/"+m.cluster)
 	}
@@ -324,16 +335,28 @@ func Render(req Request) (*Result, error) {
 			all = append(all[:len(all):len(all)], a.Objects...)
 		}
 	}
-	if dups := manifest.Duplicates(all); len(dups) > 0 {
-		for _, id := range dups {
-			d.Errorf(srcpos.Pos{}, "", "two objects render as %s", id)
-		}
+	all = dedupe(all, d)
+	if d.HasErrors() {
 		return nil, finish(d)
 	}
 	res.Objects = all
 	res.Diagnostics = d.Sorted()
 	res.Usage = usage()
 	return res, nil
+}
+
+// groupFileRe is a cluster group name that can name a file of the values directory.
+var groupFileRe = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
+
+// defaultMetadataFiles are the metadata files of the values directory that a render reads when it is given
+// none, the first that exists winning: cluster-metadata-<group>.yaml for the cluster group named on the command
+// line (--cluster-group, the plugin's COCOGEN_CLUSTER_GROUP), then cluster-metadata.yaml. A repository then keeps
+// the facts of each of its clusters beside the values of the group that renders it.
+func defaultMetadataFiles(group string) []string {
+	if group == "" || !groupFileRe.MatchString(group) {
+		return []string{metadata.DefaultFile}
+	}
+	return []string{strings.TrimSuffix(metadata.DefaultFile, ".yaml") + "-" + group + ".yaml", metadata.DefaultFile}
 }
 
 // childEnv is the plugin env that the applications cocogen renders get after COCOGEN_APP, so that the
@@ -365,7 +388,8 @@ func childEnv(root *repo.Root, req Request, relDir, group, cluster string, v *mo
 			}
 		}
 		switch {
-		case rel == path.Join(relDir, metadata.DefaultFile):
+		case slices.ContainsFunc(defaultMetadataFiles(group), func(f string) bool { return rel == path.Join(relDir, f) }):
+			// The child reads the same default: it renders the same cluster group.
 		case rel != "":
 			env = append(env, appofapps.EnvVar{Name: "COCOGEN_METADATA", Value: rel})
 		default:

@@ -37,7 +37,7 @@ const (
 func usedProfiles(c appContext, apps []App) []string {
 	var names []string
 	for _, a := range apps {
-		if a.Generator == model.GenSandbox && c.v.CoCo.InitData.Default != "" {
+		if a.Generator == model.GenSandbox && rendersPeerPods(c) && c.v.CoCo.InitData.Default != "" {
 			names = append(names, c.v.CoCo.InitData.Default)
 		}
 		for _, u := range a.Uses {
@@ -106,6 +106,13 @@ func renderTrustee(c appContext, a *model.Application, others []App) ([]manifest
 		in.Resources = append(in.Resources, trustee.Resource{Name: r.Name, Keys: r.Keys})
 	}
 	in.TrustAnchorPEM = c.anchor // the same bytes init-data embeds
+	if isBareMetal(c.v.Global.Tree.Get("clusterPlatform").Scalar()) {
+		tees := c.meta.BareMetal.TEEs()
+		in.Verifiers = &trustee.Verifiers{SNP: slices.Contains(tees, "snp")}
+		if slices.Contains(tees, "tdx") {
+			in.Verifiers.TDXCollateralService = c.v.CoCo.BareMetal.TDXCollateralService
+		}
+	}
 	var ok bool
 	if in.ResourcePolicy, ok = resourcePolicy(c, d); !ok {
 		return nil, d
@@ -175,8 +182,11 @@ func referenceValues(c appContext, a *model.Application, others []App, d *diag.L
 	if prev, latest := previousBindings(c, used, d); len(prev) > 0 {
 		rvs = append(rvs, trustee.ReferenceValue{Name: trusteepolicy.RVInitDataPrevious, Value: prev, Expiration: latest})
 	}
-	azure := c.v.Global.Tree.Get("clusterPlatform").Scalar() == "Azure"
+	platform := c.v.Global.Tree.Get("clusterPlatform").Scalar()
+	azure := platform == "Azure"
 	switch {
+	case isBareMetal(platform):
+		rvs = append(rvs, bareMetalPins(c, pos, d)...)
 	case len(t.PodVMPCRs) > 0:
 		pcrs := map[string]any{}
 		for _, p := range t.PodVMPCRs {
@@ -195,6 +205,12 @@ func referenceValues(c appContext, a *model.Application, others []App, d *diag.L
 	if len(t.TDXMRTD) > 0 {
 		rvs = append(rvs, trustee.ReferenceValue{Name: trusteepolicy.RVTDXMRTD, Value: uniqueSorted(t.TDXMRTD)})
 	}
+	if len(t.TDXRTMR1) > 0 {
+		rvs = append(rvs, trustee.ReferenceValue{Name: trusteepolicy.RVTDXRTMR1, Value: uniqueSorted(t.TDXRTMR1)})
+	}
+	if len(t.TDXRTMR2) > 0 {
+		rvs = append(rvs, trustee.ReferenceValue{Name: trusteepolicy.RVTDXRTMR2, Value: uniqueSorted(t.TDXRTMR2)})
+	}
 	if t.SNPMinimumTCB != nil {
 		rvs = append(rvs, trustee.ReferenceValue{Name: trusteepolicy.RVSNPMinimumTCB, Value: t.SNPMinimumTCB})
 	} else if azure {
@@ -204,6 +220,34 @@ func referenceValues(c appContext, a *model.Application, others []App, d *diag.L
 		rvs = append(rvs, trustee.ReferenceValue{Name: trusteepolicy.RVTDXMinimumTCBDate, Value: t.TDXMinimumTCBDate})
 	}
 	return rvs, used
+}
+
+// bareMetalPins is how the reference values pin the pod VM on bare metal, where the launch measurements of
+// each TEE bind it (the SNP measurement, the TDX MR_TD; the values' snpLaunchMeasurements and tdxMRTD): the
+// choice to run unpinned (acceptUnpinnedPodVM) is registered when a TEE of the cluster has none, with a
+// warning; without that choice no pod on such a TEE attests.
+func bareMetalPins(c appContext, pos srcpos.Pos, d *diag.List) []trustee.ReferenceValue {
+	t := c.v.CoCo.Trustee
+	var unpinned []string
+	for _, tee := range c.meta.BareMetal.TEEs() {
+		if tee == "snp" && len(t.SNPLaunchMeasurements) == 0 || tee == "tdx" && len(t.TDXMRTD) == 0 {
+			unpinned = append(unpinned, tee)
+		}
+	}
+	if len(unpinned) == 0 {
+		return nil
+	}
+	names := map[string]string{"snp": "snpLaunchMeasurements (SEV-SNP)", "tdx": "tdxMRTD (TDX)"}
+	var want []string
+	for _, tee := range unpinned {
+		want = append(want, names[tee])
+	}
+	if t.AcceptUnpinnedPodVM {
+		d.Warnf(posOr(t.AcceptUnpinnedPodVMPos, pos), "global.coco.trustee.referenceValues.acceptUnpinnedPodVM", "pods attest on any pod VM image the hosts boot (executables makes no claim): pin its launch measurements with %s (README \"Bare metal\")", strings.Join(want, " and "))
+		return []trustee.ReferenceValue{{Name: trusteepolicy.RVPodVMUnpinned, Value: true}}
+	}
+	d.Warnf(pos, "global.coco.trustee.referenceValues", "no launch measurement of the pod VM is pinned for %s, so no pod there attests (executables stays 33) and Trustee releases no secret: pin them (README \"Bare metal\"), or set acceptUnpinnedPodVM: true to accept any pod VM image", strings.Join(want, " and "))
+	return nil
 }
 
 // previousBindings are the bindings of the init-data that referenceValues.previous keeps, by profile, each with
