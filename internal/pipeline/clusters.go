@@ -48,51 +48,52 @@ func groupClusters(root *repo.Root, relDir, group string) ([]string, error) {
 	return out, nil
 }
 
-// metadataFile chooses the metadata files when the request gives none, in the order they are tried: the named
-// cluster's file of the cluster group (--cluster, COCOGEN_CLUSTER); else, for a cluster group named with
-// --cluster-group, its only cluster's file when clusters/<group>/ holds exactly one; else the group's
-// cluster-metadata-<group>.yaml and the values directory's cluster-metadata.yaml (defaultMetadataFiles). It
-// returns the files' repository paths and the cluster's name ("" for the defaults); ok is false after an
-// error.
-func metadataFile(root *repo.Root, relDir string, req Request, d *diag.List) (rels []string, cluster string, ok bool) {
-	var defs []string
-	for _, name := range defaultMetadataFiles(req.ClusterGroup) {
-		defs = append(defs, path.Join(relDir, name))
-	}
+// metadataFile chooses the metadata file when the request gives none: the named cluster's file of the
+// cluster group (--cluster, COCOGEN_CLUSTER); else, for a cluster group named with --cluster-group, its only
+// cluster's file when clusters/<group>/ holds exactly one; else cluster-metadata.yaml of the values directory.
+// It returns the file's repository path and the cluster's name ("" for cluster-metadata.yaml); ok is false
+// after an error.
+func metadataFile(root *repo.Root, relDir string, req Request, d *diag.List) (rel, cluster string, ok bool) {
+	def := path.Join(relDir, metadata.DefaultFile)
 	switch {
 	case req.ClusterGroup != "" && !groupNameRe.MatchString(req.ClusterGroup):
-		return defs, "", true // values.Load reports the name
+		return def, "", true // values.Load reports the name
 	case req.Cluster != "":
 		if req.ClusterGroup == "" {
 			d.Errorf(srcpos.Pos{File: "--cluster"}, "", "a cluster is one of a cluster group: name the group too (--cluster-group, COCOGEN_CLUSTER_GROUP)")
-			return nil, "", false
+			return "", "", false
 		}
 		if !clusterNameRe.MatchString(req.Cluster) || len(req.Cluster) > 63 {
 			d.Errorf(srcpos.Pos{File: "--cluster"}, "", "%q is not a cluster name (the ACM ManagedCluster name: lowercase letters, digits and -)", req.Cluster)
-			return nil, "", false
+			return "", "", false
 		}
-		rel := ClusterFile(relDir, req.ClusterGroup, req.Cluster)
+		rel = ClusterFile(relDir, req.ClusterGroup, req.Cluster)
 		if !root.Exists(rel) {
 			d.Errorf(srcpos.Pos{File: root.Display(rel)}, "", "cluster %s of cluster group %s has no metadata file: add %s to the repository (cocogen metadata collect --kubeconfig <the cluster's> --fact cluster.name=%s --fact cluster.hubAppsDomain=<the hub's apps domain> --output %s) and push it", req.Cluster, req.ClusterGroup, rel, req.Cluster, rel)
-			return nil, "", false
+			return "", "", false
 		}
-		return []string{rel}, req.Cluster, true
+		return rel, req.Cluster, true
 	case req.ClusterGroup != "":
 		names, err := groupClusters(root, relDir, req.ClusterGroup)
 		if err != nil {
 			d.Errorf(srcpos.Pos{File: root.Display(path.Join(relDir, ClustersDir, req.ClusterGroup))}, "", "%v", err)
-			return nil, "", false
+			return "", "", false
 		}
 		switch len(names) {
 		case 0:
-			return defs, "", true
+			// A group that runs on one cluster may keep its facts beside its values file:
+			// cluster-metadata-<group>.yaml, else the values directory's cluster-metadata.yaml.
+			if own := path.Join(relDir, groupMetadataFile(req.ClusterGroup)); root.Exists(own) {
+				return own, "", true
+			}
+			return def, "", true
 		case 1:
-			return []string{ClusterFile(relDir, req.ClusterGroup, names[0])}, names[0], true
+			return ClusterFile(relDir, req.ClusterGroup, names[0]), names[0], true
 		}
 		d.Errorf(srcpos.Pos{File: "--cluster-group"}, "", "cluster group %s runs on %d clusters (%s): name one with --cluster, or pass its metadata with -m", req.ClusterGroup, len(names), strings.Join(names, ", "))
-		return nil, "", false
+		return "", "", false
 	}
-	return defs, "", true
+	return def, "", true
 }
 
 // checkClusterName checks that a cluster's metadata file names the cluster it is the file of.
@@ -117,4 +118,11 @@ func readMetadataFile(root *repo.Root, rel string, d *diag.List) ([]byte, bool) 
 	}
 	d.Errorf(srcpos.Pos{File: root.Display(rel)}, "", "%v", err)
 	return nil, false
+}
+
+// groupMetadataFile is the metadata file of the values directory that a render of a named cluster group reads
+// before cluster-metadata.yaml: cluster-metadata-<group>.yaml. A repository then keeps the facts of a group that
+// runs on one cluster beside the values that render it.
+func groupMetadataFile(group string) string {
+	return strings.TrimSuffix(metadata.DefaultFile, ".yaml") + "-" + group + ".yaml"
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -169,19 +168,16 @@ func Render(req Request) (*Result, error) {
 		d.Errorf(srcpos.Pos{File: "--cluster"}, "", "--cluster reads the cluster's file under %s/: do not pass a metadata file too", path.Join(relDir, ClustersDir))
 		return nil, finish(d)
 	case md == nil:
-		rels, name, ok := metadataFile(root, relDir, req, d)
+		rel, name, ok := metadataFile(root, relDir, req, d)
 		if !ok {
 			return nil, finish(d)
 		}
-		for _, rel := range rels {
-			data, ok := readMetadataFile(root, rel, d)
-			if !ok {
-				return nil, finish(d)
-			}
-			if data != nil {
-				md, mdName, cluster = data, root.Display(rel), name
-				break
-			}
+		data, ok := readMetadataFile(root, rel, d)
+		if !ok {
+			return nil, finish(d)
+		}
+		if data != nil {
+			md, mdName, cluster = data, root.Display(rel), name
 		}
 	}
 	var params []helmvalues.Param
@@ -345,20 +341,6 @@ func Render(req Request) (*Result, error) {
 	return res, nil
 }
 
-// groupFileRe is a cluster group name that can name a file of the values directory.
-var groupFileRe = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
-
-// defaultMetadataFiles are the metadata files of the values directory that a render reads when it is given
-// none, the first that exists winning: cluster-metadata-<group>.yaml for the cluster group named on the command
-// line (--cluster-group, the plugin's COCOGEN_CLUSTER_GROUP), then cluster-metadata.yaml. A repository then keeps
-// the facts of each of its clusters beside the values of the group that renders it.
-func defaultMetadataFiles(group string) []string {
-	if group == "" || !groupFileRe.MatchString(group) {
-		return []string{metadata.DefaultFile}
-	}
-	return []string{strings.TrimSuffix(metadata.DefaultFile, ".yaml") + "-" + group + ".yaml", metadata.DefaultFile}
-}
-
 // childEnv is the plugin env that the applications cocogen renders get after COCOGEN_APP, so that the
 // plugin renders each from the same cluster group, values directory, metadata file, sets and facts as this
 // tree.
@@ -388,7 +370,7 @@ func childEnv(root *repo.Root, req Request, relDir, group, cluster string, v *mo
 			}
 		}
 		switch {
-		case slices.ContainsFunc(defaultMetadataFiles(group), func(f string) bool { return rel == path.Join(relDir, f) }):
+		case rel == path.Join(relDir, metadata.DefaultFile), cluster == "" && rel == path.Join(relDir, groupMetadataFile(group)):
 			// The child reads the same default: it renders the same cluster group.
 		case rel != "":
 			env = append(env, appofapps.EnvVar{Name: "COCOGEN_METADATA", Value: rel})
