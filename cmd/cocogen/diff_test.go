@@ -137,7 +137,7 @@ func TestDiffEveryGroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, errOut := cli(t, "", "diff", "--base", "HEAD", "--color", "never", "--exit-code")
-	if code != 1 || !strings.Contains(out, "touches 2 of 3 cluster groups: spoke (cluster spoke-1), trusted-hub\n") {
+	if code != 1 || !strings.Contains(out, "touches 2 of 4 cluster groups: spoke (cluster spoke-1), trusted-hub\n") {
 		t.Fatalf("agent policy of the spoke: exit %d\n%s%s", code, out, errOut)
 	}
 	for _, want := range []string{
