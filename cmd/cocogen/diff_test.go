@@ -260,7 +260,7 @@ func TestInitDataKeep(t *testing.T) {
 	if !strings.Contains(string(values), "        previous:\n"+entry) {
 		t.Errorf("values:\n%s", values)
 	}
-	code, out, errOut = cli(t, "", "diff", "--base", "HEAD", "--color", "never")
+	code, out, errOut = cli(t, "", "diff", "--cluster-group", "azure", "--base", "HEAD", "--color", "never")
 	if code != 0 || !strings.Contains(out, "previous init-data of profile default kept until 2030-01-01T00:00:00Z: sha256:"+old[1]+" (new)") || strings.Contains(out, "not kept") {
 		t.Errorf("diff: exit %d\n%s%s", code, out, errOut)
 	}
