@@ -29,7 +29,7 @@ func TestRenderAllGroups(t *testing.T) {
 			t.Fatalf("a spoke object without its cluster:\n%s", firstLine(d))
 		}
 	}
-	for _, g := range []string{"azure", "trusted-hub", "spoke"} {
+	for _, g := range []string{"azure", "baremetal", "trusted-hub", "spoke"} {
 		code, one, errOut := cli(t, "", "render", "--all", "--cluster-group", g)
 		if code != 0 {
 			t.Fatalf("%s: exit %d\n%s", g, code, errOut)

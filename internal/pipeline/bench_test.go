@@ -99,6 +99,21 @@ func BenchmarkRenderBuiltin(b *testing.B) {
 	}
 }
 
+// BenchmarkRenderHubAndSpoke times render --all of the built-in trusted-hub (which renders its spoke's
+// cluster too, for the reference values) and of the spoke.
+func BenchmarkRenderHubAndSpoke(b *testing.B) {
+	for _, g := range []string{"trusted-hub", "spoke"} {
+		b.Run(g, func(b *testing.B) {
+			req := Request{RepoRoot: "../..", ValuesDir: "../../values", ClusterGroup: g, All: true}
+			renderBytes(b, req)
+			b.ReportAllocs()
+			for b.Loop() {
+				renderBytes(b, req)
+			}
+		})
+	}
+}
+
 // TestSyntheticRenderIsComplete checks the benchmark input renders what it should, so the benchmark measures
 // a real render: every application, namespace, OperatorGroup, subscription and the project.
 func TestSyntheticRenderIsComplete(t *testing.T) {

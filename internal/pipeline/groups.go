@@ -26,8 +26,8 @@ func (t Target) String() string {
 	return t.Group + " (cluster " + t.Cluster + ")"
 }
 
-// groupFileRe is a cluster group's values file: values-<group>.yaml.
-var groupFileRe = regexp.MustCompile(`^values-([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)\.yaml$`)
+// groupValuesFileRe is a cluster group's values file: values-<group>.yaml.
+var groupValuesFileRe = regexp.MustCompile(`^values-([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)\.yaml$`)
 
 // Targets lists every cluster group of the values directory of req, each once per cluster with a metadata
 // file in clusters/<group>/, or once when it has none, sorted. A cluster group is a values-<group>.yaml whose
@@ -45,7 +45,7 @@ func Targets(req Request) ([]Target, error) {
 	}
 	var out []Target
 	for _, n := range names {
-		m := groupFileRe.FindStringSubmatch(n)
+		m := groupValuesFileRe.FindStringSubmatch(n)
 		if m == nil || m[1] == "global" {
 			continue
 		}
