@@ -104,7 +104,7 @@ func BenchmarkRenderBuiltin(b *testing.B) {
 func BenchmarkRenderHubAndSpoke(b *testing.B) {
 	for _, g := range []string{"trusted-hub", "spoke"} {
 		b.Run(g, func(b *testing.B) {
-			req := Request{RepoRoot: "../..", ValuesDir: "../../values", ClusterGroup: g, All: true}
+			req := disk(b, "../..", "../../values", Request{ClusterGroup: g, All: true})
 			renderBytes(b, req)
 			b.ReportAllocs()
 			for b.Loop() {
