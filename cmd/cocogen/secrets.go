@@ -62,6 +62,10 @@ type secretSpec struct {
 // and returns what the secrets file must hold. It reads neither policies nor the trust anchor: the
 // certificate may not exist yet.
 func loadSecretSpec(s streams, f *sourceFlags) (*secretSpec, error) {
+	valuesDir := f.valuesDir
+	if st, err := os.Stat(valuesDir); err != nil || !st.IsDir() {
+		return nil, usageError{err: fmt.Errorf("values directory %s does not exist (--values-dir)", valuesDir)}
+	}
 	req, err := f.request(s.in)
 	if err != nil {
 		return nil, err
@@ -77,11 +81,7 @@ func loadSecretSpec(s streams, f *sourceFlags) (*secretSpec, error) {
 		}
 		return nil, &exitError{code: exitInvalid}
 	}
-	valuesDir := req.ValuesDir
-	if st, err := os.Stat(valuesDir); err != nil || !st.IsDir() {
-		return nil, usageError{err: fmt.Errorf("values directory %s does not exist (--values-dir)", valuesDir)}
-	}
-	rootDir := req.RepoRoot
+	rootDir := f.repoRoot
 	if rootDir == "" {
 		var found bool
 		if rootDir, found, err = repo.FindRoot(valuesDir); err != nil {
