@@ -20,6 +20,9 @@ type Settings struct {
 	App string
 	// ClusterGroup is --cluster-group; empty means main.clusterGroupName.
 	ClusterGroup string
+	// Cluster is --cluster: the cluster whose clusters/<group>/<name>.yaml metadata file the render reads (the
+	// hub's ACM policy sets it on each spoke's root Application to the ManagedCluster's name).
+	Cluster string
 	// ValuesDir is the values directory as a repository path (--values-dir); empty means "values".
 	ValuesDir string
 	// Metadata is the metadata file as a repository path (--metadata); empty means the values directory's
@@ -74,6 +77,7 @@ func Resolve(e *Env) (*Settings, error) {
 		*dst = val
 	}
 	single(EnvClusterGroup, ParamClusterGroup, &s.ClusterGroup, false)
+	single(EnvCluster, "", &s.Cluster, false)
 	single(EnvValuesDir, ParamValuesDir, &s.ValuesDir, true)
 	single(EnvMetadata, ParamMetadata, &s.Metadata, true)
 
@@ -149,7 +153,7 @@ func Resolve(e *Env) (*Settings, error) {
 		if _, named := overlap([]helmvalues.Path{p}, all); named {
 			continue
 		}
-		derived = append(derived, d.key+"="+escapeSetValue(d.val))
+		derived = append(derived, d.key+"="+helmvalues.EscapeSetValue(d.val))
 	}
 	s.SetStrings = append(s.SetStrings, derived...)
 	for _, a := range args {
@@ -197,30 +201,12 @@ func overlap(a, b []helmvalues.Path) (helmvalues.Path, bool) {
 	return nil, false
 }
 
-// escapeSetValue escapes the characters Helm's --set syntax gives a meaning to, so that the value is taken
-// literally.
-func escapeSetValue(v string) string {
-	var b strings.Builder
-	for i, r := range v {
-		switch r {
-		case '\\', ',':
-			b.WriteByte('\\')
-		case '{':
-			if i == 0 {
-				b.WriteByte('\\')
-			}
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
 // RenderArgs are the `cocogen render` arguments, run at the repository root, that render exactly what the
 // plugin renders with these settings.
 func (s *Settings) RenderArgs() []string {
 	args := []string{"render", "--repo-root", "."}
 	for _, f := range []struct{ flag, val string }{
-		{"--app", s.App}, {"--values-dir", s.ValuesDir}, {"--cluster-group", s.ClusterGroup}, {"--metadata", s.Metadata},
+		{"--app", s.App}, {"--values-dir", s.ValuesDir}, {"--cluster-group", s.ClusterGroup}, {"--cluster", s.Cluster}, {"--metadata", s.Metadata},
 	} {
 		if f.val != "" {
 			args = append(args, f.flag, f.val)
@@ -249,6 +235,7 @@ func (s *Settings) Request(root string) (pipeline.Request, error) {
 		RepoRoot:     root,
 		ValuesDir:    filepath.Join(root, filepath.FromSlash(valuesDir)),
 		ClusterGroup: s.ClusterGroup,
+		Cluster:      s.Cluster,
 		App:          s.App,
 		Sets:         s.Sets,
 		SetStrings:   s.SetStrings,

@@ -573,7 +573,8 @@ func (r *renderer) application(a *model.Application) *node.Node {
 		ignore = node.Sorted(a.IgnoreDifferences)
 	}
 	sp := r.syncPolicy(a)
-	if a.CoCoGen == model.GenSandbox {
+	// Bare metal has no peer-pods-cm (Kata runs in the hosts' own TEEs): nothing to ignore.
+	if platform := r.v.Global.Tree.Get("clusterPlatform").Scalar(); a.CoCoGen == model.GenSandbox && platform != "BareMetal" && platform != "None" {
 		ignore, sp = ignoreImageID(ignore, sp)
 	}
 	if ignore.Len() > 0 {

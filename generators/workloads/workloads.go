@@ -56,7 +56,14 @@ type Options struct {
 	Locate func(file, value string) srcpos.Pos
 	// Defaults are the profiles of confidential pod templates that name none.
 	Defaults Defaults
+	// DefaultMemory is the pod VM memory in MiB that a kata-cc pod template gets as
+	// io.katacontainers.config.hypervisor.default_memory when it sets none ("": no annotation).
+	DefaultMemory string
 }
+
+// AnnotationMemory is the Kata annotation of the pod VM's memory in MiB (kata-containers
+// src/libs/kata-types/src/annotations/mod.rs, KATA_ANNO_CFG_HYPERVISOR_DEFAULT_MEMORY).
+const AnnotationMemory = "io.katacontainers.config.hypervisor.default_memory"
 
 // Use records that a pod template uses a profile, for the checks across applications.
 type Use struct {
@@ -235,6 +242,7 @@ func injectProfile(tmpl *node.Node, name string, p Profile, o Options, pos srcpo
 	if spec == nil || spec.Kind != node.Map {
 		return
 	}
+	defer setMemory(tmpl, o)
 	switch rc := spec.Get("runtimeClassName").Scalar(); {
 	case rc == "" && o.RuntimeClass == "":
 		d.Errorf(pos, id, "set spec.runtimeClassName on the pod template: cocogen knows no confidential runtime class for platform %q, and without one the pod runs as an ordinary container and ignores its init-data", o.Platform)
@@ -243,6 +251,19 @@ func injectProfile(tmpl *node.Node, name string, p Profile, o Options, pos srcpo
 	case o.RuntimeClass != "" && rc != o.RuntimeClass:
 		d.Warnf(pos, id+" spec.runtimeClassName", "is %q, set by hand, and wins; confidential pods on %s use %s", rc, o.Platform, o.RuntimeClass)
 	}
+}
+
+// setMemory gives a kata-cc pod template the default pod VM memory when it sets none.
+func setMemory(tmpl *node.Node, o Options) {
+	if o.DefaultMemory == "" || tmpl.Path("spec", "runtimeClassName").Scalar() != LocalRuntimeClass {
+		return
+	}
+	meta, ann := templateAnnotations(tmpl)
+	if ann.Get(AnnotationMemory) != nil {
+		return
+	}
+	ann.Set(AnnotationMemory, node.NewString(o.DefaultMemory))
+	meta.Set("annotations", node.Sorted(ann))
 }
 
 // markDefault handles a pod template that names no profile. A confidential one (runtime class kata-remote or

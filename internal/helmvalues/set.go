@@ -116,6 +116,24 @@ func unescape(s string) string {
 	return b.String()
 }
 
+// EscapeSetValue escapes the characters Helm's --set syntax gives a meaning to, so that the value is taken
+// literally.
+func EscapeSetValue(v string) string {
+	var b strings.Builder
+	for i, r := range v {
+		switch r {
+		case '\\', ',':
+			b.WriteByte('\\')
+		case '{':
+			if i == 0 {
+				b.WriteByte('\\')
+			}
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
 // ScalarFromFlag types a --set value as Helm does: true/false (any case) are bools, null is null, base-10
 // integers without a leading zero are integers, and everything else (4.18 included) is a string.
 func ScalarFromFlag(s string, pos srcpos.Pos) *node.Node {

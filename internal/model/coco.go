@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/cocogen/cocogen/internal/node"
@@ -21,10 +22,16 @@ type CoCo struct {
 	SecurityPolicyFlavour string
 	FlavourPos            srcpos.Pos
 	Azure                 CoCoAzure
-	InitData              InitDataChoices
-	Trustee               Trustee
+	// BareMetal are the choices of a cluster whose own hosts run the pod VMs (Intel TDX, AMD SEV-SNP).
+	BareMetal CoCoBareMetal
+	InitData  InitDataChoices
+	Trustee   Trustee
 	// Rollout says how changes reach the running cloud-api-adaptor and KBS (global.coco.rollout).
 	Rollout Rollout
+	// SidecarImage is the cocogen sidecar image that a hub's ACM policies give the Argo CD instance of each
+	// managed cluster (global.coco.sidecarImage; the image of `cocogen bootstrap --image`).
+	SidecarImage    string
+	SidecarImagePos srcpos.Pos
 }
 
 // CoCoAzure are the Azure peer-pod choices.
@@ -39,6 +46,33 @@ type CoCoAzure struct {
 	// RootVolumeSize is the peer-pod VM's root disk in GiB (nil: the operator's default).
 	RootVolumeSize *node.Node
 }
+
+// CoCoBareMetal are the bare-metal choices (global.coco.baremetal).
+type CoCoBareMetal struct {
+	Pos srcpos.Pos
+	// DefaultMemory is the pod VM's memory in MiB (the io.katacontainers.config.hypervisor.default_memory
+	// annotation of every confidential pod that sets none); 0 leaves the runtime's default.
+	DefaultMemory int64
+	MemoryPos     srcpos.Pos
+	// Storage is the local storage operator whose cluster object the host application renders: lvms (an
+	// LVMCluster), hpp (a HostPathProvisioner) or none.
+	Storage    string
+	StoragePos srcpos.Pos
+	// MachineConfigRoles are the machine config pools whose hosts get the TEE kernel arguments (default
+	// worker; add master on a compact cluster).
+	MachineConfigRoles []string
+	// TDXCollateralService is where Trustee's TDX verifier fetches Intel's collateral (Intel's PCS itself,
+	// the default, or a PCCS that caches it, e.g. in a disconnected cluster).
+	TDXCollateralService    string
+	TDXCollateralServicePos srcpos.Pos
+}
+
+// Bare-metal storage choices.
+var BareMetalStorages = []string{"lvms", "hpp", "none"}
+
+// DefaultTDXCollateralService is Intel's Provisioning Certification Service, Trustee's own default
+// (trustee v0.21.0 deps/verifier/src/intel_dcap/mod.rs INTEL_PCS_URL).
+const DefaultTDXCollateralService = "https://api.trustedservices.intel.com/sgx/certification/v4/"
 
 // InitDataChoices say which init-data profiles exist.
 type InitDataChoices struct {
@@ -93,8 +127,9 @@ const (
 )
 
 var (
-	cocoKeys        = []string{"securityPolicyFlavour", "azure", "initdata", "trustee", "rollout", "secured", "bypassAttestation", "enableSSHDebug"}
+	cocoKeys        = []string{"securityPolicyFlavour", "azure", "baremetal", "initdata", "trustee", "rollout", "sidecarImage", "secured", "bypassAttestation", "enableSSHDebug"}
 	cocoAzureKeys   = []string{"defaultVMFlavour", "VMFlavours", "tags", "rootVolumeSize"}
+	cocoBareKeys    = []string{"defaultMemory", "storage", "machineConfigRoles", "tdxCollateralService"}
 	initDataKeys    = []string{"default", "profiles"}
 	profileKeys     = []string{"agentPolicy", "algorithm", "aa", "cdh", "execAllowList"}
 	flavours        = []string{"insecure", "signed", "reject"}
@@ -123,6 +158,12 @@ func (dc decoder) coco(n *node.Node, pos srcpos.Pos, out *CoCo) {
 	out.FlavourPos, out.Azure.DefaultPos, out.InitData.DefaultPos = n.Pos, n.KeyPos("azure"), n.KeyPos("initdata")
 	out.Tree = n
 	dc.rollout(n.Get("rollout"), &out.Rollout)
+	if s := dc.str(n, path, "sidecarImage"); s != "" {
+		out.SidecarImage, out.SidecarImagePos = s, n.Get("sidecarImage").Pos
+		if !imageRe.MatchString(s) {
+			dc.errorf(n.Get("sidecarImage"), schema.Join(path, "sidecarImage"), "%q is not an image reference (registry/repository[:tag][@sha256:<hex>])", s)
+		}
+	}
 	for k, why := range upstreamOnlyKey {
 		if _, ok := n.Lookup(k); ok {
 			dc.c.Diags.Warnf(n.KeyPos(k), schema.Join(path, k), "ignored: an upstream coco-pattern setting that cocogen has no use for (%s)", why)
@@ -167,6 +208,7 @@ func (dc decoder) coco(n *node.Node, pos srcpos.Pos, out *CoCo) {
 			out.Azure.RootVolumeSize = rv
 		}
 	}
+	dc.bareMetal(n.Get("baremetal"), n.KeyPos("baremetal"), &out.BareMetal)
 	dc.trustee(n.Get("trustee"), &out.Trustee)
 	defer dc.resourceProfiles(out)
 	id := n.Get("initdata")
@@ -307,4 +349,60 @@ func splitComma(s string) []string {
 		}
 	}
 	return out
+}
+
+var (
+	roleRe           = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	collateralURLRe  = regexp.MustCompile(`^https://[^\s/]+(/[^\s]*)?$`)
+	maxDefaultMemory = int64(4 * 1024 * 1024) // 4 TiB in MiB: larger is a typo
+)
+
+// bareMetal decodes global.coco.baremetal; its defaults apply also when it is absent.
+func (dc decoder) bareMetal(n *node.Node, pos srcpos.Pos, out *CoCoBareMetal) {
+	const path = "global.coco.baremetal"
+	*out = CoCoBareMetal{Pos: pos, MemoryPos: pos, StoragePos: pos, TDXCollateralServicePos: pos, Storage: "lvms",
+		MachineConfigRoles: []string{"worker"}, TDXCollateralService: DefaultTDXCollateralService}
+	if n.IsNull() || !dc.c.Map(n, path, false, cocoBareKeys...) {
+		return
+	}
+	out.Pos, out.MemoryPos, out.StoragePos, out.TDXCollateralServicePos = n.Pos, n.Pos, n.Pos, n.Pos
+	if m := n.Get("defaultMemory"); !m.IsNull() {
+		out.MemoryPos = m.Pos
+		v, err := strconv.ParseInt(m.Text, 10, 64)
+		if m.Kind != node.Int || err != nil || v <= 0 || v > maxDefaultMemory {
+			dc.c.Diags.Errorf(m.Pos, schema.Join(path, "defaultMemory"), "must be the pod VM's memory in MiB, a positive integer (e.g. 8192), not %q", m.Src)
+		} else {
+			out.DefaultMemory = v
+		}
+	}
+	if s := dc.str(n, path, "storage"); s != "" {
+		out.StoragePos = n.Get("storage").Pos
+		if dc.c.Enum(n.Get("storage"), schema.Join(path, "storage"), s, BareMetalStorages...) {
+			out.Storage = s
+		}
+	}
+	if r := n.Get("machineConfigRoles"); !r.IsNull() {
+		if r.Kind != node.List || r.Len() == 0 {
+			dc.c.Diags.Errorf(r.Pos, schema.Join(path, "machineConfigRoles"), "must be a list of machine config pool roles (e.g. [worker])")
+		} else {
+			out.MachineConfigRoles = nil
+			for _, it := range r.Items() {
+				if it.Kind != node.String || !roleRe.MatchString(it.Text) {
+					dc.c.Diags.Errorf(it.Pos, schema.Join(path, "machineConfigRoles"), "%q is not a machine config pool role (lowercase letters, digits and -)", it.Src)
+					continue
+				}
+				if !slices.Contains(out.MachineConfigRoles, it.Text) {
+					out.MachineConfigRoles = append(out.MachineConfigRoles, it.Text)
+				}
+			}
+		}
+	}
+	if u := dc.str(n, path, "tdxCollateralService"); u != "" {
+		out.TDXCollateralServicePos = n.Get("tdxCollateralService").Pos
+		if !collateralURLRe.MatchString(u) {
+			dc.c.Diags.Errorf(out.TDXCollateralServicePos, schema.Join(path, "tdxCollateralService"), "must be an https:// URL of a PCCS or of Intel's PCS (e.g. %s)", DefaultTDXCollateralService)
+		} else {
+			out.TDXCollateralService = u
+		}
+	}
 }

@@ -207,7 +207,7 @@ func (dc decoder) clusterGroup(cg *node.Node, v *Values) {
 	dc.subscriptions(cg.Get("subscriptions"), out)
 	dc.projects(cg, out)
 	dc.applications(cg.Get("applications"), out)
-	dc.managedClusterGroups(cg.Get("managedClusterGroups"))
+	out.ManagedGroups = dc.managedClusterGroups(cg.Get("managedClusterGroups"))
 	dc.imperative(cg.Get("imperative"), &out.Imperative)
 	dc.argoCD(cg.Get("argoCD"), &out.ArgoCD)
 	dc.indexImages(cg.Get("indexImages"), out)
@@ -604,11 +604,12 @@ func (dc decoder) syncPolicy(n *node.Node, path string) *node.Node {
 	return nil
 }
 
-func (dc decoder) managedClusterGroups(n *node.Node) {
+func (dc decoder) managedClusterGroups(n *node.Node) []ManagedGroup {
 	const path = "clusterGroup.managedClusterGroups"
 	if !dc.listOrMap(n, path) {
-		return
+		return nil
 	}
+	var out []ManagedGroup
 	each(n, func(key string, _ srcpos.Pos, v *node.Node, isMap bool) {
 		if v.IsNull() {
 			return
@@ -617,7 +618,8 @@ func (dc decoder) managedClusterGroups(n *node.Node) {
 		if !dc.c.Map(v, p, false, managedGroupKeys...) {
 			return
 		}
-		if dc.str(v, p, "name") == "" {
+		g := ManagedGroup{Key: key, Pos: v.Pos, Name: dc.str(v, p, "name"), Tree: v}
+		if g.Name == "" {
 			dc.errorf(v, p, "name is required")
 		}
 		if l := v.Get("acmlabels"); !l.IsNull() {
@@ -627,15 +629,22 @@ func (dc decoder) managedClusterGroups(n *node.Node) {
 					ip := schema.Index(schema.Join(p, "acmlabels"), i)
 					if dc.c.Map(it, ip, false, "name", "value") && (it.Get("name").IsNull() || it.Get("value").IsNull()) {
 						dc.errorf(it, ip, "needs name and value")
+					} else if it.Kind == node.Map {
+						g.Labels = append(g.Labels, NameValue{Name: it.Get("name").Scalar(), Value: it.Get("value")})
 					}
 				}
 			case node.Map:
+				for _, e := range l.Entries() {
+					g.Labels = append(g.Labels, NameValue{Name: e.Key, Value: e.Value})
+				}
 			default:
 				dc.errorf(l, schema.Join(p, "acmlabels"), "must be a list of {name, value} or a map")
 			}
 		}
 		if s := v.Get("clusterSelector"); !s.IsNull() {
-			dc.c.Map(s, schema.Join(p, "clusterSelector"), true, "matchLabels", "matchExpressions")
+			if dc.c.Map(s, schema.Join(p, "clusterSelector"), true, "matchLabels", "matchExpressions") {
+				g.ClusterSelector = s
+			}
 		}
 		if h := v.Get("helmOverrides"); !h.IsNull() {
 			if h.Kind != node.List {
@@ -645,11 +654,15 @@ func (dc decoder) managedClusterGroups(n *node.Node) {
 					ip := schema.Index(schema.Join(p, "helmOverrides"), i)
 					if dc.c.Map(it, ip, false, "name", "value") && it.Get("name").IsNull() {
 						dc.errorf(it, ip, "name is required")
+					} else if it.Kind == node.Map {
+						g.HelmOverrides = append(g.HelmOverrides, NameValue{Name: it.Get("name").Scalar(), Value: it.Get("value")})
 					}
 				}
 			}
 		}
+		out = append(out, g)
 	})
+	return out
 }
 
 func (dc decoder) extraParametersNested(n *node.Node) []NameValue {

@@ -85,6 +85,23 @@ type ClusterGroup struct {
 	Scheduler    *node.Node
 	HasScheduler bool
 	ExtraObjects []ExtraObject
+	// ManagedGroups are clusterGroup.managedClusterGroups: the cluster groups a hub delivers to the clusters
+	// ACM selects (list order, or map keys sorted).
+	ManagedGroups []ManagedGroup
+}
+
+// ManagedGroup is one clusterGroup.managedClusterGroups entry.
+type ManagedGroup struct {
+	Key  string
+	Pos  srcpos.Pos
+	Name string
+	// Labels are acmlabels (list {name, value} or map), in order; ClusterSelector, when set, replaces them.
+	Labels          []NameValue
+	ClusterSelector *node.Node
+	// HelmOverrides are the helm parameters the spoke's root Application gets.
+	HelmOverrides []NameValue
+	// Tree is the entry as written, for the keys cocogen does not support.
+	Tree *node.Node
 }
 
 // Form says how a list-or-map section entry was written.
@@ -190,10 +207,13 @@ const (
 	GenSandbox   = "sandbox"
 	GenTrustee   = "trustee"
 	GenWorkloads = "workloads"
+	// GenACM renders, on a hub, what makes ACM deliver each clusterGroup.managedClusterGroups entry to the
+	// clusters it selects.
+	GenACM = "acm"
 )
 
 // Generators lists them.
-var Generators = []string{GenSandbox, GenTrustee, GenWorkloads}
+var Generators = []string{GenSandbox, GenTrustee, GenWorkloads, GenACM}
 
 // MultiSource reports whether the application renders as a multi-source Application (chartVersion is set).
 func (a *Application) MultiSource() bool { return a.ChartVersion != "" }

@@ -39,6 +39,9 @@ type Trustee struct {
 	// SNPLaunchMeasurements and TDXMRTD are the allowed bare-metal launch measurements.
 	SNPLaunchMeasurements []string
 	TDXMRTD               []string
+	// TDXRTMR1 and TDXRTMR2 are the allowed TDX RTMR 1 (kernel, initrd) and RTMR 2 (command line) values;
+	// each is checked only when it is set.
+	TDXRTMR1, TDXRTMR2 []string
 	// SNPMinimumTCB are the lowest SEV-SNP firmware levels the hardware claim accepts, by TCB component
 	// (bootloader, tee, snp, microcode); nil when none is set.
 	SNPMinimumTCB    map[string]int
@@ -103,7 +106,7 @@ var TrusteeVersions = func() []string { _, written := release.TrusteeFormats(); 
 
 var (
 	trusteeKeys   = []string{"version", "vaultPrefix", "referenceValues", "resources", "acme"}
-	refValuesKeys = []string{"expiration", "previous", "podVMPCRs", "acceptUnpinnedPodVM", "snpLaunchMeasurements", "tdxMRTD", "snpMinimumTCB", "tdxTCBStatuses", "tdxMinimumTCBDate"}
+	refValuesKeys = []string{"expiration", "previous", "podVMPCRs", "acceptUnpinnedPodVM", "snpLaunchMeasurements", "tdxMRTD", "tdxRTMR1", "tdxRTMR2", "snpMinimumTCB", "tdxTCBStatuses", "tdxMinimumTCBDate"}
 	resourceKeys  = []string{"keys", "profiles"}
 	acmeKeys      = []string{"server", "email", "solvers"}
 	expirationRe  = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$`)
@@ -195,6 +198,8 @@ func (dc decoder) trustee(n *node.Node, out *Trustee) {
 		}
 		out.SNPLaunchMeasurements = dc.hexList(rv.Get("snpLaunchMeasurements"), schema.Join(p, "snpLaunchMeasurements"), 96)
 		out.TDXMRTD = dc.hexList(rv.Get("tdxMRTD"), schema.Join(p, "tdxMRTD"), 96)
+		out.TDXRTMR1 = dc.hexList(rv.Get("tdxRTMR1"), schema.Join(p, "tdxRTMR1"), 96)
+		out.TDXRTMR2 = dc.hexList(rv.Get("tdxRTMR2"), schema.Join(p, "tdxRTMR2"), 96)
 		if tcb := rv.Get("snpMinimumTCB"); dc.c.Map(tcb, schema.Join(p, "snpMinimumTCB"), true, SNPTCBComponents...) {
 			tp := schema.Join(p, "snpMinimumTCB")
 			out.SNPMinimumTCB, out.SNPMinimumTCBPos = map[string]int{}, tcb.Pos

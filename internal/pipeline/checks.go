@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -94,4 +95,32 @@ func objectPos(o manifest.Object, field ...string) srcpos.Pos {
 func kustomizeOptions(l budget.Limits) overlay.Options {
 	return overlay.Options{MaxBytes: l.KustomizeBytes, MaxFiles: l.KustomizeFiles, MaxValues: l.KustomizeValues,
 		MaxObjects: l.KustomizeObjects, MaxOutputValues: l.KustomizeOutputValues, Node: node.FromBudget(l, nil)}
+}
+
+// dedupe writes an object that two sources render identically once, with a warning that names both (Argo CD
+// applies such an object once and warns about the repeated resource), and refuses objects that share an ID but
+// differ: only one of them could reach the cluster.
+func dedupe(objs []manifest.Object, d *diag.List) []manifest.Object {
+	out, reps := manifest.Dedupe(objs)
+	for _, r := range reps {
+		first, second := sourceOf(r.First), sourceOf(r.Second)
+		if r.Same {
+			d.Warnf(objectPos(r.First), "", "%s is rendered twice, identically, by %s and by %s: it is written once (Argo CD would apply it once and warn about a repeated resource)", r.ID, first, second)
+			continue
+		}
+		d.Errorf(objectPos(r.First), "", "%s is rendered twice with different content (first difference: %s), by %s and by %s: only one of them could reach the cluster; rename one or remove one of the two sources", r.ID, cmp.Or(r.Diff, "the whole object"), first, second)
+	}
+	return out
+}
+
+// sourceOf names where an object comes from: the position of its name when the values give it, else its
+// Source (file:line:col and the values path).
+func sourceOf(o manifest.Object) string {
+	if p := o.Node.Path("metadata", "name").Pos; p.File != "" {
+		return p.String()
+	}
+	if o.Source == "" {
+		return "cocogen"
+	}
+	return o.Source
 }

@@ -6,7 +6,6 @@ package pipeline
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path"
 	"slices"
@@ -48,6 +47,9 @@ type Request struct {
 	MetadataPath string
 	// Facts override facts of the metadata (plugin env COCOGEN_FACT_*), later winning.
 	Facts []metadata.Override
+	// Cluster names the cluster (its ACM ManagedCluster name) whose metadata file clusters/<group>/<name>.yaml of
+	// the values directory the render reads; it needs ClusterGroup and excludes Metadata.
+	Cluster string
 	// App selects one application of the cluster group whose objects cocogen renders itself (an application
 	// with a cocogen key); empty means the cluster group's app-of-apps tree.
 	App string
@@ -55,6 +57,8 @@ type Request struct {
 	All bool
 	// Budget are the resource budgets of the render (zero: budget.Defaults()).
 	Budget budget.Limits
+	// nested is set on the renders of a hub's managed clusters (renderManaged).
+	nested *hubView
 	// Now is the clock of the render's warnings about dates in the values (nil: time.Now). No date changes
 	// what is rendered: the same commit renders the same bytes at any time.
 	Now func() time.Time
@@ -65,7 +69,9 @@ type Result struct {
 	Objects     []manifest.Object
 	Diagnostics []diag.Diagnostic
 	Group       string
-	Files       []values.File
+	// Cluster is the cluster whose metadata file (clusters/<group>/<name>.yaml) was read, if any.
+	Cluster string
+	Files   []values.File
 	// Root is the repository root that was read.
 	Root string
 	// Profiles are the rendered init-data profiles of global.coco.initdata, by name, and their names in order.
@@ -83,6 +89,16 @@ type Result struct {
 	// Previous is global.coco.trustee.referenceValues.previous: the init-data kept for pods started before
 	// a change.
 	Previous []model.PreviousInitData
+	// PeerPods says whether the render writes peer-pods-cm (a sandbox application on Azure); BareMetalTEEs
+	// are the TEEs of a bare-metal cluster's hosts (snp, tdx) when its platform is BareMetal or None.
+	PeerPods      bool
+	BareMetalTEEs []string
+	// Managed are the clusters of the managed cluster groups whose init-data the trustee application
+	// registers, as "group/cluster", sorted.
+	Managed []string
+	// meta and anchor are the cluster metadata and the KBS trust anchor (PEM) the render read.
+	meta   *metadata.Metadata
+	anchor string
 }
 
 // Usage is what a render spent of the budgets that count work (cocogen render --verbose prints it).
@@ -146,15 +162,22 @@ func Render(req Request) (*Result, error) {
 
 	// Metadata first, then flags: later params win.
 	md, mdName := req.Metadata, req.MetadataName
-	if md == nil {
-		rel := path.Join(relDir, metadata.DefaultFile)
-		data, err := root.ReadFile(rel)
-		switch {
-		case err == nil:
-			md, mdName = data, root.Display(rel)
-		case !errors.Is(err, fs.ErrNotExist):
-			d.Errorf(srcpos.Pos{File: root.Display(rel)}, "", "%v", err)
+	cluster := ""
+	switch {
+	case md != nil && req.Cluster != "":
+		d.Errorf(srcpos.Pos{File: "--cluster"}, "", "--cluster reads the cluster's file under %s/: do not pass a metadata file too", path.Join(relDir, ClustersDir))
+		return nil, finish(d)
+	case md == nil:
+		rel, name, ok := metadataFile(root, relDir, req, d)
+		if !ok {
 			return nil, finish(d)
+		}
+		data, ok := readMetadataFile(root, rel, d)
+		if !ok {
+			return nil, finish(d)
+		}
+		if data != nil {
+			md, mdName, cluster = data, root.Display(rel), name
 		}
 	}
 	var params []helmvalues.Param
@@ -168,6 +191,9 @@ func Render(req Request) (*Result, error) {
 		d.Append(mdDiags)
 		if meta == nil {
 			return nil, finish(d)
+		}
+		if cluster != "" {
+			checkClusterName(meta, cluster, d)
 		}
 		for _, p := range meta.Params() {
 			pp, err := helmvalues.ParsePath(p.Path)
@@ -250,7 +276,18 @@ func Render(req Request) (*Result, error) {
 		}
 		want = a
 	}
-	ac := appContext{root: root, v: v, meta: meta, rel: rel, profiles: profiles, anchor: anchor, meter: meter, overlay: kustomizeOptions(limits), now: req.Now}
+	ac := appContext{root: root, v: v, meta: meta, rel: rel, profiles: profiles, anchor: anchor, meter: meter, overlay: kustomizeOptions(limits), now: req.Now, valuesDir: relDir}
+	if req.nested != nil {
+		ac.kbsReaders = req.nested.readers
+	}
+	managed, err := renderManaged(ac, req, Usage{InputBytes: root.BytesRead(), YAMLNodes: yamlTally.Used, TemplateSteps: templates.Steps(), TemplateBytes: templates.Bytes(), RegoSteps: meter.Steps()}, d)
+	if err != nil {
+		return nil, err
+	}
+	if d.HasErrors() {
+		return nil, finish(d)
+	}
+	ac.managed = managed
 	apps := renderApps(ac, d)
 	for _, a := range apps {
 		checkNames(a.Objects, d)
@@ -261,8 +298,14 @@ func Render(req Request) (*Result, error) {
 	usage := func() Usage {
 		return Usage{InputBytes: root.BytesRead(), YAMLNodes: yamlTally.Used, TemplateSteps: templates.Steps(), TemplateBytes: templates.Bytes(), RegoSteps: meter.Steps()}
 	}
-	res := &Result{Group: loaded.Group, Files: loaded.Files, Root: root.Dir(), Profiles: profiles, ProfileNames: v.CoCo.ProfileNames(), DefaultProfile: v.CoCo.InitData.Default, Apps: apps,
-		UsedProfiles: usedProfiles(ac, apps), Previous: v.CoCo.Trustee.Previous}
+	res := &Result{Group: loaded.Group, Cluster: cluster, Files: loaded.Files, Root: root.Dir(), Profiles: profiles, ProfileNames: v.CoCo.ProfileNames(), DefaultProfile: v.CoCo.InitData.Default, Apps: apps,
+		UsedProfiles: usedProfiles(ac, apps), Previous: v.CoCo.Trustee.Previous, PeerPods: rendersPeerPods(ac), meta: meta, anchor: anchor}
+	if meta != nil && isBareMetal(v.Global.Tree.Get("clusterPlatform").Scalar()) {
+		res.BareMetalTEEs = meta.BareMetal.TEEs()
+	}
+	for _, m := range managed {
+		res.Managed = append(res.Managed, m.group+"/"+m.cluster)
+	}
 	if want != nil {
 		for _, a := range apps {
 			if a.Name == want.Name {
@@ -273,7 +316,7 @@ func Render(req Request) (*Result, error) {
 		res.Usage = usage()
 		return res, nil
 	}
-	env := childEnv(root, req, relDir, loaded.Group, v, d)
+	env := childEnv(root, req, relDir, loaded.Group, cluster, v, d)
 	checkRepoURL(v, d)
 	objs, gd := appofapps.Render(v, appofapps.Options{ValuesDir: relDir, PluginEnv: env, Templates: templates})
 	d.Append(gd)
@@ -288,10 +331,8 @@ func Render(req Request) (*Result, error) {
 			all = append(all[:len(all):len(all)], a.Objects...)
 		}
 	}
-	if dups := manifest.Duplicates(all); len(dups) > 0 {
-		for _, id := range dups {
-			d.Errorf(srcpos.Pos{}, "", "two objects render as %s", id)
-		}
+	all = dedupe(all, d)
+	if d.HasErrors() {
 		return nil, finish(d)
 	}
 	res.Objects = all
@@ -303,7 +344,7 @@ func Render(req Request) (*Result, error) {
 // childEnv is the plugin env that the applications cocogen renders get after COCOGEN_APP, so that the
 // plugin renders each from the same cluster group, values directory, metadata file, sets and facts as this
 // tree.
-func childEnv(root *repo.Root, req Request, relDir, group string, v *model.Values, d *diag.List) []appofapps.EnvVar {
+func childEnv(root *repo.Root, req Request, relDir, group, cluster string, v *model.Values, d *diag.List) []appofapps.EnvVar {
 	first := -1
 	for i, a := range v.ClusterGroup.Applications {
 		if a.CoCoGen != "" && !a.Disabled {
@@ -315,6 +356,9 @@ func childEnv(root *repo.Root, req Request, relDir, group string, v *model.Value
 		return nil
 	}
 	env := []appofapps.EnvVar{{Name: "COCOGEN_CLUSTER_GROUP", Value: group}}
+	if cluster != "" {
+		env = append(env, appofapps.EnvVar{Name: "COCOGEN_CLUSTER", Value: cluster})
+	}
 	if relDir != "values" {
 		env = append(env, appofapps.EnvVar{Name: "COCOGEN_VALUES_DIR", Value: relDir})
 	}
@@ -326,7 +370,8 @@ func childEnv(root *repo.Root, req Request, relDir, group string, v *model.Value
 			}
 		}
 		switch {
-		case rel == path.Join(relDir, metadata.DefaultFile):
+		case rel == path.Join(relDir, metadata.DefaultFile), cluster == "" && rel == path.Join(relDir, groupMetadataFile(group)):
+			// The child reads the same default: it renders the same cluster group.
 		case rel != "":
 			env = append(env, appofapps.EnvVar{Name: "COCOGEN_METADATA", Value: rel})
 		default:
