@@ -77,8 +77,17 @@ confidential VM sizes exist in the region.`,
 	return cmd
 }
 
-// readInput reads a file, or stdin for "-".
+// readInput reads an input file named on the command line, or stdin for "-". A file that is missing, unreadable or
+// too large is an inputError (exit code 1, as for any other invalid input).
 func readInput(in io.Reader, name string) ([]byte, string, error) {
+	data, shown, err := readInputFile(in, name)
+	if err != nil && name != "-" {
+		err = inputError{err: err}
+	}
+	return data, shown, err
+}
+
+func readInputFile(in io.Reader, name string) ([]byte, string, error) {
 	if name == "-" {
 		data, err := io.ReadAll(io.LimitReader(in, repo.MaxFileBytes+1))
 		if err != nil {
@@ -124,13 +133,6 @@ func printDiags(s streams, format string, d *diag.List) error {
 	return nil
 }
 
-func checkDiagFormat(format string) error {
-	if !slices.Contains(diag.Formats, format) {
-		return usageError{err: fmt.Errorf("invalid --diagnostics-format %q (valid: %s)", format, strings.Join(diag.Formats, ", "))}
-	}
-	return nil
-}
-
 // ---- collect ----
 
 type collectOptions struct {
@@ -139,7 +141,7 @@ type collectOptions struct {
 	context    string
 	base       string
 	facts      []string
-	output     string
+	outputFile string
 	diagFormat string
 }
 
@@ -163,16 +165,17 @@ written: problems point at cloud.conf:line:col or at the cluster object, the exi
 written. The output file is replaced only when complete.`,
 		Example: `  # From the cloud.conf of a cluster you are logged in to with oc
   oc get cm -n openshift-cloud-controller-manager cloud-conf -o jsonpath='{.data.cloud\.conf}' > cloud.conf
-  cocogen metadata collect --cloud-conf cloud.conf --output clusters/prod.yaml
+  cocogen metadata collect --cloud-conf cloud.conf --output-file clusters/prod.yaml
 
   # Everything the cluster can tell, over the pattern's existing metadata
-  cocogen metadata collect --kubeconfig ~/.kube/config -m values/cluster-metadata.yaml --output values/cluster-metadata.yaml
+  cocogen metadata collect --kubeconfig ~/.kube/config -m values/cluster-metadata.yaml --output-file values/cluster-metadata.yaml
 
   # Add the facts a cluster cannot know
   cocogen metadata collect --cloud-conf cloud.conf --fact git.repoURL=https://github.com/me/cocogen.git --fact git.targetRevision=main`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			live := cmd.Flags().Changed("kubeconfig") || cmd.Flags().Changed("context")
+			warnDeprecated(cmd, s)
 			return o.run(cmd.Context(), s, deps, live)
 		},
 	}
@@ -182,15 +185,13 @@ written. The output file is replaced only when complete.`,
 	f.StringVar(&o.context, "context", "", "kubeconfig context of the live cluster (default: the current context)")
 	f.StringVarP(&o.base, "metadata", "m", "", "existing metadata file to start from (- for stdin)")
 	f.StringArrayVar(&o.facts, "fact", nil, "set a fact, KEY=VALUE with KEY a metadata key such as azure.location (repeatable; wins over every source)")
-	f.StringVar(&o.output, "output", "-", "file to write, replaced only when complete (- for stdout)")
-	f.StringVar(&o.diagFormat, "diagnostics-format", "text", "diagnostics format on stderr: "+strings.Join(diag.Formats, ", "))
+	f.StringVar(&o.outputFile, "output-file", "-", "file to write, replaced only when complete (- for stdout)")
+	deprecatedFileFlag(f, &o.outputFile, "output", "output-file")
+	diagFormatFlag(f, &o.diagFormat)
 	return cmd
 }
 
 func (o *collectOptions) run(ctx context.Context, s streams, deps metadataDeps, live bool) error {
-	if err := checkDiagFormat(o.diagFormat); err != nil {
-		return err
-	}
 	if o.cloudConf == "" && !live && o.base == "" && len(o.facts) == 0 {
 		return usageError{err: errors.New("nothing to collect from: give --cloud-conf FILE and/or --kubeconfig FILE (or -m FILE, --fact KEY=VALUE)")}
 	}
@@ -252,11 +253,11 @@ func (o *collectOptions) run(ctx context.Context, s streams, deps metadataDeps, 
 	if back, bd := metadata.Parse("collected metadata", out); back == nil || !maps.Equal(back.Facts(), m.Facts()) {
 		return fmt.Errorf("internal error: the collected metadata does not read back: %v", bd.Err())
 	}
-	if o.output == "-" || o.output == "" {
+	if o.outputFile == "-" || o.outputFile == "" {
 		_, err := s.out.Write(out)
 		return err
 	}
-	return writeFileAtomic(o.output, out)
+	return writeFileAtomic(o.outputFile, out)
 }
 
 // writeFileAtomic writes data next to path and renames it into place, so that a reader (or a failure) never
@@ -342,8 +343,8 @@ Problems are diagnostics with file:line:col on stderr and exit code 1.`,
 	f.BoolVar(&o.azure, "azure", false, "ask Azure whether the VM sizes exist in the region, are allowed for the subscription and are confidential")
 	f.StringArrayVar(&o.sizes, "size", nil, "a VM size to check (repeatable)")
 	f.StringArrayVarP(&o.values, "values", "f", nil, "values file to read the VM sizes from (global.coco.azure.defaultVMFlavour, .VMFlavours; repeatable, later files win)")
-	f.StringVarP(&o.output, "output", "o", "text", "report format on stdout: text, json")
-	f.StringVar(&o.diagFormat, "diagnostics-format", "text", "diagnostics format on stderr: "+strings.Join(diag.Formats, ", "))
+	outputFlag(f, &o.output, "text", []string{"text", "json"})
+	diagFormatFlag(f, &o.diagFormat)
 	return cmd
 }
 
@@ -368,12 +369,6 @@ type trustAnchorInfo struct {
 }
 
 func (o *checkOptions) run(ctx context.Context, s streams, deps metadataDeps) error {
-	if err := checkDiagFormat(o.diagFormat); err != nil {
-		return err
-	}
-	if o.output != "text" && o.output != "json" {
-		return usageError{err: fmt.Errorf("invalid --output %q (valid: text, json)", o.output)}
-	}
 	facts, err := parseFacts(o.facts)
 	if err != nil {
 		return err

@@ -271,16 +271,24 @@ func TestMetadataCollectOutputFile(t *testing.T) {
 		"out.yaml":  "previous content\n",
 	})
 	t.Chdir(dir)
-	code, out, errOut := metadataCLI(t, fakeDeps(t), "collect", "--cloud-conf", "bad.json", "--output", "out.yaml")
+	code, out, errOut := metadataCLI(t, fakeDeps(t), "collect", "--cloud-conf", "bad.json", "--output-file", "out.yaml")
 	if code != 1 || out != "" || !strings.HasPrefix(errOut, "bad.json:3:15: error: azure.vnetName: \"-v\" is not an Azure virtual network name") {
 		t.Errorf("exit %d, stdout %q, stderr %s", code, out, errOut)
 	}
 	if got := string(mustRead(t, "out.yaml")); got != "previous content\n" {
 		t.Errorf("a failed collect changed the output file: %q", got)
 	}
-	code, out, errOut = metadataCLI(t, fakeDeps(t), "collect", "--cloud-conf", "good.json", "--output", "out.yaml", "--fact", "git.repoURL=https://github.com/me/cocogen.git")
+	code, out, errOut = metadataCLI(t, fakeDeps(t), "collect", "--cloud-conf", "good.json", "--output-file", "out.yaml", "--fact", "git.repoURL=https://github.com/me/cocogen.git")
 	if code != 0 || out != "" || errOut != "" {
 		t.Fatalf("exit %d, stdout %q, stderr %s", code, out, errOut)
+	}
+	// The old spelling still writes the file, with a deprecation warning.
+	code, out, errOut = metadataCLI(t, fakeDeps(t), "collect", "--cloud-conf", "good.json", "--output", "old.yaml")
+	if code != 0 || out != "" || !strings.Contains(errOut, "warning: --output FILE is deprecated") || !strings.Contains(errOut, "--output-file") {
+		t.Errorf("--output FILE: exit %d, stdout %q, stderr %s", code, out, errOut)
+	}
+	if _, err := os.Stat("old.yaml"); err != nil {
+		t.Errorf("--output FILE wrote nothing: %v", err)
 	}
 	m, d := metadata.Parse("out.yaml", mustRead(t, "out.yaml"))
 	if m == nil || m.Git.RepoURL.Value != "https://github.com/me/cocogen.git" || m.Azure.Location.Value != "eastus" {

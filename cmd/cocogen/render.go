@@ -3,12 +3,9 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/manifest"
 )
 
@@ -79,9 +76,9 @@ is 1. Exit code 2 means a usage or internal error.`,
 	f.StringVar(&o.app, "app", "", "render the objects of this application (one with a cocogen key: sandbox, trustee or workloads) instead of the app-of-apps tree")
 	f.BoolVar(&o.all, "all", false, "render the app-of-apps tree and then the objects of every application that cocogen renders, grouped by application")
 	o.source.register(f)
-	f.StringVarP(&o.output, "output", "o", "yaml", "output format: "+strings.Join(manifest.Formats, ", "))
+	outputFlag(f, &o.output, "yaml", manifest.Formats)
 	f.StringVar(&o.outputDir, "output-dir", "", "write one file per object under this directory instead of stdout")
-	f.StringVar(&o.diagFormat, "diagnostics-format", "text", "diagnostics format on stderr: "+strings.Join(diag.Formats, ", "))
+	diagFormatFlag(f, &o.diagFormat)
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "also print notes (value files read or skipped)")
 	return cmd
 }
@@ -89,12 +86,6 @@ is 1. Exit code 2 means a usage or internal error.`,
 func (o *renderOptions) validate() error {
 	if o.all && o.app != "" {
 		return usageError{err: fmt.Errorf("--all and --app exclude each other: --all already renders every application")}
-	}
-	if !slices.Contains(manifest.Formats, o.output) {
-		return usageError{err: fmt.Errorf("invalid --output %q (valid: %s)", o.output, strings.Join(manifest.Formats, ", "))}
-	}
-	if !slices.Contains(diag.Formats, o.diagFormat) {
-		return usageError{err: fmt.Errorf("invalid --diagnostics-format %q (valid: %s)", o.diagFormat, strings.Join(diag.Formats, ", "))}
 	}
 	return nil
 }

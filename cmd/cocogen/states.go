@@ -128,7 +128,7 @@ func (o *stateFlags) render(cmd *cobra.Command, s streams, args []string) (base,
 		if rel, ok := inState(m); ok {
 			mdRel = rel
 		} else if mdBytes, err = os.ReadFile(m); err != nil {
-			return base, head, cleanup, fmt.Errorf("read metadata: %w", err)
+			return base, head, cleanup, inputError{err: fmt.Errorf("read metadata: %w", err)}
 		}
 	}
 

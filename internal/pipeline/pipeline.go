@@ -109,7 +109,8 @@ func Render(req Request) (*Result, error) {
 		valuesDir = "values"
 	}
 	if st, err := os.Stat(valuesDir); err != nil || !st.IsDir() {
-		return nil, fmt.Errorf("values directory %s does not exist (--values-dir; a Validated Patterns repository keeps its values at its root: --values-dir .)", valuesDir)
+		// Invalid input (exit code 1), as when a values file is missing.
+		return nil, &diag.Diagnostics{Items: []diag.Diagnostic{{Severity: diag.Error, Pos: node.Pos{File: "--values-dir"}, Msg: fmt.Sprintf("values directory %s does not exist (a Validated Patterns repository keeps its values at its root: --values-dir .)", valuesDir)}}}
 	}
 	limits := req.Budget
 	if limits == (budget.Limits{}) {
