@@ -81,6 +81,9 @@ type Result struct {
 	// Previous is global.coco.trustee.referenceValues.previous: the init-data kept for pods started before
 	// a change.
 	Previous []model.PreviousInitData
+	// Azure are the Azure peer-pod choices of the values (global.coco.azure), as the render read them:
+	// `cocogen metadata check` checks their VM sizes against Azure.
+	Azure model.CoCoAzure
 }
 
 // Usage is what a render spent of the budgets that count work (cocogen render --verbose prints it).
@@ -261,7 +264,7 @@ func Render(req Request) (*Result, error) {
 		return Usage{InputBytes: root.BytesRead(), YAMLNodes: yamlTally.Used, TemplateSteps: templates.Steps(), TemplateBytes: templates.Bytes(), RegoSteps: meter.Steps()}
 	}
 	res := &Result{Group: loaded.Group, Files: loaded.Files, Root: root.Dir(), Profiles: profiles, ProfileNames: v.CoCo.ProfileNames(), DefaultProfile: v.CoCo.InitData.Default, Apps: apps,
-		UsedProfiles: usedProfiles(ac, apps), Previous: v.CoCo.Trustee.Previous}
+		UsedProfiles: usedProfiles(ac, apps), Previous: v.CoCo.Trustee.Previous, Azure: v.CoCo.Azure}
 	if want != nil {
 		for _, a := range apps {
 			if a.Name == want.Name {
