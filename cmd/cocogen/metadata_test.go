@@ -112,7 +112,7 @@ func TestMetadataCheckRejects(t *testing.T) {
 			want:  "m.yaml:5:18: error: kbs.trustAnchor.certificate: cannot read ../kbs-ca.crt in the repository",
 		},
 		{
-			name: "spaces in the size list",
+			name:  "spaces in the size list",
 			files: sizesPattern(map[string]string{"m.yaml": good}, "      VMFlavours: Standard_DC2as_v5, Standard_DC4as_v5\n"),
 			args:  []string{"--values-dir", ".", "--repo-root", "."},
 			want:  `values-global.yaml:7:19: error: global.coco.azure.VMFlavours: "Standard_DC2as_v5, Standard_DC4as_v5" contains spaces`,
