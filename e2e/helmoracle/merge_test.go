@@ -5,7 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chartutil"
@@ -84,8 +87,14 @@ func compareMerge(t *testing.T, files []string, sets []string) {
 	got, cerr := cocogenMerge(files, sets)
 	switch {
 	case herr != nil && cerr != nil:
+	case herr != nil && strings.Contains(herr.Error(), "interface {} is nil, not"):
+		// Deliberate: a --set through a null of the value files fails in Helm ("unable to parse key"); cocogen
+		// reads the null as absent (values.SetParams), as it reads a block written with all its children
+		// commented out (internal/values/nulls.go).
 	case herr != nil:
 		t.Errorf("files %q, --set %q: Helm fails (%v), cocogen does not", files, sets, herr)
+	case cerr != nil && slices.ContainsFunc(sets, func(s string) bool { return !utf8.ValidString(s) || !wellFormed.MatchString(s) }):
+		// a malformed --set: cocogen is stricter on purpose (compareSet)
 	case cerr != nil:
 		t.Errorf("files %q, --set %q: cocogen fails (%v), Helm does not", files, sets, cerr)
 	case !reflect.DeepEqual(got, any(want)):
