@@ -360,7 +360,7 @@ func render(t testing.TB, repo string, app *v1alpha1.Application) (objs []*unstr
 	t.Helper()
 	args := []string{"render", "--repo-root", "."}
 	src := app.Spec.GetSource()
-	flags := map[string]string{"COCOGEN_APP": "--app", "COCOGEN_CLUSTER_GROUP": "--cluster-group", "COCOGEN_VALUES_DIR": "--values-dir",
+	flags := map[string]string{"COCOGEN_APP": "--app", "COCOGEN_CLUSTER_GROUP": "--cluster-group", "COCOGEN_CLUSTER": "--cluster", "COCOGEN_VALUES_DIR": "--values-dir",
 		"COCOGEN_METADATA": "--metadata", "COCOGEN_SET": "--set", "COCOGEN_SET_STRING": "--set-string"}
 	named := map[string]bool{}
 	var sets []string

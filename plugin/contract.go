@@ -15,6 +15,7 @@ type contractRow struct {
 var contract = []contractRow{
 	{"`COCOGEN_APP`", "—", "`--app`", "the application whose objects to render (one whose source is the cocogen plugin); unset: the cluster group's app-of-apps tree"},
 	{"`COCOGEN_CLUSTER_GROUP`", "`cluster-group` (string)", "`--cluster-group`", "the cluster group; unset: `main.clusterGroupName` of `values-global.yaml`"},
+	{"`COCOGEN_CLUSTER`", "—", "`--cluster`", "the cluster (its ACM ManagedCluster name) whose metadata file `clusters/<group>/<name>.yaml` of the values directory the render reads; the hub's ACM policy sets it on each spoke's root Application"},
 	{"`COCOGEN_VALUES_DIR`", "`values-dir` (string)", "`--values-dir`", "repository path of the values directory; unset: `values`"},
 	{"`COCOGEN_METADATA`", "`metadata` (string)", "`--metadata`", "repository path of the cluster metadata file; unset: `cluster-metadata.yaml` in the values directory, if present"},
 	{"`COCOGEN_SET`", "`set` (array)", "`--set`", "Helm `--set` arguments (`key=value[,key=value]`): one per line of the env value, one per item of the parameter"},

@@ -42,6 +42,7 @@ const (
 const (
 	EnvApp          = "COCOGEN_APP"
 	EnvClusterGroup = "COCOGEN_CLUSTER_GROUP"
+	EnvCluster      = "COCOGEN_CLUSTER"
 	EnvValuesDir    = "COCOGEN_VALUES_DIR"
 	EnvMetadata     = "COCOGEN_METADATA"
 	EnvSet          = "COCOGEN_SET"
@@ -50,7 +51,7 @@ const (
 
 // envNames are the plugin env entries cocogen knows; any other ARGOCD_ENV_ variable is an error, so that a
 // typo is reported instead of silently ignored.
-var envNames = []string{EnvApp, EnvClusterGroup, EnvValuesDir, EnvMetadata, EnvSet, EnvSetString}
+var envNames = []string{EnvApp, EnvClusterGroup, EnvCluster, EnvValuesDir, EnvMetadata, EnvSet, EnvSetString}
 
 // Env is what Argo CD tells a plugin command about the application it renders. Argo CD 2.x leaves out
 // variables whose value is empty and 3.x passes them empty: both read as "".

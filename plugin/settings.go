@@ -7,11 +7,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cocogen/cocogen/internal/helmvalues"
 	"github.com/cocogen/cocogen/internal/metadata"
-	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/pipeline"
 	"github.com/cocogen/cocogen/internal/repo"
-	"github.com/cocogen/cocogen/internal/values"
 )
 
 // Settings are the render inputs that the plugin derives from Argo CD's environment. Each is what one
@@ -21,6 +20,9 @@ type Settings struct {
 	App string
 	// ClusterGroup is --cluster-group; empty means main.clusterGroupName.
 	ClusterGroup string
+	// Cluster is --cluster: the cluster whose clusters/<group>/<name>.yaml metadata file the render reads (the
+	// hub's ACM policy sets it on each spoke's root Application to the ManagedCluster's name).
+	Cluster string
 	// ValuesDir is the values directory as a repository path (--values-dir); empty means "values".
 	ValuesDir string
 	// Metadata is the metadata file as a repository path (--metadata); empty means the values directory's
@@ -44,7 +46,7 @@ type source struct {
 type setArg struct {
 	arg   string
 	src   source
-	paths []node.Path
+	paths []helmvalues.Path
 }
 
 // Resolve turns the environment into settings. The layers, later winning: the metadata file in Git, the
@@ -75,13 +77,14 @@ func Resolve(e *Env) (*Settings, error) {
 		*dst = val
 	}
 	single(EnvClusterGroup, ParamClusterGroup, &s.ClusterGroup, false)
+	single(EnvCluster, "", &s.Cluster, false)
 	single(EnvValuesDir, ParamValuesDir, &s.ValuesDir, true)
 	single(EnvMetadata, ParamMetadata, &s.Metadata, true)
 
 	var args []setArg
 	add := func(src source, items []string) {
 		for i, a := range items {
-			ps, err := values.ParseSet(a, src.asString)
+			ps, err := helmvalues.ParseSet(a, src.asString)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s, item %d: %w", src.name, i+1, err))
 				continue
@@ -131,7 +134,7 @@ func Resolve(e *Env) (*Settings, error) {
 
 	// The Application's own source is the lowest layer above the metadata file: it applies only to keys that
 	// no set names.
-	var all []node.Path
+	var all []helmvalues.Path
 	for _, a := range args {
 		all = append(all, a.paths...)
 	}
@@ -143,14 +146,14 @@ func Resolve(e *Env) (*Settings, error) {
 		if d.val == "" {
 			continue
 		}
-		p, err := node.ParsePath(d.key)
+		p, err := helmvalues.ParsePath(d.key)
 		if err != nil {
 			return nil, err
 		}
-		if _, named := overlap([]node.Path{p}, all); named {
+		if _, named := overlap([]helmvalues.Path{p}, all); named {
 			continue
 		}
-		derived = append(derived, d.key+"="+escapeSetValue(d.val))
+		derived = append(derived, d.key+"="+helmvalues.EscapeSetValue(d.val))
 	}
 	s.SetStrings = append(s.SetStrings, derived...)
 	for _, a := range args {
@@ -186,7 +189,7 @@ func lines(v string) []string {
 }
 
 // overlap reports a path of a that equals, contains or lies inside a path of b.
-func overlap(a, b []node.Path) (node.Path, bool) {
+func overlap(a, b []helmvalues.Path) (helmvalues.Path, bool) {
 	for _, p := range a {
 		for _, q := range b {
 			n := min(len(p), len(q))
@@ -198,30 +201,12 @@ func overlap(a, b []node.Path) (node.Path, bool) {
 	return nil, false
 }
 
-// escapeSetValue escapes the characters Helm's --set syntax gives a meaning to, so that the value is taken
-// literally.
-func escapeSetValue(v string) string {
-	var b strings.Builder
-	for i, r := range v {
-		switch r {
-		case '\\', ',':
-			b.WriteByte('\\')
-		case '{':
-			if i == 0 {
-				b.WriteByte('\\')
-			}
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
 // RenderArgs are the `cocogen render` arguments, run at the repository root, that render exactly what the
 // plugin renders with these settings.
 func (s *Settings) RenderArgs() []string {
 	args := []string{"render", "--repo-root", "."}
 	for _, f := range []struct{ flag, val string }{
-		{"--app", s.App}, {"--values-dir", s.ValuesDir}, {"--cluster-group", s.ClusterGroup}, {"--metadata", s.Metadata},
+		{"--app", s.App}, {"--values-dir", s.ValuesDir}, {"--cluster-group", s.ClusterGroup}, {"--cluster", s.Cluster}, {"--metadata", s.Metadata},
 	} {
 		if f.val != "" {
 			args = append(args, f.flag, f.val)
@@ -250,6 +235,7 @@ func (s *Settings) Request(root string) (pipeline.Request, error) {
 		RepoRoot:     root,
 		ValuesDir:    filepath.Join(root, filepath.FromSlash(valuesDir)),
 		ClusterGroup: s.ClusterGroup,
+		Cluster:      s.Cluster,
 		App:          s.App,
 		Sets:         s.Sets,
 		SetStrings:   s.SetStrings,

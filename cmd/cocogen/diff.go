@@ -30,7 +30,8 @@ func newDiffCommand(s streams) *cobra.Command {
 		Use:   "diff [--base REV [--head REV] | BASE_DIR HEAD_DIR]",
 		Short: "Show what a change does to the rendered objects, with encoded fields decoded",
 		Long: `Diff renders two states of the repository — the tree and every application cocogen renders, as
-'render --all' does — and compares them object by object (matched by apiVersion, kind, namespace and name):
+'render --all' does, for every cluster group of the repository ('render --all --all-groups'), or for the one
+that --cluster-group, --cluster or --metadata names — and compares them object by object (matched by apiVersion, kind, namespace and name):
 added, removed and changed objects, each changed one with a unified diff of its YAML.
 
 Every encoded field is decoded first (see 'cocogen decode'): peer-pods-cm INITDATA, the cc_init_data and
@@ -43,6 +44,10 @@ States: --base REV (a git revision, read with git archive; the working tree and 
 against the working tree, or against --head REV; or two directories. The other flags (values directory,
 cluster group, metadata file, sets, facts) apply to both states; a metadata file inside the repository is
 read from each state.
+
+Across cluster groups the report first says which cluster groups (and which clusters, for a group whose
+clusters have their own metadata files) the change touches, then reports each touched group. A change to a
+spoke's agent policy touches the spoke and its hub, whose reference values register the spoke's init-data.
 
 Formats: text (coloured on a terminal; --color), markdown (for a pull request comment: the digests first,
 then one collapsible section per application) and json. Exit code 0, or with --exit-code 1 when the states
@@ -74,7 +79,8 @@ error.`,
 }
 
 func (o *diffOptions) run(cmd *cobra.Command, s streams, args []string) error {
-	states := stateFlags{source: o.source, base: o.base, head: o.head, diagFormat: o.diagFormat, verbose: o.verbose}
+	every := o.source.clusterGroup == "" && o.source.cluster == "" && o.source.metadata == ""
+	states := stateFlags{source: o.source, base: o.base, head: o.head, diagFormat: o.diagFormat, verbose: o.verbose, every: every}
 	base, head, cleanup, err := states.render(cmd, s, args)
 	if err != nil {
 		return err
@@ -88,17 +94,26 @@ func (o *diffOptions) run(cmd *cobra.Command, s streams, args []string) error {
 	case len(args) == 2:
 		keep = "cocogen initdata keep " + args[0] + " " + args[1] + o.source.args()
 	}
-	bs, hs := reviewState(base, ""), reviewState(head, keep)
-	rep := review.Compare(bs, hs)
 	color := o.color == "always" || (o.color == "auto" && isTerminal(s.out) && os.Getenv("NO_COLOR") == "")
 	var buf bytes.Buffer
-	if err := review.Write(&buf, o.output, &rep, color && o.output == "text"); err != nil {
-		return err
+	var empty bool
+	if every {
+		rep := review.CompareGroups(base.name, head.name, reviewGroups(base, ""), reviewGroups(head, keep))
+		if err := review.WriteGroups(&buf, o.output, &rep, color && o.output == "text"); err != nil {
+			return err
+		}
+		empty = rep.Empty()
+	} else {
+		rep := review.Compare(reviewState(base, ""), reviewState(head, keep))
+		if err := review.Write(&buf, o.output, &rep, color && o.output == "text"); err != nil {
+			return err
+		}
+		empty = rep.Empty()
 	}
 	if _, err := s.out.Write(buf.Bytes()); err != nil {
 		return err
 	}
-	if o.exitCode && !rep.Empty() {
+	if o.exitCode && !empty {
 		return &exitError{code: exitInvalid}
 	}
 	return nil

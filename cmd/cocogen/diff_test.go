@@ -77,7 +77,7 @@ func TestDiffOfAPolicyLine(t *testing.T) {
 	gitRun(t, dir, "commit", "-q", "-am", "allow log streaming")
 	t.Chdir(dir)
 
-	code, out, errOut := cli(t, "", "diff", "--base", "HEAD~1", "--head", "HEAD", "--exit-code", "--color", "never")
+	code, out, errOut := cli(t, "", "diff", "--cluster-group", "azure", "--base", "HEAD~1", "--head", "HEAD", "--exit-code", "--color", "never")
 	if code != 1 {
 		t.Fatalf("exit %d, want 1 (differences)\n%s%s", code, out, errOut)
 	}
@@ -107,10 +107,59 @@ func TestDiffOfAPolicyLine(t *testing.T) {
 		t.Errorf("the debug profile or base64 shows up:\n%s", out)
 	}
 	// The working tree against the base gives the same report, and JSON says the same.
-	code, js, _ := cli(t, "", "diff", "--base", "HEAD~1", "-o", "json")
+	code, js, _ := cli(t, "", "diff", "--cluster-group", "azure", "--base", "HEAD~1", "-o", "json")
 	if code != 0 || !strings.Contains(js, `"referenceValuesUpdated": "yes"`) || !strings.Contains(js, `"name": "default"`) ||
-		!strings.Contains(js, `"keepCommand": "cocogen initdata keep --base HEAD~1"`) {
+		!strings.Contains(js, `"keepCommand": "cocogen initdata keep --base HEAD~1 --cluster-group azure"`) {
 		t.Errorf("json: exit %d\n%s", code, js)
+	}
+}
+
+// TestDiffEveryGroup: without --cluster-group, diff compares every cluster group and says which groups and
+// clusters a change touches. A spoke's agent policy touches the spoke and its hub, whose reference values
+// register the spoke's init-data; a spoke's Azure fact touches that spoke alone.
+func TestDiffEveryGroup(t *testing.T) {
+	dir := gitRepo(t)
+	t.Chdir(dir)
+	values, err := os.ReadFile("values/values-spoke.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	values = append(values, "global:\n  coco:\n    initdata:\n      profiles:\n        default:\n          agentPolicy: spoke\n"...)
+	if err := os.WriteFile("values/values-spoke.yaml", values, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("policies/agent/default.rego")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spoke := strings.Replace(string(src), "default ReadStreamRequest := false", "default ReadStreamRequest := true", 1)
+	if err := os.WriteFile("policies/agent/spoke.rego", []byte(spoke), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := cli(t, "", "diff", "--base", "HEAD", "--color", "never", "--exit-code")
+	if code != 1 || !strings.Contains(out, "touches 2 of 3 cluster groups: spoke (cluster spoke-1), trusted-hub\n") {
+		t.Fatalf("agent policy of the spoke: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{
+		"=== cluster group spoke (cluster spoke-1) ===",
+		"~ v1 ConfigMap openshift-sandboxed-containers-operator/peer-pods-cm (changed)",
+		"=== cluster group trusted-hub ===",
+		"~ v1 ConfigMap trustee-operator-system/rvps-reference-values (changed)",
+		"+    default ReadStreamRequest := true",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the diff lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "=== cluster group azure") {
+		t.Errorf("the diff says the spoke's policy touches group azure:\n%s", out)
+	}
+	gitRun(t, dir, "add", "-A")
+	gitRun(t, dir, "commit", "-q", "-m", "spoke policy")
+	editFile(t, "values/clusters/spoke/spoke-1.yaml", "location: westeurope", "location: northeurope")
+	code, out, errOut = cli(t, "", "diff", "--base", "HEAD", "-o", "json")
+	if code != 0 || !strings.Contains(out, "\"touched\": [\n    \"spoke (cluster spoke-1)\"\n  ]") {
+		t.Errorf("a spoke's fact: exit %d\n%s%s", code, out, errOut)
 	}
 }
 

@@ -11,7 +11,7 @@ import (
 
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/initdata"
-	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // maxInitDataInput bounds what the initdata commands read, like every other input of cocogen.
@@ -135,7 +135,7 @@ inside it.`,
 				return err
 			}
 			var diags diag.List
-			pos := node.Pos{File: name}
+			pos := srcpos.Pos{File: name}
 			var digests initdata.Digests
 			if initdata.IsObjectStream(data) {
 				diags.Errorf(pos, "", "this is Kubernetes YAML, not init-data: use cocogen initdata decode to read the init-data inside objects")
@@ -184,7 +184,7 @@ func readInitDataInput(stdin io.Reader, args []string) (name string, data []byte
 func decodeInput(name string, data []byte) ([]decodedItem, *diag.List) {
 	if !initdata.IsObjectStream(data) {
 		diags := &diag.List{}
-		pos := node.Pos{File: name}
+		pos := srcpos.Pos{File: name}
 		d, err := initdata.Decode(data)
 		if err != nil {
 			diags.Errorf(pos, "", "%v", err)
@@ -202,7 +202,7 @@ func decodeInput(name string, data []byte) ([]decodedItem, *diag.List) {
 	}
 	fields, diags := initdata.Find(name, data)
 	if len(fields) == 0 && !diags.HasErrors() {
-		diags.Errorf(node.Pos{File: name}, "", "found no encoded value: looked for %s in ConfigMaps and the annotations %s, %s and %s",
+		diags.Errorf(srcpos.Pos{File: name}, "", "found no encoded value: looked for %s in ConfigMaps and the annotations %s, %s and %s",
 			initdata.ConfigMapKey, initdata.AnnotationInitData, initdata.AnnotationInitDataRuntime, initdata.AnnotationAgentPolicy)
 	}
 	var items []decodedItem
@@ -240,7 +240,7 @@ func decodeInput(name string, data []byte) ([]decodedItem, *diag.List) {
 }
 
 // checkAzure warns when an encoded init-data is too big for the user data of an Azure peer pod VM.
-func checkAzure(diags *diag.List, pos node.Pos, path, encoded string) {
+func checkAzure(diags *diag.List, pos srcpos.Pos, path, encoded string) {
 	warning, err := initdata.CheckAzureUserData(encoded)
 	if err != nil {
 		warning = err.Error()

@@ -24,10 +24,11 @@ import (
 	"github.com/cocogen/cocogen/internal/azure"
 	"github.com/cocogen/cocogen/internal/collect"
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/helmvalues"
 	"github.com/cocogen/cocogen/internal/metadata"
-	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/pipeline"
 	"github.com/cocogen/cocogen/internal/repo"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // metadataDeps are what the metadata commands reach outside the process through; tests replace them.
@@ -114,7 +115,7 @@ func readInputFile(in io.Reader, name string) ([]byte, string, error) {
 func parseFacts(args []string) ([]metadata.Override, error) {
 	var out []metadata.Override
 	for _, a := range args {
-		o, err := metadata.ParseOverride(a, node.Pos{File: "--fact"})
+		o, err := metadata.ParseOverride(a, srcpos.Pos{File: "--fact"})
 		if err != nil {
 			return nil, usageError{err: fmt.Errorf("--fact: %w", err)}
 		}
@@ -513,7 +514,7 @@ func (o *checkOptions) vmSizes(md []byte, mdName string, facts []metadata.Overri
 				d.Add(x)
 			}
 		case err != nil:
-			d.Errorf(node.Pos{File: o.valuesDir}, "", "%v", err)
+			d.Errorf(srcpos.Pos{File: o.valuesDir}, "", "%v", err)
 		default:
 			az := res.Azure
 			if az.DefaultVMFlavour != "" {
@@ -525,7 +526,7 @@ func (o *checkOptions) vmSizes(md []byte, mdName string, facts []metadata.Overri
 		}
 	}
 	for _, sz := range o.sizes {
-		if v, ok := metadata.CheckVMSize(node.StringFromFlag(sz, node.Pos{File: "--size"}), "", d); ok {
+		if v, ok := metadata.CheckVMSize(helmvalues.StringFromFlag(sz, srcpos.Pos{File: "--size"}), "", d); ok {
 			out = append(out, v)
 		}
 	}

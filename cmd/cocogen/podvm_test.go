@@ -84,3 +84,57 @@ func TestPodVMPinErrors(t *testing.T) {
 		t.Errorf("--print: exit %d, or the file was written\n%s", code, out)
 	}
 }
+
+// firmwareRefValues are firmware reference values of a bare-metal pod VM (sha384), in the fields veritas
+// writes; rtmr_1 has two kernel command line variants.
+var firmwareRefValues = `{"snp_launch_measurement": ["0x` + strings.Repeat("a1", 48) + `"], "mr_td": "` + strings.Repeat("b2", 48) +
+	`", "rtmr_1": ["` + strings.Repeat("c3", 48) + `", "` + strings.Repeat("c4", 48) + `"], "rtmr_2": ["` + strings.Repeat("d5", 48) + `"], "xfam": "e702060000000000"}`
+
+// TestPodVMPinBareMetalThenEval: pinning the launch measurements of both TEEs binds the pod VM on bare
+// metal: a guest that launched with them gets its secret with executables affirming, one with another kernel
+// (RTMR 1) or firmware does not.
+func TestPodVMPinBareMetalThenEval(t *testing.T) {
+	root := copyTree(t)
+	m := filepath.Join(root, "firmware-reference-values.json")
+	if err := os.WriteFile(m, []byte(firmwareRefValues), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	values := filepath.Join(root, "values", "values-global.yaml")
+	for tee, want := range map[string]string{"snp": "snpLaunchMeasurements", "tdx": "tdxMRTD, tdxRTMR1, tdxRTMR2"} {
+		code, out, errOut := cli(t, "", "podvm", "pin", "--tee", tee, "--measurements", m, "--values", values)
+		if code != 0 || out != values+": pinned "+want+"\n" {
+			t.Fatalf("pin --tee %s: exit %d\n%s%s", tee, code, out, errOut)
+		}
+	}
+	source := []string{"--repo-root", root, "--values-dir", filepath.Join(root, "values"), "--cluster-group", "baremetal"}
+	code, _, errOut := cli(t, "", append([]string{"render", "--all"}, source...)...)
+	if code != 0 || strings.Contains(errOut, "launch measurements") {
+		t.Errorf("render after pin: exit %d\n%s", code, errOut)
+	}
+	for tee, other := range map[string]string{
+		"snp": `{"snp": {"measurement": "` + strings.Repeat("00", 48) + `"}}`,
+		"tdx": `{"tdx": {"quote": {"body": {"rtmr_1": "` + strings.Repeat("00", 48) + `"}}}}`,
+	} {
+		eval := append([]string{"policy", "eval", "trustee", "--tee", tee, "--profile", "default", "--resource", "default/kbsres1/key1"}, source...)
+		code, out, errOut := cli(t, "", eval...)
+		if code != 0 || !strings.HasPrefix(out, "default/kbsres1/key1: released\n") || !strings.Contains(out, "executables 3 (affirming)") {
+			t.Errorf("%s after pin: exit %d\n%s%s", tee, code, out, errOut)
+		}
+		code, out, _ = cli(t, other, append(eval, "--claims", "-")...)
+		if code != 0 || !strings.HasPrefix(out, "default/kbsres1/key1: denied\n") || !strings.Contains(out, "executables 33 (warning)") {
+			t.Errorf("%s, another pod VM: exit %d\n%s", tee, code, out)
+		}
+	}
+	code, _, errOut = cli(t, "", "podvm", "pin", "--tee", "tdx", "--measurements", filepath.Join(root, "values", "kbs-ca.crt"), "--values", values)
+	if code != 1 || !strings.Contains(errOut, "not a firmware reference values JSON object") {
+		t.Errorf("pin of a file that is not JSON: exit %d\n%s", code, errOut)
+	}
+	code, _, errOut = cli(t, `{"mr_td": "12"}`, "podvm", "pin", "--tee", "tdx", "--measurements", "-", "--values", values)
+	if code != 1 || !strings.Contains(errOut, "not a sha384 value") {
+		t.Errorf("pin of a short MR_TD: exit %d\n%s", code, errOut)
+	}
+	code, _, errOut = cli(t, "", "podvm", "pin", "--tee", "sgx", "--measurements", m, "--values", values)
+	if code != 2 || !strings.Contains(errOut, `invalid --tee "sgx"`) {
+		t.Errorf("--tee sgx: exit %d\n%s", code, errOut)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -14,7 +15,7 @@ import (
 )
 
 func newPodVMPinCommand(s streams) *cobra.Command {
-	var measurements, valuesFile, valuesDir, source string
+	var measurements, valuesFile, valuesDir, source, tee string
 	var pcrs []int
 	var add, print bool
 	cmd := &cobra.Command{
@@ -31,12 +32,23 @@ see README "Pinning the pod VM image"): {"measurements": {"sha256": {"pcr03": "0
 By default PCRs 3, 9, 11 and 12 are pinned (boot loader configuration and code, unified kernel image, boot
 events); PCRs 0 to 2 and 4 to 7 measure the Azure firmware, and PCR 8 binds the init-data, which cocogen
 computes. With --add the values already pinned stay beside the new ones, so that pods of the old and the
-new image both attest during an upgrade.`,
+new image both attest during an upgrade.
+
+On bare metal (--tee snp or --tee tdx) the pod VM is bound by its launch measurements instead: FILE is then
+the firmware reference values of the OpenShift release's Kata pod VM, as veritas computes them from the
+release's kata-containers and edk2-ovmf packages (see README "Bare metal"), a JSON object with
+snp_launch_measurement, or mr_td and optionally rtmr_1 and rtmr_2 (a sha384 hex value or a list). They are
+written as snpLaunchMeasurements, or tdxMRTD, tdxRTMR1 and tdxRTMR2; acceptUnpinnedPodVM stays (the
+attestation policy ignores it for a TEE that is pinned).`,
 		Example: `  # Pin the pod VM image of the sandboxed containers release in use
   cocogen podvm pin --measurements measurements.json
 
   # During an upgrade: accept the old and the new image, and look before writing
-  cocogen podvm pin --measurements measurements-1.14.json --add --print | diff values/values-global.yaml -`,
+  cocogen podvm pin --measurements measurements-1.14.json --add --print | diff values/values-global.yaml -
+
+  # Bare metal: the SEV-SNP launch measurement and the TDX MR_TD and RTMRs of the release's pod VM
+  cocogen podvm pin --tee snp --measurements firmware-reference-values.json
+  cocogen podvm pin --tee tdx --measurements firmware-reference-values.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if measurements == "" {
@@ -57,6 +69,9 @@ new image both attest during an upgrade.`,
 			if err != nil {
 				fmt.Fprintf(s.err, "error: %v\n", err)
 				return &exitError{code: exitInvalid}
+			}
+			if tee != "" {
+				return pinLaunch(s, cmd, tee, shown, data, valuesFile, source, add, print)
 			}
 			m, err := podvm.ReadMeasurements(data)
 			if err != nil {
@@ -98,6 +113,44 @@ new image both attest during an upgrade.`,
 	f.IntSliceVar(&pcrs, "pcr", podvm.DefaultPCRs, "PCRs to pin")
 	f.BoolVar(&add, "add", false, "keep the values already pinned beside the new ones")
 	f.BoolVar(&print, "print", false, "print the edited values file instead of writing it")
+	f.StringVar(&tee, "tee", "", "pin the launch measurements of a bare-metal pod VM: "+strings.Join(podvm.LaunchTEEs, " or ")+" (default: the Azure vTPM PCRs)")
 	f.StringVar(&source, "source", "", "what the measurements are of, for the comment above podVMPCRs (default: the file name)")
 	return cmd
+}
+
+// pinLaunch writes the launch measurements of a bare-metal pod VM for tee into the values file.
+func pinLaunch(s streams, cmd *cobra.Command, tee, shown string, data []byte, valuesFile, source string, add, print bool) error {
+	if !slices.Contains(podvm.LaunchTEEs, tee) {
+		return usageError{err: fmt.Errorf("invalid --tee %q (valid: %s)", tee, strings.Join(podvm.LaunchTEEs, ", ")), cmd: cmd}
+	}
+	if cmd.Flags().Changed("pcr") {
+		return usageError{err: errors.New("--pcr picks vTPM PCRs of an Azure pod VM; with --tee the launch measurements are pinned"), cmd: cmd}
+	}
+	pins, err := podvm.ReadLaunch(data, tee)
+	if err != nil {
+		fmt.Fprintf(s.err, "%s: error: %v\n", shown, err)
+		return &exitError{code: exitInvalid}
+	}
+	src, err := os.ReadFile(valuesFile)
+	if err != nil {
+		fmt.Fprintf(s.err, "error: %v\n", err)
+		return &exitError{code: exitInvalid}
+	}
+	if source == "" {
+		source = filepath.Base(shown)
+	}
+	out, err := podvm.PinLaunch(valuesFile, src, tee, pins, source, add)
+	if err != nil {
+		fmt.Fprintf(s.err, "error: %v\n", err)
+		return &exitError{code: exitInvalid}
+	}
+	if printed, err := printOrWrite(s, valuesFile, out, print); printed || err != nil {
+		return err
+	}
+	var names []string
+	for _, p := range pins {
+		names = append(names, p.Key)
+	}
+	_, err = fmt.Fprintf(s.out, "%s: pinned %s\n", valuesFile, strings.Join(names, ", "))
+	return err
 }

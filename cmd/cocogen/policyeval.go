@@ -11,9 +11,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cocogen/cocogen/internal/diag"
-	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/pipeline"
 	"github.com/cocogen/cocogen/internal/policyeval"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // newPolicyEvalCommand groups the commands that answer what the guest or Trustee would decide.
@@ -107,7 +107,7 @@ func readJSONFile(s streams, name string) (any, error) {
 		off = min(max(off, 0), len(data))
 		line := 1 + bytes.Count(data[:off], []byte("\n"))
 		col := off - bytes.LastIndexByte(data[:off], '\n')
-		d := diag.Diagnostic{Severity: diag.Error, Pos: node.Pos{File: name, Line: line, Col: col}, Msg: fmt.Sprintf("not JSON: %v", err)}
+		d := diag.Diagnostic{Severity: diag.Error, Pos: srcpos.Pos{File: name, Line: line, Col: col}, Msg: fmt.Sprintf("not JSON: %v", err)}
 		fmt.Fprintln(s.err, d.String())
 		return nil, &exitError{code: exitInvalid}
 	}

@@ -33,7 +33,7 @@ evidence as a JSON merge patch (RFC 7396; null removes a claim), e.g.
 {"az-snp-vtpm": {"policy_debug_allowed": "true"}}.
 
 TEE is one of ` + strings.Join(trusteepolicy.TEEs, ", ") + `; the default is az-snp-vtpm when the pattern runs
-peer pods on Azure, else snp.
+peer pods on Azure, on bare metal the first TEE of the metadata's hosts (snp, then tdx), else snp.
 
 --initdata-digest gives the guest other init-data than the profile renders now, by its digest as
 cocogen.io/initdata-digest shows it: e.g. the previous init-data that global.coco.trustee.referenceValues.previous
@@ -46,6 +46,11 @@ now), which decides whether such a window is still open.`,
   # A pod started before the last policy change, after its window closed
   cocogen policy eval trustee --profile default --resource default/kbsres1/key1 \
     --initdata-digest sha256:6a4c0bf3... --at 2027-01-01T00:00:00Z
+
+  # Bare metal: a SEV-SNP guest, then one whose SNP policy allows debugging (denied)
+  cocogen policy eval trustee --cluster-group baremetal --tee snp --profile default --resource default/kbsres1/key1
+  echo '{"snp": {"policy_debug_allowed": true}}' |
+    cocogen policy eval trustee --cluster-group baremetal --tee snp --profile default --resource default/kbsres1/key1 --claims -
 
   # A guest that allows debugging, on Azure TDX
   echo '{"az-tdx-vtpm": {"td_attributes": {"debug": true}}}' |

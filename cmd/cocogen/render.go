@@ -6,13 +6,16 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/manifest"
+	"github.com/cocogen/cocogen/internal/pipeline"
 )
 
 type renderOptions struct {
 	source     sourceFlags
 	app        string
 	all        bool
+	allGroups  bool
 	output     string
 	outputDir  string
 	diagFormat string
@@ -36,6 +39,10 @@ Application names the cocogen plugin, and --app NAME prints what the plugin rend
   workloads  the kustomize overlay at the application's path, with init-data injected into every pod
              template that names a profile (annotation coco.io/initdata-profile)
 --all prints the tree and then every such application, each object preceded by "# Application: NAME".
+--all-groups renders every cluster group of the values directory (values-<group>.yaml whose clusterGroup.name
+is <group>) at once, each object preceded by "# Cluster group: NAME"; a group with cluster metadata files
+(clusters/<group>/<cluster>.yaml) is rendered once per cluster ("# Cluster: NAME"). Any group that fails
+fails the whole, and nothing is printed.
 Every render builds all of them and checks that they agree (profiles bound by reference values, the KBS
 URL in init-data is the kbs Route, every KBS resource named exists), so a render of one fails exactly when
 a render of all would.
@@ -61,6 +68,13 @@ is 1. Exit code 2 means a usage or internal error.`,
   # Use the metadata of a real cluster and write one file per object
   cocogen render -m clusters/prod.yaml --output-dir out/
 
+  # The hub and spoke groups: the hub's ACM policies and Trustee, a spoke with its own metadata file
+  cocogen render --all --cluster-group trusted-hub
+  cocogen render --all --cluster-group spoke --cluster spoke-1
+
+  # Every cluster group of the repository in one stream (each object under "# Cluster group: NAME")
+  cocogen render --all --all-groups
+
   # What the plugin renders for the sandbox application, and everything at once
   cocogen render --app sandbox
   cocogen render --all --output-dir out/
@@ -75,6 +89,7 @@ is 1. Exit code 2 means a usage or internal error.`,
 	f := cmd.Flags()
 	f.StringVar(&o.app, "app", "", "render the objects of this application (one with a cocogen key: sandbox, trustee or workloads) instead of the app-of-apps tree")
 	f.BoolVar(&o.all, "all", false, "render the app-of-apps tree and then the objects of every application that cocogen renders, grouped by application")
+	f.BoolVar(&o.allGroups, "all-groups", false, "render every cluster group of the values directory (each cluster with a metadata file under clusters/<group>/ once), each object under \"# Cluster group: NAME\"")
 	o.source.register(f)
 	outputFlag(f, &o.output, "yaml", manifest.Formats)
 	f.StringVar(&o.outputDir, "output-dir", "", "write one file per object under this directory instead of stdout")
@@ -86,6 +101,9 @@ is 1. Exit code 2 means a usage or internal error.`,
 func (o *renderOptions) validate() error {
 	if o.all && o.app != "" {
 		return usageError{err: fmt.Errorf("--all and --app exclude each other: --all already renders every application")}
+	}
+	if o.allGroups && (o.app != "" || o.source.clusterGroup != "" || o.source.cluster != "" || o.source.metadata != "") {
+		return usageError{err: fmt.Errorf("--all-groups renders every cluster group with its own metadata: it excludes --app, --cluster-group, --cluster and --metadata")}
 	}
 	return nil
 }
@@ -99,6 +117,9 @@ func (o *renderOptions) run(s streams) error {
 		return err
 	}
 	req.App, req.All = o.app, o.all
+	if o.allGroups {
+		return o.runGroups(s, req)
+	}
 	res, err := renderFor(s, req, o.diagFormat, o.verbose)
 	if err != nil {
 		return err
@@ -123,6 +144,36 @@ func (o *renderOptions) run(s streams) error {
 		fmt.Fprintf(s.err, "budgets spent: input-bytes %d of %d, yaml-total-nodes %d of %d, template-steps %d of %d, template-bytes %d of %d, rego-steps %d of %d\n",
 			u.InputBytes, l.InputBytes, u.YAMLNodes, l.YAMLTotalNodes, u.TemplateSteps, l.TemplateSteps, u.TemplateBytes, l.TemplateBytes, u.RegoSteps, l.RegoSteps)
 	}
+	return o.write(s, objs)
+}
+
+// runGroups renders every cluster group of the repository (--all-groups).
+func (o *renderOptions) runGroups(s streams, req pipeline.Request) error {
+	groups, diags, err := pipeline.RenderGroups(req)
+	if err != nil {
+		if de, ok := err.(*diag.Diagnostics); ok {
+			if werr := diag.Write(s.err, o.diagFormat, de.Items, o.verbose); werr != nil {
+				return werr
+			}
+			return &exitError{code: exitInvalid}
+		}
+		return err
+	}
+	if err := diag.Write(s.err, o.diagFormat, diags, o.verbose); err != nil {
+		return err
+	}
+	var objs []manifest.Object
+	for _, g := range groups {
+		if o.verbose {
+			fmt.Fprintf(s.err, "cluster group %s: %d objects\n", g.Target, len(g.Result.Objects))
+		}
+		objs = append(objs, g.Result.Objects...)
+	}
+	return o.write(s, objs)
+}
+
+// write prints or writes the rendered objects.
+func (o *renderOptions) write(s streams, objs []manifest.Object) error {
 	if len(objs) == 0 {
 		// An empty render is never a success: Argo CD would prune everything.
 		fmt.Fprintln(s.err, "error: the render produced no objects")
@@ -142,6 +193,6 @@ func (o *renderOptions) run(s streams) error {
 	if err := manifest.Encode(&buf, o.output, objs); err != nil {
 		return err
 	}
-	_, err = s.out.Write(buf.Bytes())
+	_, err := s.out.Write(buf.Bytes())
 	return err
 }

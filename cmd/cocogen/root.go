@@ -73,7 +73,7 @@ you review is what the cluster gets.
 	})
 	root.CompletionOptions.HiddenDefaultCmd = true
 	root.AddCommand(newRenderCommand(s), newVersionCommand(s),
-		newGenerateCommand(s), newParametersCommand(s), newBootstrapCommand(s), newInitDataCommand(s), newPolicyCommand(s), newPodVMCommand(s), newMetadataCommand(s), newDiffCommand(s), newDecodeCommand(s),
+		newGenerateCommand(s), newParametersCommand(s), newBootstrapCommand(s), newInstallCommand(s), newSecretsCommand(s), newInitDataCommand(s), newPolicyCommand(s), newPodVMCommand(s), newMetadataCommand(s), newDiffCommand(s), newDecodeCommand(s),
 		newDocsCommand(s, func() *cobra.Command { return newRootCommand(s) }))
 	return root
 }

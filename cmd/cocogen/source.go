@@ -11,8 +11,8 @@ import (
 	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/metadata"
-	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/pipeline"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // sourceFlags say where a render reads its inputs: the values directory, the repository root, the cluster
@@ -21,6 +21,7 @@ type sourceFlags struct {
 	valuesDir    string
 	repoRoot     string
 	clusterGroup string
+	cluster      string
 	metadata     string
 	sets         []string
 	setStrings   []string
@@ -35,6 +36,7 @@ func (f *sourceFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.valuesDir, "values-dir", "values", "directory holding values-global.yaml and values-<group>.yaml (use . for a Validated Patterns repository)")
 	fs.StringVar(&f.repoRoot, "repo-root", "", "repository root that value file paths are relative to (default: the nearest directory with .git above --values-dir)")
 	fs.StringVar(&f.clusterGroup, "cluster-group", "", "cluster group to render (default: main.clusterGroupName from values-global.yaml)")
+	fs.StringVar(&f.cluster, "cluster", "", "read the metadata of this cluster of the cluster group: clusters/<group>/<cluster>.yaml in the values directory (default: the group's only cluster there, else cluster-metadata.yaml)")
 	fs.StringVarP(&f.metadata, "metadata", "m", "", "cluster metadata file (- for stdin; default: cluster-metadata.yaml in the values directory, if present)")
 	fs.StringArrayVar(&f.sets, "set", nil, "set a value, Helm style: key=value[,key=value] (repeatable; wins over files and metadata)")
 	fs.StringArrayVar(&f.setStrings, "set-string", nil, "like --set, but the value is always a string")
@@ -48,7 +50,7 @@ func (f *sourceFlags) args() string {
 	var b strings.Builder
 	for _, a := range []struct{ flag, value, def string }{
 		{"--values-dir", f.valuesDir, "values"}, {"--repo-root", f.repoRoot, ""},
-		{"--cluster-group", f.clusterGroup, ""}, {"--metadata", f.metadata, ""},
+		{"--cluster-group", f.clusterGroup, ""}, {"--cluster", f.cluster, ""}, {"--metadata", f.metadata, ""},
 	} {
 		if a.value != a.def && a.value != "-" {
 			fmt.Fprintf(&b, " %s %s", a.flag, a.value)
@@ -63,6 +65,7 @@ func (f *sourceFlags) baseRequest() (pipeline.Request, error) {
 		RepoRoot:     f.repoRoot,
 		ValuesDir:    f.valuesDir,
 		ClusterGroup: f.clusterGroup,
+		Cluster:      f.cluster,
 		Sets:         f.sets,
 		SetStrings:   f.setStrings,
 	}
@@ -72,7 +75,7 @@ func (f *sourceFlags) baseRequest() (pipeline.Request, error) {
 	}
 	req.Budget = limits
 	for _, a := range f.facts {
-		o, err := metadata.ParseOverride(a, node.Pos{File: "--fact"})
+		o, err := metadata.ParseOverride(a, srcpos.Pos{File: "--fact"})
 		if err != nil {
 			return req, usageError{err: fmt.Errorf("--fact: %w", err)}
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/pipeline"
 	"github.com/cocogen/cocogen/internal/repo"
 	"github.com/cocogen/cocogen/internal/review"
@@ -21,6 +22,8 @@ type stateFlags struct {
 	base, head string
 	diagFormat string
 	verbose    bool
+	// every renders every cluster group of each state (pipeline.RenderGroups) instead of one.
+	every bool
 }
 
 // renderedState is one side: how to name it, the root of its pattern, its values directory and its render
@@ -28,6 +31,8 @@ type stateFlags struct {
 type renderedState struct {
 	name, root, valuesDir string
 	res                   *pipeline.Result
+	// groups are the renders of every cluster group (stateFlags.every).
+	groups []pipeline.GroupResult
 }
 
 // render renders both states. cleanup removes the copies of git revisions; call it once done with them.
@@ -203,6 +208,23 @@ func (p *statePlan) renderOne(st *renderedState, relValues string, md stateMetad
 	case md.data != nil:
 		req.Metadata, req.MetadataName = md.data, p.flags.source.metadata
 	}
+	if p.flags.every {
+		groups, diags, err := pipeline.RenderGroups(req)
+		if de, ok := err.(*diag.Diagnostics); ok {
+			diags, err = de.Items, &exitError{code: exitInvalid}
+		}
+		if werr := diag.Write(p.s.err, p.flags.diagFormat, diags, false); werr != nil {
+			return werr
+		}
+		if err != nil {
+			if _, ok := err.(*exitError); ok {
+				fmt.Fprintf(p.s.err, "error: the %s state does not render (diagnostics above)\n", st.name)
+			}
+			return err
+		}
+		st.groups = groups
+		return nil
+	}
 	res, err := renderFor(p.s, req, p.flags.diagFormat, false)
 	if err != nil {
 		if _, ok := err.(*exitError); ok {
@@ -217,6 +239,28 @@ func (p *statePlan) renderOne(st *renderedState, relValues string, md stateMetad
 // reviewState is what diff compares of a rendered state; keep is the command that keeps the other state's
 // init-data in this one ("" for none).
 func reviewState(st renderedState, keep string) review.State {
+	return resultState(st.name, st.res, keep)
+}
+
+// reviewGroups is what diff compares of every cluster group of a rendered state; keep is as for reviewState,
+// each group's naming its cluster group (and cluster).
+func reviewGroups(st renderedState, keep string) []review.GroupState {
+	var out []review.GroupState
+	for _, g := range st.groups {
+		k := keep
+		if k != "" {
+			k += " --cluster-group " + g.Target.Group
+			if g.Target.Cluster != "" {
+				k += " --cluster " + g.Target.Cluster
+			}
+		}
+		out = append(out, review.GroupState{Group: g.Target.Group, Cluster: g.Target.Cluster, State: resultState(st.name, g.Result, k)})
+	}
+	return out
+}
+
+func resultState(name string, res *pipeline.Result, keep string) review.State {
+	st := renderedState{name: name, res: res}
 	profiles := map[string]review.ProfileDigest{}
 	for name, p := range st.res.Profiles {
 		profiles[name] = review.ProfileDigest{Algorithm: p.Algorithm, Digest: p.Digests.Digest, AzurePCR8: p.Digests.AzurePCR8}

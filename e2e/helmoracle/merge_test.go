@@ -12,9 +12,10 @@ import (
 
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chartutil"
-	helmvalues "helm.sh/helm/v3/pkg/cli/values"
+	helmcli "helm.sh/helm/v3/pkg/cli/values"
 	"helm.sh/helm/v3/pkg/getter"
 
+	"github.com/cocogen/cocogen/internal/helmvalues"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/values"
 )
@@ -32,12 +33,12 @@ func helmMerge(t *testing.T, files []string, sets []string) (map[string]any, err
 		}
 		paths = append(paths, p)
 	}
-	opts := helmvalues.Options{ValueFiles: paths, Values: sets}
+	opts := helmcli.Options{ValueFiles: paths, Values: sets}
 	vals, err := opts.MergeValues(getter.Providers{})
 	if err != nil {
 		return nil, err
 	}
-	defaults, _ := values.Defaults().Helm().(map[string]any)
+	defaults, _ := helmvalues.Plain(values.Defaults()).(map[string]any)
 	ch := &chart.Chart{
 		Metadata: &chart.Metadata{APIVersion: chart.APIVersionV2, Name: "clustergroup", Version: "0.9.55"},
 		Values:   defaults,
@@ -49,8 +50,8 @@ func helmMerge(t *testing.T, files []string, sets []string) (map[string]any, err
 	return out, nil
 }
 
-// cocogenMerge is the same with cocogen's Helm value semantics: the files merged in order (node.Merge), the
-// params set over them (values.SetParams) and the result coalesced with the chart defaults (node.Coalesce).
+// cocogenMerge is the same with cocogen's Helm value semantics: the files merged in order (helmvalues.Merge), the
+// params set over them (helmvalues.SetParams) and the result coalesced with the chart defaults (helmvalues.Coalesce).
 func cocogenMerge(files []string, sets []string) (any, error) {
 	user := node.NewMap()
 	for i, f := range files {
@@ -64,21 +65,21 @@ func cocogenMerge(files []string, sets []string) (any, error) {
 		if n.Kind != node.Map {
 			return nil, fmt.Errorf("values-%d.yaml holds a %s, not a map", i, n.Kind)
 		}
-		user = node.Merge(user, n)
+		user = helmvalues.Merge(user, n)
 	}
-	var params []values.Param
+	var params []helmvalues.Param
 	for _, s := range sets {
-		ps, err := values.ParseSet(s, false)
+		ps, err := helmvalues.ParseSet(s, false)
 		if err != nil {
 			return nil, err
 		}
 		params = append(params, ps...)
 	}
-	user, err := values.SetParams(user, params)
+	user, err := helmvalues.SetParams(user, params)
 	if err != nil {
 		return nil, err
 	}
-	return node.Coalesce(values.Defaults(), user).Helm(), nil
+	return helmvalues.Plain(helmvalues.Coalesce(values.Defaults(), user)), nil
 }
 
 func compareMerge(t *testing.T, files []string, sets []string) {
@@ -89,7 +90,7 @@ func compareMerge(t *testing.T, files []string, sets []string) {
 	case herr != nil && cerr != nil:
 	case herr != nil && strings.Contains(herr.Error(), "interface {} is nil, not"):
 		// Deliberate: a --set through a null of the value files fails in Helm ("unable to parse key"); cocogen
-		// reads the null as absent (values.SetParams), as it reads a block written with all its children
+		// reads the null as absent (helmvalues.SetParams), as it reads a block written with all its children
 		// commented out (internal/values/nulls.go).
 	case herr != nil:
 		t.Errorf("files %q, --set %q: Helm fails (%v), cocogen does not", files, sets, herr)

@@ -9,8 +9,8 @@ import (
 
 	"helm.sh/helm/v3/pkg/strvals"
 
+	"github.com/cocogen/cocogen/internal/helmvalues"
 	"github.com/cocogen/cocogen/internal/node"
-	"github.com/cocogen/cocogen/internal/values"
 )
 
 // helmSet is Helm's reading of one --set (or --set-string) argument: strvals, as `helm template --set` calls it.
@@ -29,15 +29,15 @@ func helmSet(arg string, asString bool) (out map[string]any, err error) {
 // cocogenSet is cocogen's reading of the same argument: the parameters it parses, set in order into an empty
 // values tree, as Helm's templates would see the result.
 func cocogenSet(arg string, asString bool) (any, error) {
-	params, err := values.ParseSet(arg, asString)
+	params, err := helmvalues.ParseSet(arg, asString)
 	if err != nil {
 		return nil, err
 	}
-	tree, err := values.SetParams(node.NewMap(), params)
+	tree, err := helmvalues.SetParams(node.NewMap(), params)
 	if err != nil {
 		return nil, err
 	}
-	return tree.Helm(), nil
+	return helmvalues.Plain(tree), nil
 }
 
 // wellFormed matches --set arguments built only of plain pairs: keys of letters, digits, _, - and / joined by

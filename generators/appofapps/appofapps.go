@@ -15,10 +15,12 @@ import (
 
 	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/helmvalues"
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/model"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/schema"
+	"github.com/cocogen/cocogen/internal/srcpos"
 	"github.com/cocogen/cocogen/internal/tpl"
 )
 
@@ -61,7 +63,7 @@ func Render(v *model.Values, o Options) ([]manifest.Object, *diag.List) {
 	values := make(chan valuesText, 1)
 	go func() {
 		values <- evaluate(func() (string, error) {
-			text, err := tpl.New(v.Tree, o.Templates).Render(tpl.ToYAML(v.Tree.Helm()))
+			text, err := tpl.New(v.Tree, o.Templates).Render(tpl.ToYAML(helmvalues.Plain(v.Tree)))
 			if err != nil {
 				// Find the value that fails on its own (with a fresh budget of the same size, and an engine of
 				// its own, so that what a value changes in .Values stays there), so that the problem names the
@@ -100,7 +102,7 @@ type valuesText struct {
 	text string
 	err  error
 	// pos and path name the value whose template failed, when it is known.
-	pos  node.Pos
+	pos  srcpos.Pos
 	path string
 	// panicked is set when the evaluation panicked; the receiver panics with it again, in the goroutine of
 	// Render, so that the command boundary reports it (a panic in another goroutine would end the process).
@@ -136,7 +138,7 @@ func evaluate(fn func() (string, error)) (res valuesText) {
 // valueError is a template problem of one value of the values tree, with the value's position and path.
 type valueError struct {
 	err  error
-	pos  node.Pos
+	pos  srcpos.Pos
 	path string
 }
 
@@ -202,7 +204,7 @@ func (r *renderer) plain(s string) *node.Node {
 	return n
 }
 
-func (r *renderer) emit(obj *node.Node, pos node.Pos, path string) {
+func (r *renderer) emit(obj *node.Node, pos srcpos.Pos, path string) {
 	src := path
 	// Positions inside cocogen's own embedded files (<clustergroup chart defaults>) mean nothing to users.
 	if p := pos.String(); p != "" && !strings.HasPrefix(p, "<") {
@@ -383,7 +385,15 @@ func (r *renderer) projects() {
 // global returns global.<key>.
 func (r *renderer) global(key string) *node.Node { return r.v.Global.Tree.Get(key) }
 
+// param is one helm parameter. Where the clustergroup chart writes `value: null` (a global the values leave
+// unset), cocogen writes the empty string: Argo CD decodes the field into a Go string (HelmParameter.Value,
+// argo-cd v2.14.21 pkg/apis/application/v1alpha1/types.go), so both reach Helm as the same empty --set, but
+// the API server's schema for the field is a string and refuses null under server-side apply, which Argo CD's
+// ServerSideApply=true sync option uses.
 func param(name string, value *node.Node) *node.Node {
+	if value == nil || value.IsNull() {
+		value = str("")
+	}
 	return node.NewMapCap(2).Set("name", str(name)).Set("value", value)
 }
 
@@ -563,7 +573,8 @@ func (r *renderer) application(a *model.Application) *node.Node {
 		ignore = node.Sorted(a.IgnoreDifferences)
 	}
 	sp := r.syncPolicy(a)
-	if a.CoCoGen == model.GenSandbox {
+	// Bare metal has no peer-pods-cm (Kata runs in the hosts' own TEEs): nothing to ignore.
+	if platform := r.v.Global.Tree.Get("clusterPlatform").Scalar(); a.CoCoGen == model.GenSandbox && platform != "BareMetal" && platform != "None" {
 		ignore, sp = ignoreImageID(ignore, sp)
 	}
 	if ignore.Len() > 0 {

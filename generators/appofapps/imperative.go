@@ -3,7 +3,9 @@ package appofapps
 import (
 	"strings"
 
+	"github.com/cocogen/cocogen/internal/helmvalues"
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 	"github.com/cocogen/cocogen/internal/tpl"
 )
 
@@ -35,8 +37,20 @@ func (r *renderer) imperative() {
 	roleRef := func(kind, name string) *node.Node {
 		return node.NewMap().Set("apiGroup", str("rbac.authorization.k8s.io")).Set("kind", str(kind)).Set("name", str(name))
 	}
+	// A service account's name carries the position of the values that chose it (for the repeated-object
+	// warning when both accounts share a name); its Source stays that of the imperative block.
+	saMeta := func(name string, keys ...string) *node.Node {
+		m := meta(name)
+		for _, k := range keys {
+			if p := r.v.Tree.Path("clusterGroup", "imperative", k).PosOr(srcpos.Pos{}); p.File != "" && !strings.HasPrefix(p.File, "<") {
+				m.Get("name").Pos = p
+				break
+			}
+		}
+		return m
+	}
 	if imp.ServiceAccountCreate {
-		r.emit(object("v1", "ServiceAccount").Set("metadata", meta(imp.ServiceAccountName)), pos, src)
+		r.emit(object("v1", "ServiceAccount").Set("metadata", saMeta(imp.ServiceAccountName, "serviceAccountName", "serviceAccountCreate")), pos, src)
 		rules := lit("- apiGroups: ['*']\n  resources: ['*']\n  verbs: [get, list, watch]\n")
 		if imp.ClusterRoleYaml != nil {
 			rules = node.Sorted(imp.ClusterRoleYaml)
@@ -53,7 +67,7 @@ func (r *renderer) imperative() {
 			Set("subjects", sa(imp.ServiceAccountName)), pos, src)
 	}
 	if imp.AdminServiceAccountCreate {
-		r.emit(object("v1", "ServiceAccount").Set("metadata", meta(imp.AdminServiceAccountName)), pos, src)
+		r.emit(object("v1", "ServiceAccount").Set("metadata", saMeta(imp.AdminServiceAccountName, "adminServiceAccountName", "adminServiceAccountCreate")), pos, src)
 		r.emit(object("rbac.authorization.k8s.io/v1", "ClusterRole").
 			Set("metadata", node.NewMap().Set("name", str(imp.AdminClusterRoleName))).
 			Set("rules", lit("- apiGroups: ['*']\n  resources: ['*']\n  verbs: ['*']\n")), pos, src)
@@ -163,7 +177,7 @@ func (r *renderer) extraPlaybookArgs() []string {
 }
 
 // valuesConfigMap holds the whole values tree, template-evaluated, for the playbooks (-e @/values/values.yaml).
-func (r *renderer) valuesConfigMap(pos node.Pos) {
+func (r *renderer) valuesConfigMap(pos srcpos.Pos) {
 	imp := &r.v.ClusterGroup.Imperative
 	var res valuesText
 	if r.valuesText != nil {
@@ -173,7 +187,7 @@ func (r *renderer) valuesConfigMap(pos node.Pos) {
 			panic(res.panicked)
 		}
 	} else {
-		res.text, res.err = r.eng.Render(tpl.ToYAML(r.v.Tree.Helm()))
+		res.text, res.err = r.eng.Render(tpl.ToYAML(helmvalues.Plain(r.v.Tree)))
 	}
 	if res.err != nil {
 		if res.path != "" {

@@ -2,6 +2,7 @@ package appofapps
 
 import (
 	"strings"
+	"unicode"
 
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/tpl"
@@ -49,10 +50,7 @@ func (r *renderer) plumbing() {
 		r.v.ClusterGroup.NamePos, "global.singleArgoCD")
 	r.emit(r.argoCDInstance(groupNS), pos, "clusterGroup.argoCD")
 	domain := tpl.HelmString(tpl.Coalesce(g("localClusterDomain"), g("hubClusterDomain")))
-	title := cg.Name
-	if title != "" {
-		title = strings.ToUpper(title[:1]) + title[1:]
-	}
+	title := Title(cg.Name)
 	r.emit(object("console.openshift.io/v1", "ConsoleLink").
 		Set("metadata", node.NewMap().Set("name", str(cg.Name+"-gitops-link")).Set("namespace", str(groupNS))).
 		Set("spec", node.NewMap().
@@ -208,4 +206,37 @@ func (r *renderer) argoRepo() *node.Node {
 	}
 	repo.Set("sidecarContainers", sidecars)
 	return repo
+}
+
+// Title upper-cases the first letter of every word, leaving the other letters alone, as the clustergroup
+// chart's title function does (sprig v3.2.3 functions.go maps "title" to the standard library's
+// strings.Title): a word starts after any rune that is not a letter, a digit, an underscore or a mark, so
+// group trusted-hub reads Trusted-Hub and group my_group My_group.
+func Title(s string) string {
+	var b strings.Builder
+	prev := ' '
+	for _, r := range s {
+		if isWordSeparator(prev) {
+			b.WriteRune(unicode.ToTitle(r))
+		} else {
+			b.WriteRune(r)
+		}
+		prev = r
+	}
+	return b.String()
+}
+
+// isWordSeparator is strings.Title's word boundary (Go 1.26 strings.go isSeparator).
+func isWordSeparator(r rune) bool {
+	if r <= 0x7F {
+		switch {
+		case '0' <= r && r <= '9', 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', r == '_':
+			return false
+		}
+		return true
+	}
+	if unicode.IsLetter(r) || unicode.IsDigit(r) {
+		return false
+	}
+	return unicode.IsSpace(r)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // Namespace is where the operator reads peer-pods-cm.
@@ -44,11 +45,11 @@ type Input struct {
 	Platform string
 	// Azure facts (from the metadata).
 	Region, ResourceGroup, SubnetID, NSGID string
-	FactsPos                               node.Pos
+	FactsPos                               srcpos.Pos
 	// VM size choices (from the values).
 	DefaultSize string
 	Sizes       []string
-	SizesPos    node.Pos
+	SizesPos    srcpos.Pos
 	// Tags are Azure resource tags of the peer-pod VMs (a map of scalars), RootVolumeSize the root disk in GiB.
 	Tags           *node.Node
 	RootVolumeSize *node.Node

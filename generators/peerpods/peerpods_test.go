@@ -7,6 +7,7 @@ import (
 	"github.com/cocogen/cocogen/internal/crdschema/crdschematest"
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 func input() Input {
@@ -16,10 +17,10 @@ func input() Input {
 		ResourceGroup: "rg",
 		SubnetID:      "/subscriptions/s/resourceGroups/vrg/providers/Microsoft.Network/virtualNetworks/v/subnets/w",
 		NSGID:         "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/n",
-		FactsPos:      node.Pos{File: "cluster-metadata.yaml", Line: 20, Col: 3},
+		FactsPos:      srcpos.Pos{File: "cluster-metadata.yaml", Line: 20, Col: 3},
 		DefaultSize:   "Standard_DC2as_v5",
 		Sizes:         []string{"Standard_DC2as_v5", "Standard_DC4as_v5"},
-		SizesPos:      node.Pos{File: "values-global.yaml", Line: 7, Col: 20},
+		SizesPos:      srcpos.Pos{File: "values-global.yaml", Line: 7, Col: 20},
 		InitData:      InitData{Profile: "default", Algorithm: "sha256", Encoded: "H4sI", Digest: "ab", AzurePCR8: "cd"},
 		Source:        "values-azure.yaml:3:5 clusterGroup.applications.sandbox",
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/release"
 	"github.com/cocogen/cocogen/internal/rvps"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // Names of the objects the KbsConfig refers to.
@@ -88,7 +89,7 @@ type Input struct {
 	TrustAnchorPEM string
 	// ACME is global.coco.trustee.acme (server, email, solvers) for TLSPublic.
 	ACME    *node.Node
-	ACMEPos node.Pos
+	ACMEPos srcpos.Pos
 	// Vault: the ExternalSecrets read <VaultPrefix>/<name> from the store.
 	VaultPrefix string
 	StoreName   string
@@ -101,11 +102,14 @@ type Input struct {
 	ReferenceValues []ReferenceValue
 	Expiration      string
 	Profiles        []string
+	// Verifiers configures the attestation service's verifiers for bare-metal TEEs (nil on Azure, where the
+	// vTPM evidence carries its own endorsements).
+	Verifiers *Verifiers
 	// JobImage runs the CronJob that restarts the KBS when a Secret it loads at start changes, on
 	// ReloadSchedule; no reloader is rendered when JobImage is "".
 	JobImage       string
 	ReloadSchedule string
-	Pos            node.Pos
+	Pos            srcpos.Pos
 	Source         string
 }
 
@@ -130,7 +134,7 @@ func Render(in Input) ([]manifest.Object, *diag.List) {
 	var objs []*node.Node
 	add := func(n *node.Node) { objs = append(objs, n) }
 
-	kbsConfig := KBSConfig(r)
+	kbsConfig := KBSConfig(r) + in.Verifiers.config()
 	if _, err := toml.Decode(kbsConfig, new(map[string]any)); err != nil {
 		d.Errorf(in.Pos, "", "internal error: the KBS configuration is not TOML: %v", err)
 		return nil, d
@@ -412,5 +416,44 @@ storage_backend_type = "kvstorage"
 		path.Join(l.TokenCert, "tls.crt"),
 		path.Join(l.TokenKey, "tls.key"), path.Join(l.TokenCert, "tls.crt"),
 		l.RefValuesKey, l.StorageDir, path.Dir(l.RefValuesPath))
+	return b.String()
+}
+
+// Verifiers is the verifier configuration of the built-in attestation service for bare-metal TEEs.
+type Verifiers struct {
+	// TDXCollateralService is the PCCS (or Intel's PCS) that the TDX verifier fetches collateral from: the PCK
+	// certificate chain, TCB info and the quoting enclave's identity; "" when the cluster has no TDX hosts.
+	TDXCollateralService string
+	// SNP says the cluster has SEV-SNP hosts: the verifier then fetches the VCEK that signed each report from
+	// AMD's key distribution service.
+	SNP bool
+}
+
+// config is the [attestation_service.verifier_config] part of the KBS configuration (trustee v0.21.0
+// deps/verifier/src/lib.rs VerifierConfig: dcap_verifier is intel_dcap::QcnlConfig {collateral_service,
+// use_secure_cert, tcb_update_type}; snp_verifier is snp::SnpVerifierConfig {vcek_sources: [{type = "KDS",
+// base_url} | {type = "OfflineStore", path}]}, KDS at AMD's default URL when base_url is absent). Red Hat's
+// 1.2.x reads the same (openshift/trustee v1.2.0).
+func (v *Verifiers) config() string {
+	if v == nil || v.TDXCollateralService == "" && !v.SNP {
+		return ""
+	}
+	var b strings.Builder
+	if v.TDXCollateralService != "" {
+		fmt.Fprintf(&b, `
+# Intel TDX: the collateral that quotes are checked against (PCK certificates, TCB info, QE identity) comes
+# from this service (global.coco.baremetal.tdxCollateralService: Intel's PCS, or a PCCS that caches it).
+[attestation_service.verifier_config.dcap_verifier]
+collateral_service = %q
+`, v.TDXCollateralService)
+	}
+	if v.SNP {
+		b.WriteString(`
+# AMD SEV-SNP: the VCEK that signs each report is fetched from AMD's key distribution service, whose chain ends
+# at the AMD root keys built into the verifier.
+[[attestation_service.verifier_config.snp_verifier.vcek_sources]]
+type = "KDS"
+`)
+	}
 	return b.String()
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/release"
 	"github.com/cocogen/cocogen/internal/rvps"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 const testCA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
@@ -47,7 +48,7 @@ func input(mode string) Input {
 		},
 		Expiration: "2027-12-31T00:00:00Z",
 		Profiles:   []string{"debug", "default"},
-		Pos:        node.Pos{File: "values-global.yaml", Line: 30, Col: 5},
+		Pos:        srcpos.Pos{File: "values-global.yaml", Line: 30, Col: 5},
 		Source:     "values-azure.yaml:80:16 clusterGroup.applications.trustee.cocogen",
 	}
 }

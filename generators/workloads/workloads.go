@@ -17,6 +17,7 @@ import (
 	"github.com/cocogen/cocogen/internal/initdata"
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // Annotations that cocogen reads and writes on pod templates.
@@ -52,10 +53,17 @@ type Options struct {
 	App, Dir string
 	// Locate finds where the overlay's files set the profile annotation to value, preferring file; nil or a
 	// zero result means the object's file is named without a line.
-	Locate func(file, value string) node.Pos
+	Locate func(file, value string) srcpos.Pos
 	// Defaults are the profiles of confidential pod templates that name none.
 	Defaults Defaults
+	// DefaultMemory is the pod VM memory in MiB that a kata-cc pod template gets as
+	// io.katacontainers.config.hypervisor.default_memory when it sets none ("": no annotation).
+	DefaultMemory string
 }
+
+// AnnotationMemory is the Kata annotation of the pod VM's memory in MiB (kata-containers
+// src/libs/kata-types/src/annotations/mod.rs, KATA_ANNO_CFG_HYPERVISOR_DEFAULT_MEMORY).
+const AnnotationMemory = "io.katacontainers.config.hypervisor.default_memory"
 
 // Use records that a pod template uses a profile, for the checks across applications.
 type Use struct {
@@ -149,7 +157,7 @@ func Inject(objs []Object, profiles map[string]Profile, o Options) (Result, *dia
 		n := obj.Node
 		kind := n.Path("kind").Scalar()
 		id := fmt.Sprintf("%s %s", kind, qualified(n))
-		pos := node.Pos{File: obj.File}
+		pos := srcpos.Pos{File: obj.File}
 		src := o.App + " " + o.Dir
 		if obj.File != "" {
 			src = obj.File + " (application " + o.App + ")"
@@ -203,7 +211,7 @@ func Inject(objs []Object, profiles map[string]Profile, o Options) (Result, *dia
 
 // injectProfile puts a profile's encoded init-data and its digest on a pod template and gives it the
 // platform's confidential runtime class.
-func injectProfile(tmpl *node.Node, name string, p Profile, o Options, pos node.Pos, id string, d *diag.List) {
+func injectProfile(tmpl *node.Node, name string, p Profile, o Options, pos srcpos.Pos, id string, d *diag.List) {
 	if o.InitDataAnnotation == "" {
 		d.Errorf(pos, id, "the cluster's Kata version reads no init-data annotation (Kata 3.16 or later is needed): set kata.version in the cluster metadata")
 		return
@@ -234,6 +242,7 @@ func injectProfile(tmpl *node.Node, name string, p Profile, o Options, pos node.
 	if spec == nil || spec.Kind != node.Map {
 		return
 	}
+	defer setMemory(tmpl, o)
 	switch rc := spec.Get("runtimeClassName").Scalar(); {
 	case rc == "" && o.RuntimeClass == "":
 		d.Errorf(pos, id, "set spec.runtimeClassName on the pod template: cocogen knows no confidential runtime class for platform %q, and without one the pod runs as an ordinary container and ignores its init-data", o.Platform)
@@ -242,6 +251,19 @@ func injectProfile(tmpl *node.Node, name string, p Profile, o Options, pos node.
 	case o.RuntimeClass != "" && rc != o.RuntimeClass:
 		d.Warnf(pos, id+" spec.runtimeClassName", "is %q, set by hand, and wins; confidential pods on %s use %s", rc, o.Platform, o.RuntimeClass)
 	}
+}
+
+// setMemory gives a kata-cc pod template the default pod VM memory when it sets none.
+func setMemory(tmpl *node.Node, o Options) {
+	if o.DefaultMemory == "" || tmpl.Path("spec", "runtimeClassName").Scalar() != LocalRuntimeClass {
+		return
+	}
+	meta, ann := templateAnnotations(tmpl)
+	if ann.Get(AnnotationMemory) != nil {
+		return
+	}
+	ann.Set(AnnotationMemory, node.NewString(o.DefaultMemory))
+	meta.Set("annotations", node.Sorted(ann))
 }
 
 // markDefault handles a pod template that names no profile. A confidential one (runtime class kata-remote or
@@ -255,7 +277,7 @@ func injectProfile(tmpl *node.Node, name string, p Profile, o Options, pos node.
 //     (Defaults.Local): markDefault returns it with ok true.
 //
 // Where cocogen cannot know the init-data, a warning says so.
-func markDefault(tmpl *node.Node, profiles map[string]Profile, o Options, pos node.Pos, id string, d *diag.List) (inject string, ok bool) {
+func markDefault(tmpl *node.Node, profiles map[string]Profile, o Options, pos srcpos.Pos, id string, d *diag.List) (inject string, ok bool) {
 	spec := tmpl.Get("spec")
 	rc := spec.Get("runtimeClassName").Scalar()
 	if !IsConfidential(rc) {
@@ -312,7 +334,7 @@ func templateAnnotations(tmpl *node.Node) (meta, ann *node.Node) {
 
 // setDigest writes cocogen.io/initdata-digest on a pod template; a different value set by hand is replaced,
 // with a warning.
-func setDigest(tmpl *node.Node, digest string, pos node.Pos, id string, d *diag.List) {
+func setDigest(tmpl *node.Node, digest string, pos srcpos.Pos, id string, d *diag.List) {
 	meta, ann := templateAnnotations(tmpl)
 	if v := ann.Get(AnnotationDigest); v != nil && v.Scalar() != digest {
 		d.Warnf(pos, id+" "+AnnotationDigest, "is %q, set by hand; cocogen writes the digest of the init-data the pod runs with, %s", v.Scalar(), digest)

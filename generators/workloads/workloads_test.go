@@ -7,6 +7,7 @@ import (
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/initdata"
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 func parse(t *testing.T, src string) *node.Node {
@@ -129,11 +130,11 @@ func TestInjectUserValueWins(t *testing.T) {
 func TestInjectUnknownProfileNamesTheManifest(t *testing.T) {
 	n := parse(t, strings.Replace(deployment, "%s", "defualt", 1))
 	o := opts()
-	o.Locate = func(file, value string) node.Pos {
+	o.Locate = func(file, value string) srcpos.Pos {
 		if value != "defualt" {
 			t.Errorf("located %q", value)
 		}
-		return node.Pos{File: file, Line: 10, Col: 35}
+		return srcpos.Pos{File: file, Line: 10, Col: 35}
 	}
 	_, d := Inject([]Object{{Node: n, File: "overlays/demo/deployment.yaml"}}, profiles, o)
 	errs := errorsOf(d)

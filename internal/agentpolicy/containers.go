@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // Container is one container a policy admits, as Finalize writes it into policy_data.containers: what a
@@ -36,7 +36,7 @@ type Container struct {
 	// SandboxPIDNS allows the container into the pod's shared PID namespace (shareProcessNamespace, hostPID).
 	SandboxPIDNS bool
 	// Pos is where the container's image is written, for diagnostics.
-	Pos node.Pos
+	Pos srcpos.Pos
 }
 
 // policyDataContainers is the key of policy_data whose presence says that a policy's rules check containers.

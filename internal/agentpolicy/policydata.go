@@ -13,8 +13,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/cocogen/cocogen/internal/diag"
-	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/regocheck"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // The policy_data contract.
@@ -49,7 +49,7 @@ var allowListPath = []string{"request_defaults", "ExecProcessRequest", "allowed_
 // ExecCommand is one argv the values allow a policy to exec, with the place it was written (for diagnostics).
 type ExecCommand struct {
 	Args []string
-	Pos  node.Pos
+	Pos  srcpos.Pos
 }
 
 // PolicyData is what the render adds to a policy's policy_data block.
@@ -226,12 +226,12 @@ func jsonErrorOffset(err error) int {
 }
 
 // offsetPos converts a byte offset in src into a position (columns count characters).
-func offsetPos(name string, src []byte, off int) node.Pos {
+func offsetPos(name string, src []byte, off int) srcpos.Pos {
 	off = min(max(off, 0), len(src))
 	before := src[:off]
 	line := bytes.Count(before, []byte("\n")) + 1
 	lineStart := bytes.LastIndexByte(before, '\n') + 1
-	return node.Pos{File: name, Line: line, Col: utf8.RuneCount(before[lineStart:]) + 1}
+	return srcpos.Pos{File: name, Line: line, Col: utf8.RuneCount(before[lineStart:]) + 1}
 }
 
 func hasAllowList(data map[string]any) bool {

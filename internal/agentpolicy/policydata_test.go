@@ -11,7 +11,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 
 	"github.com/cocogen/cocogen/internal/diag"
-	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 func readPolicy(t *testing.T, name string) []byte {
@@ -42,7 +42,7 @@ func execAllowed(t *testing.T, src []byte, argv []string) bool {
 	return rs[0].Expressions[0].Value == true
 }
 
-var valuesPos = node.Pos{File: "values/values-global.yaml", Line: 40, Col: 9}
+var valuesPos = srcpos.Pos{File: "values/values-global.yaml", Line: 40, Col: 9}
 
 // TestFinalizeKeepsSourcesAsTheyAre: the shipped policies are in canonical form, so finalizing them without
 // extra entries changes nothing but the package clause, which becomes the package the agent queries.
@@ -126,7 +126,7 @@ func TestFinalizeDiagnostics(t *testing.T) {
 		src      []byte
 		exec     []ExecCommand
 		severity diag.Severity
-		pos      node.Pos
+		pos      srcpos.Pos
 		want     string
 		text     bool // the text is still produced
 	}{
@@ -140,9 +140,9 @@ func TestFinalizeDiagnostics(t *testing.T) {
 			"policy p.rego has no `policy_data := {` block with an exec allow-list (policy_data.request_defaults.ExecProcessRequest.allowed_commands) to add this entry to", false},
 		{"policy_data without an allow-list", []byte(policy("", "policy_data := {\"x\": 1}\n")), []ExecCommand{{Args: []string{"id"}, Pos: valuesPos}}, diag.Error, valuesPos,
 			"policy p.rego has no exec allow-list (policy_data.request_defaults.ExecProcessRequest.allowed_commands) to add this entry to", false},
-		{"allow-list of strings", []byte(policy("", "policy_data := {\"request_defaults\": {\"ExecProcessRequest\": {\"allowed_commands\": [\"id\"]}}}\n")), []ExecCommand{{Args: []string{"id"}, Pos: valuesPos}}, diag.Error, node.Pos{File: "p.rego", Line: 43, Col: 1},
+		{"allow-list of strings", []byte(policy("", "policy_data := {\"request_defaults\": {\"ExecProcessRequest\": {\"allowed_commands\": [\"id\"]}}}\n")), []ExecCommand{{Args: []string{"id"}, Pos: valuesPos}}, diag.Error, srcpos.Pos{File: "p.rego", Line: 43, Col: 1},
 			"policy_data.request_defaults.ExecProcessRequest.allowed_commands[0] must be an array of strings (one argv)", false},
-		{"policy_data that is not JSON", []byte(policy("", "policy_data := {\"a\": [1,],}\n")), nil, diag.Error, node.Pos{File: "p.rego", Line: 43, Col: 25},
+		{"policy_data that is not JSON", []byte(policy("", "policy_data := {\"a\": [1,],}\n")), nil, diag.Error, srcpos.Pos{File: "p.rego", Line: 43, Col: 25},
 			"policy_data is not plain JSON: invalid character ']' looking for beginning of value", false},
 	}
 	for _, tt := range tests {

@@ -21,9 +21,9 @@ import (
 
 	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/diag"
-	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/regocheck"
 	"github.com/cocogen/cocogen/internal/regolimit"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // Package is the package every agent policy declares: the agent queries data.agent_policy.<request>.
@@ -79,12 +79,12 @@ type validator struct {
 
 func (v *validator) run() {
 	if k := v.opts.Kata; !k.IsZero() && k.Less(firstRegorusRelease) {
-		v.D.Errorf(node.Pos{File: v.Name}, "", "kata %s runs OPA in the guest, not regorus: cocogen checks agent policies for kata %s and later", k, firstRegorusRelease)
+		v.D.Errorf(srcpos.Pos{File: v.Name}, "", "kata %s runs OPA in the guest, not regorus: cocogen checks agent policies for kata %s and later", k, firstRegorusRelease)
 		return
 	}
 	caps, err := capabilitiesFor(v.opts.Kata)
 	if err != nil {
-		v.D.Errorf(node.Pos{File: v.Name}, "", "%v", err)
+		v.D.Errorf(srcpos.Pos{File: v.Name}, "", "%v", err)
 		return
 	}
 	v.Caps = caps
@@ -136,7 +136,7 @@ func (v *validator) checkText() bool {
 			}
 			i += size
 		}
-		v.D.Errorf(node.Pos{File: v.Name, Line: line, Col: col}, "", "the policy is not valid UTF-8 text")
+		v.D.Errorf(srcpos.Pos{File: v.Name, Line: line, Col: col}, "", "the policy is not valid UTF-8 text")
 		return false
 	}
 	if k := v.opts.Kata; !k.IsZero() && k.Less(firstRegoV1Release) {
@@ -144,17 +144,17 @@ func (v *validator) checkText() bool {
 	}
 	ok := true
 	if len(v.src) > maxBytes {
-		v.D.Errorf(node.Pos{File: v.Name}, "", "the policy has %d bytes; the kata agent loads at most %d", len(v.src), maxBytes)
+		v.D.Errorf(srcpos.Pos{File: v.Name}, "", "the policy has %d bytes; the kata agent loads at most %d", len(v.src), maxBytes)
 		ok = false
 	}
 	lines := strings.Split(string(v.src), "\n")
 	if len(lines) > maxLines {
-		v.D.Errorf(node.Pos{File: v.Name, Line: maxLines + 1, Col: 1}, "", "the policy has %d lines; the kata agent loads at most %d", len(lines), maxLines)
+		v.D.Errorf(srcpos.Pos{File: v.Name, Line: maxLines + 1, Col: 1}, "", "the policy has %d lines; the kata agent loads at most %d", len(lines), maxLines)
 		ok = false
 	}
 	for i, l := range lines {
 		if n := utf8.RuneCountInString(l); n > maxLineRunes {
-			v.D.Errorf(node.Pos{File: v.Name, Line: i + 1, Col: maxLineRunes + 1}, "", "the line has %d characters; the kata agent's Rego engine accepts at most %d per line", n, maxLineRunes)
+			v.D.Errorf(srcpos.Pos{File: v.Name, Line: i + 1, Col: maxLineRunes + 1}, "", "the line has %d characters; the kata agent's Rego engine accepts at most %d per line", n, maxLineRunes)
 			ok = false
 		}
 	}
@@ -163,7 +163,7 @@ func (v *validator) checkText() bool {
 
 func (v *validator) parse(version ast.RegoVersion, note string) *ast.Module {
 	if len(strings.TrimSpace(string(v.src))) == 0 {
-		v.D.Errorf(node.Pos{File: v.Name, Line: 1, Col: 1}, "", "the policy is empty: it needs `package %s` and a rule for every request the agent checks", Package)
+		v.D.Errorf(srcpos.Pos{File: v.Name, Line: 1, Col: 1}, "", "the policy is empty: it needs `package %s` and a rule for every request the agent checks", Package)
 		return nil
 	}
 	mod, _ := v.Parse(v.src, version, note)

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/cocogen/cocogen/internal/diag"
-	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // policy builds an agent policy: package, then head (imports, rules), then `default <ep> := true` for every
@@ -28,7 +28,7 @@ func policy(head, tail string, omit ...string) string {
 }
 
 // posOf is the position of the first occurrence of marker in src.
-func posOf(t *testing.T, src, marker string) node.Pos {
+func posOf(t *testing.T, src, marker string) srcpos.Pos {
 	t.Helper()
 	i := strings.Index(src, marker)
 	if i < 0 {
@@ -299,12 +299,12 @@ func TestValidateRejects(t *testing.T) {
 				t.Fatalf("no error; policy:\n%s", tt.src)
 			}
 			got := errs[0]
-			want := node.Pos{File: "p.rego", Line: 1, Col: 1}
+			want := srcpos.Pos{File: "p.rego", Line: 1, Col: 1}
 			switch {
 			case tt.name == "kata without regorus":
-				want = node.Pos{File: "p.rego"}
+				want = srcpos.Pos{File: "p.rego"}
 			case tt.name == "line too long":
-				want = node.Pos{File: "p.rego", Line: 2, Col: maxLineRunes + 1}
+				want = srcpos.Pos{File: "p.rego", Line: 2, Col: maxLineRunes + 1}
 			case tt.at != "":
 				want = posOf(t, tt.src, tt.at)
 			}

@@ -13,7 +13,7 @@ import (
 	"github.com/cocogen/cocogen/internal/azure/azuretest"
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/metadata"
-	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 func client(t *testing.T, status int) *azure.Client {
@@ -70,7 +70,7 @@ func TestCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	at := func(line int) node.Pos { return node.Pos{File: "values-global.yaml", Line: line, Col: 7} }
+	at := func(line int) srcpos.Pos { return srcpos.Pos{File: "values-global.yaml", Line: line, Col: 7} }
 	sizes := []metadata.VMSize{
 		{Name: "Standard_DC2as_v5", Pos: at(1)},
 		{Name: "Standard_DC4es_v5", Pos: at(2)},
@@ -121,7 +121,7 @@ func TestQuotaIDRestriction(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := &diag.List{}
-	azure.Check([]metadata.VMSize{{Name: "Standard_DC2as_v5", Pos: node.Pos{File: "--size"}}}, skus, "eastus", "sub", d)
+	azure.Check([]metadata.VMSize{{Name: "Standard_DC2as_v5", Pos: srcpos.Pos{File: "--size"}}}, skus, "eastus", "sub", d)
 	if err := d.Err(); err == nil || !strings.Contains(err.Error(), "(QuotaId: the subscription's offer type does not allow it)") {
 		t.Errorf("err = %v", err)
 	}

@@ -48,7 +48,13 @@ type Options struct {
 	GitOpsNamespace, Channel string
 	// PluginYAML is the content of plugin.yaml.
 	PluginYAML []byte
+	// Env are plugin env entries of the root Application after COCOGEN_CLUSTER_GROUP (a hub's ACM policy
+	// names the spoke's cluster with COCOGEN_CLUSTER).
+	Env []EnvVar
 }
+
+// EnvVar is one spec.source.plugin.env entry.
+type EnvVar struct{ Name, Value string }
 
 func (o *Options) defaults() {
 	if o.Revision == "" {
@@ -101,6 +107,21 @@ func Objects(o Options) ([]manifest.Object, error) {
 	}
 	manifest.Sort(objs)
 	return objs, nil
+}
+
+// Spoke returns what brings cocogen up on a cluster that a hub manages, in the three steps a hub's ACM
+// policies deliver: the OpenShift GitOps operator (its namespace, OperatorGroup and Subscription), the Argo CD
+// instance with the cocogen sidecar (its namespace, the plugin ConfigMap, the ArgoCD and the cluster-admin
+// binding), and the root Application. They are the objects of Objects, so a spoke runs the same sidecar as a
+// cluster bootstrapped by hand.
+func Spoke(o Options) (operator, argo, root []*node.Node, err error) {
+	o.defaults()
+	if err := o.validate(); err != nil {
+		return nil, nil, nil, err
+	}
+	operator = []*node.Node{namespace(o.GitOpsNamespace), operatorGroup(o.GitOpsNamespace), subscription(o)}
+	argo = []*node.Node{namespace(o.ArgoNamespace), ConfigMap(o.ArgoNamespace, o.PluginYAML), argoCD(o), clusterRoleBinding(o.ArgoNamespace)}
+	return operator, argo, []*node.Node{rootApplication(o)}, nil
 }
 
 // m builds a map from alternating keys and values, keeping their order. A value is a string, bool, int,
@@ -254,7 +275,11 @@ func clusterRoleBinding(ns string) *node.Node {
 func rootApplication(o Options) *node.Node {
 	plugin := m("name", PluginName)
 	if o.ClusterGroup != "" {
-		plugin = m("name", PluginName, "env", l(m("name", "COCOGEN_CLUSTER_GROUP", "value", o.ClusterGroup)))
+		env := l(m("name", "COCOGEN_CLUSTER_GROUP", "value", o.ClusterGroup))
+		for _, e := range o.Env {
+			env.Append(m("name", e.Name, "value", e.Value))
+		}
+		plugin = m("name", PluginName, "env", env)
 	}
 	return m("apiVersion", "argoproj.io/v1alpha1", "kind", "Application",
 		"metadata", meta(o.Name, o.ArgoNamespace),

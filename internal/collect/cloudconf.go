@@ -13,7 +13,7 @@ import (
 
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/metadata"
-	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // cloudConfKeys maps the cloud.conf keys cocogen reads to metadata facts. Every other key (credentials
@@ -42,7 +42,7 @@ func CloudConf(name string, data []byte) ([]metadata.Override, *diag.List) {
 	values, err := scanObject(data)
 	if err != nil {
 		var se *scanError
-		pos := node.Pos{File: name}
+		pos := srcpos.Pos{File: name}
 		if errors.As(err, &se) {
 			pos.Line, pos.Col = lineCol(data, se.offset)
 		}
@@ -56,7 +56,7 @@ func CloudConf(name string, data []byte) ([]metadata.Override, *diag.List) {
 			continue
 		}
 		line, col := lineCol(data, v.offset)
-		pos := node.Pos{File: name, Line: line, Col: col}
+		pos := srcpos.Pos{File: name, Line: line, Col: col}
 		var s string
 		if err := json.Unmarshal(v.raw, &s); err != nil {
 			if string(v.raw) == "null" {
@@ -71,7 +71,7 @@ func CloudConf(name string, data []byte) ([]metadata.Override, *diag.List) {
 		out = append(out, metadata.Override{Path: cloudConfKeys[key], Value: s, Pos: pos})
 	}
 	if len(out) == 0 && !d.HasErrors() {
-		d.Errorf(node.Pos{File: name}, "", "holds none of the Azure keys cocogen reads (%s): is it the Azure cloud.conf?", joinKeys())
+		d.Errorf(srcpos.Pos{File: name}, "", "holds none of the Azure keys cocogen reads (%s): is it the Azure cloud.conf?", joinKeys())
 	}
 	return out, d
 }

@@ -3,7 +3,7 @@ package collect
 import (
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/metadata"
-	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // Sources are the inputs of a collected metadata file, from the weakest to the strongest.
@@ -48,7 +48,7 @@ func Metadata(s Sources) (*metadata.Metadata, *diag.List) {
 	if m == nil {
 		return nil, d
 	}
-	if m.Cluster.Platform.Value == "Azure" || m.Azure.Pos != (node.Pos{}) {
+	if m.Cluster.Platform.Value == "Azure" || m.Azure.Pos != (srcpos.Pos{}) {
 		var missing diag.List
 		if _, ok := m.PeerPods(&missing); !ok {
 			for _, x := range missing.Sorted() {

@@ -19,7 +19,7 @@ import (
 
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/metadata"
-	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 func diagLines(l *diag.List) []string {
@@ -66,7 +66,7 @@ func peerPods(t *testing.T, m *metadata.Metadata) metadata.PeerPodsAzure {
 	if !ok {
 		t.Fatalf("PeerPods: %q", diagLines(&d))
 	}
-	pp.Pos = node.Pos{} // the files differ; the entries must not
+	pp.Pos = srcpos.Pos{} // the files differ; the entries must not
 	return pp
 }
 

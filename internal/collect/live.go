@@ -14,7 +14,7 @@ import (
 
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/metadata"
-	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // The objects a live cluster is read from. OpenShift's config.openshift.io types are read as unstructured
@@ -68,10 +68,10 @@ func ReadCluster(ctx context.Context, c dynamic.Interface) (*Cluster, *diag.List
 		case err == nil:
 			return obj, nil
 		case apierrors.IsNotFound(err):
-			d.Warnf(node.Pos{File: source}, "", "not found on the cluster; its facts are left out")
+			d.Warnf(srcpos.Pos{File: source}, "", "not found on the cluster; its facts are left out")
 			return nil, nil
 		case apierrors.IsForbidden(err):
-			d.Warnf(node.Pos{File: source}, "", "you may not read it (%v); its facts are left out", err)
+			d.Warnf(srcpos.Pos{File: source}, "", "you may not read it (%v); its facts are left out", err)
 			return nil, nil
 		}
 		return nil, fmt.Errorf("read %s: %w", source, err)
@@ -86,7 +86,7 @@ func ReadCluster(ctx context.Context, c dynamic.Interface) (*Cluster, *diag.List
 		if found {
 			out.CloudConf = []byte(s)
 		} else {
-			d.Warnf(node.Pos{File: SourceCloudConf}, "", "the ConfigMap has no key %s", CloudConfKey)
+			d.Warnf(srcpos.Pos{File: SourceCloudConf}, "", "the ConfigMap has no key %s", CloudConfKey)
 		}
 	}
 
@@ -99,7 +99,7 @@ func ReadCluster(ctx context.Context, c dynamic.Interface) (*Cluster, *diag.List
 		// for; status.platform is the field older releases set.
 		for _, path := range [][]string{{"status", "platformStatus", "type"}, {"spec", "platformSpec", "type"}, {"status", "platform"}} {
 			if s, _, _ := unstructured.NestedString(infra.Object, path...); s != "" {
-				out.Facts = append(out.Facts, metadata.Override{Path: "cluster.platform", Value: s, Pos: node.Pos{File: SourceInfrastructure}})
+				out.Facts = append(out.Facts, metadata.Override{Path: "cluster.platform", Value: s, Pos: srcpos.Pos{File: SourceInfrastructure}})
 				break
 			}
 		}
@@ -111,7 +111,7 @@ func ReadCluster(ctx context.Context, c dynamic.Interface) (*Cluster, *diag.List
 	}
 	if ing != nil {
 		if s, _, _ := unstructured.NestedString(ing.Object, "spec", "domain"); s != "" {
-			out.Facts = append(out.Facts, metadata.Override{Path: "cluster.appsDomain", Value: s, Pos: node.Pos{File: SourceIngress}})
+			out.Facts = append(out.Facts, metadata.Override{Path: "cluster.appsDomain", Value: s, Pos: srcpos.Pos{File: SourceIngress}})
 		}
 	}
 
@@ -121,9 +121,9 @@ func ReadCluster(ctx context.Context, c dynamic.Interface) (*Cluster, *diag.List
 	}
 	if cv != nil {
 		if v := completedVersion(cv); v != "" {
-			out.Facts = append(out.Facts, metadata.Override{Path: "cluster.version", Value: v, Pos: node.Pos{File: SourceClusterVersion}})
+			out.Facts = append(out.Facts, metadata.Override{Path: "cluster.version", Value: v, Pos: srcpos.Pos{File: SourceClusterVersion}})
 		} else {
-			d.Warnf(node.Pos{File: SourceClusterVersion}, "", "no completed update in status.history; cluster.version is left out")
+			d.Warnf(srcpos.Pos{File: SourceClusterVersion}, "", "no completed update in status.history; cluster.version is left out")
 		}
 	}
 	return out, d, nil

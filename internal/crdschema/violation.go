@@ -14,8 +14,10 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 
+	"github.com/cocogen/cocogen/internal/helmvalues"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/schema"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // Error is an object that does not match its CRD.
@@ -41,9 +43,9 @@ func (e *Error) Error() string {
 // Violation is one way an object breaks its schema.
 type Violation struct {
 	// Path is the field in the object: spec.source.helm.parameters[0].name.
-	Path node.Path
+	Path helmvalues.Path
 	// Pos is where the offending value came from (a values file), when the rendered tree knows it.
-	Pos node.Pos
+	Pos srcpos.Pos
 	Msg string
 }
 
@@ -85,7 +87,7 @@ func instance(n *node.Node) any {
 	case node.Int:
 		return json.Number(n.Text)
 	case node.Float, node.Bool, node.String:
-		return n.Helm()
+		return helmvalues.Plain(n)
 	}
 	return nil
 }
@@ -196,12 +198,12 @@ func alternatives(e *jsonschema.ValidationError) string {
 
 // locate follows a JSON pointer's tokens through obj and returns the path in cocogen's notation and the node
 // it ends at (nil when the tree does not hold it).
-func locate(obj *node.Node, tokens []string) (node.Path, *node.Node) {
-	var path node.Path
+func locate(obj *node.Node, tokens []string) (helmvalues.Path, *node.Node) {
+	var path helmvalues.Path
 	n := obj
 	for _, t := range tokens {
 		if i, err := strconv.Atoi(t); err == nil && n != nil && n.Kind == node.List {
-			path = append(path, node.Step{Index: i, IsIndex: true})
+			path = append(path, helmvalues.Step{Index: i, IsIndex: true})
 			if i < n.Len() {
 				n = n.Items()[i]
 			} else {
@@ -215,15 +217,15 @@ func locate(obj *node.Node, tokens []string) (node.Path, *node.Node) {
 	return path, n
 }
 
-func posOf(n *node.Node) node.Pos {
+func posOf(n *node.Node) srcpos.Pos {
 	if n == nil {
-		return node.Pos{}
+		return srcpos.Pos{}
 	}
 	return n.Pos
 }
 
-func appendKey(p node.Path, key string) node.Path {
-	return append(slices.Clip(p), node.Step{Key: key})
+func appendKey(p helmvalues.Path, key string) helmvalues.Path {
+	return append(slices.Clip(p), helmvalues.Step{Key: key})
 }
 
 // unknownField says that a field is not in the schema and what the field might have been meant to be.

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // Severity of a diagnostic.
@@ -35,7 +35,7 @@ func (s Severity) String() string {
 // Diagnostic is one problem or note about the input.
 type Diagnostic struct {
 	Severity Severity
-	Pos      node.Pos
+	Pos      srcpos.Pos
 	// Path is the values key the diagnostic is about (clusterGroup.applications.trustee.namespace), if any.
 	Path string
 	Msg  string
@@ -67,23 +67,23 @@ type List struct {
 func (l *List) Add(d Diagnostic) { l.items = append(l.items, d) }
 
 // Errorf adds an error.
-func (l *List) Errorf(pos node.Pos, path, format string, args ...any) {
+func (l *List) Errorf(pos srcpos.Pos, path, format string, args ...any) {
 	l.Add(Diagnostic{Severity: Error, Pos: pos, Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
 // Warnf adds a warning.
-func (l *List) Warnf(pos node.Pos, path, format string, args ...any) {
+func (l *List) Warnf(pos srcpos.Pos, path, format string, args ...any) {
 	l.Add(Diagnostic{Severity: Warning, Pos: pos, Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
 // Infof adds a note that is shown only when the user asks for details.
-func (l *List) Infof(pos node.Pos, path, format string, args ...any) {
+func (l *List) Infof(pos srcpos.Pos, path, format string, args ...any) {
 	l.Add(Diagnostic{Severity: Info, Pos: pos, Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
 // AddError adds err as an error diagnostic, keeping its position when it carries one.
 func (l *List) AddError(err error) {
-	var ne *node.Error
+	var ne *srcpos.Error
 	if errors.As(err, &ne) {
 		l.Add(Diagnostic{Severity: Error, Pos: ne.Pos, Msg: ne.Msg})
 		return

@@ -10,10 +10,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
-func pos(file string, line, col int) node.Pos { return node.Pos{File: file, Line: line, Col: col} }
+func pos(file string, line, col int) srcpos.Pos { return srcpos.Pos{File: file, Line: line, Col: col} }
 
 func strs(ds []Diagnostic) []string {
 	out := make([]string, len(ds))
@@ -55,7 +55,7 @@ func TestSorted(t *testing.T) {
 	l.Errorf(pos("a.yaml", 2, 3), "a", "col 3")
 	l.Errorf(pos("a.yaml", 2, 3), "a", "col 3") // duplicate
 	l.Errorf(pos("a.yaml", 2, 3), "a", "another")
-	l.Errorf(node.Pos{}, "", "no position")
+	l.Errorf(srcpos.Pos{}, "", "no position")
 	l.Errorf(pos("b.yaml", 1, 1), "", "w") // same place and text as the warning, but an error
 	l.Warnf(pos("b.yaml", 1, 1), "", "w")  // duplicate, not adjacent when added
 
@@ -129,7 +129,7 @@ func TestAddError(t *testing.T) {
 		err  error
 		want []string
 	}{
-		{name: "node error keeps its position", err: fmt.Errorf("load: %w", &node.Error{Pos: pos("v.yaml", 2, 1), Msg: `key "a" is defined twice in this map`}),
+		{name: "node error keeps its position", err: fmt.Errorf("load: %w", &srcpos.Error{Pos: pos("v.yaml", 2, 1), Msg: `key "a" is defined twice in this map`}),
 			want: []string{`v.yaml:2:1: error: key "a" is defined twice in this map`}},
 		{name: "diagnostics keep theirs", err: inner.Err(), want: []string{"x.yaml:3:4: error: p: from a list"}},
 		{name: "plain error", err: errors.New("boom"), want: []string{"error: boom"}},
@@ -161,7 +161,7 @@ func sample() []Diagnostic {
 	l.Errorf(pos("values/values-hub.yaml", 12, 5), "clusterGroup.applications.trustee", `unknown key "nmespace"; did you mean "namespace"?`)
 	l.Warnf(pos("dir,x/a:b%.yaml", 3, 0), "", "%s", "100% sure\nsecond line")
 	l.Infof(pos("values/values-Azure.yaml", 0, 0), "", "optional platform value file not present")
-	l.Errorf(node.Pos{}, "", "no cluster group <&>")
+	l.Errorf(srcpos.Pos{}, "", "no cluster group <&>")
 	return l.Sorted()
 }
 

@@ -13,7 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/cocogen/cocogen/internal/diag"
-	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // Where encoded init-data and policies travel in Kubernetes objects.
@@ -45,7 +45,7 @@ type Field struct {
 	// Path is the field inside the object: data.INITDATA, or
 	// spec.template.metadata.annotations["io.katacontainers.config.hypervisor.cc_init_data"].
 	Path    string
-	Pos     node.Pos
+	Pos     srcpos.Pos
 	Content Content
 	Value   string
 }
@@ -118,7 +118,7 @@ var yamlErrorRe = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
 
 // yamlDiagnostic turns a yaml.v3 error into a positioned diagnostic.
 func yamlDiagnostic(file string, err error) diag.Diagnostic {
-	d := diag.Diagnostic{Severity: diag.Error, Pos: node.Pos{File: file}, Msg: "invalid YAML: " + err.Error()}
+	d := diag.Diagnostic{Severity: diag.Error, Pos: srcpos.Pos{File: file}, Msg: "invalid YAML: " + err.Error()}
 	if m := yamlErrorRe.FindStringSubmatch(err.Error()); m != nil {
 		d.Pos.Line, _ = strconv.Atoi(m[1])
 		// yaml.v3 counts the lines of parser errors (unlike scanner errors) from zero.
@@ -138,8 +138,8 @@ type finder struct {
 
 type objectRef struct{ kind, namespace, name string }
 
-func (f *finder) pos(n *yaml.Node) node.Pos {
-	return node.Pos{File: f.file, Line: n.Line, Col: n.Column}
+func (f *finder) pos(n *yaml.Node) srcpos.Pos {
+	return srcpos.Pos{File: f.file, Line: n.Line, Col: n.Column}
 }
 
 func mapGet(m *yaml.Node, key string) *yaml.Node {

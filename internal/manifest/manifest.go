@@ -22,6 +22,9 @@ type Object struct {
 	Source string
 	// App is the application that renders the object ("" for the app-of-apps tree).
 	App string
+	// Group and Cluster are the cluster group and the cluster (its metadata file clusters/<group>/<name>.yaml)
+	// the object is rendered for, set when one output holds several cluster groups (render --all-groups).
+	Group, Cluster string
 }
 
 // APIVersion returns the object's apiVersion.
@@ -90,15 +93,106 @@ func Sort(objs []Object) {
 	}
 }
 
-// Duplicates returns the IDs that occur more than once (after Sort, neighbours share IDs).
-func Duplicates(objs []Object) []string {
-	var dups []string
-	for i := 1; i < len(objs); i++ {
-		if objs[i].ID() == objs[i-1].ID() && (len(dups) == 0 || dups[len(dups)-1] != objs[i].ID()) {
-			dups = append(dups, objs[i].ID())
+// A Repeat is an object ID that two rendered objects share. The Validated Patterns clustergroup chart can
+// render the same object twice (an imperative service account named like the admin one); Argo CD then applies
+// it once and warns about the repeated resource. Identical repeats are written once; different ones cannot be
+// applied and are the caller's error.
+type Repeat struct {
+	ID            string
+	First, Second Object
+	// Same says both render the same content; Diff is then empty, else it names the first field that differs
+	// ("metadata.labels.app").
+	Same bool
+	Diff string
+}
+
+// Dedupe removes from sorted objects every object that repeats an earlier one identically, and returns the
+// objects left and every repeat, identical or not, in output order.
+func Dedupe(objs []Object) ([]Object, []Repeat) {
+	var reps []Repeat
+	out := objs[:0:0]
+	for i, o := range objs {
+		if i > 0 && o.ID() == objs[i-1].ID() {
+			// Compare with the first object of the run: that is the one that is kept.
+			first := out[len(out)-1]
+			for j := len(out) - 1; j >= 0 && out[j].ID() == o.ID(); j-- {
+				first = out[j]
+			}
+			diff, same := firstDiff(first.Node, o.Node, "")
+			reps = append(reps, Repeat{ID: o.ID(), First: first, Second: o, Same: same, Diff: diff})
+			if same {
+				continue
+			}
 		}
+		out = append(out, o)
 	}
-	return dups
+	if len(reps) == 0 {
+		return objs, nil
+	}
+	return out, reps
+}
+
+// firstDiff compares two objects as the API server would (map keys in any order, list items in order, scalars
+// by kind and text) and returns the path of the first difference.
+func firstDiff(a, b *node.Node, at string) (string, bool) {
+	join := func(k string) string {
+		if at == "" {
+			return k
+		}
+		return at + "." + k
+	}
+	if a.IsNull() || b.IsNull() {
+		return at, a.IsNull() && b.IsNull()
+	}
+	if a.Kind != b.Kind {
+		return at, false
+	}
+	switch a.Kind {
+	case node.Map:
+		if a.Len() != b.Len() {
+			for _, e := range a.Entries() {
+				if _, ok := b.Lookup(e.Key); !ok {
+					return join(e.Key), false
+				}
+			}
+			for _, e := range b.Entries() {
+				if _, ok := a.Lookup(e.Key); !ok {
+					return join(e.Key), false
+				}
+			}
+		}
+		keys := make([]string, 0, a.Len())
+		for _, e := range a.Entries() {
+			keys = append(keys, e.Key)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			bv, ok := b.Lookup(k)
+			if !ok {
+				return join(k), false
+			}
+			av, _ := a.Lookup(k)
+			if d, same := firstDiff(av, bv, join(k)); !same {
+				return d, false
+			}
+		}
+		return "", true
+	case node.List:
+		ai, bi := a.Items(), b.Items()
+		for i := range min(len(ai), len(bi)) {
+			if d, same := firstDiff(ai[i], bi[i], fmt.Sprintf("%s[%d]", at, i)); !same {
+				return d, false
+			}
+		}
+		if len(ai) != len(bi) {
+			return fmt.Sprintf("%s[%d]", at, min(len(ai), len(bi))), false
+		}
+		return "", true
+	}
+	if a.Text != b.Text {
+		return at, false
+	}
+	return "", true
 }
 
 // Formats lists the manifest output formats.
@@ -172,6 +266,16 @@ func EncodeOneYAML(buf *bytes.Buffer, o Object) {
 
 func encodeDoc(buf *bytes.Buffer, enc *node.YAMLEncoder, o Object) {
 	buf.WriteString("---\n")
+	if o.Group != "" {
+		buf.WriteString("# Cluster group: ")
+		buf.WriteString(o.Group)
+		buf.WriteByte('\n')
+	}
+	if o.Cluster != "" {
+		buf.WriteString("# Cluster: ")
+		buf.WriteString(o.Cluster)
+		buf.WriteByte('\n')
+	}
 	if o.App != "" {
 		buf.WriteString("# Application: ")
 		buf.WriteString(o.App)
@@ -201,7 +305,8 @@ func EncodeJSON(buf *bytes.Buffer, objs []Object) error {
 
 // FileName is the path, relative to an output directory, that one object is written to:
 // <namespace or _cluster>/<kind>-<name>.yaml for the tree, _apps/<application>/<same> for an application's
-// objects (no namespace starts with _, so the two never meet).
+// objects (no namespace starts with _, so the two never meet); in a render of several cluster groups, under
+// _groups/<group>/ (and _clusters/<cluster>/ for a cluster of the group with its own metadata file).
 func FileName(o Object, ext string) string {
 	ns := o.Namespace()
 	if ns == "" {
@@ -210,6 +315,12 @@ func FileName(o Object, ext string) string {
 	name := safe(ns) + "/" + strings.ToLower(safe(o.Kind())) + "-" + safe(o.Name()) + "." + ext
 	if o.App != "" {
 		name = "_apps/" + safe(o.App) + "/" + name
+	}
+	if o.Cluster != "" {
+		name = "_clusters/" + safe(o.Cluster) + "/" + name
+	}
+	if o.Group != "" {
+		name = "_groups/" + safe(o.Group) + "/" + name
 	}
 	return name
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/schema"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // Clouds are the values of cloud.conf's "cloud" key (also Infrastructure .status.platformStatus.azure.cloudName).
@@ -176,7 +177,7 @@ type PeerPodsAzure struct {
 	SubnetID      string // AZURE_SUBNET_ID
 	NSGID         string // AZURE_NSG_ID
 	// Pos is where the facts were read (the azure section), for diagnostics about the objects built from them.
-	Pos node.Pos
+	Pos srcpos.Pos
 }
 
 // peerPodsFacts are the facts PeerPods needs.
@@ -195,7 +196,7 @@ func (m *Metadata) PeerPods(d *diag.List) (PeerPodsAzure, bool) {
 	}
 	pos := m.Azure.Pos
 	if pos.IsZero() {
-		pos = node.Pos{File: m.Source}
+		pos = srcpos.Pos{File: m.Source}
 	}
 	if len(missing) > 0 {
 		d.Errorf(pos, "azure", "peer pods on Azure need %s: run `cocogen metadata collect --cloud-conf FILE` (or --kubeconfig) to read them from the cluster's cloud.conf, or set them as COCOGEN_FACT_* plugin env",

@@ -36,6 +36,8 @@ var facts = []fact{
 	{path: "azure.vnetName", doc: "cloud.conf vnetName", example: "coco-x7k2p-vnet"},
 	{path: "azure.subnetName", doc: "cloud.conf subnetName: the worker subnet the peer-pod VMs join", example: "coco-x7k2p-worker-subnet"},
 	{path: "azure.securityGroupName", doc: "cloud.conf securityGroupName", example: "coco-x7k2p-nsg"},
+	{path: "baremetal.tdxNodes", doc: "the worker nodes with Intel TDX enabled, comma-separated (oc get nodes -l intel.feature.node.kubernetes.io/tdx=true once NFD runs)", example: "worker-0,worker-1"},
+	{path: "baremetal.snpNodes", doc: "the worker nodes with AMD SEV-SNP enabled, comma-separated (oc get nodes -l amd.feature.node.kubernetes.io/snp=true once NFD runs)", example: "worker-2"},
 	{path: "gitops.argoNamespace", doc: "global.vpArgoNamespace", example: "vp-gitops"},
 	{path: "gitops.operatorNamespace", doc: "global.gitOpsSubNamespace", example: "openshift-gitops-operator"},
 	{path: "gitops.experimentalCapabilities", doc: "global.experimentalCapabilities", example: "initcontainers"},
@@ -49,7 +51,7 @@ var facts = []fact{
 }
 
 // sections are the top-level maps of a metadata file, in the order the written file has them.
-var sections = []string{"pattern", "git", "cluster", "azure", "gitops", "kbs", "kata"}
+var sections = []string{"pattern", "git", "cluster", "azure", "baremetal", "gitops", "kbs", "kata"}
 
 // Keys returns the path of every fact a metadata file can hold (azure.location, kbs.trustAnchor.mode, …), in
 // the order of the file.
@@ -135,6 +137,8 @@ func (m *Metadata) fields() map[string]any {
 		"azure.vnetName":                              &m.Azure.VNetName,
 		"azure.subnetName":                            &m.Azure.SubnetName,
 		"azure.securityGroupName":                     &m.Azure.SecurityGroupName,
+		"baremetal.tdxNodes":                          &m.BareMetal.TDXNodes,
+		"baremetal.snpNodes":                          &m.BareMetal.SNPNodes,
 		"gitops.argoNamespace":                        &m.GitOps.ArgoNamespace,
 		"gitops.operatorNamespace":                    &m.GitOps.OperatorNamespace,
 		"gitops.experimentalCapabilities":             &m.GitOps.ExperimentalCapabilities,

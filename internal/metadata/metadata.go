@@ -11,11 +11,14 @@ package metadata
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/helmvalues"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/schema"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // APIVersion and Kind identify a metadata file.
@@ -30,14 +33,14 @@ const DefaultFile = "cluster-metadata.yaml"
 // Field is one fact with the position it was read from.
 type Field struct {
 	Value string
-	Pos   node.Pos
+	Pos   srcpos.Pos
 	Set   bool
 }
 
 // BoolField is a boolean fact.
 type BoolField struct {
 	Value bool
-	Pos   node.Pos
+	Pos   srcpos.Pos
 	Set   bool
 }
 
@@ -65,17 +68,20 @@ type Metadata struct {
 	// Azure holds the cloud-controller's cloud.conf facts (ConfigMap openshift-cloud-controller-manager/cloud-conf,
 	// key cloud.conf) that peer-pods-cm is built from.
 	Azure struct {
-		Pos               node.Pos // the azure section, for diagnostics about missing facts
-		Cloud             Field    // AzurePublicCloud (default), AzureUSGovernmentCloud, AzureChinaCloud, AzureStackCloud
-		SubscriptionID    Field    // subscriptionId, a GUID
-		TenantID          Field    // tenantId, a GUID
-		Location          Field    // location: the region name, e.g. eastus (AZURE_REGION)
-		ResourceGroup     Field    // resourceGroup: the cluster's resource group (AZURE_RESOURCE_GROUP, the NSG ID)
-		VNetResourceGroup Field    // vnetResourceGroup: the virtual network's resource group (the subnet ID)
-		VNetName          Field    // vnetName
-		SubnetName        Field    // subnetName: the worker subnet
-		SecurityGroupName Field    // securityGroupName: the network security group of the workers
+		Pos               srcpos.Pos // the azure section, for diagnostics about missing facts
+		Cloud             Field      // AzurePublicCloud (default), AzureUSGovernmentCloud, AzureChinaCloud, AzureStackCloud
+		SubscriptionID    Field      // subscriptionId, a GUID
+		TenantID          Field      // tenantId, a GUID
+		Location          Field      // location: the region name, e.g. eastus (AZURE_REGION)
+		ResourceGroup     Field      // resourceGroup: the cluster's resource group (AZURE_RESOURCE_GROUP, the NSG ID)
+		VNetResourceGroup Field      // vnetResourceGroup: the virtual network's resource group (the subnet ID)
+		VNetName          Field      // vnetName
+		SubnetName        Field      // subnetName: the worker subnet
+		SecurityGroupName Field      // securityGroupName: the network security group of the workers
 	}
+	// BareMetal says which worker nodes of a bare-metal cluster run which TEE (the hosts' firmware decides it;
+	// Node Feature Discovery shows it): comma-separated node names.
+	BareMetal BareMetalNodes
 	// KBS is where the guest finds Trustee's key broker and how it trusts its TLS certificate.
 	KBS struct {
 		// URL is the KBS endpoint; default https://kbs.<hub apps domain> (the kbs Route).
@@ -178,6 +184,16 @@ func Load(name string, data []byte, overrides []Override) (*Metadata, *diag.List
 	if a := root.Get("azure"); c.Map(a, "azure", true, childKeys("azure")...) {
 		r.azure(m, a)
 	}
+	if b := root.Get("baremetal"); c.Map(b, "baremetal", true, childKeys("baremetal")...) {
+		m.BareMetal.Pos = b.Pos
+		m.BareMetal.TDXNodes = r.str(b, "baremetal", "tdxNodes", nodeListRe, "node names separated by commas (worker-0,worker-1)")
+		m.BareMetal.SNPNodes = r.str(b, "baremetal", "snpNodes", nodeListRe, "node names separated by commas (worker-0,worker-1)")
+		for _, n := range m.BareMetal.Nodes("tdx") {
+			if slices.Contains(m.BareMetal.Nodes("snp"), n) {
+				d.Errorf(m.BareMetal.SNPNodes.Pos, "baremetal.snpNodes", "node %s is listed under tdxNodes too: a host runs one TEE", n)
+			}
+		}
+	}
 	if g := root.Get("gitops"); c.Map(g, "gitops", true, childKeys("gitops")...) {
 		m.GitOps.ArgoNamespace = r.str(g, "gitops", "argoNamespace", nsRe, "a namespace name")
 		m.GitOps.OperatorNamespace = r.str(g, "gitops", "operatorNamespace", nsRe, "a namespace name")
@@ -212,6 +228,42 @@ func Load(name string, data []byte, overrides []Override) (*Metadata, *diag.List
 		return nil, d
 	}
 	return m, d
+}
+
+// nodeListRe is a comma-separated list of Kubernetes node names (DNS subdomains).
+var nodeListRe = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(,[a-z0-9]([-a-z0-9.]*[a-z0-9])?)*$`)
+
+// TEEs are the bare-metal TEEs a node can run, in the order cocogen renders them.
+var TEEs = []string{"snp", "tdx"}
+
+// BareMetalNodes are the metadata's baremetal section.
+type BareMetalNodes struct {
+	Pos      srcpos.Pos
+	TDXNodes Field
+	SNPNodes Field
+}
+
+// Nodes returns the nodes of a TEE (snp or tdx), in the file's order.
+func (b *BareMetalNodes) Nodes(tee string) []string {
+	f := b.SNPNodes
+	if tee == "tdx" {
+		f = b.TDXNodes
+	}
+	if !f.Set {
+		return nil
+	}
+	return strings.Split(f.Value, ",")
+}
+
+// TEEs returns the bare-metal TEEs that have nodes, sorted.
+func (b *BareMetalNodes) TEEs() []string {
+	var out []string
+	for _, t := range TEEs {
+		if len(b.Nodes(t)) > 0 {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // TrustAnchorModes are the ways the guest can trust the KBS certificate.
@@ -314,12 +366,12 @@ func (m *Metadata) Params() []Param {
 	var out []Param
 	add := func(path string, f Field) {
 		if f.Set {
-			out = append(out, Param{Path: path, Value: node.ScalarFromFlag(f.Value, f.Pos)})
+			out = append(out, Param{Path: path, Value: helmvalues.ScalarFromFlag(f.Value, f.Pos)})
 		}
 	}
 	addBool := func(path string, f BoolField) {
 		if f.Set {
-			out = append(out, Param{Path: path, Value: node.ScalarFromFlag(fmt.Sprint(f.Value), f.Pos)})
+			out = append(out, Param{Path: path, Value: helmvalues.ScalarFromFlag(fmt.Sprint(f.Value), f.Pos)})
 		}
 	}
 	derived := func(f Field, value string) Field {

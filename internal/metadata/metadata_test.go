@@ -158,6 +158,16 @@ func TestParseRejects(t *testing.T) {
 			want: []string{`m.yaml:4:3: error: cluster: unknown key "region" (valid keys: appsDomain, hubAppsDomain, name, platform, version)`},
 		},
 		{
+			name: "bare-metal node list with spaces",
+			src:  head + "baremetal:\n  tdxNodes: worker-0, worker-1\n",
+			want: []string{`m.yaml:4:13: error: baremetal.tdxNodes: "worker-0, worker-1" is not node names separated by commas (worker-0,worker-1)`},
+		},
+		{
+			name: "a host listed for both TEEs",
+			src:  head + "baremetal:\n  tdxNodes: worker-0,worker-1\n  snpNodes: worker-1\n",
+			want: []string{`m.yaml:5:13: error: baremetal.snpNodes: node worker-1 is listed under tdxNodes too: a host runs one TEE`},
+		},
+		{
 			name: "wrong apiVersion",
 			src:  "apiVersion: v1\nkind: ClusterMetadata\n",
 			want: []string{"m.yaml:1:1: error: apiVersion: must be cocogen.io/v1alpha1"},
@@ -278,6 +288,7 @@ func FuzzParse(f *testing.F) {
 		"cluster: {appsDomain: '', hubAppsDomain: x.y.z}\n",
 		"a: &a [*a]\n",
 		"apiVersion: cocogen.io/v1alpha1\nkind: ClusterMetadata\nazure:\n  location: eastus\n  resourceGroup: 'on'\n  vnetName: \"1e3\"\n",
+		"apiVersion: cocogen.io/v1alpha1\nkind: ClusterMetadata\ncluster:\n  platform: BareMetal\nbaremetal:\n  tdxNodes: w0,w1\n  snpNodes: w2\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -321,5 +332,26 @@ func TestEmptyFactsAreUnset(t *testing.T) {
 	}
 	if got["global.localClusterName"] != "c1" {
 		t.Errorf("an empty cluster.name must fall back to the apps domain: %q", got["global.localClusterName"])
+	}
+}
+
+func TestBareMetalNodes(t *testing.T) {
+	m, d := Parse("m.yaml", []byte("apiVersion: cocogen.io/v1alpha1\nkind: ClusterMetadata\nbaremetal:\n  tdxNodes: worker-0,worker-1.lab\n"))
+	if m == nil || d.HasErrors() {
+		t.Fatalf("%v", diagLines(d))
+	}
+	if got := m.BareMetal.Nodes("tdx"); !slices.Equal(got, []string{"worker-0", "worker-1.lab"}) {
+		t.Errorf("tdx nodes %v", got)
+	}
+	if got := m.BareMetal.TEEs(); !slices.Equal(got, []string{"tdx"}) {
+		t.Errorf("TEEs %v", got)
+	}
+	ex, err := os.ReadFile("../../values/cluster-metadata-baremetal.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, d = Parse("cluster-metadata-baremetal.yaml", ex)
+	if m == nil || d.HasErrors() || !slices.Equal(m.BareMetal.TEEs(), []string{"snp", "tdx"}) || m.Cluster.Platform.Value != "BareMetal" {
+		t.Fatalf("the bare-metal example: %v", diagLines(d))
 	}
 }

@@ -5,22 +5,24 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/cocogen/cocogen/internal/helmvalues"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/schema"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // Override sets one fact over what the metadata file says: a later source (Argo CD plugin env, a --fact
 // flag, a collected value) wins over an earlier one. Pos names the source in diagnostics, for instance
-// node.Pos{File: "ARGOCD_ENV_COCOGEN_FACT_AZURE_LOCATION"} or node.Pos{File: "--fact"}.
+// srcpos.Pos{File: "ARGOCD_ENV_COCOGEN_FACT_AZURE_LOCATION"} or srcpos.Pos{File: "--fact"}.
 type Override struct {
 	Path  string // a metadata key: azure.location, kbs.trustAnchor.mode
 	Value string // the fact as text; "" unsets it
-	Pos   node.Pos
+	Pos   srcpos.Pos
 }
 
 // ParseOverride reads "path=value" (the value may contain "=" and ","; everything after the first "=" is
 // the value).
-func ParseOverride(s string, pos node.Pos) (Override, error) {
+func ParseOverride(s string, pos srcpos.Pos) (Override, error) {
 	path, value, ok := strings.Cut(s, "=")
 	if !ok || path == "" {
 		return Override{}, fmt.Errorf("%q is not KEY=VALUE (e.g. azure.location=eastus)", s)
@@ -75,7 +77,7 @@ func OverrideFromEnv(name, value string) (o Override, ok bool, err error) {
 	for _, f := range facts {
 		env := EnvName(f.path)
 		if env == name {
-			return Override{Path: f.path, Value: value, Pos: node.Pos{File: "ARGOCD_ENV_" + name}}, true, nil
+			return Override{Path: f.path, Value: value, Pos: srcpos.Pos{File: "ARGOCD_ENV_" + name}}, true, nil
 		}
 		names = append(names, env)
 	}
@@ -102,18 +104,18 @@ func apply(root *node.Node, overrides []Override, c schema.Checker) *node.Node {
 			c.Diags.Errorf(o.Pos, "", "%s", msg)
 			continue
 		}
-		p, err := node.ParsePath(f.path)
+		p, err := helmvalues.ParsePath(f.path)
 		if err != nil {
 			panic(err) // the table holds valid paths
 		}
-		v := node.StringFromFlag(o.Value, o.Pos)
+		v := helmvalues.StringFromFlag(o.Value, o.Pos)
 		switch {
 		case o.Value == "":
 			v = &node.Node{Kind: node.Null, Pos: o.Pos, Origin: node.FromFlag} // unsets the fact
 		case f.boolean && (strings.EqualFold(o.Value, "true") || strings.EqualFold(o.Value, "false")):
-			v = node.ScalarFromFlag(o.Value, o.Pos)
+			v = helmvalues.ScalarFromFlag(o.Value, o.Pos)
 		}
-		root = node.SetPath(root, p, v)
+		root = helmvalues.SetPath(root, p, v)
 	}
 	return root
 }

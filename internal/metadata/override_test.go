@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 func TestEnvName(t *testing.T) {
@@ -51,7 +51,7 @@ func TestOverrideFromEnvRejects(t *testing.T) {
 }
 
 func TestParseOverride(t *testing.T) {
-	pos := node.Pos{File: "--fact"}
+	pos := srcpos.Pos{File: "--fact"}
 	o, err := ParseOverride("gitops.experimentalCapabilities=a=b,c", pos)
 	if err != nil || o.Path != "gitops.experimentalCapabilities" || o.Value != "a=b,c" || o.Pos != pos {
 		t.Errorf("ParseOverride = %+v, %v", o, err)
@@ -66,9 +66,9 @@ func TestParseOverride(t *testing.T) {
 func TestLoadLayers(t *testing.T) {
 	file := head + "cluster:\n  platform: Azure\n  appsDomain: apps.a.example.com\n" + azureFacts + "git:\n  privateRepo: true\n"
 	env := func(path, v string) Override {
-		return Override{Path: path, Value: v, Pos: node.Pos{File: "ARGOCD_ENV_" + EnvName(path)}}
+		return Override{Path: path, Value: v, Pos: srcpos.Pos{File: "ARGOCD_ENV_" + EnvName(path)}}
 	}
-	flag := func(path, v string) Override { return Override{Path: path, Value: v, Pos: node.Pos{File: "--fact"}} }
+	flag := func(path, v string) Override { return Override{Path: path, Value: v, Pos: srcpos.Pos{File: "--fact"}} }
 	m, d := Load("m.yaml", []byte(file), []Override{
 		env("azure.location", "eastus"),
 		flag("azure.location", "northeurope"), // later wins
@@ -101,7 +101,7 @@ func TestLoadLayers(t *testing.T) {
 }
 
 func TestLoadWithoutFile(t *testing.T) {
-	m, d := Load("", nil, []Override{{Path: "cluster.appsDomain", Value: "apps.c1.example.com", Pos: node.Pos{File: "--fact"}}})
+	m, d := Load("", nil, []Override{{Path: "cluster.appsDomain", Value: "apps.c1.example.com", Pos: srcpos.Pos{File: "--fact"}}})
 	if m == nil {
 		t.Fatalf("rejected: %q", diagLines(d))
 	}
@@ -119,15 +119,15 @@ func TestLoadRejectsOverrides(t *testing.T) {
 		o    Override
 		want string
 	}{
-		{"unknown fact", Override{Path: "azure.region", Value: "eastus", Pos: node.Pos{File: "--fact"}},
+		{"unknown fact", Override{Path: "azure.region", Value: "eastus", Pos: srcpos.Pos{File: "--fact"}},
 			`--fact: error: unknown cluster fact "azure.region"`},
-		{"a close typo", Override{Path: "azure.locaton", Value: "eastus", Pos: node.Pos{File: "--fact"}},
+		{"a close typo", Override{Path: "azure.locaton", Value: "eastus", Pos: srcpos.Pos{File: "--fact"}},
 			`--fact: error: unknown cluster fact "azure.locaton"; did you mean "azure.location"?`},
-		{"a section, not a fact", Override{Path: "azure", Value: "x", Pos: node.Pos{File: "--fact"}},
+		{"a section, not a fact", Override{Path: "azure", Value: "x", Pos: srcpos.Pos{File: "--fact"}},
 			`--fact: error: unknown cluster fact "azure"`},
-		{"invalid value at the env entry", Override{Path: "azure.location", Value: "East US", Pos: node.Pos{File: "ARGOCD_ENV_COCOGEN_FACT_AZURE_LOCATION"}},
+		{"invalid value at the env entry", Override{Path: "azure.location", Value: "East US", Pos: srcpos.Pos{File: "ARGOCD_ENV_COCOGEN_FACT_AZURE_LOCATION"}},
 			`ARGOCD_ENV_COCOGEN_FACT_AZURE_LOCATION: error: azure.location: "East US" is not an Azure region name; did you mean "eastus"? (the region name, not its display name)`},
-		{"a boolean that is not one", Override{Path: "git.privateRepo", Value: "yes", Pos: node.Pos{File: "--fact"}},
+		{"a boolean that is not one", Override{Path: "git.privateRepo", Value: "yes", Pos: srcpos.Pos{File: "--fact"}},
 			`--fact: error: git.privateRepo: must be true or false, not "yes"`},
 	}
 	for _, c := range cases {

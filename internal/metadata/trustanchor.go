@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/cocogen/cocogen/internal/diag"
-	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // ExpiryWarning is how long before a trust anchor expires that a check warns about it.
@@ -40,7 +40,7 @@ func (m *Metadata) CheckTrustAnchor(data []byte, now time.Time) (*TrustAnchor, *
 	cert := m.KBS.TrustAnchor.Certificate
 	pos, path := cert.Pos, "kbs.trustAnchor.certificate"
 	if pos.IsZero() {
-		pos = node.Pos{File: m.Source}
+		pos = srcpos.Pos{File: m.Source}
 	}
 	name := cert.Value
 	if name == "" {

@@ -8,6 +8,7 @@ import (
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/schema"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // The confidential VM sizes that peer pods may use are choices, so they live in values (upstream's
@@ -17,7 +18,7 @@ import (
 // VMSize is one Azure VM size name with the position it was read from.
 type VMSize struct {
 	Name string
-	Pos  node.Pos
+	Pos  srcpos.Pos
 }
 
 // vmSizeRe is the one rule for an Azure VM size name in cocogen (values, metadata check, --size), as the

@@ -5,6 +5,7 @@ import (
 
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/schema"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // ArgoCD is clusterGroup.argoCD: settings of the per-cluster-group Argo CD instance (rendered when
@@ -24,7 +25,7 @@ type ArgoCD struct {
 
 // CMP is one config management plugin sidecar.
 type CMP struct {
-	Pos             node.Pos
+	Pos             srcpos.Pos
 	Name            string
 	Image           string
 	ImagePullPolicy string

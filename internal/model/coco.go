@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/cocogen/cocogen/internal/metadata"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/schema"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // CoCo is global.coco: the Confidential Containers choices of the pattern. Names that the upstream
@@ -19,41 +21,74 @@ type CoCo struct {
 	// SecurityPolicyFlavour names the container image signature policy the guest fetches from the KBS:
 	// kbs:///default/security-policy/<flavour>.
 	SecurityPolicyFlavour string
-	FlavourPos            node.Pos
+	FlavourPos            srcpos.Pos
 	Azure                 CoCoAzure
-	InitData              InitDataChoices
-	Trustee               Trustee
+	// BareMetal are the choices of a cluster whose own hosts run the pod VMs (Intel TDX, AMD SEV-SNP).
+	BareMetal CoCoBareMetal
+	InitData  InitDataChoices
+	Trustee   Trustee
 	// Rollout says how changes reach the running cloud-api-adaptor and KBS (global.coco.rollout).
 	Rollout Rollout
+	// SidecarImage is the cocogen sidecar image that a hub's ACM policies give the Argo CD instance of each
+	// managed cluster (global.coco.sidecarImage; the image of `cocogen bootstrap --image`).
+	SidecarImage    string
+	SidecarImagePos srcpos.Pos
 }
 
 // CoCoAzure are the Azure peer-pod choices.
 type CoCoAzure struct {
 	// DefaultVMFlavour is the confidential VM size of a peer pod that asks for none.
 	DefaultVMFlavour string
-	DefaultPos       node.Pos
+	DefaultPos       srcpos.Pos
 	// VMFlavours are the sizes pods may ask for (the upstream comma-separated string, or a list).
 	VMFlavours  []string
-	FlavoursPos node.Pos
+	FlavoursPos srcpos.Pos
 	Tags        *node.Node // map of Azure resource tags for the peer-pod VMs
 	// RootVolumeSize is the peer-pod VM's root disk in GiB (nil: the operator's default).
 	RootVolumeSize *node.Node
 }
 
+// CoCoBareMetal are the bare-metal choices (global.coco.baremetal).
+type CoCoBareMetal struct {
+	Pos srcpos.Pos
+	// DefaultMemory is the pod VM's memory in MiB (the io.katacontainers.config.hypervisor.default_memory
+	// annotation of every confidential pod that sets none); 0 leaves the runtime's default.
+	DefaultMemory int64
+	MemoryPos     srcpos.Pos
+	// Storage is the local storage operator whose cluster object the host application renders: lvms (an
+	// LVMCluster), hpp (a HostPathProvisioner) or none.
+	Storage    string
+	StoragePos srcpos.Pos
+	// MachineConfigRoles are the machine config pools whose hosts get the TEE kernel arguments (default
+	// worker; add master on a compact cluster).
+	MachineConfigRoles []string
+	// TDXCollateralService is where Trustee's TDX verifier fetches Intel's collateral (Intel's PCS itself,
+	// the default, or a PCCS that caches it, e.g. in a disconnected cluster).
+	TDXCollateralService    string
+	TDXCollateralServicePos srcpos.Pos
+}
+
+// Bare-metal storage choices.
+var BareMetalStorages = []string{"lvms", "hpp", "none"}
+
+// DefaultTDXCollateralService is Intel's Provisioning Certification Service, Trustee's own default
+// (trustee v0.21.0 deps/verifier/src/intel_dcap/mod.rs INTEL_PCS_URL).
+const DefaultTDXCollateralService = "https://api.trustedservices.intel.com/sgx/certification/v4/"
+
 // InitDataChoices say which init-data profiles exist.
 type InitDataChoices struct {
 	// Default is the profile peer pods get when a pod names none (peer-pods-cm INITDATA).
 	Default    string
-	DefaultPos node.Pos
+	DefaultPos srcpos.Pos
 	Profiles   []Profile
 }
 
 // Profile is one init-data profile: an agent policy, the aa.toml and cdh.toml templates and a hash algorithm.
 type Profile struct {
 	Name        string
-	Pos         node.Pos
+	Pos         srcpos.Pos
 	AgentPolicy string // a file name under policies/agent/, without .rego
-	PolicyPos   node.Pos
+	PolicyPos   srcpos.Pos
 	Algorithm   string
 	AA          string // repository path of the aa.toml template
 	CDH         string // repository path of the cdh.toml template
@@ -64,7 +99,7 @@ type Profile struct {
 // ExecCommand is one allowed argv.
 type ExecCommand struct {
 	Args []string
-	Pos  node.Pos
+	Pos  srcpos.Pos
 }
 
 // Profile returns the named profile.
@@ -93,8 +128,9 @@ const (
 )
 
 var (
-	cocoKeys        = []string{"securityPolicyFlavour", "azure", "initdata", "trustee", "rollout", "secured", "bypassAttestation", "enableSSHDebug"}
+	cocoKeys        = []string{"securityPolicyFlavour", "azure", "baremetal", "initdata", "trustee", "rollout", "sidecarImage", "secured", "bypassAttestation", "enableSSHDebug"}
 	cocoAzureKeys   = []string{"defaultVMFlavour", "VMFlavours", "tags", "rootVolumeSize"}
+	cocoBareKeys    = []string{"defaultMemory", "storage", "machineConfigRoles", "tdxCollateralService"}
 	initDataKeys    = []string{"default", "profiles"}
 	profileKeys     = []string{"agentPolicy", "algorithm", "aa", "cdh", "execAllowList"}
 	flavours        = []string{"insecure", "signed", "reject"}
@@ -112,7 +148,7 @@ var (
 // coco decodes global.coco (absent: no CoCo choices, the pattern renders no init-data). pos is where the
 // section is, or would be: the positions of choices that are absent fall back to it, so that what needs them
 // can say where to add them.
-func (dc decoder) coco(n *node.Node, pos node.Pos, out *CoCo) {
+func (dc decoder) coco(n *node.Node, pos srcpos.Pos, out *CoCo) {
 	const path = "global.coco"
 	out.FlavourPos, out.Azure.DefaultPos, out.InitData.DefaultPos = pos, pos, pos
 	dc.rollout(nil, &out.Rollout) // the defaults, also without global.coco
@@ -122,6 +158,12 @@ func (dc decoder) coco(n *node.Node, pos node.Pos, out *CoCo) {
 	out.FlavourPos, out.Azure.DefaultPos, out.InitData.DefaultPos = n.Pos, n.KeyPos("azure"), n.KeyPos("initdata")
 	out.Tree = n
 	dc.rollout(n.Get("rollout"), &out.Rollout)
+	if s := dc.str(n, path, "sidecarImage"); s != "" {
+		out.SidecarImage, out.SidecarImagePos = s, n.Get("sidecarImage").Pos
+		if !imageRe.MatchString(s) {
+			dc.errorf(n.Get("sidecarImage"), schema.Join(path, "sidecarImage"), "%q is not an image reference (registry/repository[:tag][@sha256:<hex>])", s)
+		}
+	}
 	for k, why := range upstreamOnlyKey {
 		if _, ok := n.Lookup(k); ok {
 			dc.c.Diags.Warnf(n.KeyPos(k), schema.Join(path, k), "ignored: an upstream coco-pattern setting that cocogen has no use for (%s)", why)
@@ -166,6 +208,7 @@ func (dc decoder) coco(n *node.Node, pos node.Pos, out *CoCo) {
 			out.Azure.RootVolumeSize = rv
 		}
 	}
+	dc.bareMetal(n.Get("baremetal"), n.KeyPos("baremetal"), &out.BareMetal)
 	dc.trustee(n.Get("trustee"), &out.Trustee)
 	defer dc.resourceProfiles(out)
 	id := n.Get("initdata")
@@ -260,7 +303,7 @@ func (dc decoder) resourceProfiles(out *CoCo) {
 }
 
 // vmSizes reads VMFlavours: the upstream comma-separated string (no spaces) or a list.
-func (dc decoder) vmSizes(az *node.Node, path string) ([]string, node.Pos) {
+func (dc decoder) vmSizes(az *node.Node, path string) ([]string, srcpos.Pos) {
 	n := az.Get("VMFlavours")
 	p := schema.Join(path, "VMFlavours")
 	if n.IsNull() {
@@ -306,4 +349,60 @@ func splitComma(s string) []string {
 		}
 	}
 	return out
+}
+
+var (
+	roleRe           = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	collateralURLRe  = regexp.MustCompile(`^https://[^\s/]+(/[^\s]*)?$`)
+	maxDefaultMemory = int64(4 * 1024 * 1024) // 4 TiB in MiB: larger is a typo
+)
+
+// bareMetal decodes global.coco.baremetal; its defaults apply also when it is absent.
+func (dc decoder) bareMetal(n *node.Node, pos srcpos.Pos, out *CoCoBareMetal) {
+	const path = "global.coco.baremetal"
+	*out = CoCoBareMetal{Pos: pos, MemoryPos: pos, StoragePos: pos, TDXCollateralServicePos: pos, Storage: "lvms",
+		MachineConfigRoles: []string{"worker"}, TDXCollateralService: DefaultTDXCollateralService}
+	if n.IsNull() || !dc.c.Map(n, path, false, cocoBareKeys...) {
+		return
+	}
+	out.Pos, out.MemoryPos, out.StoragePos, out.TDXCollateralServicePos = n.Pos, n.Pos, n.Pos, n.Pos
+	if m := n.Get("defaultMemory"); !m.IsNull() {
+		out.MemoryPos = m.Pos
+		v, err := strconv.ParseInt(m.Text, 10, 64)
+		if m.Kind != node.Int || err != nil || v <= 0 || v > maxDefaultMemory {
+			dc.c.Diags.Errorf(m.Pos, schema.Join(path, "defaultMemory"), "must be the pod VM's memory in MiB, a positive integer (e.g. 8192), not %q", m.Src)
+		} else {
+			out.DefaultMemory = v
+		}
+	}
+	if s := dc.str(n, path, "storage"); s != "" {
+		out.StoragePos = n.Get("storage").Pos
+		if dc.c.Enum(n.Get("storage"), schema.Join(path, "storage"), s, BareMetalStorages...) {
+			out.Storage = s
+		}
+	}
+	if r := n.Get("machineConfigRoles"); !r.IsNull() {
+		if r.Kind != node.List || r.Len() == 0 {
+			dc.c.Diags.Errorf(r.Pos, schema.Join(path, "machineConfigRoles"), "must be a list of machine config pool roles (e.g. [worker])")
+		} else {
+			out.MachineConfigRoles = nil
+			for _, it := range r.Items() {
+				if it.Kind != node.String || !roleRe.MatchString(it.Text) {
+					dc.c.Diags.Errorf(it.Pos, schema.Join(path, "machineConfigRoles"), "%q is not a machine config pool role (lowercase letters, digits and -)", it.Src)
+					continue
+				}
+				if !slices.Contains(out.MachineConfigRoles, it.Text) {
+					out.MachineConfigRoles = append(out.MachineConfigRoles, it.Text)
+				}
+			}
+		}
+	}
+	if u := dc.str(n, path, "tdxCollateralService"); u != "" {
+		out.TDXCollateralServicePos = n.Get("tdxCollateralService").Pos
+		if !collateralURLRe.MatchString(u) {
+			dc.c.Diags.Errorf(out.TDXCollateralServicePos, schema.Join(path, "tdxCollateralService"), "must be an https:// URL of a PCCS or of Intel's PCS (e.g. %s)", DefaultTDXCollateralService)
+		} else {
+			out.TDXCollateralService = u
+		}
+	}
 }

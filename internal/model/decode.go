@@ -11,6 +11,7 @@ import (
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/schema"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // Keys the clustergroup chart reads under clusterGroup, split by whether cocogen renders them yet.
@@ -73,7 +74,7 @@ func Decode(tree *node.Node) (*Values, *diag.List) {
 type decoder struct{ c schema.Checker }
 
 func (dc decoder) errorf(n *node.Node, path, format string, args ...any) {
-	var pos node.Pos
+	var pos srcpos.Pos
 	if n != nil {
 		pos = n.Pos
 	}
@@ -206,7 +207,7 @@ func (dc decoder) clusterGroup(cg *node.Node, v *Values) {
 	dc.subscriptions(cg.Get("subscriptions"), out)
 	dc.projects(cg, out)
 	dc.applications(cg.Get("applications"), out)
-	dc.managedClusterGroups(cg.Get("managedClusterGroups"))
+	out.ManagedGroups = dc.managedClusterGroups(cg.Get("managedClusterGroups"))
 	dc.imperative(cg.Get("imperative"), &out.Imperative)
 	dc.argoCD(cg.Get("argoCD"), &out.ArgoCD)
 	dc.indexImages(cg.Get("indexImages"), out)
@@ -223,7 +224,7 @@ func (dc decoder) clusterGroup(cg *node.Node, v *Values) {
 
 // each walks a list-or-map section: map entries sorted by key (as Helm's range does), list items in order.
 // Null entries are skipped, as the chart skips them.
-func each(n *node.Node, fn func(key string, keyPos node.Pos, v *node.Node, isMap bool)) {
+func each(n *node.Node, fn func(key string, keyPos srcpos.Pos, v *node.Node, isMap bool)) {
 	switch n.Kind {
 	case node.Map:
 		entries := slices.Clone(n.Entries())
@@ -262,7 +263,7 @@ func (dc decoder) namespaces(n *node.Node, cg *ClusterGroup) {
 	if !dc.listOrMap(n, path) {
 		return
 	}
-	each(n, func(key string, keyPos node.Pos, v *node.Node, isMap bool) {
+	each(n, func(key string, keyPos srcpos.Pos, v *node.Node, isMap bool) {
 		p := entryPath(path, key, isMap)
 		if isMap {
 			ns := Namespace{Name: key, Pos: keyPos, Form: MapEntry, Null: v.IsNull()}
@@ -324,7 +325,7 @@ func (dc decoder) subscriptions(n *node.Node, cg *ClusterGroup) {
 	if !dc.listOrMap(n, path) {
 		return
 	}
-	each(n, func(key string, keyPos node.Pos, v *node.Node, isMap bool) {
+	each(n, func(key string, keyPos srcpos.Pos, v *node.Node, isMap bool) {
 		p := entryPath(path, key, isMap)
 		if v.IsNull() {
 			return
@@ -385,7 +386,7 @@ func (dc decoder) projects(cg *node.Node, out *ClusterGroup) {
 	}
 	if n.Kind == node.Map {
 		out.ProjectsAsMap = true
-		each(n, func(k string, keyPos node.Pos, v *node.Node, _ bool) {
+		each(n, func(k string, keyPos srcpos.Pos, v *node.Node, _ bool) {
 			out.Projects = append(out.Projects, Project{Name: k, Pos: keyPos})
 		})
 	} else {
@@ -410,7 +411,7 @@ func (dc decoder) applications(n *node.Node, cg *ClusterGroup) {
 	if !dc.listOrMap(n, path) {
 		return
 	}
-	each(n, func(key string, keyPos node.Pos, v *node.Node, isMap bool) {
+	each(n, func(key string, keyPos srcpos.Pos, v *node.Node, isMap bool) {
 		if v.IsNull() {
 			return
 		}
@@ -603,12 +604,13 @@ func (dc decoder) syncPolicy(n *node.Node, path string) *node.Node {
 	return nil
 }
 
-func (dc decoder) managedClusterGroups(n *node.Node) {
+func (dc decoder) managedClusterGroups(n *node.Node) []ManagedGroup {
 	const path = "clusterGroup.managedClusterGroups"
 	if !dc.listOrMap(n, path) {
-		return
+		return nil
 	}
-	each(n, func(key string, _ node.Pos, v *node.Node, isMap bool) {
+	var out []ManagedGroup
+	each(n, func(key string, _ srcpos.Pos, v *node.Node, isMap bool) {
 		if v.IsNull() {
 			return
 		}
@@ -616,7 +618,8 @@ func (dc decoder) managedClusterGroups(n *node.Node) {
 		if !dc.c.Map(v, p, false, managedGroupKeys...) {
 			return
 		}
-		if dc.str(v, p, "name") == "" {
+		g := ManagedGroup{Key: key, Pos: v.Pos, Name: dc.str(v, p, "name"), Tree: v}
+		if g.Name == "" {
 			dc.errorf(v, p, "name is required")
 		}
 		if l := v.Get("acmlabels"); !l.IsNull() {
@@ -626,15 +629,22 @@ func (dc decoder) managedClusterGroups(n *node.Node) {
 					ip := schema.Index(schema.Join(p, "acmlabels"), i)
 					if dc.c.Map(it, ip, false, "name", "value") && (it.Get("name").IsNull() || it.Get("value").IsNull()) {
 						dc.errorf(it, ip, "needs name and value")
+					} else if it.Kind == node.Map {
+						g.Labels = append(g.Labels, NameValue{Name: it.Get("name").Scalar(), Value: it.Get("value")})
 					}
 				}
 			case node.Map:
+				for _, e := range l.Entries() {
+					g.Labels = append(g.Labels, NameValue{Name: e.Key, Value: e.Value})
+				}
 			default:
 				dc.errorf(l, schema.Join(p, "acmlabels"), "must be a list of {name, value} or a map")
 			}
 		}
 		if s := v.Get("clusterSelector"); !s.IsNull() {
-			dc.c.Map(s, schema.Join(p, "clusterSelector"), true, "matchLabels", "matchExpressions")
+			if dc.c.Map(s, schema.Join(p, "clusterSelector"), true, "matchLabels", "matchExpressions") {
+				g.ClusterSelector = s
+			}
 		}
 		if h := v.Get("helmOverrides"); !h.IsNull() {
 			if h.Kind != node.List {
@@ -644,11 +654,15 @@ func (dc decoder) managedClusterGroups(n *node.Node) {
 					ip := schema.Index(schema.Join(p, "helmOverrides"), i)
 					if dc.c.Map(it, ip, false, "name", "value") && it.Get("name").IsNull() {
 						dc.errorf(it, ip, "name is required")
+					} else if it.Kind == node.Map {
+						g.HelmOverrides = append(g.HelmOverrides, NameValue{Name: it.Get("name").Scalar(), Value: it.Get("value")})
 					}
 				}
 			}
 		}
+		out = append(out, g)
 	})
+	return out
 }
 
 func (dc decoder) extraParametersNested(n *node.Node) []NameValue {
@@ -660,7 +674,7 @@ func (dc decoder) extraParametersNested(n *node.Node) []NameValue {
 		return nil
 	}
 	var out []NameValue
-	each(n, func(k string, _ node.Pos, v *node.Node, _ bool) {
+	each(n, func(k string, _ srcpos.Pos, v *node.Node, _ bool) {
 		out = append(out, NameValue{Name: k, Value: v})
 	})
 	return out
@@ -673,7 +687,7 @@ func (dc decoder) crossCheck(v *Values) {
 	for _, p := range v.ClusterGroup.Projects {
 		projects[p.Name] = true
 	}
-	seen := map[string]node.Pos{}
+	seen := map[string]srcpos.Pos{}
 	for _, a := range v.ClusterGroup.Applications {
 		if prev, dup := seen[a.Name]; dup {
 			d.Errorf(a.Pos, "clusterGroup.applications", "application name %q is already used at %s: the second would replace the first", a.Name, prev)
@@ -684,7 +698,7 @@ func (dc decoder) crossCheck(v *Values) {
 			d.Warnf(a.Pos, "clusterGroup.applications."+a.Key, "project %q is not among clusterGroup.argoProjects; Argo CD rejects the Application unless that AppProject exists", project)
 		}
 	}
-	nsSeen := map[string]node.Pos{}
+	nsSeen := map[string]srcpos.Pos{}
 	for _, ns := range v.ClusterGroup.Namespaces {
 		if ns.Disabled {
 			continue

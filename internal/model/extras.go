@@ -6,18 +6,19 @@ import (
 
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/schema"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // IndexImage is a clusterGroup.indexImages entry: a CatalogSource.
 type IndexImage struct {
-	Pos   node.Pos
+	Pos   srcpos.Pos
 	Name  string
 	Image string
 }
 
 // NodeEntry is a clusterGroup.nodes entry: labels and annotations for one Node.
 type NodeEntry struct {
-	Pos         node.Pos
+	Pos         srcpos.Pos
 	Name        string
 	Labels      *node.Node
 	Annotations *node.Node
@@ -26,13 +27,13 @@ type NodeEntry struct {
 // ExtraObject is a clusterGroup.extraObjects entry: a raw object rendered as it is.
 type ExtraObject struct {
 	Key    string
-	Pos    node.Pos
+	Pos    srcpos.Pos
 	Object *node.Node // without the disabled key
 }
 
 // SequenceJob is a subscription's sequenceJob: a hook Job that waits for a resource.
 type SequenceJob struct {
-	Pos               node.Pos
+	Pos               srcpos.Pos
 	SyncWave          *node.Node
 	ResourceType      string
 	ResourceName      string
@@ -51,7 +52,7 @@ type RBAC struct {
 
 // RBACRole is a Role (with a namespace) or a ClusterRole.
 type RBACRole struct {
-	Pos       node.Pos
+	Pos       srcpos.Pos
 	Name      string
 	Namespace string
 	Rules     *node.Node
@@ -59,7 +60,7 @@ type RBACRole struct {
 
 // RBACServiceAccount is a ServiceAccount with its bindings.
 type RBACServiceAccount struct {
-	Pos          node.Pos
+	Pos          srcpos.Pos
 	Name         string
 	Namespace    string
 	Roles        []string
@@ -80,7 +81,7 @@ func (dc decoder) indexImages(n *node.Node, cg *ClusterGroup) {
 	if !dc.listOrMap(n, path) {
 		return
 	}
-	each(n, func(key string, keyPos node.Pos, v *node.Node, isMap bool) {
+	each(n, func(key string, keyPos srcpos.Pos, v *node.Node, isMap bool) {
 		p := entryPath(path, key, isMap)
 		if v.IsNull() || !dc.c.Map(v, p, false, indexImageKeys...) {
 			return

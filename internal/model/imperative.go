@@ -3,6 +3,7 @@ package model
 import (
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/schema"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // Imperative is clusterGroup.imperative: the Ansible jobs the chart runs as a CronJob, and their RBAC.
@@ -43,7 +44,7 @@ type AnsibleDevMode struct {
 
 // ImperativeJob is one playbook run, in list order.
 type ImperativeJob struct {
-	Pos       node.Pos
+	Pos       srcpos.Pos
 	Name      string
 	Playbook  string
 	Timeout   *node.Node

@@ -5,6 +5,7 @@ package model
 
 import (
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // Values is a decoded cluster group.
@@ -64,7 +65,7 @@ type Options struct {
 // ClusterGroup holds clusterGroup.*.
 type ClusterGroup struct {
 	Name                  string
-	NamePos               node.Pos
+	NamePos               srcpos.Pos
 	TargetCluster         string
 	IsHubCluster          *bool
 	SharedValueFiles      []*node.Node
@@ -84,6 +85,23 @@ type ClusterGroup struct {
 	Scheduler    *node.Node
 	HasScheduler bool
 	ExtraObjects []ExtraObject
+	// ManagedGroups are clusterGroup.managedClusterGroups: the cluster groups a hub delivers to the clusters
+	// ACM selects (list order, or map keys sorted).
+	ManagedGroups []ManagedGroup
+}
+
+// ManagedGroup is one clusterGroup.managedClusterGroups entry.
+type ManagedGroup struct {
+	Key  string
+	Pos  srcpos.Pos
+	Name string
+	// Labels are acmlabels (list {name, value} or map), in order; ClusterSelector, when set, replaces them.
+	Labels          []NameValue
+	ClusterSelector *node.Node
+	// HelmOverrides are the helm parameters the spoke's root Application gets.
+	HelmOverrides []NameValue
+	// Tree is the entry as written, for the keys cocogen does not support.
+	Tree *node.Node
 }
 
 // Form says how a list-or-map section entry was written.
@@ -99,7 +117,7 @@ const (
 // Namespace is one clusterGroup.namespaces entry.
 type Namespace struct {
 	Name string
-	Pos  node.Pos
+	Pos  srcpos.Pos
 	Form Form
 	// Null marks a map-form entry whose value is null (name:).
 	Null        bool
@@ -116,7 +134,7 @@ type Namespace struct {
 // Subscription is one clusterGroup.subscriptions entry.
 type Subscription struct {
 	Key                 string // map key, or list index as text
-	Pos                 node.Pos
+	Pos                 srcpos.Pos
 	Name                string
 	Namespace           string
 	Namespaces          []string
@@ -124,7 +142,7 @@ type Subscription struct {
 	SourceNamespace     string
 	Channel             string
 	CSV                 string
-	CSVPos              node.Pos // where csv is written (the entry's key when it is not)
+	CSVPos              srcpos.Pos // where csv is written (the entry's key when it is not)
 	InstallPlanApproval string
 	Config              *node.Node
 	Annotations         *node.Node
@@ -145,13 +163,13 @@ func (s *Subscription) OLMv1() bool {
 // Project is one AppProject name.
 type Project struct {
 	Name string
-	Pos  node.Pos
+	Pos  srcpos.Pos
 }
 
 // Application is one clusterGroup.applications entry.
 type Application struct {
 	Key            string // map key, or list index as text
-	Pos            node.Pos
+	Pos            srcpos.Pos
 	Name           string
 	Namespace      string
 	Project        string
@@ -181,7 +199,7 @@ type Application struct {
 	// workloads); empty for an application that Argo CD renders from its own source. Such an application's
 	// source is the cocogen plugin on the pattern repository; for workloads, Path is the kustomize overlay.
 	CoCoGen    string
-	CoCoGenPos node.Pos
+	CoCoGenPos srcpos.Pos
 }
 
 // Generators that an application can name in its cocogen key.
@@ -189,10 +207,13 @@ const (
 	GenSandbox   = "sandbox"
 	GenTrustee   = "trustee"
 	GenWorkloads = "workloads"
+	// GenACM renders, on a hub, what makes ACM deliver each clusterGroup.managedClusterGroups entry to the
+	// clusters it selects.
+	GenACM = "acm"
 )
 
 // Generators lists them.
-var Generators = []string{GenSandbox, GenTrustee, GenWorkloads}
+var Generators = []string{GenSandbox, GenTrustee, GenWorkloads, GenACM}
 
 // MultiSource reports whether the application renders as a multi-source Application (chartVersion is set).
 func (a *Application) MultiSource() bool { return a.ChartVersion != "" }
@@ -202,7 +223,7 @@ type Override struct {
 	Name        string
 	Value       *node.Node
 	ForceString bool
-	Pos         node.Pos
+	Pos         srcpos.Pos
 }
 
 // FileParameter is a helm file parameter of an application.

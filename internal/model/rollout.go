@@ -8,6 +8,7 @@ import (
 
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/schema"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // Rollout is global.coco.rollout: how changes reach the running components. The render writes a Job that
@@ -17,10 +18,10 @@ import (
 type Rollout struct {
 	// Image is the image of those Jobs: it needs oc (or kubectl) and bash.
 	Image    string
-	ImagePos node.Pos
+	ImagePos srcpos.Pos
 	// KBSReloadSchedule is the CronJob schedule of the KBS reloader (five cron fields).
 	KBSReloadSchedule string
-	SchedulePos       node.Pos
+	SchedulePos       srcpos.Pos
 }
 
 // DefaultRolloutImage is the OpenShift CLI image of the cluster's own release: the ImageStream cli in the
@@ -37,15 +38,15 @@ const DefaultKBSReloadSchedule = "*/5 * * * *"
 // profile rendered before, which pods started with it keep attesting with until Until.
 type PreviousInitData struct {
 	Profile    string
-	ProfilePos node.Pos
+	ProfilePos srcpos.Pos
 	// Algorithm and Digest are the digest as cocogen.io/initdata-digest writes it: <algorithm>:<hex>.
 	Algorithm string
 	Digest    string
-	DigestPos node.Pos
+	DigestPos srcpos.Pos
 	// Until is when the attestation policy stops accepting it (YYYY-MM-DDTHH:MM:SSZ).
 	Until    string
-	UntilPos node.Pos
-	Pos      node.Pos
+	UntilPos srcpos.Pos
+	Pos      srcpos.Pos
 }
 
 var (

@@ -10,38 +10,42 @@ import (
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/release"
 	"github.com/cocogen/cocogen/internal/schema"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // Trustee is global.coco.trustee: how the trustee application configures the key broker and attestation.
 type Trustee struct {
-	Pos node.Pos
+	Pos srcpos.Pos
 	// Version is the Trustee release the KBS configuration is written for (see TrusteeVersions); VersionPos
 	// is zero when the values do not set it.
 	Version    string
-	VersionPos node.Pos
+	VersionPos srcpos.Pos
 	// VaultPrefix is the Vault path the ExternalSecrets read below, e.g. secret/data/hub.
 	VaultPrefix string
 	// Expiration is when the reference values expire (RFC 3339, UTC, seconds: 2027-12-31T00:00:00Z).
 	Expiration    string
-	ExpirationPos node.Pos
+	ExpirationPos srcpos.Pos
 	// PodVMPCRs pins Azure pod VM boot measurements: PCR name (pcr03) → allowed lowercase hex values. It is
 	// never empty when set: an empty map is an error, and running unpinned is AcceptUnpinnedPodVM.
 	PodVMPCRs    []PCRValues
-	PodVMPCRsPos node.Pos
+	PodVMPCRsPos srcpos.Pos
 	// Previous are init-data digests that profiles rendered before a change, which pods started with them
 	// keep attesting with until each entry's date (referenceValues.previous).
 	Previous []PreviousInitData
 	// AcceptUnpinnedPodVM is the reviewed choice to let pods attest on any pod VM image the host boots
 	// (referenceValues.acceptUnpinnedPodVM: true); every render warns while it is set.
 	AcceptUnpinnedPodVM    bool
-	AcceptUnpinnedPodVMPos node.Pos
+	AcceptUnpinnedPodVMPos srcpos.Pos
 	// SNPLaunchMeasurements and TDXMRTD are the allowed bare-metal launch measurements.
 	SNPLaunchMeasurements []string
 	TDXMRTD               []string
+	// TDXRTMR1 and TDXRTMR2 are the allowed TDX RTMR 1 (kernel, initrd) and RTMR 2 (command line) values;
+	// each is checked only when it is set.
+	TDXRTMR1, TDXRTMR2 []string
 	// SNPMinimumTCB are the lowest SEV-SNP firmware levels the hardware claim accepts, by TCB component
 	// (bootloader, tee, snp, microcode); nil when none is set.
 	SNPMinimumTCB    map[string]int
-	SNPMinimumTCBPos node.Pos
+	SNPMinimumTCBPos srcpos.Pos
 	// TDXTCBStatuses are the TCB statuses of Intel's quote verification that the hardware claim accepts
 	// (default UpToDate); TDXMinimumTCBDate the oldest TCB date (YYYY-MM-DDTHH:MM:SSZ), "" for none.
 	TDXTCBStatuses    []string
@@ -62,13 +66,13 @@ type PCRValues struct {
 type KBSResource struct {
 	Name string
 	Keys []string
-	Pos  node.Pos
+	Pos  srcpos.Pos
 	// Profiles are the init-data profiles whose pods may fetch the resource; nil for the list shorthand
 	// (`name: [key, ...]`), which means the default profile only (Readers).
 	Profiles    []string
-	ProfilesPos node.Pos
+	ProfilesPos srcpos.Pos
 	// ProfilePositions are where each of Profiles is written.
-	ProfilePositions []node.Pos
+	ProfilePositions []srcpos.Pos
 }
 
 // Readers returns the init-data profiles that may fetch r: its profiles, or the default profile for the list
@@ -102,7 +106,7 @@ var TrusteeVersions = func() []string { _, written := release.TrusteeFormats(); 
 
 var (
 	trusteeKeys   = []string{"version", "vaultPrefix", "referenceValues", "resources", "acme"}
-	refValuesKeys = []string{"expiration", "previous", "podVMPCRs", "acceptUnpinnedPodVM", "snpLaunchMeasurements", "tdxMRTD", "snpMinimumTCB", "tdxTCBStatuses", "tdxMinimumTCBDate"}
+	refValuesKeys = []string{"expiration", "previous", "podVMPCRs", "acceptUnpinnedPodVM", "snpLaunchMeasurements", "tdxMRTD", "tdxRTMR1", "tdxRTMR2", "snpMinimumTCB", "tdxTCBStatuses", "tdxMinimumTCBDate"}
 	resourceKeys  = []string{"keys", "profiles"}
 	acmeKeys      = []string{"server", "email", "solvers"}
 	expirationRe  = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$`)
@@ -194,6 +198,8 @@ func (dc decoder) trustee(n *node.Node, out *Trustee) {
 		}
 		out.SNPLaunchMeasurements = dc.hexList(rv.Get("snpLaunchMeasurements"), schema.Join(p, "snpLaunchMeasurements"), 96)
 		out.TDXMRTD = dc.hexList(rv.Get("tdxMRTD"), schema.Join(p, "tdxMRTD"), 96)
+		out.TDXRTMR1 = dc.hexList(rv.Get("tdxRTMR1"), schema.Join(p, "tdxRTMR1"), 96)
+		out.TDXRTMR2 = dc.hexList(rv.Get("tdxRTMR2"), schema.Join(p, "tdxRTMR2"), 96)
 		if tcb := rv.Get("snpMinimumTCB"); dc.c.Map(tcb, schema.Join(p, "snpMinimumTCB"), true, SNPTCBComponents...) {
 			tp := schema.Join(p, "snpMinimumTCB")
 			out.SNPMinimumTCB, out.SNPMinimumTCBPos = map[string]int{}, tcb.Pos

@@ -5,6 +5,8 @@ import (
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // This file holds a fast path for the YAML that values files are made of: block mappings and sequences of
@@ -78,8 +80,8 @@ func parseSimple(c *converter, data []byte) (n *Node, ok bool) {
 	return root, true
 }
 
-func (p *fastParser) pos(line fastLine, col int) Pos {
-	return Pos{File: p.c.file, Line: line.num, Col: col}
+func (p *fastParser) pos(line fastLine, col int) srcpos.Pos {
+	return srcpos.Pos{File: p.c.file, Line: line.num, Col: col}
 }
 
 // column returns the 1-based column (in characters) of byte offset off in line.

@@ -2,8 +2,8 @@
 //
 // A Node is a YAML value (null, bool, int, float, string, map or list) that remembers where it came from
 // (file, line, column), so that every diagnostic about a merged value can point at the file that set it.
-// Maps keep their key order. Nodes are treated as immutable once built: Merge and Coalesce share unchanged
-// subtrees between their inputs and their result.
+// Maps keep their key order. Nodes are treated as immutable once built: Copy copies one level, so that
+// Helm's merge and coalesce (internal/helmvalues) share unchanged subtrees between their inputs and results.
 package node
 
 import (
@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // Kind is the type of a value.
@@ -48,33 +50,10 @@ const (
 	Generated               // built by cocogen for output
 )
 
-// Pos is a position in a source file. Line and Col are 1-based; zero means unknown.
-type Pos struct {
-	File string
-	Line int
-	Col  int
-}
-
-// String renders the position as file:line:col, leaving out the parts that are unknown.
-func (p Pos) String() string {
-	switch {
-	case p.File == "":
-		return ""
-	case p.Line == 0:
-		return p.File
-	case p.Col == 0:
-		return p.File + ":" + strconv.Itoa(p.Line)
-	}
-	return p.File + ":" + strconv.Itoa(p.Line) + ":" + strconv.Itoa(p.Col)
-}
-
-// IsZero reports whether nothing is known about the position.
-func (p Pos) IsZero() bool { return p.File == "" && p.Line == 0 }
-
 // Entry is one key of a map.
 type Entry struct {
 	Key    string
-	KeyPos Pos
+	KeyPos srcpos.Pos
 	Value  *Node
 }
 
@@ -86,7 +65,7 @@ type Node struct {
 	Text string
 	// Src is the scalar as it was written in the source (for warnings about YAML typing surprises).
 	Src    string
-	Pos    Pos
+	Pos    srcpos.Pos
 	Origin Origin
 	// shared marks a node that appears many times in one output (see Share).
 	shared bool
@@ -168,7 +147,7 @@ func (n *Node) Scalar() string {
 }
 
 // PosOr returns the node's position, or fallback when the node is missing.
-func (n *Node) PosOr(fallback Pos) Pos {
+func (n *Node) PosOr(fallback srcpos.Pos) srcpos.Pos {
 	if n == nil {
 		return fallback
 	}
@@ -241,12 +220,12 @@ func (n *Node) Path(keys ...string) *Node {
 }
 
 // KeyPos returns the position of key in a map, or the map's own position when the key is absent.
-func (n *Node) KeyPos(key string) Pos {
+func (n *Node) KeyPos(key string) srcpos.Pos {
 	if e, ok := n.entry(key); ok {
 		return e.KeyPos
 	}
 	if n == nil {
-		return Pos{}
+		return srcpos.Pos{}
 	}
 	return n.Pos
 }
@@ -272,11 +251,11 @@ func (n *Node) entry(key string) (Entry, bool) {
 
 // Set adds key to a map or replaces its value, keeping the key's place. It is meant for building new nodes.
 func (n *Node) Set(key string, v *Node) *Node {
-	return n.SetAt(key, Pos{}, v)
+	return n.SetAt(key, srcpos.Pos{}, v)
 }
 
 // SetAt is Set with a key position.
-func (n *Node) SetAt(key string, keyPos Pos, v *Node) *Node {
+func (n *Node) SetAt(key string, keyPos srcpos.Pos, v *Node) *Node {
 	if n.Kind != Map {
 		panic("node: Set on " + n.Kind.String())
 	}
@@ -293,12 +272,7 @@ func (n *Node) SetAt(key string, keyPos Pos, v *Node) *Node {
 			}
 		}
 	}
-	n.entries = append(n.entries, Entry{Key: key, KeyPos: keyPos, Value: v})
-	if n.index != nil {
-		n.index[key] = len(n.entries) - 1
-	} else if len(n.entries) > mapIndexThreshold {
-		n.reindex()
-	}
+	n.appendEntry(Entry{Key: key, KeyPos: keyPos, Value: v})
 	return n
 }
 
@@ -335,13 +309,53 @@ func (n *Node) Append(items ...*Node) *Node {
 }
 
 // At sets the node's position and returns it, for chaining while building.
-func (n *Node) At(p Pos) *Node {
+func (n *Node) At(p srcpos.Pos) *Node {
 	n.Pos = p
 	return n
 }
 
-// shallowCopy copies a node; entries and items are copied one level deep so the copy can be changed.
-func (n *Node) shallowCopy() *Node {
+// SetEntry sets e.Key to e.Value with the key position e.KeyPos, keeping the key's place when it is present
+// and appending it otherwise. It is meant for building new nodes and for changing a Copy.
+func (n *Node) SetEntry(e Entry) {
+	if n.Kind != Map {
+		panic("node: SetEntry on " + n.Kind.String())
+	}
+	if n.index != nil {
+		if i, ok := n.index[e.Key]; ok {
+			n.entries[i] = e
+			return
+		}
+	} else {
+		for i := range n.entries {
+			if n.entries[i].Key == e.Key {
+				n.entries[i] = e
+				return
+			}
+		}
+	}
+	n.appendEntry(e)
+}
+
+func (n *Node) appendEntry(e Entry) {
+	n.entries = append(n.entries, e)
+	if n.index != nil {
+		n.index[e.Key] = len(n.entries) - 1
+	} else if len(n.entries) > mapIndexThreshold {
+		n.reindex()
+	}
+}
+
+// SetItem replaces item i of a list. It is meant for building new nodes and for changing a Copy.
+func (n *Node) SetItem(i int, v *Node) {
+	if n.Kind != List {
+		panic("node: SetItem on " + n.Kind.String())
+	}
+	n.items[i] = v
+}
+
+// Copy returns a copy of n whose own entries or items can be changed (SetEntry, SetItem, Delete, Append)
+// without changing n; the values below them are shared with n.
+func (n *Node) Copy() *Node {
 	c := *n
 	if n.entries != nil {
 		c.entries = append([]Entry(nil), n.entries...)

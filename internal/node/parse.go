@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/cocogen/cocogen/internal/budget"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // Limits bound the work and memory spent on one YAML document, so that hostile input (alias bombs, deep
@@ -54,33 +55,20 @@ func FromBudget(l budget.Limits, total *Tally) Limits {
 var DefaultLimits = FromBudget(budget.Defaults(), nil)
 
 // budgetError is the error of a spent YAML budget.
-func budgetError(pos Pos, name string, limit int, what string) error {
-	return &Error{Pos: pos, Msg: fmt.Sprintf("budget %s (%d) exceeded: %s; raise it with --budget %s=VALUE if the input is legitimate", name, limit, what, name)}
-}
-
-// Error is a problem at a position in a source file.
-type Error struct {
-	Pos Pos
-	Msg string
-}
-
-func (e *Error) Error() string {
-	if p := e.Pos.String(); p != "" {
-		return p + ": " + e.Msg
-	}
-	return e.Msg
+func budgetError(pos srcpos.Pos, name string, limit int, what string) error {
+	return &srcpos.Error{Pos: pos, Msg: fmt.Sprintf("budget %s (%d) exceeded: %s; raise it with --budget %s=VALUE if the input is legitimate", name, limit, what, name)}
 }
 
 // Parse reads one YAML document. An empty document (or one holding only comments) gives a null node.
 // Several documents in one file are an error: values files hold exactly one.
 func Parse(file string, data []byte, lim Limits) (n *Node, err error) {
 	if lim.MaxBytes > 0 && len(data) > lim.MaxBytes {
-		return nil, budgetError(Pos{File: file}, "file-bytes", lim.MaxBytes, fmt.Sprintf("the file is %d bytes", len(data)))
+		return nil, budgetError(srcpos.Pos{File: file}, "file-bytes", lim.MaxBytes, fmt.Sprintf("the file is %d bytes", len(data)))
 	}
 	fast := &converter{file: file, lim: lim}
 	if n, ok := parseSimple(fast, data); ok {
 		if !lim.Total.add(fast.count) {
-			return nil, budgetError(Pos{File: file}, "yaml-total-nodes", lim.Total.Max, "the YAML documents of this render hold more values")
+			return nil, budgetError(srcpos.Pos{File: file}, "yaml-total-nodes", lim.Total.Max, "the YAML documents of this render hold more values")
 		}
 		return n, nil
 	}
@@ -92,20 +80,20 @@ func parseFull(file string, data []byte, lim Limits) (n *Node, err error) {
 	defer func() {
 		// yaml.v3 has panicked on malformed input in the past; never let that take the process down.
 		if r := recover(); r != nil {
-			n, err = nil, &Error{Pos: Pos{File: file}, Msg: fmt.Sprintf("invalid YAML: %v", r)}
+			n, err = nil, &srcpos.Error{Pos: srcpos.Pos{File: file}, Msg: fmt.Sprintf("invalid YAML: %v", r)}
 		}
 	}()
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			return &Node{Kind: Null, Pos: Pos{File: file, Line: 1, Col: 1}}, nil
+			return &Node{Kind: Null, Pos: srcpos.Pos{File: file, Line: 1, Col: 1}}, nil
 		}
 		return nil, yamlError(file, err)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
-		return nil, &Error{Pos: Pos{File: file, Line: extra.Line, Col: extra.Column}, Msg: "more than one YAML document; a values file holds exactly one"}
+		return nil, &srcpos.Error{Pos: srcpos.Pos{File: file, Line: extra.Line, Col: extra.Column}, Msg: "more than one YAML document; a values file holds exactly one"}
 	} else if !errors.Is(err, io.EOF) {
 		return nil, yamlError(file, err)
 	}
@@ -113,7 +101,7 @@ func parseFull(file string, data []byte, lim Limits) (n *Node, err error) {
 	root := &doc
 	if root.Kind == yaml.DocumentNode {
 		if len(root.Content) == 0 {
-			return &Node{Kind: Null, Pos: Pos{File: file, Line: 1, Col: 1}}, nil
+			return &Node{Kind: Null, Pos: srcpos.Pos{File: file, Line: 1, Col: 1}}, nil
 		}
 		root = root.Content[0]
 	}
@@ -136,17 +124,17 @@ func yamlError(file string, err error) error {
 		if line > 0 && strings.HasPrefix(m[2], "did not find expected") {
 			line++
 		}
-		return &Error{Pos: Pos{File: file, Line: line}, Msg: "invalid YAML: " + m[2]}
+		return &srcpos.Error{Pos: srcpos.Pos{File: file, Line: line}, Msg: "invalid YAML: " + m[2]}
 	}
 	// "line 3: mapping key "a" already defined at line 2"
 	if strings.HasPrefix(msg, "line ") {
 		if i := strings.Index(msg, ":"); i > 0 {
 			if line, err := strconv.Atoi(msg[5:i]); err == nil {
-				return &Error{Pos: Pos{File: file, Line: line}, Msg: "invalid YAML: " + strings.TrimSpace(msg[i+1:])}
+				return &srcpos.Error{Pos: srcpos.Pos{File: file, Line: line}, Msg: "invalid YAML: " + strings.TrimSpace(msg[i+1:])}
 			}
 		}
 	}
-	return &Error{Pos: Pos{File: file}, Msg: "invalid YAML: " + msg}
+	return &srcpos.Error{Pos: srcpos.Pos{File: file}, Msg: "invalid YAML: " + msg}
 }
 
 type converter struct {
@@ -157,10 +145,12 @@ type converter struct {
 	active map[*yaml.Node]bool
 }
 
-func (c *converter) pos(y *yaml.Node) Pos { return Pos{File: c.file, Line: y.Line, Col: y.Column} }
+func (c *converter) pos(y *yaml.Node) srcpos.Pos {
+	return srcpos.Pos{File: c.file, Line: y.Line, Col: y.Column}
+}
 
 func (c *converter) fail(y *yaml.Node, format string, args ...any) error {
-	return &Error{Pos: c.pos(y), Msg: fmt.Sprintf(format, args...)}
+	return &srcpos.Error{Pos: c.pos(y), Msg: fmt.Sprintf(format, args...)}
 }
 
 // spend counts n values and fails when a budget is spent.
@@ -202,7 +192,7 @@ func (c *converter) convert(y *yaml.Node, depth int) (*Node, error) {
 		c.active[y.Alias] = true
 		n, err := c.convert(y.Alias, depth)
 		delete(c.active, y.Alias)
-		var e *Error
+		var e *srcpos.Error
 		if len(c.active) == 0 && errors.As(err, &e) && strings.Contains(e.Msg, "budget ") {
 			// Name the alias that expands too far, not the anchor it copies.
 			e.Pos = c.pos(y)

@@ -7,6 +7,8 @@ import (
 	"io"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // ParseStream reads every document of a YAML stream (Kubernetes objects separated by ---). Empty documents
@@ -14,11 +16,11 @@ import (
 // documents together.
 func ParseStream(file string, data []byte, lim Limits) (docs []*Node, err error) {
 	if lim.MaxBytes > 0 && len(data) > lim.MaxBytes {
-		return nil, &Error{Pos: Pos{File: file}, Msg: fmt.Sprintf("file is %d bytes, more than the limit of %d", len(data), lim.MaxBytes)}
+		return nil, &srcpos.Error{Pos: srcpos.Pos{File: file}, Msg: fmt.Sprintf("file is %d bytes, more than the limit of %d", len(data), lim.MaxBytes)}
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			docs, err = nil, &Error{Pos: Pos{File: file}, Msg: fmt.Sprintf("invalid YAML: %v", r)}
+			docs, err = nil, &srcpos.Error{Pos: srcpos.Pos{File: file}, Msg: fmt.Sprintf("invalid YAML: %v", r)}
 		}
 	}()
 	c := converter{file: file, lim: lim}

@@ -21,6 +21,7 @@ import (
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/repo"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // mount is where the repository appears in the in-memory file system.
@@ -128,7 +129,7 @@ func Build(root *repo.Root, dir string, opt Options) (*Result, error) {
 	}
 	top := strings.SplitN(clean, "/", 2)[0]
 	w := newWalker(root, top, opt.withDefaults())
-	w.visit(clean, nil, node.Pos{}, "", 0)
+	w.visit(clean, nil, srcpos.Pos{}, "", 0)
 	if err := w.d.Err(); err != nil {
 		return nil, err
 	}
@@ -218,10 +219,10 @@ func (w *walker) checkOutputNames(d *diag.List, r *resource.Resource, file, orig
 		return
 	}
 	// Find the object as the manifest wrote it (kustomize's original id), else name the file.
-	pos := node.Pos{File: w.display(origin)}
+	pos := srcpos.Pos{File: w.display(origin)}
 	var decl *node.Node
 	if f := w.files[file]; f != nil {
-		pos = node.Pos{File: w.display(file)}
+		pos = srcpos.Pos{File: w.display(file)}
 		// kustomize remembers an object's original name through prefixes and suffixes, not through patches:
 		// failing that, the file's only object of the kind.
 		org := r.OrgId()

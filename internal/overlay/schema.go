@@ -8,6 +8,7 @@ import (
 
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // kustomize decodes a kustomization (and the configuration of a builtin plugin) by turning its YAML into JSON
@@ -92,12 +93,12 @@ type schemaWalk struct {
 	// what names the document in messages ("kustomization", "plugin configuration").
 	what string
 	// pos and keyPos hold the position of each value and of its key, by field path.
-	pos, keyPos map[string]node.Pos
+	pos, keyPos map[string]srcpos.Pos
 	fields      map[reflect.Type][]jsonField
 }
 
 func newSchemaWalk(d *diag.List, what string, strict bool) *schemaWalk {
-	return &schemaWalk{d: d, what: what, strict: strict, pos: map[string]node.Pos{}, keyPos: map[string]node.Pos{}, fields: map[reflect.Type][]jsonField{}}
+	return &schemaWalk{d: d, what: what, strict: strict, pos: map[string]srcpos.Pos{}, keyPos: map[string]srcpos.Pos{}, fields: map[reflect.Type][]jsonField{}}
 }
 
 func joinField(path, name string) string {
@@ -107,7 +108,7 @@ func joinField(path, name string) string {
 	return path + "." + name
 }
 
-func (s *schemaWalk) errorf(pos node.Pos, path, format string, args ...any) {
+func (s *schemaWalk) errorf(pos srcpos.Pos, path, format string, args ...any) {
 	s.d.Errorf(pos, path, format, args...)
 }
 
@@ -186,7 +187,7 @@ func (s *schemaWalk) walk(n *node.Node, t reflect.Type, path string) {
 }
 
 // at returns the position of the value at path, else of the nearest enclosing value that has one, else def.
-func (s *schemaWalk) at(path string, def node.Pos) node.Pos {
+func (s *schemaWalk) at(path string, def srcpos.Pos) srcpos.Pos {
 	for p := path; p != ""; {
 		if pos, ok := s.pos[p]; ok {
 			return pos
@@ -201,7 +202,7 @@ func (s *schemaWalk) at(path string, def node.Pos) node.Pos {
 }
 
 // key returns the position of the key of path, else def.
-func (s *schemaWalk) key(path string, def node.Pos) node.Pos {
+func (s *schemaWalk) key(path string, def srcpos.Pos) srcpos.Pos {
 	if pos, ok := s.keyPos[path]; ok {
 		return pos
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/repo"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // The walk reads a kustomization graph the way kustomize will, before kustomize runs: every kustomization
@@ -110,17 +111,17 @@ type kfile struct {
 	rel    string // repository path of the kustomization file
 	dir    string // its directory: paths are relative to it
 	schema *schemaWalk
-	start  node.Pos
+	start  srcpos.Pos
 	// label prefixes field paths in diagnostics (the kustomization field that names a plugin configuration).
 	label string
 }
 
-func (k *kfile) at(field string) node.Pos { return k.schema.at(field, k.start) }
+func (k *kfile) at(field string) srcpos.Pos { return k.schema.at(field, k.start) }
 
 func (w *walker) display(rel string) string { return w.root.Display(rel) }
 
 // charge counts one read of rel (n bytes) against the budgets.
-func (w *walker) charge(rel string, n int, at node.Pos, field string) bool {
+func (w *walker) charge(rel string, n int, at srcpos.Pos, field string) bool {
 	if w.spent {
 		return false
 	}
@@ -139,7 +140,7 @@ func (w *walker) charge(rel string, n int, at node.Pos, field string) bool {
 }
 
 // read returns the content of rel, read once from the repository and charged at every call.
-func (w *walker) read(rel string, at node.Pos, field string) (*file, bool) {
+func (w *walker) read(rel string, at srcpos.Pos, field string) (*file, bool) {
 	if w.spent {
 		return nil, false
 	}
@@ -177,8 +178,8 @@ func (w *walker) limits() (node.Limits, bool) {
 }
 
 // parseErr reports a YAML error, naming the values budget when that is what ran out.
-func (w *walker) parseErr(err error, byBudget bool, at node.Pos, field string) {
-	var ne *node.Error
+func (w *walker) parseErr(err error, byBudget bool, at srcpos.Pos, field string) {
+	var ne *srcpos.Error
 	if !errors.As(err, &ne) {
 		w.d.Errorf(at, field, "%v", err)
 		return
@@ -193,7 +194,7 @@ func (w *walker) parseErr(err error, byBudget bool, at node.Pos, field string) {
 
 // yamlFile reads rel as a YAML stream of objects (Lists expanded), checked against the node limits and the
 // values budget before kustomize's YAML library, which expands aliases, sees it.
-func (w *walker) yamlFile(rel string, at node.Pos, field string) ([]*node.Node, bool) {
+func (w *walker) yamlFile(rel string, at srcpos.Pos, field string) ([]*node.Node, bool) {
 	f, ok := w.read(rel, at, field)
 	if !ok {
 		return nil, false
@@ -229,7 +230,7 @@ func (w *walker) inline(r ref, maybePath bool) (docs []*node.Node, isInline, ok 
 	lim, byBudget := w.limits()
 	docs, err := node.ParseStream(w.display(r.k.rel), []byte(r.value), lim)
 	if err != nil {
-		var ne *node.Error
+		var ne *srcpos.Error
 		switch {
 		case errors.As(err, &ne) && byBudget && strings.Contains(ne.Msg, "expands to more than"):
 			w.d.Errorf(at, field, "this inline document makes the overlay's YAML expand to more than %d values (budget %s); make it smaller, or raise the budget", w.opt.MaxValues, BudgetValues)
@@ -313,7 +314,7 @@ type ref struct {
 	value string
 }
 
-func (r ref) at() node.Pos { return r.k.at(r.field) }
+func (r ref) at() srcpos.Pos { return r.k.at(r.field) }
 
 // name is the field path shown in diagnostics.
 func (r ref) name() string { return r.k.label + r.field }
@@ -402,7 +403,7 @@ func (w *walker) localFile(r ref) (string, bool) {
 }
 
 // kustomizationFile finds the kustomization file of dir as kustomize does: exactly one of its names.
-func (w *walker) kustomizationFile(dir string, at node.Pos, field string) (string, bool) {
+func (w *walker) kustomizationFile(dir string, at srcpos.Pos, field string) (string, bool) {
 	var found []string
 	for _, name := range konfig.RecognizedKustomizationFileNames() {
 		rel := path.Join(dir, name)
@@ -430,7 +431,7 @@ func (w *walker) kustomizationFile(dir string, at node.Pos, field string) (strin
 // the directories of the kustomizations that led here (kustomize refuses a reference to one of them or to a
 // directory above them: a cycle); inherited is the number of objects a component's transformations also
 // reach (those its parent accumulated before it).
-func (w *walker) visit(dir string, chain []string, at node.Pos, field string, inherited int) int {
+func (w *walker) visit(dir string, chain []string, at srcpos.Pos, field string, inherited int) int {
 	if w.spent {
 		return 0
 	}
@@ -445,7 +446,7 @@ func (w *walker) visit(dir string, chain []string, at node.Pos, field string, in
 	lim, byBudget := w.limits()
 	tree, err := node.Parse(w.display(rel), f.data, lim)
 	if err != nil {
-		var ne *node.Error
+		var ne *srcpos.Error
 		if errors.As(err, &ne) && strings.HasPrefix(ne.Msg, "more than one YAML document") {
 			ne.Msg = "more than one YAML document: a kustomization is one document"
 		}
@@ -454,7 +455,7 @@ func (w *walker) visit(dir string, chain []string, at node.Pos, field string, in
 	}
 	docValues := countValues([]*node.Node{tree})
 	w.values += docValues
-	k := &kfile{rel: rel, dir: dir, start: node.Pos{File: w.display(rel), Line: 1, Col: 1}}
+	k := &kfile{rel: rel, dir: dir, start: srcpos.Pos{File: w.display(rel), Line: 1, Col: 1}}
 	if tree.Kind != node.Null {
 		k.start = tree.Pos
 	}

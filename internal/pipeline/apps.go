@@ -7,9 +7,11 @@ import (
 	"path"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/cocogen/cocogen/generators/baremetal"
 	"github.com/cocogen/cocogen/generators/peerpods"
 	"github.com/cocogen/cocogen/generators/workloads"
 	"github.com/cocogen/cocogen/internal/agentpolicy"
@@ -17,12 +19,12 @@ import (
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/metadata"
 	"github.com/cocogen/cocogen/internal/model"
-	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/overlay"
 	"github.com/cocogen/cocogen/internal/regolimit"
 	"github.com/cocogen/cocogen/internal/release"
 	"github.com/cocogen/cocogen/internal/repo"
 	"github.com/cocogen/cocogen/internal/schema"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // App is the rendered objects of one application that cocogen renders (an application with a cocogen key).
@@ -56,6 +58,14 @@ type appContext struct {
 	meter *regolimit.Meter
 	// overlay bounds the kustomize builds of workloads applications.
 	overlay overlay.Options
+	// valuesDir is the values directory, relative to the root.
+	valuesDir string
+	// managed are the renders of the clusters of the managed cluster groups (managedProfiles), for the
+	// trustee application's reference values and the checks across cluster groups.
+	managed []managedRender
+	// kbsReaders, in the render of a managed cluster, are the KBS resources of its hub and the profiles that
+	// may read each.
+	kbsReaders map[string][]string
 	// now is the render's clock (nil: time.Now); it only decides warnings, never what is rendered.
 	now func() time.Time
 }
@@ -143,6 +153,8 @@ func renderApp(c appContext, a *model.Application, overlay *builtOverlay, others
 		app.Dir, app.Pods, app.files = overlay.dir, overlay.pods, overlay.files
 	case model.GenTrustee:
 		objs, gd = renderTrustee(c, a, others)
+	case model.GenACM:
+		objs, gd = renderACM(c, a)
 	}
 	d.Append(gd)
 	if gd.HasErrors() {
@@ -173,8 +185,11 @@ func renderSandbox(c appContext, a *model.Application) ([]manifest.Object, *diag
 		return nil, d
 	}
 	platform := c.v.Global.Tree.Get("clusterPlatform").Scalar()
+	if isBareMetal(platform) {
+		return renderHosts(c, a)
+	}
 	if platform != "Azure" {
-		d.Errorf(a.CoCoGenPos, "clusterGroup.applications."+a.Key+".cocogen", "cocogen renders peer pods for Azure; the cluster's platform (cluster.platform in the metadata, global.clusterPlatform) is %q", platform)
+		d.Errorf(a.CoCoGenPos, "clusterGroup.applications."+a.Key+".cocogen", "cocogen renders peer pods for Azure and Kata on the hosts' own TEEs for BareMetal and None; the cluster's platform (cluster.platform in the metadata, global.clusterPlatform) is %q", platform)
 		return nil, d
 	}
 	pp, ok := c.meta.PeerPods(d)
@@ -214,6 +229,50 @@ func renderSandbox(c appContext, a *model.Application) ([]manifest.Object, *diag
 	}
 	objs, pd := peerpods.Render(in)
 	d.Append(pd)
+	return objs, d
+}
+
+// isBareMetal reports whether confidential pods run on the cluster's own hosts (Kata in the host's TEE,
+// runtime class kata-cc) rather than as peer pods.
+func isBareMetal(platform string) bool {
+	return workloads.RuntimeClassFor(platform) == workloads.LocalRuntimeClass
+}
+
+// rendersPeerPods reports whether the cluster group writes peer-pods-cm: a sandbox application on a peer-pods
+// platform.
+func rendersPeerPods(c appContext) bool {
+	if isBareMetal(c.v.Global.Tree.Get("clusterPlatform").Scalar()) {
+		return false
+	}
+	for _, a := range c.v.ClusterGroup.Applications {
+		if a.CoCoGen == model.GenSandbox && !a.Disabled {
+			return true
+		}
+	}
+	return false
+}
+
+// renderHosts renders the sandbox application of a bare-metal cluster: NFD and its TEE rules, the TDX
+// MachineConfigs, the SGX device plugin, storage, the feature gates and a KataConfig without peer pods. The
+// TEE hosts are facts of the metadata.
+func renderHosts(c appContext, a *model.Application) ([]manifest.Object, *diag.List) {
+	d := &diag.List{}
+	bm := c.v.CoCo.BareMetal
+	md := c.meta.BareMetal
+	pos := md.Pos
+	if pos.IsZero() {
+		pos = srcpos.Pos{File: c.meta.Source}
+	}
+	objs, bd := baremetal.Render(baremetal.Input{
+		TDXNodes:           md.Nodes("tdx"),
+		SNPNodes:           md.Nodes("snp"),
+		FactsPos:           pos,
+		OpenShiftVersion:   c.meta.Cluster.Version.Value,
+		Storage:            bm.Storage,
+		MachineConfigRoles: bm.MachineConfigRoles,
+		Source:             appSource(a),
+	})
+	d.Append(bd)
 	return objs, d
 }
 
@@ -292,6 +351,7 @@ func renderWorkloads(c appContext, a *model.Application, o *builtOverlay) (workl
 		Dir:                o.dir,
 		Locate:             locator(c.root, o.files),
 		Defaults:           podDefaults(c),
+		DefaultMemory:      defaultMemory(c, platform),
 	})
 	d.Append(wd)
 	if len(out.Uses) > 0 && !needMetadata(c, a, d) {
@@ -299,6 +359,16 @@ func renderWorkloads(c appContext, a *model.Application, o *builtOverlay) (workl
 	}
 	checkInitDataIgnored(c, a, out.Uses, o, d)
 	return out, d
+}
+
+// defaultMemory is the pod VM memory (MiB) that confidential pods on bare metal get when they ask for none:
+// the guest holds the whole pod, image layers included, in its memory ("" on peer-pods platforms, where the
+// VM size decides it).
+func defaultMemory(c appContext, platform string) string {
+	if !isBareMetal(platform) || c.v.CoCo.BareMetal.DefaultMemory == 0 {
+		return ""
+	}
+	return strconv.FormatInt(c.v.CoCo.BareMetal.DefaultMemory, 10)
 }
 
 // workloadDir turns the path of a workloads application into a root-relative directory. Argo CD refuses an
@@ -317,8 +387,8 @@ func workloadDir(p string) (string, error) {
 var profileLine = regexp.MustCompile(`(?m)` + regexp.QuoteMeta(workloads.AnnotationProfile) + `["']?\s*:\s*["']?([^"'\s#]+)`)
 
 // locator finds the line of an overlay file that sets the profile annotation to a value (findInOverlay).
-func locator(root *repo.Root, files []overlay.File) func(file, value string) node.Pos {
-	return func(file, value string) node.Pos {
+func locator(root *repo.Root, files []overlay.File) func(file, value string) srcpos.Pos {
+	return func(file, value string) srcpos.Pos {
 		return findInOverlay(root, files, file, profileLine, value)
 	}
 }
@@ -326,17 +396,17 @@ func locator(root *repo.Root, files []overlay.File) func(file, value string) nod
 // findInOverlay finds where an overlay's files write value as the first group of re: the object's own file
 // first, then any YAML file the build read (a patch in a kustomization). It reads nothing more than the build
 // did, and returns the zero position when no file has the value.
-func findInOverlay(root *repo.Root, files []overlay.File, file string, re *regexp.Regexp, value string) node.Pos {
-	find := func(rel string, data []byte) node.Pos {
+func findInOverlay(root *repo.Root, files []overlay.File, file string, re *regexp.Regexp, value string) srcpos.Pos {
+	find := func(rel string, data []byte) srcpos.Pos {
 		for _, m := range re.FindAllSubmatchIndex(data, -1) {
 			if string(data[m[2]:m[3]]) != value {
 				continue
 			}
 			line := 1 + bytes.Count(data[:m[2]], []byte("\n"))
 			col := m[2] - bytes.LastIndexByte(data[:m[2]], '\n')
-			return node.Pos{File: root.Display(rel), Line: line, Col: col}
+			return srcpos.Pos{File: root.Display(rel), Line: line, Col: col}
 		}
-		return node.Pos{}
+		return srcpos.Pos{}
 	}
 	for _, f := range files {
 		if f.Path == file {
@@ -352,7 +422,7 @@ func findInOverlay(root *repo.Root, files []overlay.File, file string, re *regex
 			}
 		}
 	}
-	return node.Pos{}
+	return srcpos.Pos{}
 }
 
 // findApp returns the enabled application named name, or an error diagnostic that names the ones there are.

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"github.com/cocogen/cocogen/internal/model"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/overlay"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // checkRepoURL refuses a tree whose Applications would name no repository: the clustergroup chart renders
@@ -69,7 +71,7 @@ func checkNames(objs []manifest.Object, d *diag.List) {
 
 // objectPos is where an object's name (or another metadata field) came from: the field's own position when
 // it has one, else the values named in the object's Source.
-func objectPos(o manifest.Object, field ...string) node.Pos {
+func objectPos(o manifest.Object, field ...string) srcpos.Pos {
 	f := "name"
 	if len(field) > 0 {
 		f = field[0]
@@ -83,14 +85,42 @@ func objectPos(o manifest.Object, field ...string) node.Pos {
 		line, err1 := strconv.Atoi(parts[len(parts)-2])
 		col, err2 := strconv.Atoi(parts[len(parts)-1])
 		if err1 == nil && err2 == nil {
-			return node.Pos{File: strings.Join(parts[:len(parts)-2], ":"), Line: line, Col: col}
+			return srcpos.Pos{File: strings.Join(parts[:len(parts)-2], ":"), Line: line, Col: col}
 		}
 	}
-	return node.Pos{File: fmt.Sprint(src)}
+	return srcpos.Pos{File: fmt.Sprint(src)}
 }
 
 // kustomizeOptions are the kustomize budgets of l.
 func kustomizeOptions(l budget.Limits) overlay.Options {
 	return overlay.Options{MaxBytes: l.KustomizeBytes, MaxFiles: l.KustomizeFiles, MaxValues: l.KustomizeValues,
 		MaxObjects: l.KustomizeObjects, MaxOutputValues: l.KustomizeOutputValues, Node: node.FromBudget(l, nil)}
+}
+
+// dedupe writes an object that two sources render identically once, with a warning that names both (Argo CD
+// applies such an object once and warns about the repeated resource), and refuses objects that share an ID but
+// differ: only one of them could reach the cluster.
+func dedupe(objs []manifest.Object, d *diag.List) []manifest.Object {
+	out, reps := manifest.Dedupe(objs)
+	for _, r := range reps {
+		first, second := sourceOf(r.First), sourceOf(r.Second)
+		if r.Same {
+			d.Warnf(objectPos(r.First), "", "%s is rendered twice, identically, by %s and by %s: it is written once (Argo CD would apply it once and warn about a repeated resource)", r.ID, first, second)
+			continue
+		}
+		d.Errorf(objectPos(r.First), "", "%s is rendered twice with different content (first difference: %s), by %s and by %s: only one of them could reach the cluster; rename one or remove one of the two sources", r.ID, cmp.Or(r.Diff, "the whole object"), first, second)
+	}
+	return out
+}
+
+// sourceOf names where an object comes from: the position of its name when the values give it, else its
+// Source (file:line:col and the values path).
+func sourceOf(o manifest.Object) string {
+	if p := o.Node.Path("metadata", "name").Pos; p.File != "" {
+		return p.String()
+	}
+	if o.Source == "" {
+		return "cocogen"
+	}
+	return o.Source
 }

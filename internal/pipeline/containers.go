@@ -9,7 +9,7 @@ import (
 	"github.com/cocogen/cocogen/internal/agentpolicy"
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/model"
-	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // finishProfiles finishes every init-data profile (Profile.finalize) with the containers of the pod templates
@@ -35,7 +35,7 @@ func finishProfiles(c appContext, overlays map[string]*builtOverlay, d *diag.Lis
 				pc := policyContainer(pod, ctr)
 				pc.Pos = findInOverlay(c.root, o.files, pod.File, imageLine, ctr.Image)
 				if pc.Pos.IsZero() {
-					pc.Pos = node.Pos{File: pod.File}
+					pc.Pos = srcpos.Pos{File: pod.File}
 				}
 				warnContainer(p, pod, ctr, pc.Pos, d)
 				byProfile[p.Name] = append(byProfile[p.Name], pc)
@@ -80,7 +80,7 @@ func policyContainer(pod workloads.Pod, c workloads.Container) agentpolicy.Conta
 
 // warnContainer reports what the manifest leaves open to the host in a confidential pod: an image by tag, a
 // command line left to the image (when the profile's policy checks containers), a host path volume.
-func warnContainer(p *Profile, pod workloads.Pod, c workloads.Container, pos node.Pos, d *diag.List) {
+func warnContainer(p *Profile, pod workloads.Pod, c workloads.Container, pos srcpos.Pos, d *diag.List) {
 	what := "container " + c.Name + " of " + pod.Object
 	if p.ChecksContainers {
 		if _, byDigest := agentpolicy.ImageNames(c.Image); !byDigest {

@@ -31,19 +31,28 @@ func TestRenderedObjectsMatchCRDs(t *testing.T) {
 		req, _ := readCase(t, dir)
 		cases = append(cases, renderCase{filepath.Base(dir), req})
 	}
-	cases = append(cases, renderCase{"repository-pattern", Request{RepoRoot: "../..", ValuesDir: "../../values", All: true}})
+	cases = append(cases, renderCase{"repository-pattern", Request{RepoRoot: "../..", ValuesDir: "../../values", All: true}},
+		renderCase{"repository-pattern-baremetal", Request{RepoRoot: "../..", ValuesDir: "../../values", ClusterGroup: "baremetal", All: true}},
+		renderCase{"repository-pattern-trusted-hub", Request{RepoRoot: "../..", ValuesDir: "../../values", ClusterGroup: "trusted-hub", All: true}},
+		renderCase{"repository-pattern-spoke", Request{RepoRoot: "../..", ValuesDir: "../../values", ClusterGroup: "spoke", All: true}})
+	// Kinds that the bare-metal group renders and that must have met their CRD (a CRD missing from the folder
+	// would otherwise skip them silently).
+	mustValidate := map[string]bool{"KataConfig": false, "NodeFeatureDiscovery": false, "NodeFeatureRule": false,
+		"MachineConfig": false, "SgxDevicePlugin": false, "LVMCluster": false, "KbsConfig": false}
 
 	validated := 0
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			res, err := Render(c.req)
 			if err != nil {
-				if c.name == "repository-pattern" {
+				if strings.HasPrefix(c.name, "repository-pattern") {
 					t.Fatalf("the repository's own pattern does not render: %v", err)
 				}
 				t.Skip("error case: the render fails, so there is nothing to validate")
 			}
+			kinds := map[string]bool{}
 			for _, o := range res.Objects {
+				kinds[o.Kind()] = true
 				if !s.Has(o.APIVersion(), o.Kind()) {
 					if strings.Contains(o.APIVersion(), "/") {
 						t.Logf("%s: not checked, the CRD folder has no CRD for it", o.ID())
@@ -51,6 +60,9 @@ func TestRenderedObjectsMatchCRDs(t *testing.T) {
 					continue
 				}
 				validated++
+				if _, ok := mustValidate[o.Kind()]; ok && strings.HasPrefix(c.name, "repository-pattern") {
+					mustValidate[o.Kind()] = true
+				}
 				err := s.Validate(o.Node)
 				var verr *crdschema.Error
 				switch {
@@ -60,7 +72,19 @@ func TestRenderedObjectsMatchCRDs(t *testing.T) {
 					t.Errorf("%s (rendered from %s): %v", o.ID(), o.Source, err)
 				}
 			}
+			if c.name == "repository-pattern-trusted-hub" {
+				for _, k := range []string{"Policy", "Placement", "PlacementBinding", "ManagedClusterSetBinding", "MultiClusterHub", "KbsConfig"} {
+					if !kinds[k] {
+						t.Errorf("the trusted-hub render has no %s", k)
+					}
+				}
+			}
 		})
+	}
+	for kind, seen := range mustValidate {
+		if !seen {
+			t.Errorf("no %s of the built-in pattern was validated against its CRD", kind)
+		}
 	}
 	if validated == 0 {
 		t.Fatal("no rendered object had a CRD to be validated against")

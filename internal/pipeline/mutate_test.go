@@ -16,6 +16,7 @@ import (
 	"testing/fstest"
 
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/helmvalues"
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/node"
 )
@@ -151,7 +152,7 @@ func copyInto(m fstest.MapFS, dir, prefix string) error {
 // target is one value of one values file: the file's root (an empty path) or a value inside it.
 type target struct {
 	file int
-	path node.Path
+	path helmvalues.Path
 }
 
 func (t target) String(tr *mutTree) string {
@@ -198,18 +199,18 @@ func (s *mutState) targets() []target {
 		if s.removed[i] {
 			continue
 		}
-		var walk func(n *node.Node, p node.Path)
-		walk = func(n *node.Node, p node.Path) {
+		var walk func(n *node.Node, p helmvalues.Path)
+		walk = func(n *node.Node, p helmvalues.Path) {
 			out = append(out, target{file: i, path: slices.Clip(p)})
 			switch {
 			case n == nil:
 			case n.Kind == node.Map:
 				for _, e := range n.Entries() {
-					walk(e.Value, append(slices.Clip(p), node.Step{Key: e.Key}))
+					walk(e.Value, append(slices.Clip(p), helmvalues.Step{Key: e.Key}))
 				}
 			case n.Kind == node.List:
 				for j, it := range n.Items() {
-					walk(it, append(slices.Clip(p), node.Step{Index: j, IsIndex: true}))
+					walk(it, append(slices.Clip(p), helmvalues.Step{Index: j, IsIndex: true}))
 				}
 			}
 		}
@@ -339,7 +340,7 @@ func (s *mutState) apply(t target, kind int) {
 		s.docs[i] = v
 		return
 	}
-	s.docs[i] = node.SetPath(s.docs[i], t.path, v)
+	s.docs[i] = helmvalues.SetPath(s.docs[i], t.path, v)
 }
 
 func replacement(cur *node.Node, kind int) *node.Node {
@@ -383,7 +384,7 @@ func replacement(cur *node.Node, kind int) *node.Node {
 }
 
 // dropPath returns a copy of root without the key or list item at p.
-func dropPath(root *node.Node, p node.Path) *node.Node {
+func dropPath(root *node.Node, p helmvalues.Path) *node.Node {
 	parent := p[:len(p)-1]
 	last := p[len(p)-1]
 	cur := root
@@ -413,7 +414,7 @@ func dropPath(root *node.Node, p node.Path) *node.Node {
 	if len(parent) == 0 {
 		return next
 	}
-	return node.SetPath(root, parent, next)
+	return helmvalues.SetPath(root, parent, next)
 }
 
 // write puts the tree, mutated, into dir and returns the request that renders it.

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/cocogen/cocogen/internal/helmvalues"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/values"
 )
@@ -57,12 +58,12 @@ func TestEveryValueNull(t *testing.T) {
 }
 
 // defaultPaths lists the path of every key of the chart defaults (not list items).
-func defaultPaths() []node.Path {
-	var out []node.Path
-	var walk func(n *node.Node, p node.Path)
-	walk = func(n *node.Node, p node.Path) {
+func defaultPaths() []helmvalues.Path {
+	var out []helmvalues.Path
+	var walk func(n *node.Node, p helmvalues.Path)
+	walk = func(n *node.Node, p helmvalues.Path) {
 		for _, e := range n.Entries() {
-			q := append(p[:len(p):len(p)], node.Step{Key: e.Key})
+			q := append(p[:len(p):len(p)], helmvalues.Step{Key: e.Key})
 			out = append(out, q)
 			walk(e.Value, q)
 		}

@@ -6,7 +6,6 @@ package pipeline
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path"
 	"slices"
@@ -16,12 +15,14 @@ import (
 	"github.com/cocogen/cocogen/generators/appofapps"
 	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/helmvalues"
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/metadata"
 	"github.com/cocogen/cocogen/internal/model"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/regolimit"
 	"github.com/cocogen/cocogen/internal/repo"
+	"github.com/cocogen/cocogen/internal/srcpos"
 	"github.com/cocogen/cocogen/internal/tpl"
 	"github.com/cocogen/cocogen/internal/values"
 )
@@ -46,6 +47,9 @@ type Request struct {
 	MetadataPath string
 	// Facts override facts of the metadata (plugin env COCOGEN_FACT_*), later winning.
 	Facts []metadata.Override
+	// Cluster names the cluster (its ACM ManagedCluster name) whose metadata file clusters/<group>/<name>.yaml of
+	// the values directory the render reads; it needs ClusterGroup and excludes Metadata.
+	Cluster string
 	// App selects one application of the cluster group whose objects cocogen renders itself (an application
 	// with a cocogen key); empty means the cluster group's app-of-apps tree.
 	App string
@@ -53,6 +57,8 @@ type Request struct {
 	All bool
 	// Budget are the resource budgets of the render (zero: budget.Defaults()).
 	Budget budget.Limits
+	// nested is set on the renders of a hub's managed clusters (renderManaged).
+	nested *hubView
 	// Now is the clock of the render's warnings about dates in the values (nil: time.Now). No date changes
 	// what is rendered: the same commit renders the same bytes at any time.
 	Now func() time.Time
@@ -63,7 +69,9 @@ type Result struct {
 	Objects     []manifest.Object
 	Diagnostics []diag.Diagnostic
 	Group       string
-	Files       []values.File
+	// Cluster is the cluster whose metadata file (clusters/<group>/<name>.yaml) was read, if any.
+	Cluster string
+	Files   []values.File
 	// Root is the repository root that was read.
 	Root string
 	// Profiles are the rendered init-data profiles of global.coco.initdata, by name, and their names in order.
@@ -84,6 +92,16 @@ type Result struct {
 	// Azure are the Azure peer-pod choices of the values (global.coco.azure), as the render read them:
 	// `cocogen metadata check` checks their VM sizes against Azure.
 	Azure model.CoCoAzure
+	// PeerPods says whether the render writes peer-pods-cm (a sandbox application on Azure); BareMetalTEEs
+	// are the TEEs of a bare-metal cluster's hosts (snp, tdx) when its platform is BareMetal or None.
+	PeerPods      bool
+	BareMetalTEEs []string
+	// Managed are the clusters of the managed cluster groups whose init-data the trustee application
+	// registers, as "group/cluster", sorted.
+	Managed []string
+	// meta and anchor are the cluster metadata and the KBS trust anchor (PEM) the render read.
+	meta   *metadata.Metadata
+	anchor string
 }
 
 // Usage is what a render spent of the budgets that count work (cocogen render --verbose prints it).
@@ -113,7 +131,7 @@ func Render(req Request) (*Result, error) {
 	}
 	if st, err := os.Stat(valuesDir); err != nil || !st.IsDir() {
 		// Invalid input (exit code 1), as when a values file is missing.
-		return nil, &diag.Diagnostics{Items: []diag.Diagnostic{{Severity: diag.Error, Pos: node.Pos{File: "--values-dir"}, Msg: fmt.Sprintf("values directory %s does not exist (a Validated Patterns repository keeps its values at its root: --values-dir .)", valuesDir)}}}
+		return nil, &diag.Diagnostics{Items: []diag.Diagnostic{{Severity: diag.Error, Pos: srcpos.Pos{File: "--values-dir"}, Msg: fmt.Sprintf("values directory %s does not exist (a Validated Patterns repository keeps its values at its root: --values-dir .)", valuesDir)}}}
 	}
 	limits := req.Budget
 	if limits == (budget.Limits{}) {
@@ -127,7 +145,7 @@ func Render(req Request) (*Result, error) {
 			return nil, err
 		}
 		if !found {
-			d.Warnf(node.Pos{File: "--values-dir"}, "", "no .git at or above %s: the repository root is the values directory itself, so files outside it cannot be read (pass --repo-root DIR to name the root)", valuesDir)
+			d.Warnf(srcpos.Pos{File: "--values-dir"}, "", "no .git at or above %s: the repository root is the values directory itself, so files outside it cannot be read (pass --repo-root DIR to name the root)", valuesDir)
 		}
 	}
 	root, err := repo.Open(rootDir)
@@ -140,26 +158,33 @@ func Render(req Request) (*Result, error) {
 	meter := regolimit.NewMeter(limits)
 	relDir, err := root.RelDir(valuesDir)
 	if err != nil {
-		return nil, &diag.Diagnostics{Items: []diag.Diagnostic{{Severity: diag.Error, Pos: node.Pos{File: "--values-dir"}, Msg: err.Error()}}}
+		return nil, &diag.Diagnostics{Items: []diag.Diagnostic{{Severity: diag.Error, Pos: srcpos.Pos{File: "--values-dir"}, Msg: err.Error()}}}
 	}
 	if st, err := root.Stat(relDir); err != nil || !st.IsDir() {
-		return nil, &diag.Diagnostics{Items: []diag.Diagnostic{{Severity: diag.Error, Pos: node.Pos{File: "--values-dir"}, Msg: fmt.Sprintf("values directory %s does not exist (use --values-dir DIR; a Validated Patterns repository keeps its values at the root: --values-dir .)", valuesDir)}}}
+		return nil, &diag.Diagnostics{Items: []diag.Diagnostic{{Severity: diag.Error, Pos: srcpos.Pos{File: "--values-dir"}, Msg: fmt.Sprintf("values directory %s does not exist (use --values-dir DIR; a Validated Patterns repository keeps its values at the root: --values-dir .)", valuesDir)}}}
 	}
 
 	// Metadata first, then flags: later params win.
 	md, mdName := req.Metadata, req.MetadataName
-	if md == nil {
-		rel := path.Join(relDir, metadata.DefaultFile)
-		data, err := root.ReadFile(rel)
-		switch {
-		case err == nil:
-			md, mdName = data, root.Display(rel)
-		case !errors.Is(err, fs.ErrNotExist):
-			d.Errorf(node.Pos{File: root.Display(rel)}, "", "%v", err)
+	cluster := ""
+	switch {
+	case md != nil && req.Cluster != "":
+		d.Errorf(srcpos.Pos{File: "--cluster"}, "", "--cluster reads the cluster's file under %s/: do not pass a metadata file too", path.Join(relDir, ClustersDir))
+		return nil, finish(d)
+	case md == nil:
+		rel, name, ok := metadataFile(root, relDir, req, d)
+		if !ok {
 			return nil, finish(d)
 		}
+		data, ok := readMetadataFile(root, rel, d)
+		if !ok {
+			return nil, finish(d)
+		}
+		if data != nil {
+			md, mdName, cluster = data, root.Display(rel), name
+		}
 	}
-	var params []values.Param
+	var params []helmvalues.Param
 	var meta *metadata.Metadata
 	if md != nil || len(req.Facts) > 0 {
 		if md == nil {
@@ -171,12 +196,15 @@ func Render(req Request) (*Result, error) {
 		if meta == nil {
 			return nil, finish(d)
 		}
+		if cluster != "" {
+			checkClusterName(meta, cluster, d)
+		}
 		for _, p := range meta.Params() {
-			pp, err := node.ParsePath(p.Path)
+			pp, err := helmvalues.ParsePath(p.Path)
 			if err != nil {
 				return nil, err
 			}
-			params = append(params, values.Param{Path: pp, Value: p.Value})
+			params = append(params, helmvalues.Param{Path: pp, Value: p.Value})
 		}
 	}
 	sets := 0
@@ -185,20 +213,20 @@ func Render(req Request) (*Result, error) {
 		asString bool
 	}{{req.Sets, false}, {req.SetStrings, true}} {
 		for _, a := range group.args {
-			ps, err := values.ParseSet(a, group.asString)
+			ps, err := helmvalues.ParseSet(a, group.asString)
 			if err != nil {
-				d.Errorf(node.Pos{File: "--set"}, "", "%v", err)
+				d.Errorf(srcpos.Pos{File: "--set"}, "", "%v", err)
 				continue
 			}
 			for _, p := range ps {
 				sets += max(p.Value.Len(), 1)
 				if len(p.Path) > limits.SetDepth {
-					d.Errorf(node.Pos{File: "--set"}, "", "%v", limits.Exceed("set-depth", fmt.Sprintf("a --set path has %d keys and indexes", len(p.Path))))
+					d.Errorf(srcpos.Pos{File: "--set"}, "", "%v", limits.Exceed("set-depth", fmt.Sprintf("a --set path has %d keys and indexes", len(p.Path))))
 					return nil, finish(d)
 				}
 			}
 			if sets > limits.SetCount {
-				d.Errorf(node.Pos{File: "--set"}, "", "%v", limits.Exceed("set-count", "--set, --set-string and the plugin's sets give more values"))
+				d.Errorf(srcpos.Pos{File: "--set"}, "", "%v", limits.Exceed("set-count", "--set, --set-string and the plugin's sets give more values"))
 				return nil, finish(d)
 			}
 			params = append(params, ps...)
@@ -252,7 +280,18 @@ func Render(req Request) (*Result, error) {
 		}
 		want = a
 	}
-	ac := appContext{root: root, v: v, meta: meta, rel: rel, profiles: profiles, anchor: anchor, meter: meter, overlay: kustomizeOptions(limits), now: req.Now}
+	ac := appContext{root: root, v: v, meta: meta, rel: rel, profiles: profiles, anchor: anchor, meter: meter, overlay: kustomizeOptions(limits), now: req.Now, valuesDir: relDir}
+	if req.nested != nil {
+		ac.kbsReaders = req.nested.readers
+	}
+	managed, err := renderManaged(ac, req, Usage{InputBytes: root.BytesRead(), YAMLNodes: yamlTally.Used, TemplateSteps: templates.Steps(), TemplateBytes: templates.Bytes(), RegoSteps: meter.Steps()}, d)
+	if err != nil {
+		return nil, err
+	}
+	if d.HasErrors() {
+		return nil, finish(d)
+	}
+	ac.managed = managed
 	apps := renderApps(ac, d)
 	for _, a := range apps {
 		checkNames(a.Objects, d)
@@ -263,8 +302,14 @@ func Render(req Request) (*Result, error) {
 	usage := func() Usage {
 		return Usage{InputBytes: root.BytesRead(), YAMLNodes: yamlTally.Used, TemplateSteps: templates.Steps(), TemplateBytes: templates.Bytes(), RegoSteps: meter.Steps()}
 	}
-	res := &Result{Group: loaded.Group, Files: loaded.Files, Root: root.Dir(), Profiles: profiles, ProfileNames: v.CoCo.ProfileNames(), DefaultProfile: v.CoCo.InitData.Default, Apps: apps,
-		UsedProfiles: usedProfiles(ac, apps), Previous: v.CoCo.Trustee.Previous, Azure: v.CoCo.Azure}
+	res := &Result{Group: loaded.Group, Cluster: cluster, Files: loaded.Files, Root: root.Dir(), Profiles: profiles, ProfileNames: v.CoCo.ProfileNames(), DefaultProfile: v.CoCo.InitData.Default, Apps: apps,
+		UsedProfiles: usedProfiles(ac, apps), Previous: v.CoCo.Trustee.Previous, PeerPods: rendersPeerPods(ac), meta: meta, anchor: anchor, Azure: v.CoCo.Azure}
+	if meta != nil && isBareMetal(v.Global.Tree.Get("clusterPlatform").Scalar()) {
+		res.BareMetalTEEs = meta.BareMetal.TEEs()
+	}
+	for _, m := range managed {
+		res.Managed = append(res.Managed, m.group+"/"+m.cluster)
+	}
 	if want != nil {
 		for _, a := range apps {
 			if a.Name == want.Name {
@@ -275,7 +320,7 @@ func Render(req Request) (*Result, error) {
 		res.Usage = usage()
 		return res, nil
 	}
-	env := childEnv(root, req, relDir, loaded.Group, v, d)
+	env := childEnv(root, req, relDir, loaded.Group, cluster, v, d)
 	checkRepoURL(v, d)
 	objs, gd := appofapps.Render(v, appofapps.Options{ValuesDir: relDir, PluginEnv: env, Templates: templates})
 	d.Append(gd)
@@ -290,10 +335,8 @@ func Render(req Request) (*Result, error) {
 			all = append(all[:len(all):len(all)], a.Objects...)
 		}
 	}
-	if dups := manifest.Duplicates(all); len(dups) > 0 {
-		for _, id := range dups {
-			d.Errorf(node.Pos{}, "", "two objects render as %s", id)
-		}
+	all = dedupe(all, d)
+	if d.HasErrors() {
 		return nil, finish(d)
 	}
 	res.Objects = all
@@ -305,7 +348,7 @@ func Render(req Request) (*Result, error) {
 // childEnv is the plugin env that the applications cocogen renders get after COCOGEN_APP, so that the
 // plugin renders each from the same cluster group, values directory, metadata file, sets and facts as this
 // tree.
-func childEnv(root *repo.Root, req Request, relDir, group string, v *model.Values, d *diag.List) []appofapps.EnvVar {
+func childEnv(root *repo.Root, req Request, relDir, group, cluster string, v *model.Values, d *diag.List) []appofapps.EnvVar {
 	first := -1
 	for i, a := range v.ClusterGroup.Applications {
 		if a.CoCoGen != "" && !a.Disabled {
@@ -317,6 +360,9 @@ func childEnv(root *repo.Root, req Request, relDir, group string, v *model.Value
 		return nil
 	}
 	env := []appofapps.EnvVar{{Name: "COCOGEN_CLUSTER_GROUP", Value: group}}
+	if cluster != "" {
+		env = append(env, appofapps.EnvVar{Name: "COCOGEN_CLUSTER", Value: cluster})
+	}
 	if relDir != "values" {
 		env = append(env, appofapps.EnvVar{Name: "COCOGEN_VALUES_DIR", Value: relDir})
 	}
@@ -328,7 +374,8 @@ func childEnv(root *repo.Root, req Request, relDir, group string, v *model.Value
 			}
 		}
 		switch {
-		case rel == path.Join(relDir, metadata.DefaultFile):
+		case rel == path.Join(relDir, metadata.DefaultFile), cluster == "" && rel == path.Join(relDir, groupMetadataFile(group)):
+			// The child reads the same default: it renders the same cluster group.
 		case rel != "":
 			env = append(env, appofapps.EnvVar{Name: "COCOGEN_METADATA", Value: rel})
 		default:
@@ -358,7 +405,7 @@ var sourceKeys = []string{"global.repoURL", "global.targetRevision"}
 func propagated(args []string, asString bool) []string {
 	var out []string
 	for _, a := range args {
-		ps, err := values.ParseSet(a, asString)
+		ps, err := helmvalues.ParseSet(a, asString)
 		onlySource := err == nil && len(ps) > 0
 		for _, p := range ps {
 			onlySource = onlySource && slices.Contains(sourceKeys, p.Path.String())

@@ -9,16 +9,16 @@ import (
 	"github.com/cocogen/cocogen/internal/initdata"
 	"github.com/cocogen/cocogen/internal/metadata"
 	"github.com/cocogen/cocogen/internal/model"
-	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/regolimit"
 	"github.com/cocogen/cocogen/internal/repo"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // Profile is one rendered init-data profile: the readable TOML, the value that goes into annotations and
 // peer-pods-cm, and the digests that attestation compares, all from the same bytes.
 type Profile struct {
 	Name      string
-	Pos       node.Pos
+	Pos       srcpos.Pos
 	TOML      []byte
 	Encoded   string
 	Digests   initdata.Digests
@@ -68,7 +68,7 @@ func readTrustAnchor(root *repo.Root, meta *metadata.Metadata, d *diag.List) (pe
 	}
 	cert := meta.KBS.TrustAnchor.Certificate
 	if !cert.Set {
-		d.Errorf(node.Pos{File: meta.Source}, "kbs.trustAnchor", "init-data embeds the KBS trust anchor (mode %s): set kbs.trustAnchor.certificate to the repository path of its PEM file, or mode: public when the KBS certificate comes from a public CA", mode)
+		d.Errorf(srcpos.Pos{File: meta.Source}, "kbs.trustAnchor", "init-data embeds the KBS trust anchor (mode %s): set kbs.trustAnchor.certificate to the repository path of its PEM file, or mode: public when the KBS certificate comes from a public CA", mode)
 		return "", false
 	}
 	rel, err := repo.Clean(cert.Value)
@@ -100,12 +100,12 @@ func buildProfiles(root *repo.Root, v *model.Values, meta *metadata.Metadata, an
 	}
 	kbsURL := meta.KBSURL()
 	if kbsURL == "" {
-		d.Errorf(node.Pos{File: meta.Source}, "kbs.url", "the KBS endpoint is unknown: set kbs.url or cluster.appsDomain in the metadata")
+		d.Errorf(srcpos.Pos{File: meta.Source}, "kbs.url", "the KBS endpoint is unknown: set kbs.url or cluster.appsDomain in the metadata")
 		return nil
 	}
 	parts := initdata.PartsData{KBSURL: kbsURL, TrustAnchor: anchor, SecurityPolicyFlavour: v.CoCo.SecurityPolicyFlavour}
 	templates := map[string][]byte{}
-	read := func(rel string, pos node.Pos, path string) ([]byte, bool) {
+	read := func(rel string, pos srcpos.Pos, path string) ([]byte, bool) {
 		if data, ok := templates[rel]; ok {
 			return data, true
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/release"
 	"github.com/cocogen/cocogen/internal/schema"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // releases are the releases a render writes for: the Trustee operator's (its KBS configuration format, mount
@@ -104,7 +105,7 @@ func subscriptionPath(v *model.Values, s *model.Subscription) string {
 }
 
 // posText renders a position for a message, or where a fact came from when it has no line (--fact).
-func posText(p node.Pos) string {
+func posText(p srcpos.Pos) string {
 	if s := p.String(); s != "" {
 		return s
 	}

@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/cocogen/cocogen/generators/workloads"
-	"github.com/cocogen/cocogen/internal/model"
 	"github.com/cocogen/cocogen/internal/release"
 )
 
@@ -14,10 +13,8 @@ import (
 // default.
 func podDefaults(c appContext) workloads.Defaults {
 	out := workloads.Defaults{Local: c.v.CoCo.InitData.Default}
-	for _, a := range c.v.ClusterGroup.Applications {
-		if a.CoCoGen == model.GenSandbox && !a.Disabled {
-			out.PeerPods = c.v.CoCo.InitData.Default
-		}
+	if rendersPeerPods(c) {
+		out.PeerPods = c.v.CoCo.InitData.Default
 	}
 	return out
 }

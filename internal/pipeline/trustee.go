@@ -22,6 +22,7 @@ import (
 	"github.com/cocogen/cocogen/internal/repo"
 	"github.com/cocogen/cocogen/internal/rvps"
 	"github.com/cocogen/cocogen/internal/schema"
+	"github.com/cocogen/cocogen/internal/srcpos"
 	"github.com/cocogen/cocogen/internal/trusteepolicy"
 )
 
@@ -36,7 +37,7 @@ const (
 func usedProfiles(c appContext, apps []App) []string {
 	var names []string
 	for _, a := range apps {
-		if a.Generator == model.GenSandbox && c.v.CoCo.InitData.Default != "" {
+		if a.Generator == model.GenSandbox && rendersPeerPods(c) && c.v.CoCo.InitData.Default != "" {
 			names = append(names, c.v.CoCo.InitData.Default)
 		}
 		for _, u := range a.Uses {
@@ -105,6 +106,13 @@ func renderTrustee(c appContext, a *model.Application, others []App) ([]manifest
 		in.Resources = append(in.Resources, trustee.Resource{Name: r.Name, Keys: r.Keys})
 	}
 	in.TrustAnchorPEM = c.anchor // the same bytes init-data embeds
+	if isBareMetal(c.v.Global.Tree.Get("clusterPlatform").Scalar()) {
+		tees := c.meta.BareMetal.TEEs()
+		in.Verifiers = &trustee.Verifiers{SNP: slices.Contains(tees, "snp")}
+		if slices.Contains(tees, "tdx") {
+			in.Verifiers.TDXCollateralService = c.v.CoCo.BareMetal.TDXCollateralService
+		}
+	}
 	var ok bool
 	if in.ResourcePolicy, ok = resourcePolicy(c, d); !ok {
 		return nil, d
@@ -126,22 +134,44 @@ func referenceValues(c appContext, a *model.Application, others []App, d *diag.L
 	t := c.v.CoCo.Trustee
 	pos := posOr(t.Pos, a.CoCoGenPos)
 	used := usedProfiles(c, others)
-	if len(used) == 0 {
+	if len(used) == 0 && len(c.managed) == 0 {
 		d.Warnf(a.CoCoGenPos, "clusterGroup.applications."+a.Key, "no application of this cluster group uses an init-data profile, so no init-data can attest")
 	}
 	profiles := map[string]any{}
 	byBinding := map[string]string{}
-	for _, name := range used {
-		p := c.profiles[name]
-		if p == nil {
-			continue // reported by the application that names it
+	// owner is where each registered profile comes from: this cluster group or a managed cluster.
+	owner := map[string]string{}
+	pcr8 := map[string]string{}
+	register := func(name string, p *Profile, from string) {
+		if prev, ok := pcr8[name]; ok {
+			if prev != p.Digests.AzurePCR8 {
+				d.Errorf(p.Pos, "global.coco.initdata.profiles."+name, "init-data profile %s renders other init-data in %s (PCR8 %s) than in %s (PCR8 %s): Trustee registers one init-data per profile name, so the pods of one of them could not attest; make the profile's sources agree, or give one of them another name", name, from, p.Digests.AzurePCR8, owner[name], prev)
+			}
+			return
 		}
 		if other, dup := byBinding[p.Digests.AzurePCR8]; dup {
 			d.Errorf(p.Pos, "global.coco.initdata.profiles."+name, "profile %s renders the same init-data as profile %s, so Trustee cannot tell their pods apart: give each profile its own agent policy or templates", name, other)
 		}
 		byBinding[p.Digests.AzurePCR8] = name
+		pcr8[name], owner[name] = p.Digests.AzurePCR8, from
 		profiles[name] = bindingOf(p).Value()
 	}
+	for _, name := range used {
+		p := c.profiles[name]
+		if p == nil {
+			continue // reported by the application that names it
+		}
+		register(name, p, "cluster group "+c.v.ClusterGroup.Name)
+	}
+	for _, m := range c.managed {
+		for _, name := range m.res.UsedProfiles {
+			if p := m.res.Profiles[name]; p != nil {
+				register(name, p, managedLabel(m))
+				used = append(used, name)
+			}
+		}
+	}
+	used = uniqueSorted(used)
 	rvs := []trustee.ReferenceValue{
 		{Name: trusteepolicy.RVInitDataProfiles, Value: profiles},
 		{Name: trusteepolicy.RVTDXTCBStatuses, Value: t.TDXTCBStatuses},
@@ -152,8 +182,11 @@ func referenceValues(c appContext, a *model.Application, others []App, d *diag.L
 	if prev, latest := previousBindings(c, used, d); len(prev) > 0 {
 		rvs = append(rvs, trustee.ReferenceValue{Name: trusteepolicy.RVInitDataPrevious, Value: prev, Expiration: latest})
 	}
-	azure := c.v.Global.Tree.Get("clusterPlatform").Scalar() == "Azure"
+	platform := c.v.Global.Tree.Get("clusterPlatform").Scalar()
+	azure := platform == "Azure"
 	switch {
+	case isBareMetal(platform):
+		rvs = append(rvs, bareMetalPins(c, pos, d)...)
 	case len(t.PodVMPCRs) > 0:
 		pcrs := map[string]any{}
 		for _, p := range t.PodVMPCRs {
@@ -172,6 +205,12 @@ func referenceValues(c appContext, a *model.Application, others []App, d *diag.L
 	if len(t.TDXMRTD) > 0 {
 		rvs = append(rvs, trustee.ReferenceValue{Name: trusteepolicy.RVTDXMRTD, Value: uniqueSorted(t.TDXMRTD)})
 	}
+	if len(t.TDXRTMR1) > 0 {
+		rvs = append(rvs, trustee.ReferenceValue{Name: trusteepolicy.RVTDXRTMR1, Value: uniqueSorted(t.TDXRTMR1)})
+	}
+	if len(t.TDXRTMR2) > 0 {
+		rvs = append(rvs, trustee.ReferenceValue{Name: trusteepolicy.RVTDXRTMR2, Value: uniqueSorted(t.TDXRTMR2)})
+	}
 	if t.SNPMinimumTCB != nil {
 		rvs = append(rvs, trustee.ReferenceValue{Name: trusteepolicy.RVSNPMinimumTCB, Value: t.SNPMinimumTCB})
 	} else if azure {
@@ -181,6 +220,34 @@ func referenceValues(c appContext, a *model.Application, others []App, d *diag.L
 		rvs = append(rvs, trustee.ReferenceValue{Name: trusteepolicy.RVTDXMinimumTCBDate, Value: t.TDXMinimumTCBDate})
 	}
 	return rvs, used
+}
+
+// bareMetalPins is how the reference values pin the pod VM on bare metal, where the launch measurements of
+// each TEE bind it (the SNP measurement, the TDX MR_TD; the values' snpLaunchMeasurements and tdxMRTD): the
+// choice to run unpinned (acceptUnpinnedPodVM) is registered when a TEE of the cluster has none, with a
+// warning; without that choice no pod on such a TEE attests.
+func bareMetalPins(c appContext, pos srcpos.Pos, d *diag.List) []trustee.ReferenceValue {
+	t := c.v.CoCo.Trustee
+	var unpinned []string
+	for _, tee := range c.meta.BareMetal.TEEs() {
+		if tee == "snp" && len(t.SNPLaunchMeasurements) == 0 || tee == "tdx" && len(t.TDXMRTD) == 0 {
+			unpinned = append(unpinned, tee)
+		}
+	}
+	if len(unpinned) == 0 {
+		return nil
+	}
+	names := map[string]string{"snp": "snpLaunchMeasurements (SEV-SNP)", "tdx": "tdxMRTD (TDX)"}
+	var want []string
+	for _, tee := range unpinned {
+		want = append(want, names[tee])
+	}
+	if t.AcceptUnpinnedPodVM {
+		d.Warnf(posOr(t.AcceptUnpinnedPodVMPos, pos), "global.coco.trustee.referenceValues.acceptUnpinnedPodVM", "pods attest on any pod VM image the hosts boot (executables makes no claim): pin its launch measurements with %s (README \"Bare metal\")", strings.Join(want, " and "))
+		return []trustee.ReferenceValue{{Name: trusteepolicy.RVPodVMUnpinned, Value: true}}
+	}
+	d.Warnf(pos, "global.coco.trustee.referenceValues", "no launch measurement of the pod VM is pinned for %s, so no pod there attests (executables stays 33) and Trustee releases no secret: pin them (README \"Bare metal\"), or set acceptUnpinnedPodVM: true to accept any pod VM image", strings.Join(want, " and "))
+	return nil
 }
 
 // previousBindings are the bindings of the init-data that referenceValues.previous keeps, by profile, each with
@@ -250,6 +317,9 @@ func bindingOf(p *Profile) trusteepolicy.Binding {
 // resourceReaders is which profiles may fetch each KBS resource (repository/type/tag): those the resource
 // names, or the default profile for the list shorthand.
 func resourceReaders(c appContext) map[string][]string {
+	if c.kbsReaders != nil {
+		return c.kbsReaders
+	}
 	out := map[string][]string{}
 	for _, r := range c.v.CoCo.Trustee.Resources {
 		for _, k := range r.Keys {
@@ -269,7 +339,7 @@ func resourcePolicy(c appContext, d *diag.List) ([]byte, bool) {
 	name := c.root.Display(resourcePolicyPath)
 	src, err := c.root.ReadFile(resourcePolicyPath)
 	if err != nil {
-		d.Errorf(node.Pos{File: name}, "", "the trustee application needs this policy: %v", err)
+		d.Errorf(srcpos.Pos{File: name}, "", "the trustee application needs this policy: %v", err)
 		return nil, false
 	}
 	out, gated, err := trusteepolicy.RenderResource(src, resourceReaders(c))
@@ -278,11 +348,11 @@ func resourcePolicy(c appContext, d *diag.List) ([]byte, bool) {
 			d.Append(vd)
 			return nil, false
 		}
-		d.Errorf(node.Pos{File: name}, "", "%v", err)
+		d.Errorf(srcpos.Pos{File: name}, "", "%v", err)
 		return nil, false
 	}
 	if !gated {
-		d.Warnf(node.Pos{File: name}, "", "the resource policy has no %s rule, so cocogen cannot tell it which profiles may fetch which resource: pods of every profile that attests (debug included) may fetch every resource", trusteepolicy.ReadersRule)
+		d.Warnf(srcpos.Pos{File: name}, "", "the resource policy has no %s rule, so cocogen cannot tell it which profiles may fetch which resource: pods of every profile that attests (debug included) may fetch every resource", trusteepolicy.ReadersRule)
 	}
 	vd := trusteepolicy.ValidateWith(name, out, trusteepolicy.Resource, c.meter)
 	d.Append(vd)
@@ -304,7 +374,7 @@ func trusteePolicy(root *repo.Root, meter *regolimit.Meter, rel string, kind tru
 	}
 	out, err := trusteepolicy.Render(src)
 	if err != nil {
-		d.Errorf(node.Pos{File: root.Display(rel)}, "", "%v", err)
+		d.Errorf(srcpos.Pos{File: root.Display(rel)}, "", "%v", err)
 		return nil, false
 	}
 	return out, true
@@ -314,7 +384,7 @@ func trusteePolicy(root *repo.Root, meter *regolimit.Meter, rel string, kind tru
 func readTrusteePolicy(root *repo.Root, meter *regolimit.Meter, rel string, kind trusteepolicy.Kind, d *diag.List) ([]byte, bool) {
 	src, err := root.ReadFile(rel)
 	if err != nil {
-		d.Errorf(node.Pos{File: root.Display(rel)}, "", "the trustee application needs this policy: %v", err)
+		d.Errorf(srcpos.Pos{File: root.Display(rel)}, "", "the trustee application needs this policy: %v", err)
 		return nil, false
 	}
 	vd := trusteepolicy.ValidateWith(root.Display(rel), src, kind, meter)
@@ -334,6 +404,11 @@ func checkApps(c appContext, apps []App, d *diag.List) {
 		}
 	}
 	used := usedProfiles(c, apps)
+	if tr == nil && c.kbsReaders != nil {
+		// A managed cluster: its hub serves the KBS resources (checked against the hub's, in the hub's render).
+		checkResourceAccess(c, apps, used, d)
+		return
+	}
 	if tr == nil {
 		if len(used) > 0 && c.meta != nil {
 			d.Warnf(c.v.ClusterGroup.NamePos, "clusterGroup.applications", "no trustee application in this cluster group: the KBS at %s must hold reference values for the profiles %s, which cocogen cannot check", c.meta.KBSURL(), strings.Join(used, ", "))
@@ -343,7 +418,7 @@ func checkApps(c appContext, apps []App, d *diag.List) {
 	// Read back what the trustee application renders: every profile in use must be among the registered
 	// profiles of the RVPS store (the stored form, as Trustee reads it), with the binding of its bytes.
 	bound := boundProfiles(tr)
-	checkBound := func(profile string, pos node.Pos, what string) {
+	checkBound := func(profile string, pos srcpos.Pos, what string) {
 		p := c.profiles[profile]
 		if p != nil && bound[profile] != p.Digests.AzurePCR8 {
 			d.Errorf(pos, what, "init-data profile %s (PCR8 %s) has no reference value in the trustee application's %s", profile, p.Digests.AzurePCR8, trustee.ConfigMapRefValues)
@@ -354,9 +429,19 @@ func checkApps(c appContext, apps []App, d *diag.List) {
 			checkBound(c.v.CoCo.InitData.Default, c.v.CoCo.InitData.DefaultPos, "global.coco.initdata.default")
 		}
 		for _, u := range a.Uses {
-			checkBound(u.Profile, node.Pos{File: u.File}, u.Object)
+			checkBound(u.Profile, srcpos.Pos{File: u.File}, u.Object)
 		}
 	}
+	// Across cluster groups: every profile a managed cluster runs is registered with its own bytes.
+	for _, m := range c.managed {
+		for _, name := range m.res.UsedProfiles {
+			p := m.res.Profiles[name]
+			if p != nil && bound[name] != p.Digests.AzurePCR8 {
+				d.Errorf(p.Pos, "global.coco.initdata.profiles."+name, "init-data profile %s of %s (PCR8 %s) has no reference value in the trustee application of cluster group %s", name, managedLabel(m), p.Digests.AzurePCR8, c.v.ClusterGroup.Name)
+			}
+		}
+	}
+	checkManaged(c, d)
 	// The KBS URL in init-data must reach this cluster's kbs Route.
 	if c.meta != nil {
 		raw := c.meta.KBSURL()
@@ -364,9 +449,9 @@ func checkApps(c appContext, apps []App, d *diag.List) {
 		host := kbsRouteHost(c)
 		switch {
 		case err != nil || u.Scheme != "https":
-			d.Errorf(posOr(c.meta.KBS.URL.Pos, node.Pos{File: c.meta.Source}), "kbs.url", "%q is not an https URL", raw)
+			d.Errorf(posOr(c.meta.KBS.URL.Pos, srcpos.Pos{File: c.meta.Source}), "kbs.url", "%q is not an https URL", raw)
 		case u.Hostname() != host || (u.Port() != "" && u.Port() != "443"):
-			d.Errorf(posOr(c.meta.KBS.URL.Pos, node.Pos{File: c.meta.Source}), "kbs.url", "init-data sends pods to %s, but the trustee application serves the KBS at https://%s (the kbs Route of this cluster): set kbs.url to it, or remove kbs.url to use the default", raw, host)
+			d.Errorf(posOr(c.meta.KBS.URL.Pos, srcpos.Pos{File: c.meta.Source}), "kbs.url", "init-data sends pods to %s, but the trustee application serves the KBS at https://%s (the kbs Route of this cluster): set kbs.url to it, or remove kbs.url to use the default", raw, host)
 		}
 	}
 	checkResourceAccess(c, apps, used, d)
@@ -389,7 +474,7 @@ func checkResourceAccess(c appContext, apps []App, used []string, d *diag.List) 
 		for _, r := range a.Refs {
 			pos := findInOverlay(c.root, a.files, r.File, refText, r.Path)
 			if pos.IsZero() {
-				pos = node.Pos{File: r.File}
+				pos = srcpos.Pos{File: r.File}
 			}
 			who, ok := readers[r.Path]
 			profile := profileOf[r.Object]
@@ -474,7 +559,7 @@ func boundProfiles(tr *App) map[string]string {
 }
 
 // posOr returns p, or q when p is unknown.
-func posOr(p, q node.Pos) node.Pos {
+func posOr(p, q srcpos.Pos) srcpos.Pos {
 	if p.IsZero() {
 		return q
 	}

@@ -93,7 +93,7 @@ type TrusteeOptions struct {
 	// Resource is repository/type/tag.
 	Resource string
 	// TEE is one of trusteepolicy.TEEs; "" picks the pattern's: az-snp-vtpm when it runs peer pods (a
-	// sandbox application, which cocogen renders for Azure), else snp.
+	// sandbox application on Azure), the first TEE of a bare-metal cluster's hosts (snp, then tdx), else snp.
 	TEE string
 	// Claims, when set, is merged over the guest's evidence (a JSON merge patch, RFC 7396: null removes).
 	Claims map[string]any
@@ -117,11 +117,13 @@ func Trustee(ctx context.Context, res *pipeline.Result, o TrusteeOptions) (*Trus
 	}
 	tee := o.TEE
 	if tee == "" {
-		tee = "snp"
-		for _, a := range res.Apps {
-			if a.Generator == model.GenSandbox {
-				tee = "az-snp-vtpm"
-			}
+		switch {
+		case res.PeerPods:
+			tee = "az-snp-vtpm"
+		case len(res.BareMetalTEEs) > 0:
+			tee = res.BareMetalTEEs[0]
+		default:
+			tee = "snp"
 		}
 	}
 	if !slices.Contains(trusteepolicy.TEEs, tee) {

@@ -200,8 +200,12 @@ func TestTrusteeDecisions(t *testing.T) {
 		{TrusteeOptions{Profile: "default", Resource: "default/kbsres1/key1", Claims: map[string]any{"az-snp-vtpm": map[string]any{"reported_tcb_microcode": "114"}}}, false, "hardware 97"},
 		{TrusteeOptions{Profile: "default", Resource: "default/kbsres1/key1", Claims: map[string]any{"az-snp-vtpm": map[string]any{"tpm": map[string]any{"pcr08": strings.Repeat("ab", 32)}}}}, false, "configuration 96 (contraindicated)"},
 		{TrusteeOptions{Profile: "default", Resource: "default/kbsres1/key1", Claims: map[string]any{"az-snp-vtpm": nil, "sample": map[string]any{"svn": "1"}}}, false, "hardware 97 (contraindicated)"},
-		// Bare-metal TDX: the built-in pattern pins no MR_TD.
-		{TrusteeOptions{Profile: "default", Resource: "default/kbsres1/key1", TEE: "tdx"}, false, "executables 33 (warning)"},
+		// Bare-metal TDX and SEV-SNP: the built-in pattern pins no launch measurement and accepts any pod VM
+		// image (acceptUnpinnedPodVM): no claim on the image; debugging still denies.
+		{TrusteeOptions{Profile: "default", Resource: "default/kbsres1/key1", TEE: "tdx"}, true, "the token is affirming"},
+		{TrusteeOptions{Profile: "default", Resource: "default/kbsres1/key1", TEE: "snp"}, true, "the token is affirming"},
+		{TrusteeOptions{Profile: "default", Resource: "default/kbsres1/key1", TEE: "tdx", Claims: map[string]any{"tdx": map[string]any{"td_attributes": map[string]any{"debug": true}}}}, false, "hardware 97 (contraindicated)"},
+		{TrusteeOptions{Profile: "default", Resource: "default/kbsres1/key1", TEE: "snp", Claims: map[string]any{"snp": map[string]any{"policy_debug_allowed": true}}}, false, "hardware 97 (contraindicated)"},
 	} {
 		r, err := Trustee(context.Background(), res, tc.o)
 		if err != nil {

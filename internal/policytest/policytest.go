@@ -25,10 +25,10 @@ import (
 	"github.com/cocogen/cocogen/internal/agentpolicy"
 	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/diag"
-	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/regocheck"
 	"github.com/cocogen/cocogen/internal/regolimit"
 	"github.com/cocogen/cocogen/internal/repo"
+	"github.com/cocogen/cocogen/internal/srcpos"
 	"github.com/cocogen/cocogen/internal/trusteepolicy"
 )
 
@@ -170,7 +170,7 @@ type TestResult struct {
 }
 
 // Pos is where the test rule is written.
-func (r TestResult) Pos() node.Pos { return node.Pos{File: r.File, Line: r.Line, Col: r.Col} }
+func (r TestResult) Pos() srcpos.Pos { return srcpos.Pos{File: r.File, Line: r.Line, Col: r.Col} }
 
 // FullName is the test's package path and name, as OPA prints it.
 func (r TestResult) FullName() string { return r.Package + "." + r.Name }
@@ -244,7 +244,7 @@ func runSuite(ctx context.Context, files []File, o TestOptions, rep *Report, d *
 			continue
 		}
 		if mod == nil {
-			d.Errorf(node.Pos{File: f.Name, Line: 1, Col: 1}, "", "the file is empty: a Rego file starts with a package")
+			d.Errorf(srcpos.Pos{File: f.Name, Line: 1, Col: 1}, "", "the file is empty: a Rego file starts with a package")
 			parsed = false
 			continue
 		}
@@ -258,7 +258,7 @@ func runSuite(ctx context.Context, files []File, o TestOptions, rep *Report, d *
 			rep.Checked = append(rep.Checked, f.Name)
 			kind, err := trusteepolicy.KindOf(f.Name, mod)
 			if err != nil {
-				d.Errorf(node.Pos{File: f.Name, Line: mod.Package.Location.Row, Col: mod.Package.Location.Col}, "", "%v", err)
+				d.Errorf(srcpos.Pos{File: f.Name, Line: mod.Package.Location.Row, Col: mod.Package.Location.Col}, "", "%v", err)
 				break
 			}
 			d.Append(trusteepolicy.Validate(f.Name, f.Data, kind))
@@ -296,7 +296,7 @@ func runSuite(ctx context.Context, files []File, o TestOptions, rep *Report, d *
 		out = append(out, result(tr))
 	}
 	if ex := meter.Exceeded(); ex != nil {
-		d.Errorf(node.Pos{File: files[0].Name}, "", "%v", ex)
+		d.Errorf(srcpos.Pos{File: files[0].Name}, "", "%v", ex)
 	}
 	return out
 }

@@ -10,8 +10,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/regolimit"
 )
 
 // TestRegoSuites runs the repository's Rego unit tests (policies/**/*_test.rego) inside go test, with the same
@@ -21,7 +24,13 @@ func TestRegoSuites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := RunTests(context.Background(), files, TestOptions{})
+	// The suite checks outcomes, not speed: the time budget is raised so that a busy machine cannot fail it
+	// (the step budget still bounds the work).
+	limits := budget.Defaults()
+	limits.RegoTime = time.Hour
+	var o TestOptions
+	o.Meter = regolimit.NewMeter(limits)
+	rep := RunTests(context.Background(), files, o)
 	for _, r := range rep.Results {
 		if r.Outcome != Pass {
 			t.Errorf("%s: %s %s %s", r.Pos(), r.Outcome, r.FullName(), r.Message)

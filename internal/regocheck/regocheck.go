@@ -15,7 +15,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/topdown"
 
 	"github.com/cocogen/cocogen/internal/diag"
-	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // Checker collects the problems of one policy file. Name is how the file is shown in diagnostics; Caps are
@@ -29,11 +29,11 @@ type Checker struct {
 }
 
 // Pos is where loc points in the checked file (the file alone when loc is nil).
-func (c *Checker) Pos(loc *ast.Location) node.Pos {
+func (c *Checker) Pos(loc *ast.Location) srcpos.Pos {
 	if loc == nil {
-		return node.Pos{File: c.Name}
+		return srcpos.Pos{File: c.Name}
 	}
-	return node.Pos{File: c.Name, Line: loc.Row, Col: loc.Col}
+	return srcpos.Pos{File: c.Name, Line: loc.Row, Col: loc.Col}
 }
 
 // Errorf reports an error at loc.
@@ -100,9 +100,9 @@ func ASTErrors(err error) []*ast.Error {
 // AddErrors adds OPA parse or compile errors to d as diagnostics; an error without a position is put on file.
 func AddErrors(d *diag.List, file string, err error) {
 	for _, e := range ASTErrors(err) {
-		p := node.Pos{File: file}
+		p := srcpos.Pos{File: file}
 		if e.Location != nil {
-			p = node.Pos{File: e.Location.File, Line: e.Location.Row, Col: e.Location.Col}
+			p = srcpos.Pos{File: e.Location.File, Line: e.Location.Row, Col: e.Location.Col}
 		}
 		d.Errorf(p, "", "%s", e.Message)
 	}

@@ -235,3 +235,26 @@ func (r *Root) WalkFiles(dir string, fn func(rel string, data []byte) error) err
 		return fn(p, data)
 	})
 }
+
+// ReadDir returns the names of the regular files directly in the root-relative directory dir, sorted; a
+// directory that does not exist has none.
+func (r *Root) ReadDir(dir string) ([]string, error) {
+	clean, err := Clean(dir)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := fs.ReadDir(r.root.FS(), clean)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, cleanErr(clean, err)
+	}
+	var out []string
+	for _, e := range entries {
+		if e.Type().IsRegular() {
+			out = append(out, e.Name())
+		}
+	}
+	return out, nil
+}

@@ -97,10 +97,22 @@ func writeText(w io.Writer, r *Report, color bool) error {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s → %s\n", paint(ansiBold, "cocogen diff:"), r.Base, r.Head)
+	textBody(&b, r, color)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// textBody writes the text report after its title line.
+func textBody(b *strings.Builder, r *Report, color bool) {
+	paint := func(c, s string) string {
+		if !color {
+			return s
+		}
+		return c + s + ansiReset
+	}
 	if r.Empty() {
 		b.WriteString("no differences\n")
-		_, err := io.WriteString(w, b.String())
-		return err
+		return
 	}
 	b.WriteString(summary(r) + "\n")
 	if lines := digestLines(r, func(s string) string { return s }); len(lines) > 0 {
@@ -113,10 +125,10 @@ func writeText(w io.Writer, r *Report, color bool) error {
 	for _, c := range r.Changes {
 		if c.App != app {
 			app = c.App
-			fmt.Fprintf(&b, "\n%s\n", paint(ansiBold, "== "+appTitle(app, func(s string) string { return s })+" =="))
+			fmt.Fprintf(b, "\n%s\n", paint(ansiBold, "== "+appTitle(app, func(s string) string { return s })+" =="))
 		}
 		mark := map[string]string{Added: "+", Removed: "-", Changed: "~"}[c.Kind]
-		fmt.Fprintf(&b, "%s %s (%s)\n", mark, c.ID, c.Kind)
+		fmt.Fprintf(b, "%s %s (%s)\n", mark, c.ID, c.Kind)
 		for _, line := range strings.SplitAfter(c.Diff, "\n") {
 			if line == "" {
 				continue
@@ -136,10 +148,8 @@ func writeText(w io.Writer, r *Report, color bool) error {
 		}
 	}
 	for _, p := range r.Problems {
-		fmt.Fprintf(&b, "\nnot decoded: %s\n", p)
+		fmt.Fprintf(b, "\nnot decoded: %s\n", p)
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }
 
 // fence returns a code fence longer than any run of backticks in s.
@@ -155,12 +165,19 @@ func writeMarkdown(w io.Writer, r *Report) error {
 	code := func(s string) string { return "`" + s + "`" }
 	var b strings.Builder
 	fmt.Fprintf(&b, "### cocogen diff: %s → %s\n\n", code(r.Base), code(r.Head))
+	markdownBody(&b, r)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// markdownBody writes the markdown report after its title.
+func markdownBody(b *strings.Builder, r *Report) {
+	code := func(s string) string { return "`" + s + "`" }
 	if r.Empty() {
 		b.WriteString("No differences: this change renders the same objects.\n")
-		_, err := io.WriteString(w, b.String())
-		return err
+		return
 	}
-	fmt.Fprintf(&b, "**%s**\n\n", summary(r))
+	fmt.Fprintf(b, "**%s**\n\n", summary(r))
 	if lines := digestLines(r, code); len(lines) > 0 {
 		b.WriteString("#### Attestation\n\n")
 		for _, l := range lines {
@@ -186,17 +203,15 @@ func writeMarkdown(w io.Writer, r *Report) error {
 			}
 		}
 		title := appTitle(app, func(s string) string { return "<code>" + s + "</code>" })
-		fmt.Fprintf(&b, "<details><summary>%s: %s</summary>\n\n", title, strings.Join(parts, ", "))
+		fmt.Fprintf(b, "<details><summary>%s: %s</summary>\n\n", title, strings.Join(parts, ", "))
 		for _, c := range group {
 			f := fence(c.Diff)
-			fmt.Fprintf(&b, "**%s** %s\n\n%sdiff\n%s%s\n\n", c.Kind, code(c.ID), f, c.Diff, f)
+			fmt.Fprintf(b, "**%s** %s\n\n%sdiff\n%s%s\n\n", c.Kind, code(c.ID), f, c.Diff, f)
 		}
 		b.WriteString("</details>\n\n")
 		i = j
 	}
 	for _, p := range r.Problems {
-		fmt.Fprintf(&b, "- not decoded: %s\n", p)
+		fmt.Fprintf(b, "- not decoded: %s\n", p)
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }

@@ -6,7 +6,9 @@ import (
 	"testing"
 
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/helmvalues"
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 func parse(t *testing.T, src string) *node.Node {
@@ -191,7 +193,7 @@ func TestString(t *testing.T) {
 
 func TestStringFromFlagDoesNotWarn(t *testing.T) {
 	d := &diag.List{}
-	got, ok := Checker{Diags: d}.String(node.ScalarFromFlag("1000000", node.Pos{File: "--set x"}), "x")
+	got, ok := Checker{Diags: d}.String(helmvalues.ScalarFromFlag("1000000", srcpos.Pos{File: "--set x"}), "x")
 	if got != "1000000" || !ok {
 		t.Errorf("String = %q, %v; want the integer as given", got, ok)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/cocogen/cocogen/internal/helmvalues"
 	"github.com/cocogen/cocogen/internal/node"
 )
 
@@ -56,7 +57,7 @@ func FuzzToYAMLDirect(f *testing.F) {
 		if err != nil {
 			return
 		}
-		v := n.Helm()
+		v := helmvalues.Plain(n)
 		got, ok := toYAMLDirect(v)
 		if !ok {
 			return

@@ -26,7 +26,9 @@ import (
 	goyaml "sigs.k8s.io/yaml/goyaml.v3"
 
 	"github.com/cocogen/cocogen/internal/budget"
+	"github.com/cocogen/cocogen/internal/helmvalues"
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // Engine renders template strings against one set of values. It is not safe for concurrent use; engines of one
@@ -197,7 +199,7 @@ func (e *Engine) ensureData() {
 	if e.data != nil {
 		return
 	}
-	vals, _ := e.values.Helm().(map[string]any)
+	vals, _ := helmvalues.Plain(e.values).(map[string]any)
 	if vals == nil {
 		vals = map[string]any{}
 	}
@@ -381,7 +383,7 @@ func cleanError(err error) error {
 // HelmString prints a value as Helm's templates print it with {{ . }}: strings as they are, numbers as Go
 // prints float64 (1e+06) or int64, bools as true/false, null as an empty string.
 func HelmString(n *node.Node) string {
-	v := n.Helm()
+	v := helmvalues.Plain(n)
 	if v == nil {
 		return ""
 	}
@@ -420,7 +422,7 @@ func PlainText(s string) *node.Node {
 		return node.NewString(s)
 	}
 	v := parsed.Get("v")
-	v.Origin, v.Pos = node.Generated, node.Pos{}
+	v.Origin, v.Pos = node.Generated, srcpos.Pos{}
 	return v
 }
 
@@ -455,7 +457,7 @@ func ToString(n *node.Node) string {
 }
 
 // PrintfS is printf "%s" applied to a value, as the chart prints extraParametersNested.
-func PrintfS(n *node.Node) string { return fmt.Sprintf("%s", n.Helm()) }
+func PrintfS(n *node.Node) string { return fmt.Sprintf("%s", helmvalues.Plain(n)) }
 
 // FuncNames returns the names of the functions a values template may name, sorted: the ones it may call and
 // the non-hermetic ones that are refused with an error that says why (NonHermetic). The differential tests

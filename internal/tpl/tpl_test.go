@@ -5,7 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cocogen/cocogen/internal/helmvalues"
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 func parse(t testing.TB, src string) *node.Node {
@@ -187,7 +189,7 @@ func TestHelmString(t *testing.T) {
 		{name: "integer from a file is a float64", n: v.Get("num"), want: "1e+06"},
 		{name: "small integer from a file", n: v.Get("i"), want: "42"},
 		{name: "float", n: v.Get("f"), want: "4.1"},
-		{name: "integer from a flag stays an integer", n: node.ScalarFromFlag("1000000", node.Pos{}), want: "1000000"},
+		{name: "integer from a flag stays an integer", n: helmvalues.ScalarFromFlag("1000000", srcpos.Pos{}), want: "1000000"},
 		{name: "generated integer", n: node.NewInt(1000000), want: "1000000"},
 		{name: "bool", n: v.Get("b"), want: "true"},
 		{name: "null", n: v.Get("z"), want: ""},
@@ -223,7 +225,7 @@ func TestLineValues(t *testing.T) {
 		{name: "string", n: v.Get("s"), unquoted: "string:hello", inQuotes: "string:hello", quote: "string:hello", toStr: "hello", printfS: "hello"},
 		{name: "quoted version reads back as a number", n: v.Get("v"), unquoted: "float:4.19", inQuotes: "string:4.19", quote: "string:4.19", toStr: "4.19", printfS: "4.19"},
 		{name: "float64 from a file", n: v.Get("num"), unquoted: "float:1e+06", inQuotes: "string:1e+06", quote: "string:1e+06", toStr: "1e+06", printfS: "%!s(float64=1e+06)"},
-		{name: "integer from a flag", n: node.ScalarFromFlag("42", node.Pos{}), unquoted: "int:42", inQuotes: "string:42", quote: "string:42", toStr: "42", printfS: "%!s(int64=42)"},
+		{name: "integer from a flag", n: helmvalues.ScalarFromFlag("42", srcpos.Pos{}), unquoted: "int:42", inQuotes: "string:42", quote: "string:42", toStr: "42", printfS: "%!s(int64=42)"},
 		{name: "bool", n: v.Get("b"), unquoted: "bool:true", inQuotes: "string:true", quote: "string:true", toStr: "true", printfS: "%!s(bool=true)"},
 		{name: "string true", n: node.NewString("true"), unquoted: "bool:true", inQuotes: "string:true", quote: "string:true", toStr: "true", printfS: "true"},
 		{name: "string null", n: node.NewString("null"), unquoted: "null:", inQuotes: "string:null", quote: "string:null", toStr: "null", printfS: "null"},

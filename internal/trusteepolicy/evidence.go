@@ -154,7 +154,7 @@ func tdxClaims(refs map[string]any, mrConfigID, mrTD string) map[string]any {
 				"tcb_svn": hexOf(0x05, 16), "mr_seam": hexOf(0x3e, 48), "mrsigner_seam": hexOf(0, 48),
 				"seam_attributes": hexOf(0, 8), "td_attributes": "0000001000000000", "xfam": "e702060000000000",
 				"mr_td": mrTD, "mr_config_id": mrConfigID, "mr_owner": hexOf(0, 48), "mr_owner_config": hexOf(0, 48),
-				"rtmr_0": hexOf(0x10, 48), "rtmr_1": hexOf(0x11, 48), "rtmr_2": hexOf(0x12, 48), "rtmr_3": hexOf(0, 48),
+				"rtmr_0": hexOf(0x10, 48), "rtmr_1": firstOr(refs, RVTDXRTMR1, hexOf(0x11, 48)), "rtmr_2": firstOr(refs, RVTDXRTMR2, hexOf(0x12, 48)), "rtmr_3": hexOf(0, 48),
 				"report_data": hexOf(0x5a, 64),
 			},
 		},

@@ -109,6 +109,10 @@ const (
 	RVTDXMinimumTCBDate = "cocogen_tdx_minimum_tcb_date"
 	// RVTDXMRTD lists the TDX MR_TD values of the pod VM on bare metal.
 	RVTDXMRTD = "cocogen_tdx_mr_td"
+	// RVTDXRTMR1 and RVTDXRTMR2 list the TDX RTMR 1 (kernel, initrd) and RTMR 2 (kernel command line) values
+	// of the pod VM on bare metal; each is checked only when it is registered.
+	RVTDXRTMR1 = "cocogen_tdx_rtmr_1"
+	RVTDXRTMR2 = "cocogen_tdx_rtmr_2"
 	// RVTDXTCBStatuses lists the TDX TCB statuses accepted, e.g. ["UpToDate"].
 	RVTDXTCBStatuses = "cocogen_tdx_tcb_statuses"
 )
@@ -123,6 +127,8 @@ var ReferenceValueIDs = []string{
 	RVSNPMinimumTCB,
 	RVTDXMinimumTCBDate,
 	RVTDXMRTD,
+	RVTDXRTMR1,
+	RVTDXRTMR2,
 	RVTDXTCBStatuses,
 }
 

@@ -17,9 +17,9 @@ import (
 
 	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/diag"
-	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/regocheck"
 	"github.com/cocogen/cocogen/internal/regolimit"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // Validate checks one Trustee policy of the given kind; name is how the file is shown in diagnostics. The
@@ -73,7 +73,7 @@ func (v *validator) run(src []byte) {
 		return
 	}
 	if len(strings.TrimSpace(string(src))) == 0 {
-		v.D.Errorf(node.Pos{File: v.Name, Line: 1, Col: 1}, "", "the policy is empty: the %s policy needs `package %s` and a rule %s", v.kind, Package, entryRule(v.kind))
+		v.D.Errorf(srcpos.Pos{File: v.Name, Line: 1, Col: 1}, "", "the policy is empty: the %s policy needs `package %s` and a rule %s", v.kind, Package, entryRule(v.kind))
 		return
 	}
 	if !utf8.Valid(src) {
@@ -129,7 +129,7 @@ func (v *validator) run(src []byte) {
 func (v *validator) parse(src []byte) *ast.Module {
 	mod, ok := v.Parse(src, ast.RegoV1, "")
 	if ok && mod == nil {
-		v.D.Errorf(node.Pos{File: v.Name, Line: 1, Col: 1}, "", "the policy has no package clause: start it with `package %s`", Package)
+		v.D.Errorf(srcpos.Pos{File: v.Name, Line: 1, Col: 1}, "", "the policy has no package clause: start it with `package %s`", Package)
 	}
 	return mod
 }

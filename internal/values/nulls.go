@@ -6,7 +6,7 @@ import (
 	"github.com/cocogen/cocogen/internal/schema"
 )
 
-// A null in the values deletes the key from the chart defaults when Helm coalesces them (node.Coalesce). For
+// A null in the values deletes the key from the chart defaults when Helm coalesces them (helmvalues.Coalesce). For
 // most keys that is all there is to it: the chart then sees the key as unset. Two kinds of key need more,
 // because Helm's answer there is a failure that names neither the file nor the line:
 //

@@ -16,9 +16,11 @@ import (
 	"strings"
 
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/helmvalues"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/repo"
 	"github.com/cocogen/cocogen/internal/schema"
+	"github.com/cocogen/cocogen/internal/srcpos"
 	"github.com/cocogen/cocogen/internal/tpl"
 )
 
@@ -42,12 +44,6 @@ func Defaults() *node.Node { return defaults }
 // IsDefault reports whether a value comes from the chart defaults rather than from the user.
 func IsDefault(n *node.Node) bool { return n != nil && n.Pos.File == DefaultsName }
 
-// Param is a value set from outside the files: an injected fact or a --set flag. Later params win.
-type Param struct {
-	Path  node.Path
-	Value *node.Node
-}
-
 // Options say what to load.
 type Options struct {
 	Root *repo.Root
@@ -55,7 +51,7 @@ type Options struct {
 	Dir string
 	// ClusterGroup overrides main.clusterGroupName.
 	ClusterGroup string
-	Params       []Param
+	Params       []helmvalues.Param
 	// YAML are the limits every values file is parsed with (zero: node.DefaultLimits), and Templates the
 	// render's template budget that templated value file names spend (nil: the default budget).
 	YAML      node.Limits
@@ -85,7 +81,7 @@ type File struct {
 	Found bool
 	// Entry is the list entry that named the file (for extraValueFiles and sharedValueFiles), as written.
 	Entry    string
-	EntryPos node.Pos
+	EntryPos srcpos.Pos
 }
 
 // Loaded is the result of loading a values directory.
@@ -94,7 +90,7 @@ type Loaded struct {
 	Values *node.Node
 	Group  string
 	// GroupPos is where the cluster group was chosen.
-	GroupPos node.Pos
+	GroupPos srcpos.Pos
 	// Dir is the values directory relative to the root.
 	Dir   string
 	Files []File
@@ -135,9 +131,9 @@ func (l *loader) read(rel string) (n *node.Node, found bool) {
 	if err != nil {
 		var be *repo.BudgetError
 		if errors.As(err, &be) {
-			l.d.Errorf(node.Pos{File: display}, "", "%v", be.Err)
+			l.d.Errorf(srcpos.Pos{File: display}, "", "%v", be.Err)
 		} else {
-			l.d.Errorf(node.Pos{File: display}, "", "%v", err)
+			l.d.Errorf(srcpos.Pos{File: display}, "", "%v", err)
 		}
 		return nil, true
 	}
@@ -162,7 +158,7 @@ func (l *loader) read(rel string) (n *node.Node, found bool) {
 
 func (l *loader) applyParams(user *node.Node) *node.Node {
 	for _, p := range l.o.Params {
-		user = node.SetPath(user, p.Path, p.Value)
+		user = helmvalues.SetPath(user, p.Path, p.Value)
 	}
 	return user
 }
@@ -192,7 +188,7 @@ func (l *loader) load() (*Loaded, *diag.List) {
 		if dir != "." && l.root.Exists("values-global.yaml") {
 			hint = "; this repository keeps its values at the root: use --values-dir ."
 		}
-		d.Errorf(node.Pos{File: l.root.Display(globalRel)}, "", "values-global.yaml not found in the values directory %s%s", l.root.Display(dir), hint)
+		d.Errorf(srcpos.Pos{File: l.root.Display(globalRel)}, "", "values-global.yaml not found in the values directory %s%s", l.root.Display(dir), hint)
 		return nil, d
 	}
 	if d.HasErrors() {
@@ -213,9 +209,9 @@ func (l *loader) load() (*Loaded, *diag.List) {
 		out.Variants = true
 		perGroup = func(name string) string { return l.rel("variants/" + group + "/" + name) }
 		if l.param("global.vpNewFolderDir") == nil {
-			l.o.Params = append(slices.Clip(l.o.Params), Param{
-				Path:  node.Path{{Key: "global"}, {Key: "vpNewFolderDir"}},
-				Value: node.ScalarFromFlag("true", node.Pos{File: l.root.Display(l.rel("variants"))}),
+			l.o.Params = append(slices.Clip(l.o.Params), helmvalues.Param{
+				Path:  helmvalues.Path{{Key: "global"}, {Key: "vpNewFolderDir"}},
+				Value: helmvalues.ScalarFromFlag("true", srcpos.Pos{File: l.root.Display(l.rel("variants"))}),
 			})
 		}
 	}
@@ -227,14 +223,14 @@ func (l *loader) load() (*Loaded, *diag.List) {
 	}
 	if groupVals == nil && !d.HasErrors() {
 		// The chart would render its own example cluster group from its defaults: never what was meant.
-		d.Errorf(node.Pos{File: l.root.Display(groupRel), Line: 1, Col: 1}, "clusterGroup", "%s is empty: a cluster group's values file holds at least clusterGroup (name, namespaces, subscriptions, applications)", l.root.Display(groupRel))
+		d.Errorf(srcpos.Pos{File: l.root.Display(groupRel), Line: 1, Col: 1}, "clusterGroup", "%s is empty: a cluster group's values file holds at least clusterGroup (name, namespaces, subscriptions, applications)", l.root.Display(groupRel))
 		return nil, d
 	}
 	out.Files = append(out.Files, File{Path: groupRel, Role: RoleGroup, Found: true})
 
 	// The platform, version and cluster name that pick the "magic" files come from the injected facts (what
 	// the operator knows) or, failing that, from the two files read so far.
-	user := node.Merge(global, groupVals)
+	user := helmvalues.Merge(global, groupVals)
 	facts := l.applyParams(user)
 	platform := factString(facts, "clusterPlatform")
 	version := factString(facts, "clusterVersion")
@@ -255,16 +251,16 @@ func (l *loader) load() (*Loaded, *diag.List) {
 	}
 	for _, f := range magic {
 		if strings.Contains(f.Path, "/") || strings.Contains(f.Path, "..") {
-			d.Errorf(node.Pos{}, "", "value file name %q built from the cluster facts is not a plain file name", f.Path)
+			d.Errorf(srcpos.Pos{}, "", "value file name %q built from the cluster facts is not a plain file name", f.Path)
 			continue
 		}
 		f.Path = perGroup(f.Path)
 		n, found := l.read(f.Path)
 		f.Found = found
 		if !found {
-			d.Infof(node.Pos{File: l.root.Display(f.Path)}, "", "optional %s value file not present (skipped, as Validated Patterns does)", f.Role)
+			d.Infof(srcpos.Pos{File: l.root.Display(f.Path)}, "", "optional %s value file not present (skipped, as Validated Patterns does)", f.Role)
 		}
-		user = node.Merge(user, n)
+		user = helmvalues.Merge(user, n)
 		out.Files = append(out.Files, f)
 	}
 
@@ -284,7 +280,7 @@ func (l *loader) load() (*Loaded, *diag.List) {
 	if list := facts.Path("clusterGroup", "sharedValueFiles"); !list.IsNull() {
 		entries, ok := schema.Checker{Diags: d}.StringList(list, "clusterGroup.sharedValueFiles")
 		if ok && len(entries) > 0 {
-			eng := tpl.New(node.Coalesce(defaults, resolveNulls(facts, nil)), l.o.Templates)
+			eng := tpl.New(helmvalues.Coalesce(defaults, resolveNulls(facts, nil)), l.o.Templates)
 			for i, e := range entries {
 				p, err := eng.Render(e.Text)
 				if err != nil {
@@ -298,10 +294,10 @@ func (l *loader) load() (*Loaded, *diag.List) {
 	if d.HasErrors() {
 		return nil, d
 	}
-	set, err := SetParams(user, l.o.Params)
+	set, err := helmvalues.SetParams(user, l.o.Params)
 	if err != nil {
-		var pe *ParamError
-		pos := node.Pos{}
+		var pe *helmvalues.ParamError
+		pos := srcpos.Pos{}
 		if errors.As(err, &pe) {
 			pos = pe.Param.Value.Pos
 		}
@@ -312,7 +308,7 @@ func (l *loader) load() (*Loaded, *diag.List) {
 	if d.HasErrors() {
 		return nil, d
 	}
-	out.Values = withSubchartGlobals(node.Coalesce(defaults, user))
+	out.Values = withSubchartGlobals(helmvalues.Coalesce(defaults, user))
 	return out, d
 }
 
@@ -323,7 +319,7 @@ func withSubchartGlobals(values *node.Node) *node.Node {
 	if sub == nil || sub.Kind != node.Map || values.Get("global").IsNull() {
 		return values
 	}
-	return node.SetPath(values, node.Path{{Key: "vp-rbac"}, {Key: "global"}}, values.Get("global"))
+	return helmvalues.SetPath(values, helmvalues.Path{{Key: "vp-rbac"}, {Key: "global"}}, values.Get("global"))
 }
 
 // explicit loads a value file named in a list (extraValueFiles, sharedValueFiles). A missing one is a warning:
@@ -345,7 +341,7 @@ func (l *loader) explicit(user *node.Node, out *Loaded, role Role, entry *node.N
 		l.d.Warnf(entry.Pos, string(role), "%s", msg)
 		return user
 	}
-	return node.Merge(user, n)
+	return helmvalues.Merge(user, n)
 }
 
 // RepoPath turns a value file path as written in values ("/overrides/x.yaml", "$patternref/x.yaml",
@@ -369,14 +365,14 @@ func factString(values *node.Node, key string) string {
 
 // group chooses the cluster group: --cluster-group, else main.clusterGroupName (from --set or
 // values-global.yaml), else main.variant.
-func (l *loader) group(global *node.Node) (string, node.Pos) {
+func (l *loader) group(global *node.Node) (string, srcpos.Pos) {
 	d := l.d
 	if l.o.ClusterGroup != "" {
 		if !groupRe.MatchString(l.o.ClusterGroup) {
-			d.Errorf(node.Pos{File: "--cluster-group"}, "", "%q is not a valid cluster group name", l.o.ClusterGroup)
-			return "", node.Pos{}
+			d.Errorf(srcpos.Pos{File: "--cluster-group"}, "", "%q is not a valid cluster group name", l.o.ClusterGroup)
+			return "", srcpos.Pos{}
 		}
-		return l.o.ClusterGroup, node.Pos{File: "--cluster-group"}
+		return l.o.ClusterGroup, srcpos.Pos{File: "--cluster-group"}
 	}
 	name := l.param("main.clusterGroupName")
 	if name == nil {
@@ -384,31 +380,31 @@ func (l *loader) group(global *node.Node) (string, node.Pos) {
 		if v := global.Path("main", "variant"); !v.IsNull() {
 			if !name.IsNull() {
 				d.Errorf(v.Pos, "main.variant", "set either main.clusterGroupName or main.variant, not both")
-				return "", node.Pos{}
+				return "", srcpos.Pos{}
 			}
 			name = v
 		}
 	}
 	if name.IsNull() || name.Kind != node.String || name.Text == "" {
-		pos := node.Pos{File: l.root.Display(l.rel("values-global.yaml"))}
+		pos := srcpos.Pos{File: l.root.Display(l.rel("values-global.yaml"))}
 		if name != nil {
 			pos = name.Pos
 		}
 		if global == nil {
 			// An empty (or comment-only) values-global.yaml.
 			d.Errorf(pos, "main.clusterGroupName", "no cluster group: values-global.yaml is empty; set main.clusterGroupName in it (main: {clusterGroupName: <group>}) or pass --cluster-group")
-			return "", node.Pos{}
+			return "", srcpos.Pos{}
 		}
 		if name != nil && !name.IsNull() && name.Kind != node.String {
 			d.Errorf(pos, "main.clusterGroupName", "must be the name of a cluster group (a string), not a %s", name.Kind)
-			return "", node.Pos{}
+			return "", srcpos.Pos{}
 		}
 		d.Errorf(pos, "main.clusterGroupName", "no cluster group: set main.clusterGroupName in values-global.yaml or pass --cluster-group")
-		return "", node.Pos{}
+		return "", srcpos.Pos{}
 	}
 	if !groupRe.MatchString(name.Text) {
 		d.Errorf(name.Pos, "main.clusterGroupName", "%q is not a valid cluster group name (letters, digits, -, _ and .)", name.Text)
-		return "", node.Pos{}
+		return "", srcpos.Pos{}
 	}
 	return name.Text, name.Pos
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/helmvalues"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/repo"
 )
@@ -37,11 +38,11 @@ func openRepo(t *testing.T, files map[string]string) *repo.Root {
 }
 
 // sets turns --set arguments into params.
-func sets(t *testing.T, args ...string) []Param {
+func sets(t *testing.T, args ...string) []helmvalues.Param {
 	t.Helper()
-	var out []Param
+	var out []helmvalues.Param
 	for _, a := range args {
-		ps, err := ParseSet(a, false)
+		ps, err := helmvalues.ParseSet(a, false)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -30,6 +30,8 @@
 #   cocogen_pod_vm_unpinned          true when the values accept any pod VM image (acceptUnpinnedPodVM)
 #   cocogen_snp_launch_measurements  launch measurements of the pod VM (bare-metal SNP)
 #   cocogen_tdx_mr_td                MR_TD values of the pod VM (bare-metal TDX)
+#   cocogen_tdx_rtmr_1               RTMR 1 values (kernel, initrd) of the pod VM (bare-metal TDX), if pinned
+#   cocogen_tdx_rtmr_2               RTMR 2 values (kernel command line) of the pod VM (bare-metal TDX), if pinned
 #   cocogen_snp_minimum_tcb          {"bootloader", "microcode", "snp", "tee"}: the lowest SEV-SNP firmware
 #   cocogen_tdx_tcb_statuses         the TDX TCB statuses accepted, e.g. ["UpToDate"]
 #   cocogen_tdx_minimum_tcb_date     the oldest TDX TCB date accepted, YYYY-MM-DDTHH:MM:SSZ
@@ -212,10 +214,35 @@ executables := 3 if {
 	input.snp.measurement in reference_list("cocogen_snp_launch_measurements")
 }
 
-# Bare-metal TDX: MR_TD, the measurement of the pod VM's firmware.
+# Bare-metal TDX: MR_TD, the measurement of the pod VM's firmware, and RTMR 1 (kernel, initrd) and RTMR 2
+# (kernel command line) where those are pinned too.
 executables := 3 if {
 	tee == "tdx"
 	input.tdx.quote.body.mr_td in reference_list("cocogen_tdx_mr_td")
+	tdx_rtmr_1_pinned
+	tdx_rtmr_2_pinned
+}
+
+tdx_rtmr_1_pinned if input.tdx.quote.body.rtmr_1 in reference_list("cocogen_tdx_rtmr_1")
+
+tdx_rtmr_1_pinned if is_null(query_reference_value("cocogen_tdx_rtmr_1"))
+
+tdx_rtmr_2_pinned if input.tdx.quote.body.rtmr_2 in reference_list("cocogen_tdx_rtmr_2")
+
+tdx_rtmr_2_pinned if is_null(query_reference_value("cocogen_tdx_rtmr_2"))
+
+# Bare metal, by choice: with cocogen_pod_vm_unpinned and no launch measurement registered for the TEE, the
+# claim is 0, as on Azure. A TEE whose measurements are registered is never unpinned.
+executables := 0 if {
+	tee == "snp"
+	not reference_list("cocogen_snp_launch_measurements")
+	query_reference_value("cocogen_pod_vm_unpinned") == true
+}
+
+executables := 0 if {
+	tee == "tdx"
+	not reference_list("cocogen_tdx_mr_td")
+	query_reference_value("cocogen_pod_vm_unpinned") == true
 }
 
 ######################################################################################################

@@ -326,10 +326,36 @@ test_azure_pinned_and_unpinned if {
 	claims_of(azure_snp(default_binding.azure_pcr8), object.union(refs, {"cocogen_pod_vm_pcrs": {"pcr03": [pcr(4)]}})).executables == 33
 }
 
+# Bare metal unpinned by choice: no claim on the image (0) while no launch measurement of that TEE is
+# registered; a registered one wins, and the switch must be the boolean true.
+test_bare_metal_unpinned_by_choice if {
+	unpinned := object.union(object.remove(registered, ["cocogen_snp_launch_measurements", "cocogen_tdx_mr_td"]), {"cocogen_pod_vm_unpinned": true})
+	snp := claims_of(snp_input(default_binding.snp_host_data), unpinned)
+	snp.executables == 0
+	snp.hardware == 2
+	snp.configuration == 2
+	tdx := claims_of(tdx_input(default_binding.tdx_mrconfigid), unpinned)
+	tdx.executables == 0
+	tdx.hardware == 2
+	claims_of(snp_input(default_binding.snp_host_data), object.union(unpinned, {"cocogen_pod_vm_unpinned": "true"})).executables == 33
+	pinned := object.union(registered, {"cocogen_pod_vm_unpinned": true})
+	claims_of(object.union(snp_input(default_binding.snp_host_data), {"snp": {"measurement": mr_td}}), pinned).executables == 33
+	claims_of(object.union(tdx_input(default_binding.tdx_mrconfigid), {"tdx": {"quote": {"body": {"mr_td": measurement}}}}), pinned).executables == 33
+}
+
 test_snp_unknown_measurement if {
 	claims := claims_of(object.union(snp_input(default_binding.snp_host_data), {"snp": {"measurement": mr_td}}), registered)
 	claims.executables == 33
 	claims.configuration == 2
+}
+
+# RTMR 1 and 2 are checked where they are pinned: a match affirms, another value does not.
+test_tdx_rtmrs if {
+	rtmr1 := concat("", ["11", mr_td])
+	pinned := object.union(registered, {"cocogen_tdx_rtmr_1": [substring(rtmr1, 0, 96)]})
+	claims_of(object.union(tdx_input(default_binding.tdx_mrconfigid), {"tdx": {"quote": {"body": {"rtmr_1": substring(rtmr1, 0, 96)}}}}), pinned).executables == 3
+	claims_of(object.union(tdx_input(default_binding.tdx_mrconfigid), {"tdx": {"quote": {"body": {"rtmr_1": mr_td}}}}), pinned).executables == 33
+	claims_of(tdx_input(default_binding.tdx_mrconfigid), registered).executables == 3
 }
 
 test_tdx_unknown_mr_td if {

@@ -1,4 +1,4 @@
-package values
+package helmvalues
 
 import (
 	"strings"
@@ -174,7 +174,7 @@ func FuzzParseSet(f *testing.F) {
 				t.Fatalf("ParseSet(%q) gave an empty path or a nil value: %+v", arg, p)
 			}
 			// Every accepted path must read back from its own printed form.
-			back, err := node.ParsePath(p.Path.String())
+			back, err := ParsePath(p.Path.String())
 			if err != nil || back.String() != p.Path.String() {
 				t.Fatalf("path %q of ParseSet(%q) does not round-trip: %v", p.Path.String(), arg, err)
 			}

@@ -1,12 +1,20 @@
-package values
+package helmvalues
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
+
+// Param is a value set from outside the values files: an injected fact or a --set flag. Later params win.
+type Param struct {
+	Path  Path
+	Value *node.Node
+}
 
 // ParseSet parses one --set (or, with asString, --set-string) argument in Helm's syntax: comma-separated
 // key=value pairs, keys with dots and [N] indexes, {a,b} lists, and a backslash escaping the character after it.
@@ -36,7 +44,7 @@ func ParseSet(arg string, asString bool) ([]Param, error) {
 			}
 			return nil, fmt.Errorf("%s %q: expected key=value", flag, key)
 		}
-		pos := node.Pos{File: flag + " " + key}
+		pos := srcpos.Pos{File: flag + " " + key}
 		var v *node.Node
 		end := next // where the pair's text ends
 		if next < len(arg) && arg[next] == '{' {
@@ -65,7 +73,7 @@ func ParseSet(arg string, asString bool) ([]Param, error) {
 				end--
 			}
 		}
-		p, err := node.ParsePath(key)
+		p, err := ParsePath(key)
 		if err != nil {
 			return nil, fmt.Errorf("%s %q: %w", flag, arg[i:end], err)
 		}
@@ -75,11 +83,11 @@ func ParseSet(arg string, asString bool) ([]Param, error) {
 	return out, nil
 }
 
-func scalar(s string, asString bool, pos node.Pos) *node.Node {
+func scalar(s string, asString bool, pos srcpos.Pos) *node.Node {
 	if asString {
-		return node.StringFromFlag(s, pos)
+		return StringFromFlag(s, pos)
 	}
-	return node.ScalarFromFlag(s, pos)
+	return ScalarFromFlag(s, pos)
 }
 
 // scanUntil reads s from i up to the first unescaped byte of stops. It returns what it read (escapes kept),
@@ -118,6 +126,52 @@ func unescape(s string) string {
 	return b.String()
 }
 
+// EscapeSetValue escapes the characters Helm's --set syntax gives a meaning to, so that the value is taken
+// literally.
+func EscapeSetValue(v string) string {
+	var b strings.Builder
+	for i, r := range v {
+		switch r {
+		case '\\', ',':
+			b.WriteByte('\\')
+		case '{':
+			if i == 0 {
+				b.WriteByte('\\')
+			}
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// ScalarFromFlag types a --set value as Helm does: true/false (any case) are bools, null is null, base-10
+// integers without a leading zero are integers, and everything else (4.18 included) is a string.
+func ScalarFromFlag(s string, pos srcpos.Pos) *node.Node {
+	n := &node.Node{Src: s, Pos: pos, Origin: node.FromFlag}
+	switch {
+	case strings.EqualFold(s, "true"), strings.EqualFold(s, "false"):
+		n.Kind, n.Text = node.Bool, strings.ToLower(s)
+	case strings.EqualFold(s, "null"):
+		n.Kind = node.Null
+	case s == "0":
+		n.Kind, n.Text = node.Int, "0"
+	default:
+		if s != "" && s[0] != '0' {
+			if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+				n.Kind, n.Text = node.Int, strconv.FormatInt(i, 10)
+				return n
+			}
+		}
+		n.Kind, n.Text = node.String, s
+	}
+	return n
+}
+
+// StringFromFlag is a --set-string value: always a string.
+func StringFromFlag(s string, pos srcpos.Pos) *node.Node {
+	return &node.Node{Kind: node.String, Text: s, Src: s, Pos: pos, Origin: node.FromFlag}
+}
+
 // SetParams sets params into root in order, as Helm applies --set values over the merged value files. Helm
 // refuses a param whose path runs through a value of the wrong kind (a key inside a scalar or a list, an index
 // inside a scalar or a map: "unable to parse key"), except inside a list item, which it replaces; so does SetParams, with an error that names the param and
@@ -128,7 +182,7 @@ func SetParams(root *node.Node, params []Param) (*node.Node, error) {
 		if err := pathConflict(root, p.Path); err != nil {
 			return nil, &ParamError{Param: p, Err: err}
 		}
-		root = node.SetPath(root, p.Path, p.Value)
+		root = SetPath(root, p.Path, p.Value)
 	}
 	return root, nil
 }
@@ -142,7 +196,7 @@ type ParamError struct {
 func (e *ParamError) Error() string { return e.Err.Error() }
 
 // pathConflict explains why Helm cannot set p in root, or returns nil.
-func pathConflict(root *node.Node, p node.Path) error {
+func pathConflict(root *node.Node, p Path) error {
 	cur := root
 	for i, step := range p {
 		if cur.IsNull() {
@@ -166,7 +220,7 @@ func pathConflict(root *node.Node, p node.Path) error {
 			if cur.Kind == node.Int {
 				article = "an"
 			}
-			return fmt.Errorf("cannot set %s: %s holds %s %s (from %s), not %s; Helm's --set refuses to set a value inside it", p, where, article, cur.Kind, cur.PosOr(node.Pos{File: "the values"}), want)
+			return fmt.Errorf("cannot set %s: %s holds %s %s (from %s), not %s; Helm's --set refuses to set a value inside it", p, where, article, cur.Kind, cur.PosOr(srcpos.Pos{File: "the values"}), want)
 		case step.IsIndex:
 			if step.Index >= cur.Len() {
 				return nil

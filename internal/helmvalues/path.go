@@ -1,9 +1,11 @@
-package node
+package helmvalues
 
 import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/cocogen/cocogen/internal/node"
 )
 
 // Step is one step of a value path: a map key or a list index.
@@ -85,67 +87,34 @@ func (p Path) String() string {
 
 // SetPath returns a copy of root with the value at p set to v, creating maps and growing lists (with nulls) on
 // the way, as Helm's --set does. root itself is not modified. A nil v sets null.
-func SetPath(root *Node, p Path, v *Node) *Node {
+func SetPath(root *node.Node, p Path, v *node.Node) *node.Node {
 	if v == nil {
-		v = &Node{Kind: Null, Origin: FromFlag} // a missing value sets null, as Helm's --set key=null does
+		v = &node.Node{Kind: node.Null, Origin: node.FromFlag} // a missing value sets null, as Helm's --set key=null does
 	}
 	if len(p) == 0 {
 		return v
 	}
 	step := p[0]
 	if step.IsIndex {
-		var out *Node
-		if root != nil && root.Kind == List {
-			out = root.shallowCopy()
+		var out *node.Node
+		if root != nil && root.Kind == node.List {
+			out = root.Copy()
 		} else {
-			out = &Node{Kind: List, Origin: v.Origin, Pos: v.Pos}
+			out = &node.Node{Kind: node.List, Origin: v.Origin, Pos: v.Pos}
 		}
-		for len(out.items) <= step.Index {
-			out.items = append(out.items, &Node{Kind: Null, Origin: v.Origin, Pos: v.Pos})
+		for out.Len() <= step.Index {
+			out.Append(&node.Node{Kind: node.Null, Origin: v.Origin, Pos: v.Pos})
 		}
-		out.items[step.Index] = SetPath(out.items[step.Index], p[1:], v)
+		out.SetItem(step.Index, SetPath(out.Items()[step.Index], p[1:], v))
 		return out
 	}
-	var out *Node
-	if root != nil && root.Kind == Map {
-		out = root.shallowCopy()
+	var out *node.Node
+	if root != nil && root.Kind == node.Map {
+		out = root.Copy()
 	} else {
-		out = &Node{Kind: Map, Origin: v.Origin, Pos: v.Pos}
+		out = &node.Node{Kind: node.Map, Origin: v.Origin, Pos: v.Pos}
 	}
-	child, ok := out.entry(step.Key)
-	next := SetPath(child.Value, p[1:], v)
-	if ok {
-		out.replace(step.Key, next, v.Pos)
-	} else {
-		out.appendEntry(Entry{Key: step.Key, KeyPos: v.Pos, Value: next})
-	}
+	child, _ := out.Lookup(step.Key)
+	out.SetEntry(node.Entry{Key: step.Key, KeyPos: v.Pos, Value: SetPath(child, p[1:], v)})
 	return out
-}
-
-// ScalarFromFlag types a --set value as Helm does: true/false (any case) are bools, null is null, base-10
-// integers without a leading zero are integers, and everything else (4.18 included) is a string.
-func ScalarFromFlag(s string, pos Pos) *Node {
-	n := &Node{Src: s, Pos: pos, Origin: FromFlag}
-	switch {
-	case strings.EqualFold(s, "true"), strings.EqualFold(s, "false"):
-		n.Kind, n.Text = Bool, strings.ToLower(s)
-	case strings.EqualFold(s, "null"):
-		n.Kind = Null
-	case s == "0":
-		n.Kind, n.Text = Int, "0"
-	default:
-		if s != "" && s[0] != '0' {
-			if i, err := strconv.ParseInt(s, 10, 64); err == nil {
-				n.Kind, n.Text = Int, strconv.FormatInt(i, 10)
-				return n
-			}
-		}
-		n.Kind, n.Text = String, s
-	}
-	return n
-}
-
-// StringFromFlag is a --set-string value: always a string.
-func StringFromFlag(s string, pos Pos) *Node {
-	return &Node{Kind: String, Text: s, Src: s, Pos: pos, Origin: FromFlag}
 }

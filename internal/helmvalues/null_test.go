@@ -1,11 +1,15 @@
-package node
+package helmvalues
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/cocogen/cocogen/internal/node"
+)
 
 // TestSetPathNilValue: a nil value (a key that is absent, copied with SetPath) sets null instead of
 // dereferencing nil; this took the loader down when global was null (issue 11).
 func TestSetPathNilValue(t *testing.T) {
-	root := NewMap().Set("a", NewMap().Set("b", NewString("x")))
+	root := node.NewMap().Set("a", node.NewMap().Set("b", node.NewString("x")))
 	for _, p := range []Path{{{Key: "a"}, {Key: "b"}}, {{Key: "c"}, {Key: "d"}}, {{Key: "l"}, {Index: 2, IsIndex: true}}, nil} {
 		got := SetPath(root, p, nil)
 		v := got
@@ -16,7 +20,7 @@ func TestSetPathNilValue(t *testing.T) {
 				v = v.Get(s.Key)
 			}
 		}
-		if v == nil || v.Kind != Null {
+		if v == nil || v.Kind != node.Null {
 			t.Errorf("SetPath(%s, nil) left %v, want null", p, v)
 		}
 	}

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// The baremetal cluster group of the built-in pattern, with its example metadata
+// (values/cluster-metadata-baremetal.yaml, the default metadata of that group).
+var bareMetal = []string{"render", "--all", "--cluster-group", "baremetal"}
+
+type k8sObject struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Metadata   struct {
+		Name        string            `json:"name"`
+		Namespace   string            `json:"namespace"`
+		Annotations map[string]string `json:"annotations"`
+	} `json:"metadata"`
+	Spec json.RawMessage   `json:"spec"`
+	Data map[string]string `json:"data"`
+}
+
+func renderBareMetal(t *testing.T, args ...string) []k8sObject {
+	t.Helper()
+	code, out, errOut := cli(t, "", append(args, "-o", "json")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var list struct{ Items []k8sObject }
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		t.Fatal(err)
+	}
+	return list.Items
+}
+
+func TestBareMetalAcceptance(t *testing.T) {
+	atRoot(t)
+	objs := renderBareMetal(t, bareMetal...)
+	withM := renderBareMetal(t, append(bareMetal, "-m", "values/cluster-metadata-baremetal.yaml")...)
+	if len(withM) != len(objs) {
+		t.Errorf("-m values/cluster-metadata-baremetal.yaml renders %d objects, the group's default metadata %d", len(withM), len(objs))
+	}
+	code, out, errOut := cli(t, "", "initdata", "digest", "--profile", "default", "--cluster-group", "baremetal", "-o", "json")
+	var digests struct {
+		SNPHostData   string `json:"snpHostData"`
+		TDXMRConfigID string `json:"tdxMrConfigId"`
+	}
+	if err := json.Unmarshal([]byte(out), &digests); code != 0 || err != nil {
+		t.Fatalf("initdata digest: exit %d, %v: %s", code, err, errOut)
+	}
+	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(digests.SNPHostData) || !regexp.MustCompile(`^[0-9a-f]{96}$`).MatchString(digests.TDXMRConfigID) {
+		t.Fatalf("initdata digest: HOST_DATA %q, MRCONFIGID %q", digests.SNPHostData, digests.TDXMRConfigID)
+	}
+	var kata, rvps, secure, kbsConfig *k8sObject
+	for i := range objs {
+		o := &objs[i]
+		raw, _ := json.Marshal(o)
+		if strings.Contains(string(raw), "peer-pods-cm") || strings.Contains(string(raw), "kata-remote") {
+			t.Errorf("%s %s names peer-pods-cm or kata-remote: bare metal has no peer pods", o.Kind, o.Metadata.Name)
+		}
+		switch {
+		case o.Kind == "KataConfig":
+			kata = o
+		case o.Kind == "ConfigMap" && o.Metadata.Name == "rvps-reference-values":
+			rvps = o
+		case o.Kind == "ConfigMap" && o.Metadata.Name == "kbs-config":
+			kbsConfig = o
+		case o.Kind == "Deployment" && o.Metadata.Name == "hello-openshift-secure":
+			secure = o
+		}
+	}
+	if kata == nil || rvps == nil || secure == nil || kbsConfig == nil {
+		t.Fatalf("missing objects: KataConfig %v, rvps-reference-values %v, hello-openshift-secure %v, kbs-config %v", kata != nil, rvps != nil, secure != nil, kbsConfig != nil)
+	}
+	var ks struct {
+		EnablePeerPods       *bool `json:"enablePeerPods"`
+		CheckNodeEligibility bool  `json:"checkNodeEligibility"`
+	}
+	if err := json.Unmarshal(kata.Spec, &ks); err != nil || ks.EnablePeerPods == nil || *ks.EnablePeerPods || !ks.CheckNodeEligibility {
+		t.Errorf("KataConfig spec %s: want enablePeerPods false and checkNodeEligibility true", kata.Spec)
+	}
+	var dep struct {
+		Template struct {
+			Metadata struct {
+				Annotations map[string]string `json:"annotations"`
+			} `json:"metadata"`
+			Spec struct {
+				RuntimeClassName string `json:"runtimeClassName"`
+			} `json:"spec"`
+		} `json:"template"`
+	}
+	if err := json.Unmarshal(secure.Spec, &dep); err != nil {
+		t.Fatal(err)
+	}
+	ann := dep.Template.Metadata.Annotations
+	if dep.Template.Spec.RuntimeClassName != "kata-cc" || ann["io.katacontainers.config.hypervisor.cc_init_data"] == "" || ann["io.katacontainers.config.hypervisor.default_memory"] != "8192" {
+		t.Errorf("hello-openshift-secure: runtime class %q, annotations %v", dep.Template.Spec.RuntimeClassName, ann)
+	}
+	var refs []struct {
+		Name  string          `json:"name"`
+		Value json.RawMessage `json:"value"`
+	}
+	if err := json.Unmarshal([]byte(rvps.Data["reference-values.json"]), &refs); err != nil {
+		t.Fatalf("reference-values.json: %v", err)
+	}
+	found := false
+	for _, r := range refs {
+		if r.Name == "cocogen_initdata_profiles" {
+			found = true
+			var profiles map[string]map[string]string
+			if err := json.Unmarshal(r.Value, &profiles); err != nil {
+				t.Fatal(err)
+			}
+			if got := profiles["default"]; got["snp_host_data"] != digests.SNPHostData || got["tdx_mrconfigid"] != digests.TDXMRConfigID {
+				t.Errorf("reference values of profile default %v, want HOST_DATA %s and MRCONFIGID %s", got, digests.SNPHostData, digests.TDXMRConfigID)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("rvps-reference-values has no cocogen_initdata_profiles: %s", rvps.Data["reference-values.json"])
+	}
+	cfg := kbsConfig.Data["kbs-config.toml"]
+	for _, want := range []string{"[attestation_service.verifier_config.dcap_verifier]", `collateral_service = "https://api.trustedservices.intel.com/sgx/certification/v4/"`, "[[attestation_service.verifier_config.snp_verifier.vcek_sources]]"} {
+		if !strings.Contains(cfg, want) {
+			t.Errorf("kbs-config.toml has no %s", want)
+		}
+	}
+}
+
+// TestBareMetalRenderGolden keeps the baremetal group's render under review (go test ./cmd/cocogen -update
+// rewrites it).
+func TestBareMetalRenderGolden(t *testing.T) {
+	atRoot(t)
+	code, out, errOut := cli(t, "", bareMetal...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	golden := filepath.Join(pkgDir, "testdata", "render-builtin-baremetal.yaml")
+	if *update {
+		if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(want) != out {
+		t.Errorf("output differs from %s (go test ./cmd/cocogen -update rewrites it)", golden)
+	}
+}
+
+func TestPolicyEvalTrusteeBareMetal(t *testing.T) {
+	atRoot(t)
+	debug := map[string]string{
+		"snp": `{"snp": {"policy_debug_allowed": true}}`,
+		"tdx": `{"tdx": {"td_attributes": {"debug": true}}}`,
+	}
+	for _, group := range [][]string{nil, {"--cluster-group", "baremetal"}} {
+		for tee, claims := range debug {
+			args := append([]string{"policy", "eval", "trustee", "--tee", tee, "--profile", "default", "--resource", "default/kbsres1/key1"}, group...)
+			code, out, errOut := cli(t, "", args...)
+			if code != 0 || !strings.HasPrefix(out, "default/kbsres1/key1: released\n") {
+				t.Errorf("%v: exit %d\n%s%s", args, code, out, errOut)
+			}
+			code, out, _ = cli(t, claims, append(args, "--claims", "-")...)
+			if code != 0 || !strings.HasPrefix(out, "default/kbsres1/key1: denied\n") || !strings.Contains(out, "hardware 97 (contraindicated)") {
+				t.Errorf("%v with %s: exit %d\n%s", args, claims, code, out)
+			}
+			code, out, _ = cli(t, "", append(args[:len(args):len(args)], "--profile", "debug")...)
+			if code != 0 || !strings.HasPrefix(out, "default/kbsres1/key1: denied\n") {
+				t.Errorf("%v --profile debug: exit %d\n%s", args, code, out)
+			}
+		}
+	}
+	// The default TEE of the baremetal group is one of its hosts'.
+	code, out, _ := cli(t, "", "policy", "eval", "trustee", "--cluster-group", "baremetal", "--profile", "default", "--resource", "default/kbsres1/key1")
+	if code != 0 || !strings.Contains(out, "guest: profile default on snp\n") {
+		t.Errorf("default TEE of the baremetal group: exit %d\n%s", code, out)
+	}
+}
