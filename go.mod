@@ -14,7 +14,6 @@ require (
 require k8s.io/api v0.37.2
 
 require (
-	github.com/emicklei/go-restful/v3 v3.13.0 // indirect
 	github.com/gorilla/websocket v1.5.4-0.20250319132907-e064f32e3674 // indirect
 	github.com/moby/spdystream v0.5.1 // indirect
 	k8s.io/streaming v0.37.2 // indirect

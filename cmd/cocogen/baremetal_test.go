@@ -184,3 +184,61 @@ func TestPolicyEvalTrusteeBareMetal(t *testing.T) {
 		t.Errorf("default TEE of the baremetal group: exit %d\n%s", code, out)
 	}
 }
+
+// TestBareMetalGPUAcceptance: the baremetal-gpu group configures the GPU operator for confidential GPUs in Kata
+// pod VMs, runs the CUDA sample in kata-cc-nvidia-gpu with its profile's init-data, and has Trustee verify
+// NVIDIA evidence.
+func TestBareMetalGPUAcceptance(t *testing.T) {
+	atRoot(t)
+	objs := renderBareMetal(t, "render", "--all", "--cluster-group", "baremetal-gpu")
+	var policy, job, kbsConfig *k8sObject
+	iommu := 0
+	for i := range objs {
+		o := &objs[i]
+		switch {
+		case o.Kind == "ClusterPolicy":
+			policy = o
+		case o.Kind == "Job" && o.Metadata.Name == "gpu-vectoradd":
+			job = o
+		case o.Kind == "ConfigMap" && o.Metadata.Name == "kbs-config":
+			kbsConfig = o
+		case o.Kind == "MachineConfig" && strings.Contains(string(o.Spec), "intel_iommu=on"):
+			iommu++
+		}
+	}
+	if policy == nil || job == nil || kbsConfig == nil || iommu != 1 {
+		t.Fatalf("ClusterPolicy %v, Job gpu-vectoradd %v, kbs-config %v, IOMMU MachineConfigs %d", policy != nil, job != nil, kbsConfig != nil, iommu)
+	}
+	var ps struct {
+		SandboxWorkloads struct {
+			Enabled bool   `json:"enabled"`
+			Mode    string `json:"mode"`
+		} `json:"sandboxWorkloads"`
+		CCManager struct {
+			DefaultMode string `json:"defaultMode"`
+		} `json:"ccManager"`
+	}
+	if err := json.Unmarshal(policy.Spec, &ps); err != nil || !ps.SandboxWorkloads.Enabled || ps.SandboxWorkloads.Mode != "kata" || ps.CCManager.DefaultMode != "on" {
+		t.Errorf("ClusterPolicy spec %s", policy.Spec)
+	}
+	var js struct {
+		Template struct {
+			Metadata struct {
+				Annotations map[string]string `json:"annotations"`
+			} `json:"metadata"`
+			Spec struct {
+				RuntimeClassName string `json:"runtimeClassName"`
+			} `json:"spec"`
+		} `json:"template"`
+	}
+	if err := json.Unmarshal(job.Spec, &js); err != nil {
+		t.Fatal(err)
+	}
+	ann := js.Template.Metadata.Annotations
+	if js.Template.Spec.RuntimeClassName != "kata-cc-nvidia-gpu" || ann["io.katacontainers.config.hypervisor.cc_init_data"] == "" || ann["io.katacontainers.config.hypervisor.default_memory"] != "32768" {
+		t.Errorf("gpu-vectoradd: runtime class %q, annotations %v", js.Template.Spec.RuntimeClassName, ann)
+	}
+	if !strings.Contains(kbsConfig.Data["kbs-config.toml"], "[attestation_service.verifier_config.nvidia_verifier]\ntype = \"Local\"") {
+		t.Errorf("kbs-config.toml has no local NVIDIA verifier")
+	}
+}

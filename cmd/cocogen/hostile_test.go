@@ -250,6 +250,10 @@ func TestHostileInputCorpus(t *testing.T) {
 				"PATH=" + filepath.Join(tmp, "tools") + string(os.PathListSeparator) + os.Getenv("PATH"),
 				"HOME=" + filepath.Join(tmp, "home"),
 				"TMPDIR=" + filepath.Join(tmp, "tmp"),
+				// The time budgets are raised so that a busy machine cannot change which budget a case meets
+				// first: the step budgets bound the work, and a case may set the time budgets itself.
+				"COCOGEN_BUDGET_TEMPLATE_TIME=10m",
+				"COCOGEN_BUDGET_REGO_TIME=10m",
 			}
 			for k, v := range c.Env {
 				cmd.Env = append(cmd.Env, k+"="+expand(v))

@@ -8,10 +8,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/restmapper"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/cocogen/cocogen"
@@ -35,9 +33,13 @@ func kubeCluster(kubeconfig, kubeContext string) (install.Cluster, secrets.Execu
 		return install.Cluster{}, nil, "", fmt.Errorf("load kubeconfig: %w", err)
 	}
 	cfg.UserAgent = "cocogen-install"
-	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	hc, err := rest.HTTPClientFor(cfg)
 	if err != nil {
 		return install.Cluster{}, nil, "", fmt.Errorf("build a client for %s: %w", cfg.Host, err)
+	}
+	mapper, err := install.NewDiscoveryMapper(context.Background(), hc, cfg.Host)
+	if err != nil {
+		return install.Cluster{}, nil, "", err
 	}
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
@@ -47,7 +49,7 @@ func kubeCluster(kubeconfig, kubeContext string) (install.Cluster, secrets.Execu
 	if err != nil {
 		return install.Cluster{}, nil, "", err
 	}
-	return install.Cluster{Dynamic: dyn, Mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))}, ex, cfg.Host, nil
+	return install.Cluster{Dynamic: dyn, Mapper: mapper}, ex, cfg.Host, nil
 }
 
 func newInstallCommand(s streams) *cobra.Command {

@@ -189,6 +189,10 @@ func (o *renderOptions) write(s streams, objs []manifest.Object) error {
 		}
 		return nil
 	}
+	if o.output == "yaml" {
+		// Encoding YAML cannot fail: stream it rather than hold a second copy of the output.
+		return manifest.WriteYAML(s.out, objs)
+	}
 	var buf bytes.Buffer
 	if err := manifest.Encode(&buf, o.output, objs); err != nil {
 		return err

@@ -15,7 +15,6 @@ import (
 
 	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/diag"
-	"github.com/cocogen/cocogen/internal/helmvalues"
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/model"
 	"github.com/cocogen/cocogen/internal/node"
@@ -63,7 +62,8 @@ func Render(v *model.Values, o Options) ([]manifest.Object, *diag.List) {
 	values := make(chan valuesText, 1)
 	go func() {
 		values <- evaluate(func() (string, error) {
-			text, err := tpl.New(v.Tree, o.Templates).Render(tpl.ToYAML(helmvalues.Plain(v.Tree)))
+			eng := tpl.New(v.Tree, o.Templates)
+			text, err := eng.Render(eng.ValuesYAML())
 			if err != nil {
 				// Find the value that fails on its own (with a fresh budget of the same size, and an engine of
 				// its own, so that what a value changes in .Values stays there), so that the problem names the

@@ -40,7 +40,9 @@ const (
 type Input struct {
 	// TDXNodes and SNPNodes are the hosts of each TEE (metadata baremetal.tdxNodes, baremetal.snpNodes).
 	TDXNodes, SNPNodes []string
-	FactsPos           srcpos.Pos
+	// GPUNodes are the TEE hosts with NVIDIA GPUs in confidential computing mode (metadata baremetal.gpuNodes).
+	GPUNodes []string
+	FactsPos srcpos.Pos
 	// OpenShiftVersion (Major.Minor) picks the Node Feature Discovery operand image of the release; "" leaves
 	// the operator's default.
 	OpenShiftVersion string
@@ -65,6 +67,12 @@ func Render(in Input) ([]manifest.Object, *diag.List) {
 			objs = append(objs, tdxMachineConfig(role))
 		}
 		objs = append(objs, sgxDevicePlugin())
+	}
+	if len(in.GPUNodes) > 0 {
+		for _, role := range in.MachineConfigRoles {
+			objs = append(objs, iommuMachineConfig(role))
+		}
+		objs = append(objs, gpuClusterPolicy())
 	}
 	switch in.Storage {
 	case "lvms":
@@ -258,4 +266,55 @@ func hostPathStorageClass() *node.Node {
 		Set("provisioner", str("kubevirt.io.hostpath-provisioner")).
 		Set("reclaimPolicy", str("Delete")).
 		Set("volumeBindingMode", str("WaitForFirstConsumer"))
+}
+
+// iommuMachineConfig turns the IOMMU on in the host kernel of a pool, so that the GPU operator's VFIO manager
+// can pass whole GPUs to pod VMs (validatedpatterns/coco-pattern charts/all/nvidia-gpu/templates/iommu-mco.yaml
+// names both vendors' arguments: each kernel ignores the other's).
+func iommuMachineConfig(role string) *node.Node {
+	o := object("machineconfiguration.openshift.io/v1", "MachineConfig", "100-cocogen-iommu-"+role, "")
+	o.Get("metadata").Set("labels", node.NewMap().Set("machineconfiguration.openshift.io/role", str(role)))
+	return o.Set("spec", node.NewMap().Set("kernelArguments", strings2List([]string{"amd_iommu=on", "intel_iommu=on"})))
+}
+
+// GPURuntimeClass is the runtime class of confidential pods with a GPU (a Kata VM in the host's TEE with a
+// GPU passed through), which the sandboxed containers operator creates beside kata-cc.
+const GPURuntimeClass = "kata-cc-nvidia-gpu"
+
+// GPUResource is the extended resource of a whole GPU for a pod VM, as the ClusterPolicy's sandbox device
+// plugin names it (P_GPU_ALIAS).
+const GPUResource = "nvidia.com/pgpu"
+
+// gpuClusterPolicy configures the NVIDIA GPU operator for confidential GPUs in Kata pod VMs (ClusterPolicy v1,
+// nvidia.com; NVIDIA/gpu-operator v26.7.0 CRD): the GPUs are bound to VFIO and passed whole to pod VMs
+// (sandboxWorkloads mode kata, vm-passthrough), the confidential computing manager turns CC mode on, and
+// the sandbox device plugin offers them as nvidia.com/pgpu. Nothing runs GPU code on the host: the host
+// driver, toolkit, device plugin and DCGM are off (the guest image carries its own driver).
+func gpuClusterPolicy() *node.Node {
+	off := func() *node.Node { return node.NewMap().Set("enabled", node.NewBool(false)) }
+	on := func() *node.Node { return node.NewMap().Set("enabled", node.NewBool(true)) }
+	env := func(name, value string) *node.Node {
+		return node.NewList(node.NewMap().Set("name", str(name)).Set("value", str(value)))
+	}
+	return wave(object("nvidia.com/v1", "ClusterPolicy", "gpu-cluster-policy", ""), "110").
+		Set("spec", node.NewMap().
+			Set("ccManager", node.NewMap().Set("defaultMode", str("on")).Set("enabled", node.NewBool(true))).
+			Set("cdi", node.NewMap().Set("default", node.NewBool(false)).Set("enabled", node.NewBool(true))).
+			Set("daemonsets", node.NewMap().
+				Set("rollingUpdate", node.NewMap().Set("maxUnavailable", str("1"))).
+				Set("updateStrategy", str("RollingUpdate"))).
+			Set("dcgm", off()).
+			Set("dcgmExporter", off()).
+			Set("devicePlugin", off()).
+			Set("driver", off()).
+			Set("gfd", on()).
+			Set("kataSandboxDevicePlugin", on().Set("env", env("P_GPU_ALIAS", strings.TrimPrefix(GPUResource, "nvidia.com/")))).
+			Set("nodeStatusExporter", on()).
+			Set("operator", node.NewMap().Set("defaultRuntime", str("crio")).Set("use_ocp_driver_toolkit", node.NewBool(true))).
+			Set("sandboxWorkloads", node.NewMap().
+				Set("defaultWorkload", str("vm-passthrough")).
+				Set("enabled", node.NewBool(true)).
+				Set("mode", str("kata"))).
+			Set("toolkit", off()).
+			Set("vfioManager", on()))
 }

@@ -87,3 +87,32 @@ func TestURLEscape(t *testing.T) {
 		t.Errorf("got %s", got)
 	}
 }
+
+func TestRenderGPU(t *testing.T) {
+	s := crdschematest.Load(t)
+	objs, d := Render(Input{TDXNodes: []string{"w0"}, GPUNodes: []string{"w0"}, Storage: "none", MachineConfigRoles: []string{"worker"}})
+	if d.HasErrors() {
+		t.Fatal(d.Sorted())
+	}
+	want := "KataConfig default-kata-config, ConfigMap osc-feature-gates, NodeFeatureDiscovery nfd-instance, NodeFeatureRule cocogen-tee-hosts, MachineConfig 99-cocogen-tdx-worker, SgxDevicePlugin sgxdeviceplugin, MachineConfig 100-cocogen-iommu-worker, ClusterPolicy gpu-cluster-policy"
+	if got := strings.Join(kinds(objs), ", "); got != want {
+		t.Errorf("objects:\n got %s\nwant %s", got, want)
+	}
+	validated := 0
+	for _, o := range objs {
+		if o.Kind() == "ClusterPolicy" {
+			if o.Node.Path("spec", "sandboxWorkloads", "mode").Scalar() != "kata" || o.Node.Path("spec", "ccManager", "defaultMode").Scalar() != "on" {
+				t.Errorf("ClusterPolicy is not set up for confidential GPUs in Kata")
+			}
+		}
+		if s.Has(o.APIVersion(), o.Kind()) {
+			validated++
+			if err := s.Validate(o.Node); err != nil {
+				t.Errorf("%v", err)
+			}
+		}
+	}
+	if validated != len(objs)-1 { // all but the ConfigMap
+		t.Errorf("validated %d of %d objects", validated, len(objs))
+	}
+}

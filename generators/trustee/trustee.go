@@ -427,15 +427,20 @@ type Verifiers struct {
 	// SNP says the cluster has SEV-SNP hosts: the verifier then fetches the VCEK that signed each report from
 	// AMD's key distribution service.
 	SNP bool
+	// NVIDIA says pod VMs carry NVIDIA GPUs in confidential computing mode: the verifier then checks their
+	// evidence itself, against NVIDIA's device root certificate built into it (no call to NVIDIA's remote
+	// attestation service).
+	NVIDIA bool
 }
 
 // config is the [attestation_service.verifier_config] part of the KBS configuration (trustee v0.21.0
 // deps/verifier/src/lib.rs VerifierConfig: dcap_verifier is intel_dcap::QcnlConfig {collateral_service,
 // use_secure_cert, tcb_update_type}; snp_verifier is snp::SnpVerifierConfig {vcek_sources: [{type = "KDS",
-// base_url} | {type = "OfflineStore", path}]}, KDS at AMD's default URL when base_url is absent). Red Hat's
+// base_url} | {type = "OfflineStore", path}]}, KDS at AMD's default URL when base_url is absent;
+// nvidia_verifier is nvidia::NvidiaVerifierConfig, type "Local" or "Remote" with verifier_url). Red Hat's
 // 1.2.x reads the same (openshift/trustee v1.2.0).
 func (v *Verifiers) config() string {
-	if v == nil || v.TDXCollateralService == "" && !v.SNP {
+	if v == nil || v.TDXCollateralService == "" && !v.SNP && !v.NVIDIA {
 		return ""
 	}
 	var b strings.Builder
@@ -453,6 +458,14 @@ collateral_service = %q
 # at the AMD root keys built into the verifier.
 [[attestation_service.verifier_config.snp_verifier.vcek_sources]]
 type = "KDS"
+`)
+	}
+	if v.NVIDIA {
+		b.WriteString(`
+# NVIDIA GPUs: each GPU's evidence (its attestation report and certificate chain) is verified locally, up to
+# NVIDIA's device root certificate; the GPU's claims are appraised as a submodule of its own in the token.
+[attestation_service.verifier_config.nvidia_verifier]
+type = "Local"
 `)
 	}
 	return b.String()

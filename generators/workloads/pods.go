@@ -18,6 +18,14 @@ const PeerPodsRuntimeClass = "kata-remote"
 // Kata on bare metal has no cluster-wide init-data: a pod gets init-data only from its annotation.
 const LocalRuntimeClass = "kata-cc"
 
+// LocalGPURuntimeClass is the runtime class of confidential pods with a GPU on bare metal: kata-cc with an
+// NVIDIA GPU passed through to the pod VM (the sandboxed containers operator creates it beside kata-cc). Like
+// kata-cc, it has no cluster-wide init-data.
+const LocalGPURuntimeClass = "kata-cc-nvidia-gpu"
+
+// isLocal reports whether a runtime class runs a Kata VM in the node's own TEE.
+func isLocal(rc string) bool { return rc == LocalRuntimeClass || rc == LocalGPURuntimeClass }
+
 // Defaults say which init-data profile a confidential pod template that names none runs with.
 type Defaults struct {
 	// PeerPods is the profile of peer-pods-cm INITDATA, which the cloud-api-adaptor gives every peer pod
@@ -34,14 +42,14 @@ func (d Defaults) For(rc string) (profile string, injected bool) {
 	switch rc {
 	case PeerPodsRuntimeClass:
 		return d.PeerPods, false
-	case LocalRuntimeClass:
+	case LocalRuntimeClass, LocalGPURuntimeClass:
 		return d.Local, true
 	}
 	return "", false
 }
 
 // IsConfidential reports whether a runtime class runs pods in a TEE with init-data.
-func IsConfidential(rc string) bool { return rc == PeerPodsRuntimeClass || rc == LocalRuntimeClass }
+func IsConfidential(rc string) bool { return rc == PeerPodsRuntimeClass || isLocal(rc) }
 
 // Pod is a pod template of an overlay, read before init-data is injected: which init-data profile it runs
 // with and what its containers are. The render derives the containers an agent policy admits from it.

@@ -248,6 +248,8 @@ func injectProfile(tmpl *node.Node, name string, p Profile, o Options, pos srcpo
 		d.Errorf(pos, id, "set spec.runtimeClassName on the pod template: cocogen knows no confidential runtime class for platform %q, and without one the pod runs as an ordinary container and ignores its init-data", o.Platform)
 	case rc == "":
 		spec.Set("runtimeClassName", node.NewString(o.RuntimeClass))
+	case rc == LocalGPURuntimeClass && o.RuntimeClass == LocalRuntimeClass:
+		// A pod with a GPU on bare metal: the GPU variant of the platform's class.
 	case o.RuntimeClass != "" && rc != o.RuntimeClass:
 		d.Warnf(pos, id+" spec.runtimeClassName", "is %q, set by hand, and wins; confidential pods on %s use %s", rc, o.Platform, o.RuntimeClass)
 	}
@@ -255,7 +257,7 @@ func injectProfile(tmpl *node.Node, name string, p Profile, o Options, pos srcpo
 
 // setMemory gives a kata-cc pod template the default pod VM memory when it sets none.
 func setMemory(tmpl *node.Node, o Options) {
-	if o.DefaultMemory == "" || tmpl.Path("spec", "runtimeClassName").Scalar() != LocalRuntimeClass {
+	if o.DefaultMemory == "" || !isLocal(tmpl.Path("spec", "runtimeClassName").Scalar()) {
 		return
 	}
 	meta, ann := templateAnnotations(tmpl)

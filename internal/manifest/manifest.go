@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
+	"io"
 	"runtime"
 	"slices"
 	"strings"
@@ -246,6 +247,76 @@ func EncodeYAML(buf *bytes.Buffer, objs []Object) {
 	for i := range parts {
 		buf.Write(parts[i].Bytes())
 	}
+}
+
+// WriteYAML writes the YAML stream of EncodeYAML to w as it is encoded, for a writer that is not a buffer
+// (render's standard output). Large streams are encoded in chunks on every processor and written in order,
+// so the bytes are the same; at most a few chunks are held at a time, never the whole stream (EncodeYAML
+// holds the whole stream twice at its end). Encoding cannot fail: an error is w's.
+func WriteYAML(w io.Writer, objs []Object) error {
+	const perChunk = 256
+	chunks := (len(objs) + perChunk - 1) / perChunk
+	workers := min(runtime.GOMAXPROCS(0), chunks)
+	if workers <= 1 {
+		var buf bytes.Buffer
+		buf.Grow(len(objs) * bytesPerObject)
+		encodeChunk(&buf, objs)
+		_, err := w.Write(buf.Bytes())
+		return err
+	}
+	// Chunk i is encoded into a buffer taken from free and handed over on done[i]; the writer returns the
+	// buffer once written. With 2 buffers per worker, encoding runs ahead of writing by at most that much.
+	done := make([]chan *bytes.Buffer, chunks)
+	for i := range done {
+		done[i] = make(chan *bytes.Buffer, 1)
+	}
+	free := make(chan *bytes.Buffer, 2*workers)
+	for range 2 * workers {
+		b := new(bytes.Buffer)
+		b.Grow(perChunk * bytesPerObject)
+		free <- b
+	}
+	next := make(chan int, chunks)
+	for i := range chunks {
+		next <- i
+	}
+	close(next)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				// Take a buffer before a chunk: the lowest chunk not yet written then always has a buffer.
+				var b *bytes.Buffer
+				select {
+				case b = <-free:
+				case <-stop:
+					return
+				}
+				i, ok := <-next
+				if !ok {
+					return
+				}
+				b.Reset()
+				encodeChunk(b, objs[i*perChunk:min((i+1)*perChunk, len(objs))])
+				done[i] <- b
+			}
+		})
+	}
+	var err error
+	for i := range chunks {
+		b := <-done[i]
+		if err == nil {
+			_, err = w.Write(b.Bytes())
+		}
+		if err != nil {
+			close(stop)
+			break
+		}
+		free <- b
+	}
+	wg.Wait()
+	return err
 }
 
 // bytesPerObject is a generous guess of an encoded object's size (an Application is about 3 KB, a Namespace 200 bytes), so buffers

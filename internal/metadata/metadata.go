@@ -188,6 +188,12 @@ func Load(name string, data []byte, overrides []Override) (*Metadata, *diag.List
 		m.BareMetal.Pos = b.Pos
 		m.BareMetal.TDXNodes = r.str(b, "baremetal", "tdxNodes", nodeListRe, "node names separated by commas (worker-0,worker-1)")
 		m.BareMetal.SNPNodes = r.str(b, "baremetal", "snpNodes", nodeListRe, "node names separated by commas (worker-0,worker-1)")
+		m.BareMetal.GPUNodes = r.str(b, "baremetal", "gpuNodes", nodeListRe, "node names separated by commas (worker-0,worker-1)")
+		for _, n := range m.BareMetal.Nodes("gpu") {
+			if !slices.Contains(m.BareMetal.Nodes("tdx"), n) && !slices.Contains(m.BareMetal.Nodes("snp"), n) {
+				d.Errorf(m.BareMetal.GPUNodes.Pos, "baremetal.gpuNodes", "node %s is not a TEE host (tdxNodes, snpNodes): a confidential GPU needs a confidential VM", n)
+			}
+		}
 		for _, n := range m.BareMetal.Nodes("tdx") {
 			if slices.Contains(m.BareMetal.Nodes("snp"), n) {
 				d.Errorf(m.BareMetal.SNPNodes.Pos, "baremetal.snpNodes", "node %s is listed under tdxNodes too: a host runs one TEE", n)
@@ -241,13 +247,18 @@ type BareMetalNodes struct {
 	Pos      srcpos.Pos
 	TDXNodes Field
 	SNPNodes Field
+	// GPUNodes are the TEE hosts whose NVIDIA GPUs run in confidential computing mode.
+	GPUNodes Field
 }
 
-// Nodes returns the nodes of a TEE (snp or tdx), in the file's order.
+// Nodes returns the nodes of a TEE (snp or tdx), or the GPU hosts (gpu), in the file's order.
 func (b *BareMetalNodes) Nodes(tee string) []string {
 	f := b.SNPNodes
-	if tee == "tdx" {
+	switch tee {
+	case "tdx":
 		f = b.TDXNodes
+	case "gpu":
+		f = b.GPUNodes
 	}
 	if !f.Set {
 		return nil

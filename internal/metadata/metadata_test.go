@@ -168,6 +168,11 @@ func TestParseRejects(t *testing.T) {
 			want: []string{`m.yaml:5:13: error: baremetal.snpNodes: node worker-1 is listed under tdxNodes too: a host runs one TEE`},
 		},
 		{
+			name: "a GPU host that is not a TEE host",
+			src:  head + "baremetal:\n  tdxNodes: worker-0\n  gpuNodes: worker-0,worker-3\n",
+			want: []string{`m.yaml:5:13: error: baremetal.gpuNodes: node worker-3 is not a TEE host (tdxNodes, snpNodes): a confidential GPU needs a confidential VM`},
+		},
+		{
 			name: "wrong apiVersion",
 			src:  "apiVersion: v1\nkind: ClusterMetadata\n",
 			want: []string{"m.yaml:1:1: error: apiVersion: must be cocogen.io/v1alpha1"},

@@ -313,6 +313,10 @@ func (c *converter) key(k *yaml.Node) (string, error) {
 
 func (c *converter) scalar(y *yaml.Node) (*Node, error) {
 	n := &Node{Pos: c.pos(y), Src: y.Value, Origin: FromFile}
+	if plainString(y) {
+		n.Kind, n.Text = String, y.Value
+		return n, nil
+	}
 	tag := y.ShortTag()
 	switch tag {
 	case "!!null":
@@ -366,6 +370,27 @@ func (c *converter) scalar(y *yaml.Node) (*Node, error) {
 		return nil, c.fail(y, "unsupported YAML tag %s", y.Tag)
 	}
 	return n, nil
+}
+
+// plainString reports, without yaml.v3's resolver, that an untagged scalar is a string that is no YAML 1.1
+// boolean either: a quoted scalar, or a plain one whose first byte gives yaml.v3 no hint of another type (not a
+// sign, digit, '.', '~' or one of the letters y, n, t, f, o that start its bools and nulls; gopkg.in/yaml.v3
+// v3.0.1, resolve.go, resolveTable). Most values are such strings; the resolver's map lookup is not free.
+func plainString(y *yaml.Node) bool {
+	if y.Tag != "" || y.Kind != yaml.ScalarNode || y.Value == "" {
+		return false
+	}
+	if y.Style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle) != 0 {
+		return true
+	}
+	if y.Style != 0 {
+		return false
+	}
+	switch y.Value[0] {
+	case '+', '-', '.', '~', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'y', 'Y', 'n', 'N', 't', 'T', 'f', 'F', 'o', 'O':
+		return false
+	}
+	return true
 }
 
 // yaml11Bool recognises the YAML 1.1 boolean words that YAML 1.2 reads as strings.

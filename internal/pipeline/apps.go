@@ -266,6 +266,7 @@ func renderHosts(c appContext, a *model.Application) ([]manifest.Object, *diag.L
 	objs, bd := baremetal.Render(baremetal.Input{
 		TDXNodes:           md.Nodes("tdx"),
 		SNPNodes:           md.Nodes("snp"),
+		GPUNodes:           md.Nodes("gpu"),
 		FactsPos:           pos,
 		OpenShiftVersion:   c.meta.Cluster.Version.Value,
 		Storage:            bm.Storage,

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/cocogen/cocogen/generators/workloads"
 	"github.com/cocogen/cocogen/internal/agentpolicy"
@@ -42,11 +43,25 @@ func finishProfiles(c appContext, overlays map[string]*builtOverlay, d *diag.Lis
 			}
 		}
 	}
-	ok := true
-	for _, name := range c.v.CoCo.ProfileNames() {
-		if p := c.profiles[name]; p != nil && !p.finalize(byProfile[name], d) {
-			ok = false
+	// The profiles are independent (each validates its own policy with its own Rego meter): finalize them
+	// side by side and report in profile order, so diagnostics read the same as a sequential run.
+	names := c.v.CoCo.ProfileNames()
+	ds := make([]diag.List, len(names))
+	oks := make([]bool, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		p := c.profiles[name]
+		if p == nil {
+			oks[i] = true
+			continue
 		}
+		wg.Go(func() { oks[i] = p.finalize(byProfile[name], &ds[i]) })
+	}
+	wg.Wait()
+	ok := true
+	for i := range names {
+		d.Append(&ds[i])
+		ok = ok && oks[i]
 	}
 	return ok
 }

@@ -33,12 +33,13 @@ func TestRenderedObjectsMatchCRDs(t *testing.T) {
 	}
 	cases = append(cases, renderCase{"repository-pattern", Request{RepoRoot: "../..", ValuesDir: "../../values", All: true}},
 		renderCase{"repository-pattern-baremetal", Request{RepoRoot: "../..", ValuesDir: "../../values", ClusterGroup: "baremetal", All: true}},
+		renderCase{"repository-pattern-baremetal-gpu", Request{RepoRoot: "../..", ValuesDir: "../../values", ClusterGroup: "baremetal-gpu", All: true}},
 		renderCase{"repository-pattern-trusted-hub", Request{RepoRoot: "../..", ValuesDir: "../../values", ClusterGroup: "trusted-hub", All: true}},
 		renderCase{"repository-pattern-spoke", Request{RepoRoot: "../..", ValuesDir: "../../values", ClusterGroup: "spoke", All: true}})
 	// Kinds that the bare-metal group renders and that must have met their CRD (a CRD missing from the folder
 	// would otherwise skip them silently).
 	mustValidate := map[string]bool{"KataConfig": false, "NodeFeatureDiscovery": false, "NodeFeatureRule": false,
-		"MachineConfig": false, "SgxDevicePlugin": false, "LVMCluster": false, "KbsConfig": false}
+		"MachineConfig": false, "SgxDevicePlugin": false, "LVMCluster": false, "KbsConfig": false, "ClusterPolicy": false}
 
 	validated := 0
 	for _, c := range cases {

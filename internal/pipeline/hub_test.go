@@ -297,7 +297,7 @@ func TestRenderGroups(t *testing.T) {
 			}
 		}
 	}
-	if got := strings.Join(names, ", "); got != "azure, baremetal, spoke (cluster spoke-1), trusted-hub" {
+	if got := strings.Join(names, ", "); got != "azure, baremetal, baremetal-gpu, spoke (cluster spoke-1), trusted-hub" {
 		t.Errorf("groups %s", got)
 	}
 }

@@ -108,7 +108,7 @@ func renderTrustee(c appContext, a *model.Application, others []App) ([]manifest
 	in.TrustAnchorPEM = c.anchor // the same bytes init-data embeds
 	if isBareMetal(c.v.Global.Tree.Get("clusterPlatform").Scalar()) {
 		tees := c.meta.BareMetal.TEEs()
-		in.Verifiers = &trustee.Verifiers{SNP: slices.Contains(tees, "snp")}
+		in.Verifiers = &trustee.Verifiers{SNP: slices.Contains(tees, "snp"), NVIDIA: len(c.meta.BareMetal.Nodes("gpu")) > 0}
 		if slices.Contains(tees, "tdx") {
 			in.Verifiers.TDXCollateralService = c.v.CoCo.BareMetal.TDXCollateralService
 		}

@@ -194,6 +194,14 @@ func (e *Engine) render(text string) (string, error) {
 	return strings.ReplaceAll(w.buf.String(), "<no value>", ""), nil
 }
 
+// ValuesYAML is toYaml .Values: the engine's values as Helm's templates see them, as YAML. It is built from the
+// template root the engine's texts then run on, so that a render of all values as a template (the chart's
+// tpl (toYaml .Values)) holds one plain copy of the values, not two.
+func (e *Engine) ValuesYAML() string {
+	e.ensureData()
+	return ToYAML(e.data["Values"])
+}
+
 // ensureData builds the template root from the values, once.
 func (e *Engine) ensureData() {
 	if e.data != nil {
@@ -280,6 +288,9 @@ var baseFuncs = func() template.FuncMap {
 
 // ToYAML is Helm's toYaml: the value as YAML with sorted keys, without the final newline.
 func ToYAML(v any) string {
+	if out, ok := toYAMLEmit(v); ok {
+		return strings.TrimSuffix(out, "\n")
+	}
 	if out, ok := toYAMLDirect(v); ok {
 		return strings.TrimSuffix(out, "\n")
 	}

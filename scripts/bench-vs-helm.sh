@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Times `cocogen render` against `helm template` of the Validated Patterns clustergroup chart on the same
+# 2,000-application values, side by side in one run: both run N times, interleaved (cocogen, helm, cocogen, …),
+# each measured from process start to its last byte written (wall seconds) with its peak RSS, by
+# /usr/bin/time. Prints every run and the medians. Not part of CI (.ci/run): it installs Helm with `go install`
+# and needs a checkout of the chart, which is not part of this repository.
+#
+#   scripts/bench-vs-helm.sh CHART_DIR [RUNS]
+#   CHART_DIR=~/clustergroup-chart RUNS=9 scripts/bench-vs-helm.sh
+#
+# CHART_DIR is a checkout of https://github.com/validatedpatterns/clustergroup-chart (0.9.55 was measured) with
+# its dependency vp-rbac under CHART_DIR/charts/vp-rbac (`helm dependency build` fetches it; or unpack
+# https://github.com/validatedpatterns/vp-rbac-chart there). Environment: HELM_VERSION (default v3.18.6),
+# HELM_BIN (use this helm instead of installing one), WORK (scratch directory, default a new temporary one).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+chart=${1:-${CHART_DIR:-}}
+runs=${2:-${RUNS:-7}}
+helm_version=${HELM_VERSION:-v3.18.6}
+if [ -z "$chart" ] || [ ! -f "$chart/Chart.yaml" ]; then
+  echo "usage: $0 CHART_DIR [RUNS]   (CHART_DIR: a clustergroup chart checkout; see the comment at the top)" >&2
+  exit 2
+fi
+if [ ! -d "$chart/charts/vp-rbac" ] && ! ls "$chart"/charts/vp-rbac-*.tgz >/dev/null 2>&1; then
+  echo "$chart has no charts/vp-rbac: run 'helm dependency build $chart' or unpack vp-rbac-chart there" >&2
+  exit 2
+fi
+if [ ! -x /usr/bin/time ]; then
+  echo "/usr/bin/time is missing (Debian/Ubuntu: apt-get install time)" >&2
+  exit 2
+fi
+
+work=${WORK:-$(mktemp -d)}
+mkdir -p "$work/bin" "$work/synth"
+
+helm=${HELM_BIN:-}
+if [ -z "$helm" ]; then
+  echo "==> go install helm.sh/helm/v3/cmd/helm@$helm_version (into $work/bin)"
+  GOBIN="$work/bin" go install "helm.sh/helm/v3/cmd/helm@$helm_version"
+  helm="$work/bin/helm"
+fi
+echo "==> go build ./cmd/cocogen"
+go build -o "$work/bin/cocogen" ./cmd/cocogen
+cocogen="$work/bin/cocogen"
+
+echo "==> write the 2,000-application input (internal/pipeline TestWriteSynthetic) to $work/synth"
+out=$(go test ./internal/pipeline -run '^TestWriteSynthetic$' -count=1 -synthetic "$work/synth" -v)
+# The test prints the facts the patterns operator would inject, as --set flags, after "facts: ".
+read -r -a sets <<<"$(sed -n 's/.*facts: //p' <<<"$out")"
+if [ ${#sets[@]} -eq 0 ]; then
+  echo "the synthetic input writer printed no --set flags:" >&2
+  echo "$out" >&2
+  exit 2
+fi
+
+run_cocogen() { "$cocogen" render --repo-root "$work/synth" --values-dir "$work/synth" "${sets[@]}"; }
+run_helm() {
+  "$helm" template clustergroup "$chart" -f "$work/synth/values-global.yaml" -f "$work/synth/values-hub.yaml" "${sets[@]}"
+}
+
+# Both must render the same number of objects, or the comparison is meaningless.
+n_cocogen=$(run_cocogen 2>/dev/null | grep -c '^kind:')
+n_helm=$(run_helm 2>/dev/null | grep -c '^kind:')
+echo "==> objects: cocogen $n_cocogen, helm $n_helm"
+if [ "$n_cocogen" != "$n_helm" ]; then
+  echo "the two renders differ in their number of objects" >&2
+  exit 1
+fi
+
+# timed NAME CMD...: runs CMD with its output discarded and appends "seconds KiB" to $work/NAME.txt: the wall
+# time from before the process starts to after it exits (bash's EPOCHREALTIME, in ms; /usr/bin/time's %e has
+# 10 ms steps) and the peak RSS /usr/bin/time reports.
+timed() {
+  local name=$1 start end
+  shift
+  start=$EPOCHREALTIME
+  /usr/bin/time -f '%M' -o "$work/rss.txt" "$@" >/dev/null 2>"$work/$name.err" || {
+    cat "$work/$name.err" >&2
+    exit 1
+  }
+  end=$EPOCHREALTIME
+  awk -v s="$start" -v e="$end" -v m="$(tail -n 1 "$work/rss.txt")" 'BEGIN {printf "%.3f %d\n", e - s, m}' >>"$work/$name.txt"
+}
+: >"$work/cocogen.txt"
+: >"$work/helm.txt"
+echo "==> $runs runs each, interleaved"
+for i in $(seq "$runs"); do
+  timed cocogen "$cocogen" render --repo-root "$work/synth" --values-dir "$work/synth" "${sets[@]}"
+  timed helm "$helm" template clustergroup "$chart" -f "$work/synth/values-global.yaml" -f "$work/synth/values-hub.yaml" "${sets[@]}"
+  printf '  run %2d  cocogen %6s s %7s KiB   helm %6s s %7s KiB\n' "$i" \
+    $(tail -n 1 "$work/cocogen.txt") $(tail -n 1 "$work/helm.txt")
+done
+
+median() { sort -n | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+ct=$(awk '{print $1}' "$work/cocogen.txt" | median)
+cm=$(awk '{print $2}' "$work/cocogen.txt" | median)
+ht=$(awk '{print $1}' "$work/helm.txt" | median)
+hm=$(awk '{print $2}' "$work/helm.txt" | median)
+echo
+echo "median of $runs interleaved runs, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), load average $(cut -d' ' -f1-3 /proc/loadavg):"
+echo
+echo "| renderer | wall time (s) | peak RSS (MiB) |"
+echo "|---|---|---|"
+awk -v t="$ct" -v m="$cm" -v rev="$(git rev-parse --short HEAD)" 'BEGIN {printf "| cocogen render (%s) | %.3f | %.0f |\n", rev, t, m / 1024}'
+awk -v t="$ht" -v m="$hm" -v v="$helm_version" -v c="$(sed -n 's/^version: //p' "$chart/Chart.yaml" | head -n 1)" \
+  'BEGIN {printf "| helm template %s, clustergroup %s | %.3f | %.0f |\n", v, c, t, m / 1024}'
+awk -v c="$ct" -v h="$ht" 'BEGIN {printf "\ncocogen takes 1/%.1f of helm'"'"'s time\n", h / c}'
