@@ -20,7 +20,6 @@ import (
 	"reflect"
 	"runtime"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -722,25 +721,14 @@ func TestParametersReachThePlugin(t *testing.T) {
 	}
 }
 
-// TestGenerateLatency measures one generate through the real cmp-server (the whole repo-server path: dial,
-// configuration check, tar.gz stream, untar, cocogen generate, response) over sequential calls.
-func TestGenerateLatency(t *testing.T) {
-	root := rootApplication(t)
-	const n = 20
-	var ds []time.Duration
-	objects := 0
-	for range n {
-		start := time.Now()
-		objs, err := generate(t.Context(), t, repoCopy, root)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ds = append(ds, time.Since(start))
-		objects = len(objs)
-	}
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	median := (ds[n/2-1] + ds[n/2]) / 2
-	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+// BenchmarkGenerate times one generate of the built-in pattern's root Application through the real cmp-server
+// (the whole repo-server path: dial, configuration check, tar.gz stream, untar, cocogen generate, response)
+// and, as a sub-benchmark, the same `cocogen generate` run directly, without the cmp-server: what the plugin
+// itself costs. Every call must return the same objects. README, Latency:
+//
+//	cd e2e && go test -run '^$' -bench Generate -benchtime 20x .
+func BenchmarkGenerate(b *testing.B) {
+	root := rootApplication(b)
 	files := 0
 	_ = filepath.WalkDir(repoCopy, func(_ string, d os.DirEntry, _ error) error {
 		if d != nil && !d.IsDir() {
@@ -748,22 +736,39 @@ func TestGenerateLatency(t *testing.T) {
 		}
 		return nil
 	})
-	// The same command run directly, without the cmp-server: what the plugin itself costs.
-	var direct []time.Duration
-	env := append(pluginEnv(t, root), "PATH=/usr/bin:/bin")
-	for range n {
-		cmd := exec.Command(filepath.Join(bin, "cocogen"), "generate")
-		cmd.Dir, cmd.Env = repoCopy, env
-		start := time.Now()
-		if out, err := cmd.Output(); err != nil || len(out) == 0 {
-			t.Fatalf("cocogen generate: %v", err)
+	b.Run("cmp-server", func(b *testing.B) {
+		want := -1
+		for b.Loop() {
+			objs, err := generate(b.Context(), b, repoCopy, root)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if want >= 0 && len(objs) != want {
+				b.Fatalf("%d objects, %d the call before", len(objs), want)
+			}
+			want = len(objs)
 		}
-		direct = append(direct, time.Since(start))
-	}
-	sort.Slice(direct, func(i, j int) bool { return direct[i] < direct[j] })
-	t.Logf("generate latency through argocd-cmp-server %s: median %s, min %s, max %s over %d sequential calls (%d objects, %d repository files streamed, %s/%s, %d CPUs); "+
-		"cocogen generate alone: median %s",
-		argoCDVersion, ms(median), ms(ds[0]), ms(ds[n-1]), n, objects, files, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), ms((direct[n/2-1]+direct[n/2])/2))
+		b.ReportMetric(float64(want), "objects")
+		b.ReportMetric(float64(files), "files-streamed")
+		b.Logf("argocd-cmp-server %s, %s/%s, %d CPUs", argoCDVersion, runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
+	})
+	b.Run("direct", func(b *testing.B) {
+		env := append(pluginEnv(b, root), "PATH=/usr/bin:/bin")
+		var first []byte
+		for b.Loop() {
+			cmd := exec.Command(filepath.Join(bin, "cocogen"), "generate")
+			cmd.Dir, cmd.Env = repoCopy, env
+			out, err := cmd.Output()
+			if err != nil || len(out) == 0 {
+				b.Fatalf("cocogen generate: %v", err)
+			}
+			if first == nil {
+				first = out
+			} else if !bytes.Equal(out, first) {
+				b.Fatal("cocogen generate wrote different bytes than the call before")
+			}
+		}
+	})
 }
 
 func firstLines(s string, n int) string {

@@ -38,6 +38,51 @@ func ContractTable() string {
 	return b.String()
 }
 
+// ContractText returns the plugin's input contract as plain text for `cocogen generate --help`: one entry per
+// input, its name, then how a parameter and a `cocogen render` flag set the same, then what it means, wrapped
+// to fit a terminal. The README keeps the Markdown table (ContractTable).
+func ContractText() string {
+	var b strings.Builder
+	b.WriteString("Inputs: the plugin env (spec.source.plugin.env; the command sees ARGOCD_ENV_<name>), the parameters\n")
+	b.WriteString("(spec.source.plugin.parameters) and the cocogen render flag that sets the same:\n")
+	for _, r := range contract {
+		fmt.Fprintf(&b, "\n  %s\n", plain(r.env))
+		if r.param != "—" {
+			fmt.Fprintf(&b, "      parameter: %s\n", plain(r.param))
+		}
+		if r.flag != "—" {
+			fmt.Fprintf(&b, "      render flag: %s\n", plain(r.flag))
+		}
+		for _, line := range wrap(plain(r.meaning), 98) {
+			fmt.Fprintf(&b, "      %s\n", line)
+		}
+	}
+	return b.String()
+}
+
+// PrecedenceText is Precedence as plain text, wrapped.
+func PrecedenceText() string { return strings.Join(wrap(plain(Precedence), 104), "\n") }
+
+// plain drops the Markdown code quotes.
+func plain(s string) string { return strings.ReplaceAll(s, "`", "") }
+
+// wrap breaks s into lines of at most width characters at spaces.
+func wrap(s string, width int) []string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(s) {
+		if line != "" && len(line)+1+len(w) > width {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += w
+	}
+	return append(lines, line)
+}
+
 // Precedence explains which layer wins, for the help text and the README.
 const Precedence = "Later wins: the metadata file in Git < the Application's source (repoURL, targetRevision) < the plugin env < the parameters. " +
 	"Unset and empty variables are the same. An unknown `ARGOCD_ENV_` name or parameter is an error, not ignored."

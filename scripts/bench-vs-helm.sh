@@ -44,10 +44,11 @@ echo "==> go build ./cmd/cocogen"
 go build -o "$work/bin/cocogen" ./cmd/cocogen
 cocogen="$work/bin/cocogen"
 
-echo "==> write the 2,000-application input (internal/pipeline TestWriteSynthetic) to $work/synth"
-out=$(go test ./internal/pipeline -run '^TestWriteSynthetic$' -count=1 -synthetic "$work/synth" -v)
-# The test prints the facts the patterns operator would inject, as --set flags, after "facts: ".
-read -r -a sets <<<"$(sed -n 's/.*facts: //p' <<<"$out")"
+echo "==> write the 2,000-application input (go run ./internal/synthetic/writesynthetic) to $work/synth"
+out=$(go run ./internal/synthetic/writesynthetic -n 2000 "$work/synth")
+# The tool prints the cocogen command to render it; its --set flags are the facts the patterns operator would
+# inject, after "--values-dir DIR ".
+read -r -a sets <<<"$(sed -n 's/.*--values-dir [^ ]* //p' <<<"$out")"
 if [ ${#sets[@]} -eq 0 ]; then
   echo "the synthetic input writer printed no --set flags:" >&2
   echo "$out" >&2

@@ -173,7 +173,7 @@ func TestCollectedMetadataRendersTheSamePeerPodsConfigMap(t *testing.T) {
 		t.Fatal(err)
 	}
 	collected := filepath.Join(dir, "collected.yaml")
-	if code, _, errOut := cli(t, "", "metadata", "collect", "-m", base, "--cloud-conf", confPath, "--output", collected); code != 0 {
+	if code, _, errOut := cli(t, "", "metadata", "collect", "-m", base, "--cloud-conf", confPath, "--output-file", collected); code != 0 {
 		t.Fatalf("collect: exit %d: %s", code, errOut)
 	}
 	peerPods := func(args ...string) string {

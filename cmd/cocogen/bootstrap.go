@@ -2,9 +2,6 @@ package main
 
 import (
 	"bytes"
-	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -39,9 +36,6 @@ kinds exist only once the operator runs, so apply until everything is accepted (
   until oc apply -f bootstrap.yaml; do sleep 20; done`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !slices.Contains(manifest.Formats, output) {
-				return usageError{err: fmt.Errorf("invalid --output %q (valid: %s)", output, strings.Join(manifest.Formats, ", ")), cmd: cmd}
-			}
 			objs, err := bootstrap.Objects(o)
 			if err != nil {
 				return usageError{err: err, cmd: cmd}
@@ -63,6 +57,6 @@ kinds exist only once the operator runs, so apply until everything is accepted (
 	f.StringVar(&o.ArgoNamespace, "argo-namespace", bootstrap.DefaultArgoNamespace, "namespace (and name) of the Argo CD instance: the pattern's global.vpArgoNamespace")
 	f.StringVar(&o.GitOpsNamespace, "gitops-namespace", bootstrap.DefaultGitOpsNamespace, "namespace of the OpenShift GitOps operator")
 	f.StringVar(&o.Channel, "gitops-channel", bootstrap.DefaultChannel, "OLM channel of the OpenShift GitOps operator")
-	f.StringVarP(&output, "output", "o", output, "output format: "+strings.Join(manifest.Formats, ", "))
+	outputFlag(f, &output, "yaml", manifest.Formats)
 	return cmd
 }

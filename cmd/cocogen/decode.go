@@ -42,7 +42,7 @@ is 1. For a summary of one init-data value, see 'cocogen initdata decode'.`,
 			if len(args) == 1 && args[0] != "-" {
 				f, err := os.Open(args[0])
 				if err != nil {
-					return err
+					return inputError{err: err}
 				}
 				defer f.Close()
 				name, in = args[0], f

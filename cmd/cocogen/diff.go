@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -71,21 +70,15 @@ error.`,
 	o.source.register(f)
 	f.StringVar(&o.base, "base", "", "git revision of the base state (default: compare two directories given as arguments)")
 	f.StringVar(&o.head, "head", "", "git revision of the head state (default: the working tree)")
-	f.StringVarP(&o.output, "output", "o", "text", "report format: "+strings.Join(review.Formats, ", "))
-	f.StringVar(&o.color, "color", "auto", "colour the text report: auto (on a terminal, unless NO_COLOR is set), always, never")
+	outputFlag(f, &o.output, "text", review.Formats)
+	enumVarP(f, &o.color, "color", "", "auto", []string{"auto", "always", "never"}, "colour the text report (auto: on a terminal, unless NO_COLOR is set)")
 	f.BoolVar(&o.exitCode, "exit-code", false, "exit with 1 when the states differ")
-	f.StringVar(&o.diagFormat, "diagnostics-format", "text", "diagnostics format on stderr: text, json, github, junit")
+	diagFormatFlag(f, &o.diagFormat)
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "print progress (git, renders) on stderr")
 	return cmd
 }
 
 func (o *diffOptions) run(cmd *cobra.Command, s streams, args []string) error {
-	if !slices.Contains(review.Formats, o.output) {
-		return usageError{err: fmt.Errorf("invalid --output %q (valid: %s)", o.output, strings.Join(review.Formats, ", ")), cmd: cmd}
-	}
-	if !slices.Contains([]string{"auto", "always", "never"}, o.color) {
-		return usageError{err: fmt.Errorf("invalid --color %q (valid: auto, always, never)", o.color), cmd: cmd}
-	}
 	every := o.source.clusterGroup == "" && o.source.cluster == "" && o.source.metadata == ""
 	states := stateFlags{source: o.source, base: o.base, head: o.head, diagFormat: o.diagFormat, verbose: o.verbose, every: every}
 	base, head, cleanup, err := states.render(cmd, s, args)

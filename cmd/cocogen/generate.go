@@ -24,15 +24,15 @@ func newGenerateCommand(s streams) *cobra.Command {
 		Short: "Render inside Argo CD: the config management plugin's generate command",
 		Long: `Generate is what the cocogen sidecar of Argo CD's repo-server runs (plugin.yaml) for an Application
 whose source is plugin "cocogen". It takes no flags: Argo CD describes the Application in environment
-variables, and generate builds from them the same request that ` + "`cocogen render`" + ` builds from its flags, so
+variables, and generate builds from them the same request that cocogen render builds from its flags, so
 that both write the same bytes.
 
-` + plugin.ContractTable() + `
-` + plugin.Precedence + `
+` + plugin.ContractText() + `
+` + plugin.PrecedenceText() + `
 
 The command runs in the Application's path inside the repository that Argo CD extracted; it finds the root
 from ARGOCD_APP_SOURCE_PATH and reads nothing outside it. Stdout carries only the manifests. On any error
-stdout is empty, the diagnostics (file:line:col) and the equivalent ` + "`cocogen render`" + ` command go to stderr, and
+stdout is empty, the diagnostics (file:line:col) and the equivalent cocogen render command go to stderr, and
 the exit code is non-zero: Argo CD shows the error instead of applying a partial or empty render. Argo CD
 shows stderr in its UI and caches it: do not put secrets into the plugin env or parameters (they are stored
 in the Application anyway).`,

@@ -348,3 +348,20 @@ func TestContractTableInREADME(t *testing.T) {
 		t.Errorf("README.md does not state the precedence: %s", plugin.Precedence)
 	}
 }
+
+// TestGenerateHelpIsProse: the plugin contract reads as text in a terminal, not as a Markdown table (the README
+// keeps the table); every input is in it.
+func TestGenerateHelpIsProse(t *testing.T) {
+	code, out, _ := cli(t, "", "generate", "--help")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if strings.Contains(out, "|---") || strings.Contains(out, "`") {
+		t.Errorf("generate --help holds Markdown:\n%s", out)
+	}
+	for _, name := range []string{"COCOGEN_APP", "COCOGEN_CLUSTER_GROUP", "COCOGEN_SET_STRING", "COCOGEN_FACT_<KEY>", "ARGOCD_APP_SOURCE_PATH", "COCOGEN_BUDGET_<NAME>"} {
+		if !strings.Contains(out, "\n  "+name) {
+			t.Errorf("generate --help does not list %s", name)
+		}
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -52,17 +51,11 @@ type initDataFlags struct {
 }
 
 func (f *initDataFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVarP(&f.output, "output", "o", "text", "output format: "+strings.Join(initDataFormats, ", "))
-	cmd.Flags().StringVar(&f.diagFormat, "diagnostics-format", "text", "diagnostics format on stderr: "+strings.Join(diag.Formats, ", "))
+	outputFlag(cmd.Flags(), &f.output, "text", initDataFormats)
+	diagFormatFlag(cmd.Flags(), &f.diagFormat)
 }
 
 func (f *initDataFlags) check(cmd *cobra.Command) error {
-	if !slices.Contains(initDataFormats, f.output) {
-		return usageError{err: fmt.Errorf("invalid --output %q (valid: %s)", f.output, strings.Join(initDataFormats, ", ")), cmd: cmd}
-	}
-	if !slices.Contains(diag.Formats, f.diagFormat) {
-		return usageError{err: fmt.Errorf("invalid --diagnostics-format %q (valid: %s)", f.diagFormat, strings.Join(diag.Formats, ", ")), cmd: cmd}
-	}
 	return nil
 }
 
@@ -171,7 +164,7 @@ func readInitDataInput(stdin io.Reader, args []string) (name string, data []byte
 		name = args[0]
 		f, err := os.Open(name)
 		if err != nil {
-			return "", nil, fmt.Errorf("read init-data: %w", err)
+			return "", nil, inputError{err: fmt.Errorf("read init-data: %w", err)}
 		}
 		defer f.Close()
 		r = f

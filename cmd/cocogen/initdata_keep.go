@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/previous"
 )
 
@@ -51,9 +49,6 @@ away until the time.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.head != "" {
 				return usageError{err: errors.New("--head names a revision, which keep cannot edit: keep writes into the working tree (or HEAD_DIR)"), cmd: cmd}
-			}
-			if !slices.Contains(diag.Formats, o.diagFormat) {
-				return usageError{err: fmt.Errorf("invalid --diagnostics-format %q (valid: %s)", o.diagFormat, strings.Join(diag.Formats, ", ")), cmd: cmd}
 			}
 			now := time.Now().UTC().Truncate(time.Second)
 			switch {
@@ -131,7 +126,7 @@ away until the time.`,
 	f.StringVar(&until, "until", "", "until when the kept init-data attests, YYYY-MM-DDTHH:MM:SSZ (instead of --for)")
 	f.StringVar(&valuesFile, "values", "", "values file to edit (default: values-global.yaml in the head's values directory)")
 	f.BoolVar(&print, "print", false, "print the edited values file instead of writing it")
-	f.StringVar(&o.diagFormat, "diagnostics-format", "text", "diagnostics format on stderr: "+strings.Join(diag.Formats, ", "))
+	diagFormatFlag(f, &o.diagFormat)
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "print progress (git, renders) on stderr")
 	return cmd
 }

@@ -72,7 +72,7 @@ bytes are encoded into peer-pods-cm and the pod annotations. --encoded prints th
 	f.source.register(cmd.Flags())
 	cmd.Flags().StringVar(&f.profile, "profile", "", "init-data profile (default: global.coco.initdata.default)")
 	cmd.Flags().BoolVar(&f.encoded, "encoded", false, "print base64 of gzip(TOML), as it goes into annotations and peer-pods-cm")
-	cmd.Flags().StringVar(&diagFormat, "diagnostics-format", "text", "diagnostics format on stderr")
+	diagFormatFlag(cmd.Flags(), &diagFormat)
 	return cmd
 }
 

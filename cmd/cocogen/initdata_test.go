@@ -242,7 +242,6 @@ func TestInitDataUsageErrors(t *testing.T) {
 		"bad digest -o":   {"initdata", "digest", "-o", "xml", howtoBlob},
 		"bad diag format": {"initdata", "digest", "--diagnostics-format", "sarif", howtoBlob},
 		"two files":       {"initdata", "decode", howtoBlob, howtoBlob},
-		"missing file":    {"initdata", "decode", "/nonexistent/initdata.b64"},
 		"unknown action":  {"initdata", "encode"},
 	}
 	for name, args := range cases {

@@ -160,17 +160,42 @@ func TestInvalidInputExitsOneWithNothingOnStdout(t *testing.T) {
 	}
 }
 
+// TestMissingInputsExitOne: an input named on the command line that does not exist is invalid input, exit code 1,
+// whichever flag names it, as a missing values file is.
+func TestMissingInputsExitOne(t *testing.T) {
+	atRoot(t)
+	cases := map[string][]string{
+		"render -m":                 append(builtin, "-m", "/nonexistent/metadata.yaml"),
+		"render --values-dir":       {"render", "--values-dir", "/nonexistent"},
+		"render, no values file":    {"render", "--values-dir", "docs"},
+		"metadata check -m":         {"metadata", "check", "-m", "/nonexistent/metadata.yaml"},
+		"metadata collect -m":       {"metadata", "collect", "-m", "/nonexistent/metadata.yaml"},
+		"metadata collect cloud":    {"metadata", "collect", "--cloud-conf", "/nonexistent/cloud.conf"},
+		"initdata decode":           {"initdata", "decode", "/nonexistent/initdata.b64"},
+		"decode":                    {"decode", "/nonexistent/pods.yaml"},
+		"diff -m":                   {"diff", "-m", "/nonexistent/metadata.yaml", ".", "."},
+		"policy eval agent --input": {"policy", "eval", "agent", "--profile", "default", "--request", "ExecProcessRequest", "--input", "/nonexistent/in.json"},
+	}
+	for name, args := range cases {
+		t.Run(name, func(t *testing.T) {
+			code, out, errOut := cli(t, "", args...)
+			if code != 1 || out != "" || !strings.Contains(errOut, "nonexistent") && !strings.Contains(errOut, "values-global.yaml") {
+				t.Errorf("exit %d (want 1), stdout %q, stderr %s", code, out, errOut)
+			}
+		})
+	}
+}
+
 func TestUsageErrorsExitTwo(t *testing.T) {
 	atRoot(t)
 	cases := map[string][]string{
-		"unknown flag":      {"render", "--no-such-flag"},
-		"bad output":        append(builtin, "-o", "xml"),
-		"bad diag format":   append(builtin, "--diagnostics-format", "sarif"),
-		"extra argument":    append(builtin, "extra"),
-		"unknown command":   {"rendr"},
-		"missing metadata":  append(builtin, "-m", "/nonexistent/metadata.yaml"),
-		"version bad -o":    {"version", "-o", "yaml"},
-		"values dir absent": {"render", "--values-dir", "/nonexistent"},
+		"unknown flag":     {"render", "--no-such-flag"},
+		"bad output":       append(builtin, "-o", "xml"),
+		"bad diag format":  append(builtin, "--diagnostics-format", "sarif"),
+		"extra argument":   append(builtin, "extra"),
+		"unknown command":  {"rendr"},
+		"version bad -o":   {"version", "-o", "yaml"},
+		"diff bad --color": {"diff", "--color", "sometimes"},
 	}
 	for name, args := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -26,7 +26,7 @@ import (
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/helmvalues"
 	"github.com/cocogen/cocogen/internal/metadata"
-	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/pipeline"
 	"github.com/cocogen/cocogen/internal/repo"
 	"github.com/cocogen/cocogen/internal/srcpos"
 )
@@ -79,8 +79,17 @@ confidential VM sizes exist in the region.`,
 	return cmd
 }
 
-// readInput reads a file, or stdin for "-".
+// readInput reads an input file named on the command line, or stdin for "-". A file that is missing, unreadable or
+// too large is an inputError (exit code 1, as for any other invalid input).
 func readInput(in io.Reader, name string) ([]byte, string, error) {
+	data, shown, err := readInputFile(in, name)
+	if err != nil && name != "-" {
+		err = inputError{err: err}
+	}
+	return data, shown, err
+}
+
+func readInputFile(in io.Reader, name string) ([]byte, string, error) {
 	if name == "-" {
 		data, err := io.ReadAll(io.LimitReader(in, repo.MaxFileBytes+1))
 		if err != nil {
@@ -126,13 +135,6 @@ func printDiags(s streams, format string, d *diag.List) error {
 	return nil
 }
 
-func checkDiagFormat(format string) error {
-	if !slices.Contains(diag.Formats, format) {
-		return usageError{err: fmt.Errorf("invalid --diagnostics-format %q (valid: %s)", format, strings.Join(diag.Formats, ", "))}
-	}
-	return nil
-}
-
 // ---- collect ----
 
 type collectOptions struct {
@@ -141,7 +143,7 @@ type collectOptions struct {
 	context    string
 	base       string
 	facts      []string
-	output     string
+	outputFile string
 	diagFormat string
 }
 
@@ -165,16 +167,17 @@ written: problems point at cloud.conf:line:col or at the cluster object, the exi
 written. The output file is replaced only when complete.`,
 		Example: `  # From the cloud.conf of a cluster you are logged in to with oc
   oc get cm -n openshift-cloud-controller-manager cloud-conf -o jsonpath='{.data.cloud\.conf}' > cloud.conf
-  cocogen metadata collect --cloud-conf cloud.conf --output clusters/prod.yaml
+  cocogen metadata collect --cloud-conf cloud.conf --output-file clusters/prod.yaml
 
   # Everything the cluster can tell, over the pattern's existing metadata
-  cocogen metadata collect --kubeconfig ~/.kube/config -m values/cluster-metadata.yaml --output values/cluster-metadata.yaml
+  cocogen metadata collect --kubeconfig ~/.kube/config -m values/cluster-metadata.yaml --output-file values/cluster-metadata.yaml
 
   # Add the facts a cluster cannot know
   cocogen metadata collect --cloud-conf cloud.conf --fact git.repoURL=https://github.com/me/cocogen.git --fact git.targetRevision=main`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			live := cmd.Flags().Changed("kubeconfig") || cmd.Flags().Changed("context")
+			warnDeprecated(cmd, s)
 			return o.run(cmd.Context(), s, deps, live)
 		},
 	}
@@ -184,15 +187,13 @@ written. The output file is replaced only when complete.`,
 	f.StringVar(&o.context, "context", "", "kubeconfig context of the live cluster (default: the current context)")
 	f.StringVarP(&o.base, "metadata", "m", "", "existing metadata file to start from (- for stdin)")
 	f.StringArrayVar(&o.facts, "fact", nil, "set a fact, KEY=VALUE with KEY a metadata key such as azure.location (repeatable; wins over every source)")
-	f.StringVar(&o.output, "output", "-", "file to write, replaced only when complete (- for stdout)")
-	f.StringVar(&o.diagFormat, "diagnostics-format", "text", "diagnostics format on stderr: "+strings.Join(diag.Formats, ", "))
+	f.StringVar(&o.outputFile, "output-file", "-", "file to write, replaced only when complete (- for stdout)")
+	deprecatedFileFlag(f, &o.outputFile, "output", "output-file")
+	diagFormatFlag(f, &o.diagFormat)
 	return cmd
 }
 
 func (o *collectOptions) run(ctx context.Context, s streams, deps metadataDeps, live bool) error {
-	if err := checkDiagFormat(o.diagFormat); err != nil {
-		return err
-	}
 	if o.cloudConf == "" && !live && o.base == "" && len(o.facts) == 0 {
 		return usageError{err: errors.New("nothing to collect from: give --cloud-conf FILE and/or --kubeconfig FILE (or -m FILE, --fact KEY=VALUE)")}
 	}
@@ -254,11 +255,11 @@ func (o *collectOptions) run(ctx context.Context, s streams, deps metadataDeps, 
 	if back, bd := metadata.Parse("collected metadata", out); back == nil || !maps.Equal(back.Facts(), m.Facts()) {
 		return fmt.Errorf("internal error: the collected metadata does not read back: %v", bd.Err())
 	}
-	if o.output == "-" || o.output == "" {
+	if o.outputFile == "-" || o.outputFile == "" {
 		_, err := s.out.Write(out)
 		return err
 	}
-	return writeFileAtomic(o.output, out)
+	return writeFileAtomic(o.outputFile, out)
 }
 
 // writeFileAtomic writes data next to path and renames it into place, so that a reader (or a failure) never
@@ -296,14 +297,18 @@ func writeFileAtomic(path string, data []byte) error {
 // ---- check ----
 
 type checkOptions struct {
-	metadata   string
-	repoRoot   string
-	facts      []string
-	azure      bool
-	sizes      []string
-	values     []string
-	output     string
-	diagFormat string
+	metadata     string
+	repoRoot     string
+	facts        []string
+	azure        bool
+	sizes        []string
+	valuesDir    string
+	clusterGroup string
+	sets         []string
+	setStrings   []string
+	oldValues    []string
+	output       string
+	diagFormat   string
 }
 
 func newMetadataCheckCommand(s streams, deps metadataDeps) *cobra.Command {
@@ -316,9 +321,11 @@ names, domains, versions) and reads the KBS trust anchor certificate it names: t
 certificates only, a CA in mode ca, the KBS certificate itself in mode leaf, none expired (a warning when one
 expires within 30 days). It prints the peer-pods-cm entries derived from the Azure facts.
 
-VM sizes are choices, not facts: they come from --size flags and from the values files given with -f
-(global.coco.azure.defaultVMFlavour and global.coco.azure.VMFlavours, upstream's comma-separated list,
-which must have no spaces). With --azure, check signs in with the Azure SDK's default credential chain
+VM sizes are choices, not facts: they come from --size flags and, with --values-dir, from the values as
+the render layers them for the cluster group with this metadata (value files in their real order,
+templated file names, --set and --set-string): global.coco.azure.defaultVMFlavour and
+global.coco.azure.VMFlavours, upstream's comma-separated list, which must have no spaces. The values must
+then render: their problems are reported as render reports them. With --azure, check signs in with the Azure SDK's default credential chain
 (environment, workload identity, managed identity, az login) and lists the compute resource SKUs of the
 region: each size must exist there, must not be restricted for the subscription, and must be a confidential
 size (AMD SEV-SNP or Intel TDX). It then prints the confidential sizes the region offers.
@@ -327,8 +334,8 @@ Problems are diagnostics with file:line:col on stderr and exit code 1.`,
 		Example: `  # Validate the built-in pattern's metadata and its trust anchor
   cocogen metadata check
 
-  # Check the sizes of the values against Azure
-  cocogen metadata check -m clusters/prod.yaml -f values/values-global.yaml --azure
+  # Check the sizes of the values (as cocogen render layers them) against Azure
+  cocogen metadata check -m clusters/prod.yaml --values-dir values --azure
 
   # Which confidential sizes does westeurope offer, and is Standard_DC4as_v5 one of them?
   cocogen metadata check --azure --fact azure.location=westeurope --size Standard_DC4as_v5`,
@@ -339,13 +346,18 @@ Problems are diagnostics with file:line:col on stderr and exit code 1.`,
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.metadata, "metadata", "m", filepath.Join("values", metadata.DefaultFile), "metadata file to check (- for stdin)")
-	f.StringVar(&o.repoRoot, "repo-root", "", "repository root that kbs.trustAnchor.certificate is relative to (default: the nearest directory with .git above the metadata file)")
+	f.StringVar(&o.repoRoot, "repo-root", "", "repository root that kbs.trustAnchor.certificate (and, with --values-dir, the value files) are relative to (default: the nearest directory with .git above the metadata file, or the values directory)")
 	f.StringArrayVar(&o.facts, "fact", nil, "set a fact, KEY=VALUE (repeatable; wins over the file)")
 	f.BoolVar(&o.azure, "azure", false, "ask Azure whether the VM sizes exist in the region, are allowed for the subscription and are confidential")
 	f.StringArrayVar(&o.sizes, "size", nil, "a VM size to check (repeatable)")
-	f.StringArrayVarP(&o.values, "values", "f", nil, "values file to read the VM sizes from (global.coco.azure.defaultVMFlavour, .VMFlavours; repeatable, later files win)")
-	f.StringVarP(&o.output, "output", "o", "text", "report format on stdout: text, json")
-	f.StringVar(&o.diagFormat, "diagnostics-format", "text", "diagnostics format on stderr: "+strings.Join(diag.Formats, ", "))
+	f.StringVar(&o.valuesDir, "values-dir", "", "read the VM sizes from the values of this directory, layered as cocogen render layers them with this metadata")
+	f.StringVar(&o.clusterGroup, "cluster-group", "", "with --values-dir: the cluster group (default: main.clusterGroupName from values-global.yaml)")
+	f.StringArrayVar(&o.sets, "set", nil, "with --values-dir: set a value as render --set does (repeatable)")
+	f.StringArrayVar(&o.setStrings, "set-string", nil, "with --values-dir: like --set, but the value is always a string")
+	f.StringArrayVarP(&o.oldValues, "values", "f", nil, "removed: use --values-dir (the values as the render layers them)")
+	_ = f.MarkHidden("values")
+	outputFlag(f, &o.output, "text", []string{"text", "json"})
+	diagFormatFlag(f, &o.diagFormat)
 	return cmd
 }
 
@@ -370,11 +382,11 @@ type trustAnchorInfo struct {
 }
 
 func (o *checkOptions) run(ctx context.Context, s streams, deps metadataDeps) error {
-	if err := checkDiagFormat(o.diagFormat); err != nil {
-		return err
+	if len(o.oldValues) > 0 {
+		return usageError{err: errors.New("-f/--values is gone: give --values-dir DIR (with --cluster-group, --set as for render), and the VM sizes are read from the values as cocogen render layers them")}
 	}
-	if o.output != "text" && o.output != "json" {
-		return usageError{err: fmt.Errorf("invalid --output %q (valid: text, json)", o.output)}
+	if o.valuesDir == "" && (o.clusterGroup != "" || len(o.sets) > 0 || len(o.setStrings) > 0) {
+		return usageError{err: errors.New("--cluster-group, --set and --set-string choose values: give --values-dir too")}
 	}
 	facts, err := parseFacts(o.facts)
 	if err != nil {
@@ -410,7 +422,7 @@ func (o *checkOptions) run(ctx context.Context, s streams, deps metadataDeps) er
 		d.Append(&missing) // an Azure cluster without the facts peer pods need
 	}
 
-	sizes := o.readSizes(s, d)
+	sizes := o.vmSizes(data, name, facts, d)
 	for _, v := range sizes {
 		rep.VMSizes = append(rep.VMSizes, v.Name)
 	}
@@ -487,43 +499,37 @@ func (o *checkOptions) trustAnchor(m *metadata.Metadata, now time.Time, d *diag.
 	return info, nil
 }
 
-// readSizes gathers the VM sizes to check: those of the values files (the last file that sets a key wins, as
-// in Helm), then --size flags.
-func (o *checkOptions) readSizes(s streams, d *diag.List) []metadata.VMSize {
-	var def, list *node.Node
-	var defPath, listPath string
-	for _, f := range o.values {
-		data, name, err := readInput(s.in, f)
-		if err != nil {
-			d.Errorf(srcpos.Pos{File: f}, "", "cannot read the values file: %v", err)
-			continue
-		}
-		root, err := node.Parse(name, data, node.DefaultLimits)
-		if err != nil {
-			d.AddError(err)
-			continue
-		}
-		if n := root.Path("global", "coco", "azure", "defaultVMFlavour"); n != nil {
-			def, defPath = n, "global.coco.azure.defaultVMFlavour"
-		}
-		if n := root.Path("global", "coco", "azure", "VMFlavours"); n != nil {
-			list, listPath = n, "global.coco.azure.VMFlavours"
-		}
-	}
+// vmSizes gathers the VM sizes to check: those of the values, read by a render of the pattern with this
+// metadata (the real loader: value file order, templated file names, --set), then --size flags; each once,
+// at the first place it is named.
+func (o *checkOptions) vmSizes(md []byte, mdName string, facts []metadata.Override, d *diag.List) []metadata.VMSize {
 	var out []metadata.VMSize
-	allowed, _ := metadata.CheckVMSizeList(list, listPath, d)
-	if dv, ok := metadata.CheckVMSize(def, defPath, d); ok {
-		metadata.CheckDefaultVMSize(dv, defPath, allowed, d)
-		out = append(out, dv)
+	if o.valuesDir != "" {
+		req := pipeline.Request{ClusterGroup: o.clusterGroup, Sets: o.sets, SetStrings: o.setStrings, Metadata: md, MetadataName: mdName, Facts: facts}
+		res, err := o.render(req)
+		var de *diag.Diagnostics
+		switch {
+		case errors.As(err, &de):
+			for _, x := range de.Items {
+				d.Add(x)
+			}
+		case err != nil:
+			d.Errorf(srcpos.Pos{File: o.valuesDir}, "", "%v", err)
+		default:
+			az := res.Azure
+			if az.DefaultVMFlavour != "" {
+				out = append(out, metadata.VMSize{Name: az.DefaultVMFlavour, Pos: az.DefaultPos})
+			}
+			for _, name := range az.VMFlavours {
+				out = append(out, metadata.VMSize{Name: name, Pos: az.FlavoursPos})
+			}
+		}
 	}
-	out = append(out, allowed...)
 	for _, sz := range o.sizes {
-		v, ok := metadata.CheckVMSize(helmvalues.StringFromFlag(sz, srcpos.Pos{File: "--size"}), "", d)
-		if ok {
+		if v, ok := metadata.CheckVMSize(helmvalues.StringFromFlag(sz, srcpos.Pos{File: "--size"}), "", d); ok {
 			out = append(out, v)
 		}
 	}
-	// Each size once, at the first place it was named.
 	seen := map[string]bool{}
 	uniq := out[:0]
 	for _, v := range out {
@@ -582,4 +588,15 @@ func writeCheckText(w io.Writer, r checkReport, azureAsked bool) {
 		fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\t%s\n", c.Name, c.TEE, c.VCPUs, c.MemoryGB, c.Family, restricted)
 	}
 	tw.Flush()
+}
+
+// render renders the pattern of --values-dir (in the repository of --repo-root, else the nearest .git above it)
+// for the values check: the repository is located on disk here, as for render.
+func (o *checkOptions) render(req pipeline.Request) (*pipeline.Result, error) {
+	loc, err := repo.Locate(o.repoRoot, o.valuesDir)
+	if err != nil {
+		return nil, err
+	}
+	req.At(loc, o.valuesDir)
+	return pipeline.Render(req)
 }

@@ -112,13 +112,10 @@ func TestMetadataCheckRejects(t *testing.T) {
 			want:  "m.yaml:5:18: error: kbs.trustAnchor.certificate: cannot read ../kbs-ca.crt in the repository",
 		},
 		{
-			name: "spaces in the size list",
-			files: map[string]string{
-				"m.yaml":      good,
-				"values.yaml": "global:\n  coco:\n    azure:\n      VMFlavours: Standard_DC2as_v5, Standard_DC4as_v5\n",
-			},
-			args: []string{"-f", "values.yaml"},
-			want: `values.yaml:4:19: error: global.coco.azure.VMFlavours: "Standard_DC2as_v5, Standard_DC4as_v5" has spaces`,
+			name:  "spaces in the size list",
+			files: sizesPattern(map[string]string{"m.yaml": good}, "      VMFlavours: Standard_DC2as_v5, Standard_DC4as_v5\n"),
+			args:  []string{"--values-dir", ".", "--repo-root", "."},
+			want:  `values-global.yaml:7:19: error: global.coco.azure.VMFlavours: "Standard_DC2as_v5, Standard_DC4as_v5" contains spaces`,
 		},
 		{
 			name:  "a bad --fact",
@@ -147,6 +144,15 @@ func TestMetadataCheckRejects(t *testing.T) {
 	}
 }
 
+// sizesPattern adds to files the smallest pattern that renders, with azure (lines under global.coco.azure, from
+// line 7 of values-global.yaml on) as its peer-pod VM size choices.
+func sizesPattern(files map[string]string, azure string) map[string]string {
+	files["values-global.yaml"] = "global:\n  pattern: p\n  coco:\n    securityPolicyFlavour: reject\n    azure:\n      # sizes\n" + azure +
+		"main:\n  clusterGroupName: hub\n"
+	files["values-hub.yaml"] = "clusterGroup:\n  name: hub\n  namespaces: []\n  applications: {}\n"
+	return files
+}
+
 const azureMetadata = "apiVersion: cocogen.io/v1alpha1\nkind: ClusterMetadata\nazure:\n" +
 	"  subscriptionId: " + azuretest.Subscription + "\n  location: eastus\n  resourceGroup: rg\n  vnetResourceGroup: rg\n" +
 	"  vnetName: vnet\n  subnetName: workers\n  securityGroupName: nsg\n"
@@ -154,20 +160,17 @@ const azureMetadata = "apiVersion: cocogen.io/v1alpha1\nkind: ClusterMetadata\na
 // TestMetadataCheckAzure runs against the SDK's fake server: a size missing in the region, a restricted size
 // and a non-confidential size each give their own error, at the place the size was given; exit 1.
 func TestMetadataCheckAzure(t *testing.T) {
-	dir := writeRepo(t, map[string]string{
-		"m.yaml": azureMetadata,
-		"values.yaml": "global:\n  coco:\n    azure:\n      defaultVMFlavour: Standard_DC2as_v5\n" +
-			"      VMFlavours: Standard_DC2as_v5,Standard_DC4es_v5,Standard_DC8as_v5,Standard_D2s_v5\n",
-	})
+	dir := writeRepo(t, sizesPattern(map[string]string{"m.yaml": azureMetadata}, "      defaultVMFlavour: Standard_DC2as_v5\n"+
+		"      VMFlavours: Standard_DC2as_v5,Standard_DC4es_v5,Standard_DC8as_v5,Standard_D2s_v5\n"))
 	t.Chdir(dir)
-	code, out, errOut := metadataCLI(t, fakeDeps(t), "check", "-m", "m.yaml", "-f", "values.yaml", "--azure", "--size", "Standard_DC64ads_v6")
+	code, out, errOut := metadataCLI(t, fakeDeps(t), "check", "-m", "m.yaml", "--values-dir", ".", "--repo-root", ".", "--azure", "--size", "Standard_DC64ads_v6")
 	if code != 1 {
 		t.Errorf("exit %d, want 1", code)
 	}
 	wantErr := "" +
 		"--size: error: Standard_DC64ads_v6 is not offered in region eastus: choose a confidential size the region offers (cocogen metadata check --azure lists them), or another region\n" +
-		"values.yaml:5:19: error: Standard_D2s_v5 is not a confidential VM size (it has no ConfidentialComputingType capability): peer pods need an AMD SEV-SNP or Intel TDX size to be attested, such as Standard_DC2as_v5 in eastus\n" +
-		"values.yaml:5:19: error: Standard_DC8as_v5 is restricted in region eastus for subscription " + azuretest.Subscription + " (NotAvailableForSubscription: the subscription may not create it there): request access through an Azure support request, or choose another size or region\n"
+		"values-global.yaml:8:19: error: Standard_D2s_v5 is not a confidential VM size (it has no ConfidentialComputingType capability): peer pods need an AMD SEV-SNP or Intel TDX size to be attested, such as Standard_DC2as_v5 in eastus\n" +
+		"values-global.yaml:8:19: error: Standard_DC8as_v5 is restricted in region eastus for subscription " + azuretest.Subscription + " (NotAvailableForSubscription: the subscription may not create it there): request access through an Azure support request, or choose another size or region\n"
 	if errOut != wantErr {
 		t.Errorf("stderr:\n%s\nwant:\n%s", errOut, wantErr)
 	}
@@ -271,16 +274,24 @@ func TestMetadataCollectOutputFile(t *testing.T) {
 		"out.yaml":  "previous content\n",
 	})
 	t.Chdir(dir)
-	code, out, errOut := metadataCLI(t, fakeDeps(t), "collect", "--cloud-conf", "bad.json", "--output", "out.yaml")
+	code, out, errOut := metadataCLI(t, fakeDeps(t), "collect", "--cloud-conf", "bad.json", "--output-file", "out.yaml")
 	if code != 1 || out != "" || !strings.HasPrefix(errOut, "bad.json:3:15: error: azure.vnetName: \"-v\" is not an Azure virtual network name") {
 		t.Errorf("exit %d, stdout %q, stderr %s", code, out, errOut)
 	}
 	if got := string(mustRead(t, "out.yaml")); got != "previous content\n" {
 		t.Errorf("a failed collect changed the output file: %q", got)
 	}
-	code, out, errOut = metadataCLI(t, fakeDeps(t), "collect", "--cloud-conf", "good.json", "--output", "out.yaml", "--fact", "git.repoURL=https://github.com/me/cocogen.git")
+	code, out, errOut = metadataCLI(t, fakeDeps(t), "collect", "--cloud-conf", "good.json", "--output-file", "out.yaml", "--fact", "git.repoURL=https://github.com/me/cocogen.git")
 	if code != 0 || out != "" || errOut != "" {
 		t.Fatalf("exit %d, stdout %q, stderr %s", code, out, errOut)
+	}
+	// The old spelling still writes the file, with a deprecation warning.
+	code, out, errOut = metadataCLI(t, fakeDeps(t), "collect", "--cloud-conf", "good.json", "--output", "old.yaml")
+	if code != 0 || out != "" || !strings.Contains(errOut, "warning: --output FILE is deprecated") || !strings.Contains(errOut, "--output-file") {
+		t.Errorf("--output FILE: exit %d, stdout %q, stderr %s", code, out, errOut)
+	}
+	if _, err := os.Stat("old.yaml"); err != nil {
+		t.Errorf("--output FILE wrote nothing: %v", err)
 	}
 	m, d := metadata.Parse("out.yaml", mustRead(t, "out.yaml"))
 	if m == nil || m.Git.RepoURL.Value != "https://github.com/me/cocogen.git" || m.Azure.Location.Value != "eastus" {
@@ -342,24 +353,32 @@ func TestMetadataUsage(t *testing.T) {
 }
 
 func TestMetadataCheckSizesOffline(t *testing.T) {
-	dir := writeRepo(t, map[string]string{
-		"m.yaml":      azureMetadata,
-		"values.yaml": "global:\n  coco:\n    azure:\n      defaultVMFlavour: Standard_DC2as_v5\n      VMFlavours:\n        - Standard_DC2as_v5\n        - Standard_DC4es_v5\n",
-	})
+	dir := writeRepo(t, sizesPattern(map[string]string{"m.yaml": azureMetadata},
+		"      defaultVMFlavour: Standard_DC2as_v5\n      VMFlavours:\n        - Standard_DC2as_v5\n        - Standard_DC4es_v5\n"))
 	t.Chdir(dir)
-	code, out, errOut := metadataCLI(t, fakeDeps(t), "check", "-m", "m.yaml", "-f", "values.yaml", "--size", "Standard_EC2as_v5")
+	code, out, errOut := metadataCLI(t, fakeDeps(t), "check", "-m", "m.yaml", "--values-dir", ".", "--repo-root", ".", "--size", "Standard_EC2as_v5")
 	if code != 0 || errOut != "" {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	if !strings.Contains(out, "VM sizes (well-formed; --azure asks Azure about them): Standard_DC2as_v5, Standard_DC4es_v5, Standard_EC2as_v5\n") {
 		t.Errorf("stdout:\n%s", out)
 	}
+	// The values as the render layers them: a --set wins over the file.
+	code, out, errOut = metadataCLI(t, fakeDeps(t), "check", "-m", "m.yaml", "--values-dir", ".", "--repo-root", ".", "--set", "global.coco.azure.defaultVMFlavour=Standard_DC4es_v5")
+	if code != 0 || errOut != "" || !strings.Contains(out, "VM sizes (well-formed; --azure asks Azure about them): Standard_DC4es_v5, Standard_DC2as_v5\n") {
+		t.Errorf("with --set: exit %d, stdout %s, stderr %s", code, out, errOut)
+	}
 	// The default outside the list is an error before anything asks Azure.
-	if err := os.WriteFile("values.yaml", []byte("global:\n  coco:\n    azure:\n      defaultVMFlavour: Standard_DC8as_v5\n      VMFlavours: Standard_DC2as_v5\n"), 0o644); err != nil {
+	files := sizesPattern(map[string]string{}, "      defaultVMFlavour: Standard_DC8as_v5\n      VMFlavours: Standard_DC2as_v5\n")
+	if err := os.WriteFile("values-global.yaml", []byte(files["values-global.yaml"]), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, _, errOut = metadataCLI(t, fakeDeps(t), "check", "-m", "m.yaml", "-f", "values.yaml", "--azure")
-	if code != 1 || !strings.HasPrefix(errOut, "values.yaml:4:25: error: global.coco.azure.defaultVMFlavour: Standard_DC8as_v5 is not among the allowed VM sizes") {
+	code, _, errOut = metadataCLI(t, fakeDeps(t), "check", "-m", "m.yaml", "--values-dir", ".", "--repo-root", ".", "--azure")
+	if code != 1 || !strings.HasPrefix(errOut, "values-global.yaml:7:25: error: global.coco.azure.defaultVMFlavour: Standard_DC8as_v5 is not among VMFlavours") {
 		t.Errorf("exit %d: %s", code, errOut)
+	}
+	// -f is gone: it layered files by hand.
+	if code, _, errOut = metadataCLI(t, fakeDeps(t), "check", "-m", "m.yaml", "-f", "values-global.yaml"); code != 2 || !strings.Contains(errOut, "--values-dir") {
+		t.Errorf("-f: exit %d: %s", code, errOut)
 	}
 }

@@ -4,14 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cocogen/cocogen/internal/agentpolicy"
 	"github.com/cocogen/cocogen/internal/budget"
-	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/policytest"
 	"github.com/cocogen/cocogen/internal/regolimit"
 )
@@ -49,15 +47,12 @@ type policyFlags struct {
 func (f *policyFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.kataVersion, "kata-version", "", "Kata Containers release whose agent loads the policies, e.g. 3.21.0 (default: check for every release from 3.5.0 on)")
-	fl.StringVar(&f.diagFormat, "diagnostics-format", "text", "diagnostics format on stderr: "+strings.Join(diag.Formats, ", "))
+	diagFormatFlag(fl, &f.diagFormat)
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "also list what passed")
 	fl.StringArrayVar(&f.budgets, "budget", nil, budgetFlagHelp)
 }
 
 func (f *policyFlags) options(cmd *cobra.Command) (agentpolicy.Options, error) {
-	if !slices.Contains(diag.Formats, f.diagFormat) {
-		return agentpolicy.Options{}, usageError{err: fmt.Errorf("invalid --diagnostics-format %q (valid: %s)", f.diagFormat, strings.Join(diag.Formats, ", ")), cmd: cmd}
-	}
 	v, err := agentpolicy.ParseKataVersion(f.kataVersion)
 	if err != nil {
 		return agentpolicy.Options{}, usageError{err: fmt.Errorf("--kata-version: %w", err), cmd: cmd}

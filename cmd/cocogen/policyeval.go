@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -53,18 +51,12 @@ func (f *evalFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	f.source.register(fl)
 	fl.StringVar(&f.profile, "profile", "", "init-data profile of global.coco.initdata.profiles (required)")
-	fl.StringVarP(&f.output, "output", "o", "text", "output format: "+strings.Join(policyeval.Formats, ", "))
-	fl.StringVar(&f.diagFormat, "diagnostics-format", "text", "diagnostics format on stderr: "+strings.Join(diag.Formats, ", "))
+	outputFlag(fl, &f.output, "text", policyeval.Formats)
+	diagFormatFlag(fl, &f.diagFormat)
 }
 
 // render checks the flags and renders the pattern (every application, for the trustee's bytes).
 func (f *evalFlags) render(cmd *cobra.Command, s streams) (*pipeline.Result, error) {
-	if !slices.Contains(policyeval.Formats, f.output) {
-		return nil, usageError{err: fmt.Errorf("invalid --output %q (valid: %s)", f.output, strings.Join(policyeval.Formats, ", ")), cmd: cmd}
-	}
-	if !slices.Contains(diag.Formats, f.diagFormat) {
-		return nil, usageError{err: fmt.Errorf("invalid --diagnostics-format %q (valid: %s)", f.diagFormat, strings.Join(diag.Formats, ", ")), cmd: cmd}
-	}
 	if f.profile == "" {
 		return nil, usageError{err: errors.New("--profile is required: the init-data profile whose policy decides"), cmd: cmd}
 	}

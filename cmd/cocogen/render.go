@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -93,9 +91,9 @@ is 1. Exit code 2 means a usage or internal error.`,
 	f.BoolVar(&o.all, "all", false, "render the app-of-apps tree and then the objects of every application that cocogen renders, grouped by application")
 	f.BoolVar(&o.allGroups, "all-groups", false, "render every cluster group of the values directory (each cluster with a metadata file under clusters/<group>/ once), each object under \"# Cluster group: NAME\"")
 	o.source.register(f)
-	f.StringVarP(&o.output, "output", "o", "yaml", "output format: "+strings.Join(manifest.Formats, ", "))
+	outputFlag(f, &o.output, "yaml", manifest.Formats)
 	f.StringVar(&o.outputDir, "output-dir", "", "write one file per object under this directory instead of stdout")
-	f.StringVar(&o.diagFormat, "diagnostics-format", "text", "diagnostics format on stderr: "+strings.Join(diag.Formats, ", "))
+	diagFormatFlag(f, &o.diagFormat)
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "also print notes (value files read or skipped)")
 	return cmd
 }
@@ -106,12 +104,6 @@ func (o *renderOptions) validate() error {
 	}
 	if o.allGroups && (o.app != "" || o.source.clusterGroup != "" || o.source.cluster != "" || o.source.metadata != "") {
 		return usageError{err: fmt.Errorf("--all-groups renders every cluster group with its own metadata: it excludes --app, --cluster-group, --cluster and --metadata")}
-	}
-	if !slices.Contains(manifest.Formats, o.output) {
-		return usageError{err: fmt.Errorf("invalid --output %q (valid: %s)", o.output, strings.Join(manifest.Formats, ", "))}
-	}
-	if !slices.Contains(diag.Formats, o.diagFormat) {
-		return usageError{err: fmt.Errorf("invalid --diagnostics-format %q (valid: %s)", o.diagFormat, strings.Join(diag.Formats, ", "))}
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // streams are the standard streams a command uses; tests pass buffers.
@@ -15,12 +16,30 @@ type streams struct {
 	out, err io.Writer
 }
 
-// Exit codes: 0 ok, 1 invalid input, 2 usage or internal error.
+// Exit codes, the same for the same kind of problem in every command (exitCodesHelp documents them).
 const (
-	exitOK      = 0
-	exitInvalid = 1
-	exitUsage   = 2
+	exitOK      = 0 // done; for checks: nothing failed
+	exitInvalid = 1 // invalid input (a value, a file named on the command line that is missing or unreadable) or a failed check
+	exitUsage   = 2 // usage (unknown flag, invalid flag value, wrong arguments), environment (git, a cluster, Azure) or internal error
 )
+
+// exitCodesHelp is the part of the root command's help (and so of docs/cli) that documents the exit codes.
+const exitCodesHelp = `Exit codes (every command):
+  0  success; for checks and tests: nothing failed
+  1  invalid input or a failed check: invalid values, metadata or policies (diagnostics with file:line:col
+     on stderr), an input file named on the command line that does not exist or cannot be read, a policy
+     test that fails, diff --exit-code with differences
+  2  usage error (unknown command or flag, an invalid flag value, wrong arguments; the message ends with a
+     hint to --help), a problem with the environment (git, a cluster, Azure) or an internal error
+-o/--output names an output format in every command; files have flags of their own (--output-dir,
+--output-file).`
+
+// inputError is an input file named on the command line that cannot be read: exit code 1, as for any other
+// invalid input.
+type inputError struct{ err error }
+
+func (e inputError) Error() string { return e.err.Error() }
+func (e inputError) Unwrap() error { return e.err }
 
 // exitError carries an exit code for an error whose message the command has already printed.
 type exitError struct{ code int }
@@ -36,7 +55,9 @@ Argo CD app-of-apps tree (Namespaces, OperatorGroups, Subscriptions, AppProjects
 cluster metadata for the facts the Validated Patterns operator would inject.
 
 The same render runs locally (cocogen render) and inside Argo CD as a config management plugin, so what
-you review is what the cluster gets.`,
+you review is what the cluster gets.
+
+` + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -44,6 +65,10 @@ you review is what the cluster gets.`,
 	root.SetOut(s.out)
 	root.SetErr(s.err)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		var ive *pflag.InvalidValueError
+		if errors.As(err, &ive) {
+			err = fmt.Errorf("invalid --%s %q (%w)", ive.GetFlag().Name, ive.GetValue(), ive.Unwrap())
+		}
 		return usageError{err: err, cmd: c}
 	})
 	root.CompletionOptions.HiddenDefaultCmd = true
@@ -79,6 +104,11 @@ func run(cmd *cobra.Command, args []string) (code int) {
 		return ee.code
 	}
 	w := cmd.ErrOrStderr()
+	var ie inputError
+	if errors.As(err, &ie) {
+		fmt.Fprintf(w, "error: %v\n", err)
+		return exitInvalid
+	}
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsageError(err) {
 		fmt.Fprintf(w, "error: %v\n", err)

@@ -179,7 +179,7 @@ func loadSecretSpec(s streams, f *sourceFlags) (*secretSpec, error) {
 func defaultSecretsFile(home func() (string, error), pattern string) (string, error) {
 	h, err := home()
 	if err != nil {
-		return "", fmt.Errorf("no home directory for the default secrets file (give --output): %w", err)
+		return "", fmt.Errorf("no home directory for the default secrets file (give --output-file): %w", err)
 	}
 	return filepath.Join(h, "values-secret-"+pattern+".yaml"), nil
 }
@@ -246,12 +246,13 @@ what that means for attestation. cocogen render never reads this file.`,
   git add values/kbs-ca.crt && git commit -m "KBS CA of my cluster"
 
   # Somewhere else, with your image signature policy
-  cocogen secrets init --output ~/secrets/values-secret.yaml --value security-policy/signed=@policy.json
+  cocogen secrets init --output-file ~/secrets/values-secret.yaml --value security-policy/signed=@policy.json
 
   # A new value for one KBS resource
   cocogen secrets init --rotate kbsres1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			warnDeprecated(cmd, s)
 			chosen := map[string]string{}
 			for _, a := range vals {
 				k, v, ok := strings.Cut(a, "=")
@@ -277,7 +278,7 @@ what that means for attestation. cocogen render never reads this file.`,
 				}
 			}
 			if insideDir(output, sp.root) {
-				return invalid(s, "--output %s is inside the repository %s: the secrets file must never be committed; write it outside (default ~/values-secret-%s.yaml)", output, sp.root, sp.spec.Pattern)
+				return invalid(s, "--output-file %s is inside the repository %s: the secrets file must never be committed; write it outside (default ~/values-secret-%s.yaml)", output, sp.root, sp.spec.Pattern)
 			}
 			var existing *secrets.File
 			var before []byte
@@ -351,7 +352,8 @@ what that means for attestation. cocogen render never reads this file.`,
 	}
 	f := cmd.Flags()
 	src.register(f)
-	f.StringVar(&output, "output", "", "the secrets file (default ~/values-secret-<pattern>.yaml); never inside the repository")
+	f.StringVar(&output, "output-file", "", "the secrets file (default ~/values-secret-<pattern>.yaml); never inside the repository")
+	deprecatedFileFlag(f, &output, "output", "output-file")
 	f.StringArrayVar(&rotate, "rotate", nil, "replace this secret (kbsPublicKey, kbsCA or a KBS resource; repeatable)")
 	f.StringArrayVar(&vals, "value", nil, "a KBS resource field's value, SECRET/FIELD=VALUE or SECRET/FIELD=@FILE (repeatable)")
 	return cmd

@@ -70,7 +70,7 @@ func TestSecretsInit(t *testing.T) {
 		t.Fatalf("render --all: exit %d\n%s", code, stderr)
 	}
 	out := filepath.Join(t.TempDir(), "values-secret.yaml")
-	_, stderr, code = runSecrets(t, home, "secrets", "init", "--output", out)
+	_, stderr, code = runSecrets(t, home, "secrets", "init", "--output-file", out)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
@@ -96,7 +96,7 @@ func TestSecretsInit(t *testing.T) {
 		t.Errorf("%s was not replaced by the new CA's certificate", cert)
 	}
 
-	_, stderr, code = runSecrets(t, home, "secrets", "init", "--output", out)
+	_, stderr, code = runSecrets(t, home, "secrets", "init", "--output-file", out)
 	if code != 0 || !strings.Contains(stderr, "nothing changed") {
 		t.Fatalf("second run: exit %d\n%s", code, stderr)
 	}

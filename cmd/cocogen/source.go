@@ -104,7 +104,7 @@ func (f *sourceFlags) request(in io.Reader) (pipeline.Request, error) {
 		}
 		req.Metadata, req.MetadataName = data, "<stdin>"
 	default:
-		data, err := os.ReadFile(f.metadata)
+		data, _, err := readInput(nil, f.metadata)
 		if err != nil {
 			return req, fmt.Errorf("read metadata: %w", err)
 		}

@@ -38,168 +38,208 @@ type renderedState struct {
 // render renders both states. cleanup removes the copies of git revisions; call it once done with them.
 func (o *stateFlags) render(cmd *cobra.Command, s streams, args []string) (base, head renderedState, cleanup func(), err error) {
 	cleanup = func() {}
-	switch {
-	case len(args) == 2 && (o.base != "" || o.head != ""):
-		return base, head, cleanup, usageError{err: fmt.Errorf("give two directories or --base, not both"), cmd: cmd}
-	case len(args) == 1:
-		return base, head, cleanup, usageError{err: fmt.Errorf("give two directories (BASE_DIR HEAD_DIR), or --base REV"), cmd: cmd}
-	case len(args) == 0 && o.base == "":
-		return base, head, cleanup, usageError{err: fmt.Errorf("nothing to compare: give --base REV (e.g. --base origin/main) or two directories"), cmd: cmd}
-	case o.head != "" && o.base == "":
-		return base, head, cleanup, usageError{err: fmt.Errorf("--head needs --base"), cmd: cmd}
+	if err := o.checkArgs(cmd, args); err != nil {
+		return base, head, cleanup, err
 	}
-	progress := func(format string, a ...any) {
-		if o.verbose {
-			fmt.Fprintf(s.err, format+"\n", a...)
-		}
-	}
-	ctx := commandContext(cmd)
-
-	// The repository (or the base directory) whose layout the flags describe.
-	var sub string    // the pattern's root inside the git work tree
-	var layout string // the working tree's pattern root, which the path flags refer to
-	if len(args) == 2 {
+	p := &statePlan{flags: o, cmd: cmd, s: s, dirs: len(args) == 2}
+	if p.dirs {
 		base, head = renderedState{name: args[0], root: args[0]}, renderedState{name: args[1], root: args[1]}
-	} else {
-		root := o.source.repoRoot
-		if root == "" {
-			if root, _, err = repo.FindRoot(o.source.valuesDir); err != nil {
-				return base, head, cleanup, err
-			}
-		}
-		top, err := review.GitTopLevel(ctx, root)
-		if err != nil {
-			return base, head, cleanup, usageError{err: fmt.Errorf("--base needs a git repository: %s: %v", root, err), cmd: cmd}
-		}
-		absRoot, _ := filepath.Abs(root)
-		layout = absRoot
-		if sub, err = filepath.Rel(top, absRoot); err != nil || strings.HasPrefix(sub, "..") {
-			return base, head, cleanup, fmt.Errorf("the repository root %s is not inside the git work tree %s", root, top)
-		}
-		tmp, err := os.MkdirTemp("", "cocogen-diff-")
-		if err != nil {
-			return base, head, cleanup, err
-		}
-		cleanup = func() { os.RemoveAll(tmp) }
-		extract := func(rev, dir string) (renderedState, error) {
-			commit, name, err := review.ResolveRevision(ctx, top, rev)
-			if err != nil {
-				return renderedState{}, usageError{err: err, cmd: cmd}
-			}
-			progress("reading %s with git archive", name)
-			dst := filepath.Join(tmp, dir)
-			if err := os.Mkdir(dst, 0o755); err != nil {
-				return renderedState{}, err
-			}
-			if err := review.ExtractRevision(ctx, top, commit, dst); err != nil {
-				return renderedState{}, err
-			}
-			return renderedState{name: name, root: filepath.Join(dst, sub)}, nil
-		}
-		if base, err = extract(o.base, "base"); err != nil {
-			return base, head, cleanup, err
-		}
-		if o.head != "" {
-			if head, err = extract(o.head, "head"); err != nil {
-				return base, head, cleanup, err
-			}
-		} else {
-			head = renderedState{name: "working tree", root: absRoot}
-		}
+	} else if base, head, cleanup, err = p.fromGit(); err != nil {
+		return base, head, cleanup, err
 	}
-
-	// With --base, path flags are relative to the working directory, as in render, and name the same files in
-	// both states; with two directories, they are relative to each directory.
-	inState := func(p string) (string, bool) {
-		if len(args) == 2 {
-			return filepath.ToSlash(p), !filepath.IsAbs(p)
-		}
-		rel, err := relativeTo(layout, p)
-		return rel, err == nil
-	}
-	relValues, ok := inState(o.source.valuesDir)
+	relValues, ok := p.inState(o.source.valuesDir)
 	if !ok {
 		return base, head, cleanup, usageError{err: fmt.Errorf("--values-dir %s is not a directory inside the repository of both states", o.source.valuesDir), cmd: cmd}
 	}
-	mdRel := ""
-	var mdBytes []byte
-	switch m := o.source.metadata; {
-	case m == "":
-	case m == "-":
-		if mdBytes, err = io.ReadAll(io.LimitReader(s.in, 8<<20)); err != nil {
-			return base, head, cleanup, fmt.Errorf("read metadata from stdin: %w", err)
-		}
-	default:
-		if rel, ok := inState(m); ok {
-			mdRel = rel
-		} else if mdBytes, err = os.ReadFile(m); err != nil {
-			return base, head, cleanup, fmt.Errorf("read metadata: %w", err)
-		}
-	}
-
-	renderOne := func(st *renderedState) error {
-		progress("rendering %s", st.name)
-		req, err := o.source.baseRequest()
-		if err != nil {
-			return err
-		}
-		st.valuesDir = filepath.Join(st.root, filepath.FromSlash(relValues))
-		loc, err := repo.Locate(st.root, st.valuesDir)
-		if err != nil {
-			return err
-		}
-		req.At(loc, st.valuesDir)
-		req.All = true
-		switch {
-		case mdRel != "":
-			r, err := repo.Open(st.root)
-			if err != nil {
-				return err
-			}
-			data, err := r.ReadFile(mdRel)
-			r.Close()
-			if err != nil {
-				return fmt.Errorf("%s: the metadata file %s: %w", st.name, mdRel, err)
-			}
-			req.Metadata, req.MetadataName = data, mdRel
-			req.MetadataFile, _ = repo.Clean(mdRel)
-		case mdBytes != nil:
-			req.Metadata, req.MetadataName = mdBytes, o.source.metadata
-		}
-		if o.every {
-			groups, diags, err := pipeline.RenderGroups(req)
-			if de, ok := err.(*diag.Diagnostics); ok {
-				diags, err = de.Items, &exitError{code: exitInvalid}
-			}
-			if werr := diag.Write(s.err, o.diagFormat, diags, false); werr != nil {
-				return werr
-			}
-			if err != nil {
-				if _, ok := err.(*exitError); ok {
-					fmt.Fprintf(s.err, "error: the %s state does not render (diagnostics above)\n", st.name)
-				}
-				return err
-			}
-			st.groups = groups
-			return nil
-		}
-		res, err := renderFor(s, req, o.diagFormat, false)
-		if err != nil {
-			if _, ok := err.(*exitError); ok {
-				fmt.Fprintf(s.err, "error: the %s state does not render (diagnostics above)\n", st.name)
-			}
-			return err
-		}
-		st.res = res
-		return nil
-	}
-	if err := renderOne(&base); err != nil {
+	md, err := p.metadata()
+	if err != nil {
 		return base, head, cleanup, err
 	}
-	if err := renderOne(&head); err != nil {
-		return base, head, cleanup, err
+	for _, st := range []*renderedState{&base, &head} {
+		if err := p.renderOne(st, relValues, md); err != nil {
+			return base, head, cleanup, err
+		}
 	}
 	return base, head, cleanup, nil
+}
+
+// checkArgs accepts two directories, or --base with an optional --head.
+func (o *stateFlags) checkArgs(cmd *cobra.Command, args []string) error {
+	switch {
+	case len(args) == 2 && (o.base != "" || o.head != ""):
+		return usageError{err: fmt.Errorf("give two directories or --base, not both"), cmd: cmd}
+	case len(args) == 1:
+		return usageError{err: fmt.Errorf("give two directories (BASE_DIR HEAD_DIR), or --base REV"), cmd: cmd}
+	case len(args) == 0 && o.base == "":
+		return usageError{err: fmt.Errorf("nothing to compare: give --base REV (e.g. --base origin/main) or two directories"), cmd: cmd}
+	case o.head != "" && o.base == "":
+		return usageError{err: fmt.Errorf("--head needs --base"), cmd: cmd}
+	}
+	return nil
+}
+
+// statePlan is how the two states of one diff are found and rendered.
+type statePlan struct {
+	flags *stateFlags
+	cmd   *cobra.Command
+	s     streams
+	// dirs is set when the states are two directories given as arguments; otherwise they are git revisions
+	// (or the working tree) of the repository whose pattern root is layout, at sub inside the git work tree.
+	dirs        bool
+	layout, sub string
+}
+
+func (p *statePlan) progress(format string, a ...any) {
+	if p.flags.verbose {
+		fmt.Fprintf(p.s.err, format+"\n", a...)
+	}
+}
+
+// fromGit extracts --base (and --head) with git archive into a temporary directory; the head is the working
+// tree without --head.
+func (p *statePlan) fromGit() (base, head renderedState, cleanup func(), err error) {
+	cleanup = func() {}
+	o, ctx := p.flags, commandContext(p.cmd)
+	root := o.source.repoRoot
+	if root == "" {
+		if root, _, err = repo.FindRoot(o.source.valuesDir); err != nil {
+			return base, head, cleanup, err
+		}
+	}
+	top, err := review.GitTopLevel(ctx, root)
+	if err != nil {
+		return base, head, cleanup, usageError{err: fmt.Errorf("--base needs a git repository: %s: %v", root, err), cmd: p.cmd}
+	}
+	absRoot, _ := filepath.Abs(root)
+	p.layout = absRoot
+	if p.sub, err = filepath.Rel(top, absRoot); err != nil || strings.HasPrefix(p.sub, "..") {
+		return base, head, cleanup, fmt.Errorf("the repository root %s is not inside the git work tree %s", root, top)
+	}
+	tmp, err := os.MkdirTemp("", "cocogen-diff-")
+	if err != nil {
+		return base, head, cleanup, err
+	}
+	cleanup = func() { os.RemoveAll(tmp) }
+	extract := func(rev, dir string) (renderedState, error) {
+		commit, name, err := review.ResolveRevision(ctx, top, rev)
+		if err != nil {
+			return renderedState{}, usageError{err: err, cmd: p.cmd}
+		}
+		p.progress("reading %s with git archive", name)
+		dst := filepath.Join(tmp, dir)
+		if err := os.Mkdir(dst, 0o755); err != nil {
+			return renderedState{}, err
+		}
+		if err := review.ExtractRevision(ctx, top, commit, dst); err != nil {
+			return renderedState{}, err
+		}
+		return renderedState{name: name, root: filepath.Join(dst, p.sub)}, nil
+	}
+	if base, err = extract(o.base, "base"); err != nil {
+		return base, head, cleanup, err
+	}
+	head = renderedState{name: "working tree", root: absRoot}
+	if o.head != "" {
+		head, err = extract(o.head, "head")
+	}
+	return base, head, cleanup, err
+}
+
+// inState turns a path flag into a path inside each state. With --base, path flags are relative to the
+// working directory, as in render, and name the same files in both states; with two directories, they are
+// relative to each directory.
+func (p *statePlan) inState(path string) (string, bool) {
+	if p.dirs {
+		return filepath.ToSlash(path), !filepath.IsAbs(path)
+	}
+	rel, err := relativeTo(p.layout, path)
+	return rel, err == nil
+}
+
+// stateMetadata is the --metadata of a diff: a file inside each state (rel), or the same bytes for both.
+type stateMetadata struct {
+	rel  string
+	data []byte
+}
+
+func (p *statePlan) metadata() (stateMetadata, error) {
+	switch m := p.flags.source.metadata; {
+	case m == "":
+		return stateMetadata{}, nil
+	case m == "-":
+		data, err := io.ReadAll(io.LimitReader(p.s.in, 8<<20))
+		if err != nil {
+			return stateMetadata{}, fmt.Errorf("read metadata from stdin: %w", err)
+		}
+		return stateMetadata{data: data}, nil
+	default:
+		if rel, ok := p.inState(m); ok {
+			return stateMetadata{rel: rel}, nil
+		}
+		data, err := os.ReadFile(m)
+		if err != nil {
+			return stateMetadata{}, inputError{err: fmt.Errorf("read metadata: %w", err)}
+		}
+		return stateMetadata{data: data}, nil
+	}
+}
+
+// renderOne renders one state as render --all does.
+func (p *statePlan) renderOne(st *renderedState, relValues string, md stateMetadata) error {
+	p.progress("rendering %s", st.name)
+	req, err := p.flags.source.baseRequest()
+	if err != nil {
+		return err
+	}
+	st.valuesDir = filepath.Join(st.root, filepath.FromSlash(relValues))
+	loc, err := repo.Locate(st.root, st.valuesDir)
+	if err != nil {
+		return err
+	}
+	req.At(loc, st.valuesDir)
+	req.All = true
+	switch {
+	case md.rel != "":
+		r, err := repo.Open(st.root)
+		if err != nil {
+			return err
+		}
+		data, err := r.ReadFile(md.rel)
+		r.Close()
+		if err != nil {
+			return fmt.Errorf("%s: the metadata file %s: %w", st.name, md.rel, err)
+		}
+		req.Metadata, req.MetadataName = data, md.rel
+		req.MetadataFile, _ = repo.Clean(md.rel)
+	case md.data != nil:
+		req.Metadata, req.MetadataName = md.data, p.flags.source.metadata
+	}
+	if p.flags.every {
+		groups, diags, err := pipeline.RenderGroups(req)
+		if de, ok := err.(*diag.Diagnostics); ok {
+			diags, err = de.Items, &exitError{code: exitInvalid}
+		}
+		if werr := diag.Write(p.s.err, p.flags.diagFormat, diags, false); werr != nil {
+			return werr
+		}
+		if err != nil {
+			if _, ok := err.(*exitError); ok {
+				fmt.Fprintf(p.s.err, "error: the %s state does not render (diagnostics above)\n", st.name)
+			}
+			return err
+		}
+		st.groups = groups
+		return nil
+	}
+	res, err := renderFor(p.s, req, p.flags.diagFormat, false)
+	if err != nil {
+		if _, ok := err.(*exitError); ok {
+			fmt.Fprintf(p.s.err, "error: the %s state does not render (diagnostics above)\n", st.name)
+		}
+		return err
+	}
+	st.res = res
+	return nil
 }
 
 // reviewState is what diff compares of a rendered state; keep is the command that keeps the other state's

@@ -239,10 +239,10 @@ func newVersionCommand(s streams) *cobra.Command {
 				}
 				return nil
 			}
-			return usageError{err: fmt.Errorf("invalid --output %q (valid: text, json)", output), cmd: cmd}
+			return fmt.Errorf("internal error: output format %q", output)
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json")
+	outputFlag(cmd.Flags(), &output, "text", []string{"text", "json"})
 	cmd.Flags().BoolVar(&budgets, "budgets", false, "also list the resource budgets of a render in this environment")
 	return cmd
 }

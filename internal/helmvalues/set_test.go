@@ -44,7 +44,10 @@ func TestParseSet(t *testing.T) {
 		{name: "escaped dot in key", arg: `labels.app\.kubernetes\.io/name=x`, want: []wantParam{{`labels.app\.kubernetes\.io/name`, "string:x"}}},
 		{name: "equals in the value", arg: "a=b=c", want: []wantParam{{"a", "string:b=c"}}},
 		{name: "empty value", arg: "a=", want: []wantParam{{"a", "string:"}}},
-		{name: "empty pairs are skipped", arg: ",a=1,,", want: []wantParam{{"a", "int:1"}}},
+		{name: "a trailing comma", arg: "a=1,", want: []wantParam{{"a", "int:1"}}},
+		{name: "a list ends at its brace", arg: "l={x}n=1", want: []wantParam{{"l", "list[string:x]"}, {"n", "int:1"}}},
+		{name: "empty list is one empty string", arg: "l={}", want: []wantParam{{"l", "list[string:]"}}},
+		{name: "a trailing backslash is dropped", arg: `a=x\`, want: []wantParam{{"a", "string:x"}}},
 		{name: "empty argument", arg: ""},
 		{name: "true", arg: "a=true", want: []wantParam{{"a", "bool:true"}}},
 		{name: "FALSE any case", arg: "a=FALSE", want: []wantParam{{"a", "bool:false"}}},
@@ -189,5 +192,29 @@ func TestParseSetBackslashEscapesAnyCharacter(t *testing.T) {
 	}
 	if len(ps) != 1 || ps[0].Value.Text != "xny,z" {
 		t.Fatalf("got %+v, want one value xny,z (Helm drops every escaping backslash)", ps)
+	}
+}
+
+func TestSetParamsRefusesWhatHelmRefuses(t *testing.T) {
+	mustSet := func(arg string) []Param {
+		ps, err := ParseSet(arg, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ps
+	}
+	for _, tt := range []struct{ arg, err string }{
+		{"a=1,a.b=2", "cannot set a.b: a holds an int"},
+		{"a={x},a.b=2", "cannot set a.b: a holds a list"},
+		{"a.b=1,a[0]=2", "cannot set a[0]: a holds a map"},
+		{"a=null,a.b=2", ""},
+		{"a.b=1,a.c=2", ""},
+		{"a[0]=1,a[1].b=2", ""},
+		{"a[0]=x,a[0].b=2", ""},
+	} {
+		_, err := SetParams(node.NewMap(), mustSet(tt.arg))
+		if tt.err == "" && err != nil || tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)) {
+			t.Errorf("SetParams(%s) = %v, want error %q", tt.arg, err, tt.err)
+		}
 	}
 }

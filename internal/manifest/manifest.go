@@ -45,14 +45,16 @@ func (o Object) ID() string {
 	return o.APIVersion() + " " + o.Kind() + " " + o.Namespace() + "/" + o.Name()
 }
 
-// kindOrder puts kinds that others depend on first (the order Helm installs in), then everything else
-// alphabetically.
+// kindOrder puts kinds that others depend on first, in the order Helm installs them (helm.sh/helm/v3 v3.22.1,
+// pkg/releaseutil/kind_sorter.go, InstallOrder; checked against it by e2e/helmoracle), then every other kind
+// alphabetically, as Helm sorts unknown kinds.
 var kindOrder = func() map[string]int {
-	kinds := []string{"Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange", "PodDisruptionBudget",
-		"ServiceAccount", "Secret", "ConfigMap", "StorageClass", "PersistentVolume", "PersistentVolumeClaim",
-		"CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Service",
-		"DaemonSet", "Pod", "ReplicaSet", "Deployment", "HorizontalPodAutoscaler", "StatefulSet", "Job",
-		"CronJob", "IngressClass", "Ingress", "APIService"}
+	kinds := []string{"PriorityClass", "Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange",
+		"PodSecurityPolicy", "PodDisruptionBudget", "ServiceAccount", "Secret", "SecretList", "ConfigMap",
+		"StorageClass", "PersistentVolume", "PersistentVolumeClaim", "CustomResourceDefinition", "ClusterRole",
+		"ClusterRoleList", "ClusterRoleBinding", "ClusterRoleBindingList", "Role", "RoleList", "RoleBinding",
+		"RoleBindingList", "Service", "DaemonSet", "Pod", "ReplicationController", "ReplicaSet", "Deployment",
+		"HorizontalPodAutoscaler", "StatefulSet", "Job", "CronJob", "IngressClass", "Ingress", "APIService"}
 	m := make(map[string]int, len(kinds))
 	for i, k := range kinds {
 		m[k] = i

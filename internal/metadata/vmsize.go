@@ -21,11 +21,20 @@ type VMSize struct {
 	Pos  srcpos.Pos
 }
 
-// vmSizeRe is the shape of an Azure VM size name as the compute API spells it (Standard_DC2as_v5,
+// vmSizeRe is the one rule for an Azure VM size name in cocogen (values, metadata check, --size), as the
+// compute API and its resource SKUs spell it: the tier, Standard (the Basic tier has no confidential sizes,
+// which are all peer pods may use), then the size in the naming convention of
+// learn.microsoft.com/azure/virtual-machines/vm-naming-conventions: family, sub-family, vCPUs, an optional
+// constrained vCPU count after a hyphen (learn.microsoft.com/azure/virtual-machines/constrained-vcpu:
+// Standard_E4-2ds_v4), additive features, then _-separated accelerator and version (Standard_DC2as_v5,
 // Standard_DC4es_v6, Standard_NCC40ads_H100_v5).
-var vmSizeRe = regexp.MustCompile(`^Standard_[A-Za-z0-9]+(_[A-Za-z0-9]+)*$`)
+var vmSizeRe = regexp.MustCompile(`^Standard_[A-Za-z0-9]+(-[A-Za-z0-9]+)?(_[A-Za-z0-9]+)*$`)
 
-const vmSizeRule = "an Azure VM size name as the compute API spells it (Standard_<family><vCPUs><features>_<version>, e.g. Standard_DC2as_v5)"
+// VMSizeRule describes vmSizeRe in messages.
+const VMSizeRule = "an Azure VM size name as the compute API spells it (Standard_<family><vCPUs><features>_<version>, e.g. Standard_DC2as_v5)"
+
+// IsVMSizeName reports whether s has the shape of an Azure VM size name (the one rule: vmSizeRe).
+func IsVMSizeName(s string) bool { return vmSizeRe.MatchString(s) }
 
 // CheckVMSize reads one VM size (global.coco.azure.defaultVMFlavour). A null or missing node gives ok false
 // without a diagnostic: the caller decides whether the size is required.
@@ -119,7 +128,7 @@ func checkVMSizeName(s VMSize, path string, d *diag.List) bool {
 		return false
 	}
 	if !vmSizeRe.MatchString(s.Name) {
-		msg := fmt.Sprintf("%q is not %s", s.Name, vmSizeRule)
+		msg := fmt.Sprintf("%q is not %s", s.Name, VMSizeRule)
 		if rest, ok := cutPrefixFold(s.Name, "standard_"); ok && vmSizeRe.MatchString("Standard_"+rest) {
 			msg += fmt.Sprintf("; did you mean %q?", "Standard_"+rest)
 		}

@@ -62,7 +62,7 @@ func TestVMSizes(t *testing.T) {
 		{
 			name:      "a name in lower case",
 			src:       pre + "      VMFlavours: standard_DC2as_v5\n",
-			wantDiags: []string{`values.yaml:4:19: error: global.coco.azure.VMFlavours: "standard_DC2as_v5" is not ` + vmSizeRule + `; did you mean "Standard_DC2as_v5"?`},
+			wantDiags: []string{`values.yaml:4:19: error: global.coco.azure.VMFlavours: "standard_DC2as_v5" is not ` + VMSizeRule + `; did you mean "Standard_DC2as_v5"?`},
 		},
 		{
 			name:      "a list item with a comma, another with a number",
@@ -134,5 +134,21 @@ func TestJoinVMSizes(t *testing.T) {
 	got := JoinVMSizes([]VMSize{{Name: "Standard_DC2as_v5"}, {Name: "Standard_DC4as_v5"}})
 	if got != "Standard_DC2as_v5,Standard_DC4as_v5" {
 		t.Errorf("JoinVMSizes = %q", got)
+	}
+}
+
+// TestVMSizeNameRule pins the one VM size rule (IsVMSizeName) on names the compute API uses and on near misses.
+func TestVMSizeNameRule(t *testing.T) {
+	for _, name := range []string{"Standard_DC2as_v5", "Standard_DC4es_v6", "Standard_NCC40ads_H100_v5", "Standard_E4-2ds_v4",
+		"Standard_M416-208s_v2", "Standard_EC2as_v5", "Standard_A1"} {
+		if !IsVMSizeName(name) {
+			t.Errorf("%s is an Azure VM size name, but the rule refuses it", name)
+		}
+	}
+	for _, name := range []string{"DC2as_v5", "standard_DC2as_v5", "Standard_", "Standard_DC2as_v5 ", "Standard_DC2as__v5",
+		"Standard_DC2as-v5-x", "Basic_A0", "Standard_DC2as_v5,Standard_DC4as_v5", "Standard DC2as v5"} {
+		if IsVMSizeName(name) {
+			t.Errorf("%q is not an Azure VM size name, but the rule accepts it", name)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cocogen/cocogen/internal/metadata"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/schema"
 	"github.com/cocogen/cocogen/internal/srcpos"
@@ -135,7 +136,6 @@ var (
 	flavours        = []string{"insecure", "signed", "reject"}
 	algorithms      = []string{"sha256", "sha384", "sha512"}
 	profileNameRe   = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
-	vmSizeRe        = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
 	policyFileRe    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 	tagKeyRe        = regexp.MustCompile(`^[^<>%&\\?/,=\s]+$`)
 	upstreamOnlyKey = map[string]string{
@@ -183,8 +183,8 @@ func (dc decoder) coco(n *node.Node, pos srcpos.Pos, out *CoCo) {
 		out.Azure.DefaultPos = az.Get("defaultVMFlavour").PosOr(az.Pos)
 		out.Azure.VMFlavours, out.Azure.FlavoursPos = dc.vmSizes(az, p)
 		for _, s := range append([]string{out.Azure.DefaultVMFlavour}, out.Azure.VMFlavours...) {
-			if s != "" && !vmSizeRe.MatchString(s) {
-				dc.c.Diags.Errorf(out.Azure.FlavoursPos, p, "%q is not an Azure VM size name (letters, digits and _)", s)
+			if s != "" && !metadata.IsVMSizeName(s) {
+				dc.c.Diags.Errorf(out.Azure.FlavoursPos, p, "%q is not %s", s, metadata.VMSizeRule)
 			}
 		}
 		if out.Azure.DefaultVMFlavour != "" && len(out.Azure.VMFlavours) > 0 && !slices.Contains(out.Azure.VMFlavours, out.Azure.DefaultVMFlavour) {

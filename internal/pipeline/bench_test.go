@@ -2,62 +2,22 @@ package pipeline
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/cocogen/cocogen/internal/manifest"
+	"github.com/cocogen/cocogen/internal/synthetic"
 )
 
-// writeSyntheticRepo writes a Validated Patterns values directory with n map-form applications (half
-// single-source with a templated override, half multi-source), n namespaces, n/10 subscriptions and one
-// templated sharedValueFiles entry: the shape used to time `helm template` of the clustergroup chart.
+// writeSyntheticRepo writes the synthetic values of package synthetic for n applications into dir.
 func writeSyntheticRepo(tb testing.TB, dir string, n int) {
 	tb.Helper()
-	var b strings.Builder
-	b.WriteString("clusterGroup:\n  name: hub\n  sharedValueFiles:\n    - /overrides/values-{{ $.Values.global.clusterPlatform }}.yaml\n  argoProjects:\n    - hub\n  namespaces:\n")
-	for i := range n {
-		fmt.Fprintf(&b, "    ns-%04d:\n", i)
-	}
-	b.WriteString("  subscriptions:\n")
-	for i := range n / 10 {
-		fmt.Fprintf(&b, "    sub-%04d:\n      name: operator-%04d\n      namespace: ns-%04d\n      channel: stable\n", i, i, i)
-	}
-	b.WriteString("  applications:\n")
-	for i := range n {
-		fmt.Fprintf(&b, "    app-%04d:\n      name: app-%04d\n      namespace: ns-%04d\n      argoProject: hub\n", i, i, i)
-		if i%2 == 0 {
-			fmt.Fprintf(&b, "      path: charts/app-%04d\n      overrides:\n        - name: route.host\n          value: app-%04d.{{ $.Values.global.localClusterDomain }}\n", i, i)
-		} else {
-			fmt.Fprintf(&b, "      chart: chart-%04d\n      chartVersion: 1.0.*\n", i)
-		}
-	}
-	files := map[string]string{
-		"values-global.yaml":        "global:\n  pattern: bench\n  singleArgoCD: true\n  options:\n    useCSV: false\n    syncPolicy: Automatic\n    installPlanApproval: Automatic\nmain:\n  clusterGroupName: hub\n",
-		"values-hub.yaml":           b.String(),
-		"overrides/values-AWS.yaml": "global:\n  extra: true\n",
-	}
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			tb.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			tb.Fatal(err)
-		}
+	if err := synthetic.Write(dir, n); err != nil {
+		tb.Fatal(err)
 	}
 }
 
-var benchSets = []string{
-	"global.repoURL=https://git.example.com/bench.git", "global.targetRevision=main",
-	"global.hubClusterDomain=apps.hub.example.com", "global.localClusterDomain=apps.hub.example.com",
-	"global.clusterDomain=hub.example.com", "global.clusterPlatform=AWS", "global.clusterVersion=4.18",
-	"global.localClusterName=hub", "global.multiSourceSupport=true", "global.vpArgoNamespace=vp-gitops",
-	"global.multiSourceRepoUrl=https://charts.example.com/", "global.multiSourceTargetRevision=0.9.*",
-}
+var benchSets = synthetic.Sets
 
 // renderBytes is the whole job of `cocogen render`: read, layer, decode, generate, sort and encode.
 func renderBytes(tb testing.TB, req Request) []byte {
@@ -141,16 +101,4 @@ func TestSyntheticRenderIsComplete(t *testing.T) {
 	if !bytes.Contains(out, []byte("- $patternref/overrides/values-AWS.yaml")) {
 		t.Errorf("templated sharedValueFiles entry not rendered")
 	}
-}
-
-var syntheticDir = flag.String("synthetic", "", "write the 2,000-application benchmark values to this directory (to time other renderers on them)")
-
-// TestWriteSynthetic writes the benchmark input when -synthetic DIR is given, e.g. to time `helm template` of
-// the clustergroup chart on the same values (see README, Performance).
-func TestWriteSynthetic(t *testing.T) {
-	if *syntheticDir == "" {
-		t.Skip("run with -synthetic DIR to write the benchmark values")
-	}
-	writeSyntheticRepo(t, *syntheticDir, 2000)
-	t.Logf("wrote %s; facts: --set %s", *syntheticDir, strings.Join(benchSets, " --set "))
 }

@@ -96,6 +96,9 @@ type Result struct {
 	// Previous is global.coco.trustee.referenceValues.previous: the init-data kept for pods started before
 	// a change.
 	Previous []model.PreviousInitData
+	// Azure are the Azure peer-pod choices of the values (global.coco.azure), as the render read them:
+	// `cocogen metadata check` checks their VM sizes against Azure.
+	Azure model.CoCoAzure
 	// PeerPods says whether the render writes peer-pods-cm (a sandbox application on Azure); BareMetalTEEs
 	// are the TEEs of a bare-metal cluster's hosts (snp, tdx) when its platform is BareMetal or None.
 	PeerPods      bool
@@ -211,7 +214,7 @@ func generate(req Request, src *Sources, now time.Time, d *diag.List) (*Result, 
 		return nil, finish(d)
 	}
 	res := &Result{Group: src.loaded.Group, Cluster: src.cluster, Files: src.loaded.Files, Root: req.RootDir, Profiles: profs, ProfileNames: v.CoCo.ProfileNames(), DefaultProfile: v.CoCo.InitData.Default, Apps: apps,
-		UsedProfiles: usedProfiles(ac, apps), Previous: v.CoCo.Trustee.Previous, PeerPods: rendersPeerPods(ac), meta: meta, anchor: anchor}
+		UsedProfiles: usedProfiles(ac, apps), Previous: v.CoCo.Trustee.Previous, PeerPods: rendersPeerPods(ac), meta: meta, anchor: anchor, Azure: v.CoCo.Azure}
 	if meta != nil && isBareMetal(v.Global.Tree.Get("clusterPlatform").Scalar()) {
 		res.BareMetalTEEs = meta.BareMetal.TEEs()
 	}

@@ -54,7 +54,7 @@ repeat replace required rest reverse round semver semverCompare seq set sha1sum 
 snakecase sortAlpha split splitList splitn squote sub subf substr swapcase title toDate toDecimal toJson
 toPrettyJson toRawJson toString toStrings toYaml trim trimAll trimPrefix trimSuffix trimall trunc tuple typeIs
 typeIsLike typeOf uniq unset until untilStep untitle upper urlJoin urlParse values without wrap wrapWith
-include tpl print printf println html js urlquery fromJsonArray fromYamlArray toToml mustToToml`)
+include tpl print printf println html js urlquery fromJsonArray fromYamlArray toToml mustToToml fromToml toYamlPretty`)
 
 func TestEveryTemplateFunctionIsReviewed(t *testing.T) {
 	funcs := plainFuncs

@@ -9,17 +9,21 @@
 package tpl
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"text/template"
 	tparse "text/template/parse"
 
+	"github.com/BurntSushi/toml"
 	"github.com/Masterminds/sprig/v3"
 	"sigs.k8s.io/yaml"
+	goyaml "sigs.k8s.io/yaml/goyaml.v3"
 
 	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/helmvalues"
@@ -255,6 +259,13 @@ var baseFuncs = func() template.FuncMap {
 	f["fromYaml"] = fromYAML
 	f["toJson"] = toJSON
 	f["fromJson"] = fromJSON
+	// The rest of what Helm's engine adds to Sprig (helm.sh/helm/v3 v3.22.1, pkg/engine/funcs.go funcMap),
+	// with its semantics: errors become the result ("Error" key, one-item list, or the text), not a failure.
+	f["toYamlPretty"] = toYAMLPretty
+	f["fromYamlArray"] = fromYAMLArray
+	f["fromJsonArray"] = fromJSONArray
+	f["toToml"] = toTOML
+	f["fromToml"] = fromTOML
 	f["required"] = required
 	f["fail"] = func(msg string) (string, error) { return "", errors.New(msg) }
 	f["include"] = func(name string, _ any) (string, error) {
@@ -293,6 +304,49 @@ func ToYAML(v any) string {
 func fromYAML(s string) map[string]any {
 	m := map[string]any{}
 	if err := yaml.Unmarshal([]byte(s), &m); err != nil {
+		m["Error"] = err.Error()
+	}
+	return m
+}
+
+// toYAMLPretty is Helm's toYamlPretty: YAML with sequences indented under their key.
+func toYAMLPretty(v any) string {
+	var buf bytes.Buffer
+	enc := goyaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(v); err != nil {
+		return ""
+	}
+	return strings.TrimSuffix(buf.String(), "\n")
+}
+
+func fromYAMLArray(s string) []any {
+	l := []any{}
+	if err := yaml.Unmarshal([]byte(s), &l); err != nil {
+		return []any{err.Error()}
+	}
+	return l
+}
+
+func fromJSONArray(s string) []any {
+	l := []any{}
+	if err := json.Unmarshal([]byte(s), &l); err != nil {
+		return []any{err.Error()}
+	}
+	return l
+}
+
+func toTOML(v any) string {
+	var buf bytes.Buffer
+	if err := toml.NewEncoder(&buf).Encode(v); err != nil {
+		return err.Error()
+	}
+	return buf.String()
+}
+
+func fromTOML(s string) map[string]any {
+	m := map[string]any{}
+	if err := toml.Unmarshal([]byte(s), &m); err != nil {
 		m["Error"] = err.Error()
 	}
 	return m
@@ -415,3 +469,17 @@ func ToString(n *node.Node) string {
 
 // PrintfS is printf "%s" applied to a value, as the chart prints extraParametersNested.
 func PrintfS(n *node.Node) string { return fmt.Sprintf("%s", helmvalues.Plain(n)) }
+
+// FuncNames returns the names of the functions a values template may name, sorted: the ones it may call and
+// the non-hermetic ones that are refused with an error that says why (NonHermetic). The differential tests
+// in e2e/helmoracle compare it with the function map of Helm's engine.
+func FuncNames() []string {
+	names := make([]string, 0, len(plainFuncs))
+	for name := range plainFuncs {
+		if name != stepFunc {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}

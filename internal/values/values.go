@@ -294,7 +294,17 @@ func (l *loader) load() (*Loaded, *diag.List) {
 	if d.HasErrors() {
 		return nil, d
 	}
-	user = resolveNulls(l.applyParams(user), d)
+	set, err := helmvalues.SetParams(user, l.o.Params)
+	if err != nil {
+		var pe *helmvalues.ParamError
+		pos := srcpos.Pos{}
+		if errors.As(err, &pe) {
+			pos = pe.Param.Value.Pos
+		}
+		d.Errorf(pos, "", "%v", err)
+		return nil, d
+	}
+	user = resolveNulls(set, d)
 	if d.HasErrors() {
 		return nil, d
 	}
