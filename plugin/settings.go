@@ -232,8 +232,6 @@ func (s *Settings) Request(root string) (pipeline.Request, error) {
 		valuesDir = "values"
 	}
 	req := pipeline.Request{
-		RepoRoot:     root,
-		ValuesDir:    filepath.Join(root, filepath.FromSlash(valuesDir)),
 		ClusterGroup: s.ClusterGroup,
 		Cluster:      s.Cluster,
 		App:          s.App,
@@ -251,8 +249,17 @@ func (s *Settings) Request(root string) (pipeline.Request, error) {
 		if err != nil {
 			return req, fmt.Errorf("read the metadata file %s: %w", s.Metadata, err)
 		}
-		req.Metadata, req.MetadataName, req.MetadataPath = data, s.Metadata, filepath.Join(root, filepath.FromSlash(s.Metadata))
+		req.Metadata, req.MetadataName = data, s.Metadata
+		req.MetadataFile, _ = repo.Clean(s.Metadata)
 	}
+	loc, err := repo.Locate(root, filepath.Join(root, filepath.FromSlash(valuesDir)))
+	if err != nil {
+		return req, err
+	}
+	req.At(loc, valuesDir)
+	// File names in comments and diagnostics are repository paths, wherever the command runs, so that the
+	// output is the bytes `cocogen render` writes at the repository root.
+	req.RootName = ""
 	return req, nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/pipeline"
+	"github.com/cocogen/cocogen/internal/repo"
 	"github.com/cocogen/cocogen/plugin"
 )
 
@@ -76,21 +77,21 @@ func runGenerate(s streams, environ []string, render func(pipeline.Request) (*pi
 	if err != nil {
 		return fail(exitInvalid, "error: "+err.Error())
 	}
-	// Run at the root, as `cocogen render` is run, so that file names in comments and diagnostics are
-	// repository paths and the output is the same bytes.
-	if root != wd {
-		if err := os.Chdir(root); err != nil {
-			return fail(exitUsage, "error: "+err.Error())
-		}
-	}
 	reproduce := "to reproduce at the repository root: cocogen " + shellJoin(settings.RenderArgs())
 	input = "cocogen " + shellJoin(settings.RenderArgs()) + " at the repository root " + root
 	if env.AppName != "" {
 		input += " (Argo CD application " + env.AppName + ")"
 	}
+	// The request reads the repository at root and names its files by their repository paths, as
+	// `cocogen render` run at the root does, so that the output is the same bytes.
 	req, err := settings.Request(root)
 	if err != nil {
-		return fail(exitInvalid, "error: "+err.Error(), reproduce)
+		code := exitInvalid
+		var missing *repo.MissingDirError
+		if errors.As(err, &missing) {
+			code = exitUsage
+		}
+		return fail(code, "error: "+err.Error(), reproduce)
 	}
 	// Budgets come from the sidecar's own environment (the cluster admin's); an Application's plugin env
 	// reaches the plugin only as ARGOCD_ENV_*, so a repository cannot raise them.

@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -23,6 +22,7 @@ import (
 	"github.com/cocogen/cocogen/internal/metadata"
 	"github.com/cocogen/cocogen/internal/model"
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/pipeline"
 	"github.com/cocogen/cocogen/internal/repo"
 	"github.com/cocogen/cocogen/internal/secrets"
 	"github.com/cocogen/cocogen/internal/tpl"
@@ -62,6 +62,10 @@ type secretSpec struct {
 // and returns what the secrets file must hold. It reads neither policies nor the trust anchor: the
 // certificate may not exist yet.
 func loadSecretSpec(s streams, f *sourceFlags) (*secretSpec, error) {
+	valuesDir := f.valuesDir
+	if st, err := os.Stat(valuesDir); err != nil || !st.IsDir() {
+		return nil, usageError{err: fmt.Errorf("values directory %s does not exist (--values-dir)", valuesDir)}
+	}
 	req, err := f.request(s.in)
 	if err != nil {
 		return nil, err
@@ -77,11 +81,7 @@ func loadSecretSpec(s streams, f *sourceFlags) (*secretSpec, error) {
 		}
 		return nil, &exitError{code: exitInvalid}
 	}
-	valuesDir := req.ValuesDir
-	if st, err := os.Stat(valuesDir); err != nil || !st.IsDir() {
-		return nil, usageError{err: fmt.Errorf("values directory %s does not exist (--values-dir)", valuesDir)}
-	}
-	rootDir := req.RepoRoot
+	rootDir := f.repoRoot
 	if rootDir == "" {
 		var found bool
 		if rootDir, found, err = repo.FindRoot(valuesDir); err != nil {
@@ -103,16 +103,15 @@ func loadSecretSpec(s streams, f *sourceFlags) (*secretSpec, error) {
 	}
 	md, mdName := req.Metadata, req.MetadataName
 	if md == nil {
-		rel := path.Join(relDir, metadata.DefaultFile)
-		data, err := root.ReadFile(rel)
-		switch {
-		case err == nil:
-			md, mdName = data, root.Display(rel)
-		case errors.Is(err, fs.ErrNotExist):
-			return nil, usageError{err: fmt.Errorf("no cluster metadata: %s does not exist (pass -m FILE): the KBS trust anchor is a metadata fact", root.Display(rel))}
-		default:
-			return nil, err
+		// The file a render of this cluster group reads (cluster-metadata-<group>.yaml, clusters/<group>/…).
+		data, name, ok := pipeline.MetadataFile(root, relDir, req, d)
+		if !ok || d.HasErrors() {
+			return fail()
 		}
+		if data == nil {
+			return nil, usageError{err: fmt.Errorf("no cluster metadata in %s (pass -m FILE): the KBS trust anchor is a metadata fact", root.Display(relDir))}
+		}
+		md, mdName = data, name
 	}
 	meta, mdDiags := metadata.Load(mdName, md, req.Facts)
 	d.Append(mdDiags)

@@ -12,6 +12,7 @@ import (
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/metadata"
 	"github.com/cocogen/cocogen/internal/pipeline"
+	"github.com/cocogen/cocogen/internal/repo"
 	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
@@ -59,11 +60,9 @@ func (f *sourceFlags) args() string {
 	return b.String()
 }
 
-// baseRequest builds the pipeline request from every flag but --metadata.
+// baseRequest builds the pipeline request from every flag but --metadata, --values-dir and --repo-root.
 func (f *sourceFlags) baseRequest() (pipeline.Request, error) {
 	req := pipeline.Request{
-		RepoRoot:     f.repoRoot,
-		ValuesDir:    f.valuesDir,
 		ClusterGroup: f.clusterGroup,
 		Cluster:      f.cluster,
 		Sets:         f.sets,
@@ -84,12 +83,18 @@ func (f *sourceFlags) baseRequest() (pipeline.Request, error) {
 	return req, nil
 }
 
-// request builds the pipeline request; the metadata file is read here (stdin for -).
+// request builds the pipeline request: the repository is located on disk here (repo.Locate), so that the
+// render reads only its file system, and the metadata file is read here (stdin for -).
 func (f *sourceFlags) request(in io.Reader) (pipeline.Request, error) {
 	req, err := f.baseRequest()
 	if err != nil {
 		return req, err
 	}
+	loc, err := repo.Locate(f.repoRoot, f.valuesDir)
+	if err != nil {
+		return req, err
+	}
+	req.At(loc, f.valuesDir)
 	switch f.metadata {
 	case "":
 	case "-":
@@ -103,7 +108,10 @@ func (f *sourceFlags) request(in io.Reader) (pipeline.Request, error) {
 		if err != nil {
 			return req, fmt.Errorf("read metadata: %w", err)
 		}
-		req.Metadata, req.MetadataName, req.MetadataPath = data, f.metadata, f.metadata
+		req.Metadata, req.MetadataName = data, f.metadata
+		if rel, err := loc.Root.RelDir(f.metadata); err == nil {
+			req.MetadataFile = rel
+		}
 	}
 	return req, nil
 }

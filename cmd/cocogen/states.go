@@ -144,7 +144,12 @@ func (o *stateFlags) render(cmd *cobra.Command, s streams, args []string) (base,
 			return err
 		}
 		st.valuesDir = filepath.Join(st.root, filepath.FromSlash(relValues))
-		req.RepoRoot, req.ValuesDir, req.All = st.root, st.valuesDir, true
+		loc, err := repo.Locate(st.root, st.valuesDir)
+		if err != nil {
+			return err
+		}
+		req.At(loc, st.valuesDir)
+		req.All = true
 		switch {
 		case mdRel != "":
 			r, err := repo.Open(st.root)
@@ -156,7 +161,8 @@ func (o *stateFlags) render(cmd *cobra.Command, s streams, args []string) (base,
 			if err != nil {
 				return fmt.Errorf("%s: the metadata file %s: %w", st.name, mdRel, err)
 			}
-			req.Metadata, req.MetadataName, req.MetadataPath = data, mdRel, filepath.Join(st.root, filepath.FromSlash(mdRel))
+			req.Metadata, req.MetadataName = data, mdRel
+			req.MetadataFile, _ = repo.Clean(mdRel)
 		case mdBytes != nil:
 			req.Metadata, req.MetadataName = mdBytes, o.source.metadata
 		}

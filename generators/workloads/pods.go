@@ -7,6 +7,8 @@ import (
 
 	"github.com/cocogen/cocogen/internal/initdata"
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/podtemplate"
+	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
 // PeerPodsRuntimeClass is the runtime class of peer pods: a pod that names it without naming an init-data
@@ -73,6 +75,8 @@ type Container struct {
 	Name  string
 	Init  bool
 	Image string
+	// ImagePos is where the manifests write the image, zero when kustomize wrote it (an images: entry).
+	ImagePos srcpos.Pos
 	// Command and Args are the manifest's; HasCommand is false when it leaves the entrypoint to the image.
 	Command, Args []string
 	HasCommand    bool
@@ -94,12 +98,8 @@ func Pods(objs []Object, defaults Defaults) []Pod {
 	for _, obj := range objs {
 		n := obj.Node
 		kind := n.Path("kind").Scalar()
-		tmplPath, ok := podTemplatePaths[kind]
-		if !ok {
-			continue
-		}
-		tmpl := n.Path(tmplPath...)
-		if tmpl == nil || tmpl.Kind != node.Map {
+		tmpl, _ := podtemplate.Of(n)
+		if tmpl == nil {
 			continue
 		}
 		spec := tmpl.Get("spec")
@@ -140,6 +140,7 @@ func container(c *node.Node, init bool, podSC *node.Node, hostPaths map[string]b
 		Name:       c.Get("name").Scalar(),
 		Init:       init,
 		Image:      c.Get("image").Scalar(),
+		ImagePos:   c.Get("image").PosOr(srcpos.Pos{}),
 		Command:    scalarList(c.Get("command")),
 		Args:       scalarList(c.Get("args")),
 		HasCommand: c.Get("command").Len() > 0,

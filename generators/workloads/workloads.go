@@ -17,6 +17,7 @@ import (
 	"github.com/cocogen/cocogen/internal/initdata"
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/podtemplate"
 	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
@@ -51,9 +52,6 @@ type Options struct {
 	Platform string
 	// App and Dir name the application and its overlay (for the # Source: comment and messages).
 	App, Dir string
-	// Locate finds where the overlay's files set the profile annotation to value, preferring file; nil or a
-	// zero result means the object's file is named without a line.
-	Locate func(file, value string) srcpos.Pos
 	// Defaults are the profiles of confidential pod templates that name none.
 	Defaults Defaults
 	// DefaultMemory is the pod VM memory in MiB that a kata-cc pod template gets as
@@ -70,6 +68,8 @@ type Use struct {
 	Profile string
 	Object  string // Deployment hello-openshift/hello-openshift-secure
 	File    string
+	// Pos is where the manifests name the profile (the annotation's value), zero when they do not.
+	Pos srcpos.Pos
 }
 
 // Result is what Inject returns.
@@ -85,6 +85,8 @@ type ResourceRef struct {
 	Path   string // <repository>/<type>/<tag>, e.g. default/kbsres1/key3
 	Object string
 	File   string
+	// Pos is the position of the string that names it, zero when kustomize wrote the string.
+	Pos srcpos.Pos
 }
 
 // resourceRefRe finds KBS resource paths in text: the CDH's local URL and kbs:/// resource URIs.
@@ -100,7 +102,7 @@ func ResourceRefs(text string) []string {
 }
 
 // walkStrings calls fn for every string scalar under n.
-func walkStrings(n *node.Node, fn func(string)) {
+func walkStrings(n *node.Node, fn func(*node.Node)) {
 	if n == nil {
 		return
 	}
@@ -114,7 +116,7 @@ func walkStrings(n *node.Node, fn func(string)) {
 			walkStrings(it, fn)
 		}
 	case node.String:
-		fn(n.Text)
+		fn(n)
 	}
 }
 
@@ -128,18 +130,6 @@ func RuntimeClassFor(platform string) string {
 		return "kata-cc"
 	}
 	return ""
-}
-
-// podTemplatePaths are where each workload kind keeps its pod template (metadata and spec).
-var podTemplatePaths = map[string][]string{
-	"Pod":                   nil,
-	"Deployment":            {"spec", "template"},
-	"StatefulSet":           {"spec", "template"},
-	"DaemonSet":             {"spec", "template"},
-	"ReplicaSet":            {"spec", "template"},
-	"ReplicationController": {"spec", "template"},
-	"Job":                   {"spec", "template"},
-	"CronJob":               {"spec", "jobTemplate", "spec", "template"},
 }
 
 // Inject returns the objects with init-data and runtime classes set on every pod template that names a
@@ -163,12 +153,12 @@ func Inject(objs []Object, profiles map[string]Profile, o Options) (Result, *dia
 			src = obj.File + " (application " + o.App + ")"
 		}
 		res.Objects = append(res.Objects, manifest.Object{Node: n, Source: src})
-		walkStrings(n, func(s string) {
-			for _, p := range ResourceRefs(s) {
-				res.Refs = append(res.Refs, ResourceRef{Path: p, Object: id, File: obj.File})
+		walkStrings(n, func(s *node.Node) {
+			for _, p := range ResourceRefs(s.Text) {
+				res.Refs = append(res.Refs, ResourceRef{Path: p, Object: id, File: obj.File, Pos: s.Pos})
 			}
 		})
-		tmplPath, ok := podTemplatePaths[kind]
+		tmplPath, ok := podtemplate.Path(kind)
 		if !ok {
 			if n.Path("metadata", "annotations", AnnotationProfile) != nil {
 				d.Errorf(pos, id, "%s is set on a %s, which has no pod template: put it on the pod template of a Deployment, StatefulSet, DaemonSet, Job, CronJob or Pod", AnnotationProfile, kind)
@@ -194,16 +184,14 @@ func Inject(objs []Object, profiles map[string]Profile, o Options) (Result, *dia
 		name := profile.Scalar()
 		p, ok := profiles[name]
 		if !ok {
-			at := pos
-			if o.Locate != nil {
-				if p := o.Locate(obj.File, name); !p.IsZero() {
-					at = p
-				}
+			at := profile.Pos
+			if at.IsZero() {
+				at = pos
 			}
 			d.Errorf(at, id+" "+AnnotationProfile, "unknown init-data profile %q (profiles in global.coco.initdata.profiles: %s)", name, strings.Join(names, ", "))
 			continue
 		}
-		res.Uses = append(res.Uses, Use{Profile: name, Object: id, File: obj.File})
+		res.Uses = append(res.Uses, Use{Profile: name, Object: id, File: obj.File, Pos: profile.Pos})
 		injectProfile(tmpl, name, p, o, pos, id, d)
 	}
 	return res, d

@@ -7,7 +7,7 @@ import (
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/initdata"
 	"github.com/cocogen/cocogen/internal/node"
-	"github.com/cocogen/cocogen/internal/srcpos"
+	"github.com/cocogen/cocogen/internal/podtemplate"
 )
 
 func parse(t *testing.T, src string) *node.Node {
@@ -127,16 +127,14 @@ func TestInjectUserValueWins(t *testing.T) {
 	}
 }
 
+// TestInjectUnknownProfileNamesTheManifest: the error is at the annotation's value, whose position the
+// object carries (overlay.Sources.Build converts kustomize's nodes with their positions).
 func TestInjectUnknownProfileNamesTheManifest(t *testing.T) {
-	n := parse(t, strings.Replace(deployment, "%s", "defualt", 1))
-	o := opts()
-	o.Locate = func(file, value string) srcpos.Pos {
-		if value != "defualt" {
-			t.Errorf("located %q", value)
-		}
-		return srcpos.Pos{File: file, Line: 10, Col: 35}
+	n, err := node.Parse("overlays/demo/deployment.yaml", []byte(strings.Replace(deployment, "%s", "defualt", 1)), node.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
 	}
-	_, d := Inject([]Object{{Node: n, File: "overlays/demo/deployment.yaml"}}, profiles, o)
+	_, d := Inject([]Object{{Node: n, File: "overlays/demo/deployment.yaml"}}, profiles, opts())
 	errs := errorsOf(d)
 	if len(errs) != 1 || !strings.HasPrefix(errs[0], "overlays/demo/deployment.yaml:10:35: error:") || !strings.Contains(errs[0], `unknown init-data profile "defualt" (profiles in global.coco.initdata.profiles: debug, default)`) {
 		t.Errorf("errors = %q", errs)
@@ -479,6 +477,35 @@ func TestPodsDefaults(t *testing.T) {
 		pods := Pods([]Object{{Node: parse(t, src)}}, defaults)
 		if len(pods) != 1 || pods[0].Profile != c.want || pods[0].ByAnnotation {
 			t.Errorf("%s %q: %+v, want profile %q", c.rc, c.annotations, pods, c.want)
+		}
+	}
+}
+
+// TestInjectEveryKindWithAPodTemplate: init-data goes wherever package podtemplate says a kind keeps its pod
+// template (the rule review and initdata.Find read it back by), OpenShift's DeploymentConfig and Argo
+// Rollouts included.
+func TestInjectEveryKindWithAPodTemplate(t *testing.T) {
+	for _, kind := range podtemplate.Kinds() {
+		path, _ := podtemplate.Path(kind)
+		tmpl := node.NewMap().Set("metadata", node.NewMap().Set("annotations", node.NewMap().Set(AnnotationProfile, node.NewString("debug")))).
+			Set("spec", node.NewMap().Set("containers", node.NewList(node.NewMap().Set("name", node.NewString("c")).Set("image", node.NewString("i")))))
+		obj := tmpl
+		for i := len(path) - 1; i >= 0; i-- {
+			obj = node.NewMap().Set(path[i], obj)
+		}
+		obj.Set("kind", node.NewString(kind))
+		obj.Set("metadata", node.NewMap().Set("name", node.NewString("w")))
+		if len(path) == 0 { // a Pod is its own template
+			obj.Get("metadata").Set("annotations", node.NewMap().Set(AnnotationProfile, node.NewString("debug")))
+		}
+		res, d := Inject([]Object{{Node: obj}}, profiles, opts())
+		if d.HasErrors() || len(res.Uses) != 1 {
+			t.Errorf("%s: uses %v, diagnostics %v", kind, res.Uses, d.Sorted())
+			continue
+		}
+		got, _ := podtemplate.Of(res.Objects[0].Node)
+		if got.Path("metadata", "annotations", initdata.AnnotationInitData).Scalar() != "H4sIAAAAdebug" {
+			t.Errorf("%s: no init-data injected", kind)
 		}
 	}
 }

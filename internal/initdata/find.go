@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/podtemplate"
 	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
@@ -87,8 +88,8 @@ func IsObjectStream(data []byte) bool {
 }
 
 // Find returns the encoded init-data and agent policies of a stream of Kubernetes objects: INITDATA in
-// ConfigMaps (peer-pods-cm) and the init-data and policy annotations of any object or pod template, in the
-// order of the stream. Diagnostics cover YAML errors, values that are not strings, empty values, the
+// ConfigMaps (peer-pods-cm) and the init-data and policy annotations of any object and of its pod template
+// (where package podtemplate says its kind keeps one), in the order of the stream. Diagnostics cover YAML errors, values that are not strings, empty values, the
 // pre-3.20 annotation name and annotations over Kubernetes' size limit.
 func Find(file string, data []byte) ([]Field, *diag.List) {
 	f := &finder{file: file, diags: &diag.List{}}
@@ -136,7 +137,12 @@ type finder struct {
 	diags  *diag.List
 }
 
-type objectRef struct{ kind, namespace, name string }
+type objectRef struct {
+	kind, namespace, name string
+	// templateMeta is the path of the metadata of the object's pod template (podtemplate.Path), "" when the
+	// kind has none apart from the object itself.
+	templateMeta string
+}
 
 func (f *finder) pos(n *yaml.Node) srcpos.Pos {
 	return srcpos.Pos{File: f.file, Line: n.Line, Col: n.Column}
@@ -169,6 +175,9 @@ func isObject(n *yaml.Node) bool {
 func (f *finder) object(n *yaml.Node) {
 	md := mapGet(n, "metadata")
 	obj := objectRef{kind: scalarValue(mapGet(n, "kind")), namespace: scalarValue(mapGet(md, "namespace")), name: scalarValue(mapGet(md, "name"))}
+	if p, ok := podtemplate.Path(obj.kind); ok && len(p) > 0 {
+		obj.templateMeta = strings.Join(p, ".") + ".metadata"
+	}
 	f.walk(n, obj, "")
 }
 
@@ -185,7 +194,7 @@ func (f *finder) walk(n *yaml.Node, obj objectRef, path string) {
 			case v.Kind == yaml.AliasNode:
 				// Aliases are not followed: real manifests do not use them for these fields, and following
 				// them would let a small document expand without bound.
-			case key == "annotations" && (path == "metadata" || strings.HasSuffix(path, ".metadata")) && v.Kind == yaml.MappingNode:
+			case key == "annotations" && (path == "metadata" || path == obj.templateMeta) && v.Kind == yaml.MappingNode:
 				f.annotations(v, obj, p)
 			case path == "" && key == "data" && obj.kind == "ConfigMap" && v.Kind == yaml.MappingNode:
 				if val := mapGet(v, ConfigMapKey); val != nil {

@@ -131,8 +131,11 @@ func (e *TimeoutError) Error() string {
 type PendingError struct{ Kinds []string }
 
 func (e *PendingError) Error() string {
-	return fmt.Sprintf("not applied yet, the cluster does not serve %s (the OpenShift GitOps operator installs them): run cocogen install again once it runs, or with --wait", strings.Join(e.Kinds, ", "))
+	return fmt.Sprintf("not applied yet, the cluster does not serve %s %s: run cocogen install again once it does, or with --wait", strings.Join(e.Kinds, ", "), whoServes)
 }
+
+// whoServes says where the kinds that install may wait for come from.
+const whoServes = "(on OpenShift, OLM serves OperatorGroup and Subscription, and the OpenShift GitOps operator, once it runs, ArgoCD and Application)"
 
 type item struct {
 	id  string
@@ -223,7 +226,7 @@ func Run(ctx context.Context, c Cluster, o Options) (*Result, error) {
 			}
 			return r, &PendingError{Kinds: kinds}
 		}
-		what := "the kinds " + strings.Join(kinds, ", ") + " (the OpenShift GitOps operator installs them)"
+		what := "the kinds " + strings.Join(kinds, ", ") + " " + whoServes
 		if what != lastWait {
 			fmt.Fprintf(o.Progress, "waiting for %s\n", what)
 			lastWait = what
@@ -315,8 +318,14 @@ func (a *applier) apply(ctx context.Context, it item, creating map[string]bool) 
 	return out, "", nil
 }
 
+// beforeFirstApply is the manager the API server gives, at the next apply, the fields it set itself when the
+// object was created (a Namespace's kubernetes.io/metadata.name label and finalizers): k8s.io/apimachinery
+// v0.37.2 pkg/util/managedfields/internal/skipnonapplied.go.
+const beforeFirstApply = "before-first-apply"
+
 // sameObject compares two states of an object without what every write changes (resourceVersion, generation,
-// the managed fields' timestamps).
+// the managed fields' timestamps) and without the before-first-apply entry, which a dry run of every apply
+// would add and which changes nothing in the object.
 func sameObject(live, got *unstructured.Unstructured) bool {
 	strip := func(u *unstructured.Unstructured) map[string]any {
 		c := u.DeepCopy().Object
@@ -324,10 +333,20 @@ func sameObject(live, got *unstructured.Unstructured) bool {
 			delete(m, "resourceVersion")
 			delete(m, "generation")
 			if mf, ok := m["managedFields"].([]any); ok {
+				var kept []any
 				for _, e := range mf {
 					if em, ok := e.(map[string]any); ok {
+						if em["manager"] == beforeFirstApply {
+							continue
+						}
 						delete(em, "time")
 					}
+					kept = append(kept, e)
+				}
+				if len(kept) == 0 {
+					delete(m, "managedFields")
+				} else {
+					m["managedFields"] = kept
 				}
 			}
 		}

@@ -256,7 +256,7 @@ func TestInstallWithoutTheOperatorsKinds(t *testing.T) {
 			t.Errorf("%q", got)
 		}
 		for _, want := range []string{
-			"waiting for the kinds Application (argoproj.io/v1alpha1), ArgoCD (argoproj.io/v1beta1) (the OpenShift GitOps operator installs them)\n",
+			"waiting for the kinds Application (argoproj.io/v1alpha1), ArgoCD (argoproj.io/v1beta1) (on OpenShift, OLM serves OperatorGroup and Subscription, and the OpenShift GitOps operator, once it runs, ArgoCD and Application)\n",
 			"  Subscription openshift-gitops-operator/openshift-gitops-operator: no status yet (is OLM running?)\n",
 			"Application vp-gitops/cocogen created\n",
 			"  Application vp-gitops/cocogen: Synced, Healthy\n",
@@ -290,4 +290,31 @@ func TestInstallWithoutTheOperatorsKinds(t *testing.T) {
 			t.Errorf("waiting for %q, want %q", te.Waiting, want)
 		}
 	})
+}
+
+// TestSameObjectIgnoresBeforeFirstApply: the API server attributes a Namespace's server-set label and finalizers
+// to before-first-apply at the next apply (seen on kube-apiserver v1.37.2), which changes nothing a user sees;
+// a second install must not write for it. Any other difference counts.
+func TestSameObjectIgnoresBeforeFirstApply(t *testing.T) {
+	mf := func(managers ...string) []any {
+		var out []any
+		for i, m := range managers {
+			out = append(out, map[string]any{"manager": m, "operation": "Apply", "time": "2026-12-07T15:12:0" + strconv.Itoa(i) + "Z"})
+		}
+		return out
+	}
+	obj := func(rv string, managers []any, label string) *unstructured.Unstructured {
+		return &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace",
+			"metadata": map[string]any{"name": "vp-gitops", "resourceVersion": rv, "managedFields": managers, "labels": map[string]any{"a": label}}}}
+	}
+	live := obj("210", mf("cocogen"), "x")
+	if !sameObject(live, obj("210", mf("before-first-apply", "cocogen"), "x")) {
+		t.Error("a before-first-apply entry counts as a change")
+	}
+	if sameObject(live, obj("210", mf("kubectl", "cocogen"), "x")) {
+		t.Error("a new field manager does not count as a change")
+	}
+	if sameObject(live, obj("210", mf("cocogen"), "y")) {
+		t.Error("a changed label does not count as a change")
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/node"
@@ -47,10 +48,17 @@ var (
 // dns1123 is a Kubernetes object name (DNS subdomain).
 var dns1123 = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
 
-// Decode checks and types the merged values of a cluster group.
+// Decode checks and types the merged values of a cluster group, with the dates in them checked against the
+// time now (DecodeAt).
 func Decode(tree *node.Node) (*Values, *diag.List) {
+	return DecodeAt(tree, time.Now())
+}
+
+// DecodeAt checks and types the merged values of a cluster group; dates in them (the reference values'
+// expiration) are checked against now, a render's one reading of its clock.
+func DecodeAt(tree *node.Node, now time.Time) (*Values, *diag.List) {
 	d := &diag.List{}
-	dc := decoder{c: schema.Checker{Diags: d}}
+	dc := decoder{c: schema.Checker{Diags: d}, now: now}
 	v := &Values{Tree: tree}
 	dc.global(tree.Get("global"), &v.Global)
 	dc.clusterGroup(tree.Get("clusterGroup"), v)
@@ -71,7 +79,11 @@ func Decode(tree *node.Node) (*Values, *diag.List) {
 	return v, d
 }
 
-type decoder struct{ c schema.Checker }
+type decoder struct {
+	c schema.Checker
+	// now is the time the values' dates are checked against.
+	now time.Time
+}
 
 func (dc decoder) errorf(n *node.Node, path, format string, args ...any) {
 	var pos srcpos.Pos

@@ -158,9 +158,9 @@ func (dc decoder) trustee(n *node.Node, out *Trustee) {
 				dc.errorf(e, schema.Join(p, "expiration"), "%q is not a UTC time as Trustee reads it: YYYY-MM-DDTHH:MM:SSZ, e.g. 2027-12-31T00:00:00Z", e.Src)
 			} else if t, err := time.Parse(time.RFC3339, out.Expiration); err != nil {
 				dc.errorf(e, schema.Join(p, "expiration"), "%q is not a valid time: %v", e.Src, err)
-			} else if !t.After(time.Now()) {
+			} else if !t.After(dc.now) {
 				dc.errorf(e, schema.Join(p, "expiration"), "%s has passed: the reference values say until when Git vouches for them; set a later expiration (a render after this date fails until then)", out.Expiration)
-			} else if time.Until(t) < 30*24*time.Hour {
+			} else if t.Sub(dc.now) < 30*24*time.Hour {
 				dc.c.Diags.Warnf(e.Pos, schema.Join(p, "expiration"), "%s is less than 30 days away: set a later expiration before it passes, or renders fail from that day on", out.Expiration)
 			}
 		}

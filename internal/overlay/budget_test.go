@@ -59,7 +59,7 @@ func TestAliasBombsFailBeforeKustomize(t *testing.T) {
 			check := sandbox(t)
 			root, _ := writeRepo(t, c.files)
 			var err error
-			grew := heapGrowth(func() { _, err = Build(root, "overlays/app", Options{}) })
+			grew := heapGrowth(func() { _, err = buildErr(root, "overlays/app", Options{}) })
 			if err == nil {
 				t.Fatal("built an alias bomb")
 			}
@@ -100,7 +100,7 @@ func TestUnreferencedFilesAreNotRead(t *testing.T) {
 	}
 	var res *Result
 	var err error
-	grew := heapGrowth(func() { res, err = Build(root, "overlays/app", Options{}) })
+	grew := heapGrowth(func() { res, err = buildErr(root, "overlays/app", Options{}) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +183,7 @@ func TestBudgets(t *testing.T) {
 			root, _ := writeRepo(t, c.files)
 			var res *Result
 			var err error
-			grew := heapGrowth(func() { res, err = Build(root, "overlays/app", c.opt) })
+			grew := heapGrowth(func() { res, err = buildErr(root, "overlays/app", c.opt) })
 			if c.want == nil {
 				if err != nil {
 					t.Fatal(err)

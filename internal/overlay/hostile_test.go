@@ -221,7 +221,7 @@ func TestRemoteReferencesAreRefusedBeforeKustomizeRuns(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			res, err := Build(root, "overlays/app", Options{})
+			res, err := buildErr(root, "overlays/app", Options{})
 			if err == nil {
 				t.Fatalf("built %d objects", len(res.Resources))
 			}
@@ -318,7 +318,7 @@ transformers:
 		"overlays/comp/kustomization.yaml":    "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\ncommonAnnotations: {component: \"yes\"}\n",
 		"overlays/unrelated/big.yaml":         strings.Repeat("# not read\n", 1000),
 	})
-	res, err := Build(root, "overlays/app", Options{})
+	res, err := buildErr(root, "overlays/app", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ func TestKustomizationKeysGivenTwice(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			root, _ := writeRepo(t, map[string]string{k: c.kustomization, "overlays/app/cm.yaml": cm, "overlays/app/p.yaml": cm, "overlays/app/q.yaml": cm})
-			res, err := Build(root, "overlays/app", Options{})
+			res, err := buildErr(root, "overlays/app", Options{})
 			if err == nil {
 				t.Fatalf("built %d objects", len(res.Resources))
 			}
@@ -70,7 +70,7 @@ func TestInvalidNamesAreErrorsWhereTheyAreWritten(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			root, _ := writeRepo(t, c.files)
-			res, err := Build(root, "overlays/app", Options{})
+			res, err := buildErr(root, "overlays/app", Options{})
 			if err == nil {
 				t.Fatalf("built %d objects", len(res.Resources))
 			}
@@ -81,7 +81,7 @@ func TestInvalidNamesAreErrorsWhereTheyAreWritten(t *testing.T) {
 	}
 	// Names that Kubernetes accepts pass: RBAC objects are named by path segments.
 	root, _ := writeRepo(t, map[string]string{k: "resources: [rbac.yaml]\n", "overlays/app/rbac.yaml": "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: system:aggregate-to-view-widgets\n"})
-	if _, err := Build(root, "overlays/app", Options{}); err != nil {
+	if _, err := buildErr(root, "overlays/app", Options{}); err != nil {
 		t.Errorf("a valid RBAC name: %v", err)
 	}
 }

@@ -6,6 +6,8 @@
 package overlay
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
 	"path"
 	"reflect"
@@ -119,10 +121,54 @@ type Result struct {
 	Files []File
 }
 
-// Build renders the kustomization in the root-relative directory dir. The build may use files under dir's
-// top-level directory (overlays/ for overlays/hello-openshift) that its kustomizations name. Problems with
-// the overlay are returned as *diag.Diagnostics at the lines that cause them.
-func Build(root *repo.Root, dir string, opt Options) (*Result, error) {
+// Sources are the files of one overlay, read and checked by Load: every kustomization of its graph and every
+// file they name, each read once, and nothing else. Building them reads no file.
+type Sources struct {
+	w *walker
+	// dir is the overlay's root-relative directory.
+	dir string
+}
+
+// Dir returns the overlay's root-relative directory.
+func (s *Sources) Dir() string { return s.dir }
+
+// Files returns the files the walk read, in the order they were first read.
+func (s *Sources) Files() []File {
+	out := make([]File, 0, len(s.w.order))
+	for _, rel := range s.w.order {
+		out = append(out, File{Path: rel, Data: s.w.files[rel].data})
+	}
+	return out
+}
+
+// Load reads the kustomization in the root-relative directory dir and every file its graph names, checking
+// them against the budgets of opt and refusing what would make kustomize reach outside them. The build may use
+// files under dir's top-level directory (overlays/ for overlays/hello-openshift) that its kustomizations
+// name. Problems with the overlay are diagnostics at the lines that cause them (a problem without a line, such
+// as kustomize's own errors, has none: the caller names the application); the sources are nil when there are
+// errors.
+func Load(root *repo.Root, dir string, opt Options) (*Sources, *diag.List) {
+	s, err := load(root, dir, opt)
+	return s, asList(err)
+}
+
+// asList returns err as diagnostics: its own when it is *diag.Diagnostics, else one error without a position.
+func asList(err error) *diag.List {
+	d := &diag.List{}
+	var ds *diag.Diagnostics
+	switch {
+	case err == nil:
+	case errors.As(err, &ds):
+		for _, it := range ds.Items {
+			d.Add(it)
+		}
+	default:
+		d.Errorf(srcpos.Pos{}, "", "%v", err)
+	}
+	return d
+}
+
+func load(root *repo.Root, dir string, opt Options) (*Sources, error) {
 	clean, err := repo.Clean(dir)
 	if err != nil {
 		return nil, err
@@ -130,20 +176,43 @@ func Build(root *repo.Root, dir string, opt Options) (*Result, error) {
 	top := strings.SplitN(clean, "/", 2)[0]
 	w := newWalker(root, top, opt.withDefaults())
 	w.visit(clean, nil, srcpos.Pos{}, "", 0)
+	w.root, w.stats = nil, nil // the walk is over: nothing more is read
 	if err := w.d.Err(); err != nil {
 		return nil, err
 	}
+	return &Sources{w: w, dir: clean}, nil
+}
+
+// Build renders the kustomization in the root-relative directory dir: Load, then Sources.Build.
+func Build(root *repo.Root, dir string, opt Options) (*Result, *diag.List) {
+	s, d := Load(root, dir, opt)
+	if s == nil {
+		return nil, d
+	}
+	return s.Build()
+}
+
+// Build runs kustomize on an in-memory file system that holds the loaded files and nothing else, and
+// converts its objects into node trees (toNode) whose scalars carry the positions of the manifests that
+// wrote them. The result is nil when there are errors (see Load).
+func (s *Sources) Build() (*Result, *diag.List) {
+	res, err := s.build()
+	return res, asList(err)
+}
+
+func (s *Sources) build() (*Result, error) {
+	w, clean := s.w, s.dir
 	fs := filesys.MakeFsInMemory()
 	for _, rel := range w.order {
 		if err := fs.WriteFile(path.Join(mount, rel), w.files[rel].data); err != nil {
-			return nil, fmt.Errorf("kustomize %s: %w", root.Display(clean), err)
+			return nil, fmt.Errorf("kustomize %s: %w", w.display(clean), err)
 		}
 	}
 	// Ask kustomize to record which file each object comes from, so that problems name the manifest; the
 	// record is removed again unless the kustomization asked for it.
 	keepOrigin, err := trackOrigins(fs, path.Join(mount, clean))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", root.Display(clean), err)
+		return nil, fmt.Errorf("%s: %w", w.display(clean), err)
 	}
 	resMap, err := run(fs, path.Join(mount, clean))
 	if err != nil {
@@ -163,15 +232,16 @@ func Build(root *repo.Root, dir string, opt Options) (*Result, error) {
 		w.checkOutputNames(&d, r, file, origin)
 		if !keepOrigin {
 			if err := r.SetOrigin(nil); err != nil {
-				return nil, fmt.Errorf("kustomize %s: %w", root.Display(clean), err)
+				return nil, fmt.Errorf("kustomize %s: %w", w.display(clean), err)
 			}
 		}
-		y, err := r.AsYAML()
+		c := &converter{lim: w.opt.Node, locate: w.locator(file)}
+		n, err := c.toNode(r.YNode(), 0)
 		if err != nil {
-			return nil, fmt.Errorf("kustomize %s: %w", root.Display(clean), err)
-		}
-		n, err := node.Parse("kustomize "+root.Display(clean), y, w.opt.Node)
-		if err != nil {
+			var ne *srcpos.Error
+			if errors.As(err, &ne) && ne.Pos.IsZero() {
+				ne.Pos = srcpos.Pos{File: w.display(cmp.Or(file, clean))}
+			}
 			return nil, err
 		}
 		res.Resources = append(res.Resources, Resource{Node: n, File: file})
@@ -179,9 +249,7 @@ func Build(root *repo.Root, dir string, opt Options) (*Result, error) {
 	if err := d.Err(); err != nil {
 		return nil, err
 	}
-	for _, rel := range w.order {
-		res.Files = append(res.Files, File{Path: rel, Data: w.files[rel].data})
-	}
+	res.Files = s.Files()
 	return res, nil
 }
 

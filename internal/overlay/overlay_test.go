@@ -22,7 +22,7 @@ func TestBuildRepositoryOverlays(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.dir, func(t *testing.T) {
-			res, err := Build(root, c.dir, Options{})
+			res, err := buildErr(root, c.dir, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -63,11 +63,28 @@ type file struct {
 	// values counts the YAML values of docs, charged to the budget at every read.
 	values int
 	parsed bool
+	// inline are the documents written inside a kustomization file (inline patches), with what moves the
+	// positions of their scalars to the file (inBlock).
+	inline []inlineDocs
+	// scalars index the scalars of docs by line and column, and byKey by their key and value (the first
+	// one), built when a position is looked up (locator).
+	scalars map[[2]int]string
+	byKey   map[string]srcpos.Pos
+	// docsFile is the name the positions of docs carry.
+	docsFile string
+}
+
+// inlineDocs are documents written inside a kustomization, and how their positions map to the file.
+type inlineDocs struct {
+	docs  []*node.Node
+	shift func(srcpos.Pos) srcpos.Pos
 }
 
 // walker holds the state of one walk.
 type walker struct {
-	root *repo.Root
+	root *repo.Root // nil once the walk is over
+	// show is how a root-relative path is shown in messages (repo.Root.Display).
+	show func(rel string) string
 	// top is the overlay's tree: the top-level directory of the application's path.
 	top string
 	opt Options
@@ -103,7 +120,7 @@ func (w *walker) statRel(rel string) (fs.FileInfo, error) {
 }
 
 func newWalker(root *repo.Root, top string, opt Options) *walker {
-	return &walker{root: root, top: top, opt: opt, files: map[string]*file{}, stats: map[string]statResult{}}
+	return &walker{root: root, show: root.Display, top: top, opt: opt, files: map[string]*file{}, stats: map[string]statResult{}}
 }
 
 // kfile is one kustomization being walked.
@@ -118,7 +135,7 @@ type kfile struct {
 
 func (k *kfile) at(field string) srcpos.Pos { return k.schema.at(field, k.start) }
 
-func (w *walker) display(rel string) string { return w.root.Display(rel) }
+func (w *walker) display(rel string) string { return w.show(rel) }
 
 // charge counts one read of rel (n bytes) against the budgets.
 func (w *walker) charge(rel string, n int, at srcpos.Pos, field string) bool {
@@ -263,7 +280,30 @@ func (w *walker) inline(r ref, maybePath bool) (docs []*node.Node, isInline, ok 
 			}
 		}
 	}
+	if f := w.files[r.k.rel]; f != nil {
+		if shift, ok := inBlock(f.data, at); ok {
+			f.inline = append(f.inline, inlineDocs{docs: docs, shift: shift})
+		}
+	}
 	return expandLists(docs), true, true
+}
+
+// inBlock returns how the positions of a document parsed from a block scalar (| or >) of a kustomization's
+// data that starts at at move from lines of the text to lines of the file, and whether they can: the text
+// starts on the next line, indented as that line is.
+func inBlock(data []byte, at srcpos.Pos) (func(srcpos.Pos) srcpos.Pos, bool) {
+	lines := bytes.Split(data, []byte("\n"))
+	if at.Line < 1 || at.Line >= len(lines) || at.Col < 1 || at.Col > len(lines[at.Line-1]) {
+		return nil, false
+	}
+	if c := lines[at.Line-1][at.Col-1]; c != '|' && c != '>' {
+		return nil, false
+	}
+	next := lines[at.Line]
+	indent := len(next) - len(bytes.TrimLeft(next, " "))
+	return func(p srcpos.Pos) srcpos.Pos {
+		return srcpos.Pos{File: at.File, Line: at.Line + p.Line, Col: indent + p.Col}
+	}, true
 }
 
 // countValues counts the values of documents as node's limits do.

@@ -1,11 +1,7 @@
 package pipeline
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"path"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,7 +18,6 @@ import (
 	"github.com/cocogen/cocogen/internal/overlay"
 	"github.com/cocogen/cocogen/internal/regolimit"
 	"github.com/cocogen/cocogen/internal/release"
-	"github.com/cocogen/cocogen/internal/repo"
 	"github.com/cocogen/cocogen/internal/schema"
 	"github.com/cocogen/cocogen/internal/srcpos"
 )
@@ -40,13 +35,15 @@ type App struct {
 	// declare them.
 	Dir  string
 	Pods []workloads.Pod
-	// files are the files the overlay's build read, where positions are looked up.
-	files []overlay.File
+	// bound are, for a trustee application, the registered Azure PCR8 of every init-data profile its
+	// reference values bind, by profile: what the checks compare (checkApps).
+	bound map[string]string
 }
 
-// appContext is what every application generator reads.
+// appContext is what every application generator reads: the loaded sources and what the render derived from
+// them before the applications.
 type appContext struct {
-	root *repo.Root
+	src  *Sources
 	v    *model.Values
 	meta *metadata.Metadata
 	// rel are the Trustee and Kata releases the objects are written for (resolveReleases).
@@ -56,8 +53,9 @@ type appContext struct {
 	anchor string
 	// meter spends the render's Rego budgets.
 	meter *regolimit.Meter
-	// overlay bounds the kustomize builds of workloads applications.
-	overlay overlay.Options
+	// now is the render's time (its one reading of Request.Now); it only decides warnings, never what is
+	// rendered.
+	now time.Time
 	// valuesDir is the values directory, relative to the root.
 	valuesDir string
 	// managed are the renders of the clusters of the managed cluster groups (managedProfiles), for the
@@ -66,8 +64,6 @@ type appContext struct {
 	// kbsReaders, in the render of a managed cluster, are the KBS resources of its hub and the profiles that
 	// may read each.
 	kbsReaders map[string][]string
-	// now is the render's clock (nil: time.Now); it only decides warnings, never what is rendered.
-	now func() time.Time
 }
 
 // renderApps renders every application of the cluster group that cocogen renders, in values order. All of
@@ -150,9 +146,9 @@ func renderApp(c appContext, a *model.Application, overlay *builtOverlay, others
 		var res workloads.Result
 		res, gd = renderWorkloads(c, a, overlay)
 		objs, app.Uses, app.Refs = res.Objects, res.Uses, res.Refs
-		app.Dir, app.Pods, app.files = overlay.dir, overlay.pods, overlay.files
+		app.Dir, app.Pods = overlay.dir, overlay.pods
 	case model.GenTrustee:
-		objs, gd = renderTrustee(c, a, others)
+		objs, app.bound, gd = renderTrustee(c, a, others)
 	case model.GenACM:
 		objs, gd = renderACM(c, a)
 	}
@@ -292,34 +288,33 @@ func InitDataAnnotation(v agentpolicy.KataVersion, h release.Hypervisor) (name s
 // builtOverlay is a workloads application's kustomize overlay, built once per render: its objects, the
 // overlay directory, and its pod templates as the manifests declare them (before init-data is injected).
 type builtOverlay struct {
-	dir   string
-	objs  []workloads.Object
-	pods  []workloads.Pod
-	files []overlay.File // what the build read
+	dir  string
+	objs []workloads.Object
+	pods []workloads.Pod
 }
 
-// buildOverlay builds the kustomize overlay at the application's path. It returns nil, with the reason in d,
-// when the overlay cannot be built.
+// buildOverlay builds the kustomize overlay that load read for the application (overlay.Sources.Build, in
+// memory). It returns nil, with the reason in d, when the overlay cannot be built.
 func buildOverlay(c appContext, a *model.Application, d *diag.List) *builtOverlay {
 	path := "clusterGroup.applications." + a.Key + ".path"
 	pathPos := a.Pos
-	dir, err := workloadDir(a.Path)
-	if err != nil {
-		d.Errorf(pathPos, path, "%v", err)
+	lo := c.src.overlays[a.Name]
+	if lo == nil {
+		d.Errorf(pathPos, path, "the overlay of application %s was not loaded", a.Name)
 		return nil
 	}
-	if st, err := c.root.Stat(dir); err != nil || !st.IsDir() {
-		d.Errorf(pathPos, path, "%s is not a directory of the repository", a.Path)
+	d.Append(lo.diags)
+	if lo.diags.HasErrors() {
 		return nil
 	}
-	res, err := overlay.Build(c.root, dir, c.overlay)
-	if err != nil {
-		var ds *diag.Diagnostics
-		if !errors.As(err, &ds) {
-			d.Errorf(pathPos, path, "%v", err)
-			return nil
-		}
-		for _, it := range ds.Items {
+	od := lo.load
+	var res *overlay.Result
+	if lo.src != nil {
+		res, od = lo.src.Build()
+	}
+	if od.HasErrors() {
+		// A problem without a line (kustomize's own errors) is the application path's.
+		for _, it := range od.Sorted() {
 			if it.Pos.IsZero() {
 				it.Pos, it.Path = pathPos, path
 			}
@@ -331,7 +326,7 @@ func buildOverlay(c appContext, a *model.Application, d *diag.List) *builtOverla
 	for i, r := range res.Resources {
 		objs[i] = workloads.Object{Node: r.Node, File: r.File}
 	}
-	return &builtOverlay{dir: dir, objs: objs, pods: workloads.Pods(objs, podDefaults(c)), files: res.Files}
+	return &builtOverlay{dir: lo.dir, objs: objs, pods: workloads.Pods(objs, podDefaults(c))}
 }
 
 // renderWorkloads injects init-data into the pod templates of the application's built overlay that name a
@@ -350,7 +345,6 @@ func renderWorkloads(c appContext, a *model.Application, o *builtOverlay) (workl
 		Platform:           platform,
 		App:                a.Name,
 		Dir:                o.dir,
-		Locate:             locator(c.root, o.files),
 		Defaults:           podDefaults(c),
 		DefaultMemory:      defaultMemory(c, platform),
 	})
@@ -370,60 +364,6 @@ func defaultMemory(c appContext, platform string) string {
 		return ""
 	}
 	return strconv.FormatInt(c.v.CoCo.BareMetal.DefaultMemory, 10)
-}
-
-// workloadDir turns the path of a workloads application into a root-relative directory. Argo CD refuses an
-// application path that is absolute or leaves the repository, and so does cocogen.
-func workloadDir(p string) (string, error) {
-	if strings.HasPrefix(p, "/") {
-		return "", fmt.Errorf("path %q is absolute: Argo CD refuses absolute application paths; write the overlay's directory relative to the repository root (e.g. overlays/hello-openshift)", p)
-	}
-	dir, err := repo.Clean(p)
-	if err != nil {
-		return "", fmt.Errorf("%w: write the overlay's directory relative to the repository root (e.g. overlays/hello-openshift)", err)
-	}
-	return dir, nil
-}
-
-var profileLine = regexp.MustCompile(`(?m)` + regexp.QuoteMeta(workloads.AnnotationProfile) + `["']?\s*:\s*["']?([^"'\s#]+)`)
-
-// locator finds the line of an overlay file that sets the profile annotation to a value (findInOverlay).
-func locator(root *repo.Root, files []overlay.File) func(file, value string) srcpos.Pos {
-	return func(file, value string) srcpos.Pos {
-		return findInOverlay(root, files, file, profileLine, value)
-	}
-}
-
-// findInOverlay finds where an overlay's files write value as the first group of re: the object's own file
-// first, then any YAML file the build read (a patch in a kustomization). It reads nothing more than the build
-// did, and returns the zero position when no file has the value.
-func findInOverlay(root *repo.Root, files []overlay.File, file string, re *regexp.Regexp, value string) srcpos.Pos {
-	find := func(rel string, data []byte) srcpos.Pos {
-		for _, m := range re.FindAllSubmatchIndex(data, -1) {
-			if string(data[m[2]:m[3]]) != value {
-				continue
-			}
-			line := 1 + bytes.Count(data[:m[2]], []byte("\n"))
-			col := m[2] - bytes.LastIndexByte(data[:m[2]], '\n')
-			return srcpos.Pos{File: root.Display(rel), Line: line, Col: col}
-		}
-		return srcpos.Pos{}
-	}
-	for _, f := range files {
-		if f.Path == file {
-			if p := find(f.Path, f.Data); !p.IsZero() {
-				return p
-			}
-		}
-	}
-	for _, f := range files {
-		if ext := path.Ext(f.Path); f.Path != file && (ext == ".yaml" || ext == ".yml" || path.Base(f.Path) == "Kustomization") {
-			if p := find(f.Path, f.Data); !p.IsZero() {
-				return p
-			}
-		}
-	}
-	return srcpos.Pos{}
 }
 
 // findApp returns the enabled application named name, or an error diagnostic that names the ones there are.

@@ -25,6 +25,7 @@ import (
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/release"
 	"github.com/cocogen/cocogen/internal/rvps"
+	"github.com/cocogen/cocogen/internal/trusteepolicy"
 )
 
 // repoCopy copies the parts of the repository a render reads into a temporary directory, so that a test may
@@ -57,7 +58,7 @@ func repoCopy(t *testing.T) string {
 
 func renderAll(t *testing.T, root string) *Result {
 	t.Helper()
-	res, err := Render(Request{RepoRoot: root, ValuesDir: filepath.Join(root, "values"), All: true})
+	res, err := Render(disk(t, root, filepath.Join(root, "values"), Request{All: true}))
 	if err != nil {
 		t.Fatalf("render: %v", err)
 	}
@@ -95,7 +96,7 @@ func TestSandboxInitDataIsTheDefaultProfile(t *testing.T) {
 	if err := os.WriteFile(md, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	res, err := Render(Request{RepoRoot: root, ValuesDir: filepath.Join(root, "values"), App: "sandbox"})
+	res, err := Render(disk(t, root, filepath.Join(root, "values"), Request{App: "sandbox"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -343,7 +344,7 @@ func TestWorkloadsDecodeStrictly(t *testing.T) {
 
 func renderErr(t *testing.T, root string) string {
 	t.Helper()
-	_, err := Render(Request{RepoRoot: root, ValuesDir: filepath.Join(root, "values"), All: true})
+	_, err := Render(disk(t, root, filepath.Join(root, "values"), Request{All: true}))
 	if err == nil {
 		t.Fatal("the render succeeded")
 	}
@@ -497,7 +498,7 @@ func TestOverlayOutsideTheRepositoryIsRefused(t *testing.T) {
 // TestAppSelection: --app renders one application; unknown names and applications that Argo CD renders are
 // errors that say so.
 func TestAppSelection(t *testing.T) {
-	res, err := Render(Request{RepoRoot: "../..", ValuesDir: "../../values", App: "hello-openshift"})
+	res, err := Render(disk(t, "../..", "../../values", Request{App: "hello-openshift"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -508,7 +509,7 @@ func TestAppSelection(t *testing.T) {
 		"helo-openshift": `no application "helo-openshift" rendered by cocogen in cluster group "azure"; did you mean "hello-openshift"?`,
 		"vault":          `application "vault" is not rendered by cocogen (it has no cocogen key)`,
 	} {
-		_, err := Render(Request{RepoRoot: "../..", ValuesDir: "../../values", App: name})
+		_, err := Render(disk(t, "../..", "../../values", Request{App: name}))
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("--app %s: %v; want %q", name, err, want)
 		}
@@ -518,7 +519,7 @@ func TestAppSelection(t *testing.T) {
 // TestCocogenApplicationSource: the tree names the plugin for the applications cocogen renders, with the
 // cluster group and the values directory, and the sandbox application leaves AZURE_IMAGE_ID to the operator.
 func TestCocogenApplicationSource(t *testing.T) {
-	res, err := Render(Request{RepoRoot: "../..", ValuesDir: "../../values"})
+	res, err := Render(disk(t, "../..", "../../values", Request{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -565,13 +566,12 @@ func TestChildEnvCarriesTheRenderInputs(t *testing.T) {
 	if err := os.WriteFile(mdPath, md, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	res, err := Render(Request{
-		RepoRoot: root, ValuesDir: filepath.Join(root, "values"),
-		Metadata: md, MetadataName: "clusters/prod.yaml", MetadataPath: mdPath,
+	res, err := Render(disk(t, root, filepath.Join(root, "values"), Request{
+		Metadata: md, MetadataName: "clusters/prod.yaml", MetadataFile: "clusters/prod.yaml",
 		Sets:       []string{"global.options.syncPolicy=Automatic"},
 		SetStrings: []string{"global.repoURL=https://example.com/fork.git", "global.targetRevision=dev"},
 		Facts:      []metadata.Override{{Path: "azure.location", Value: "westeurope"}},
-	})
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -590,9 +590,10 @@ func TestChildEnvCarriesTheRenderInputs(t *testing.T) {
 	}
 }
 
-// TestBoundProfilesReadsTheStoredReferenceValues: the check that every profile in use is bound reads the
-// reference values back from the rendered store, so a store without a profile's PCR8 is caught.
-func TestBoundProfilesReadsTheStoredReferenceValues(t *testing.T) {
+// TestBoundProfilesAreWhatTheStoreHolds: the check that every profile in use is bound compares the typed
+// reference values the trustee application registers (App.bound), and those are what its rendered RVPS store
+// holds, profile by profile.
+func TestBoundProfilesAreWhatTheStoreHolds(t *testing.T) {
 	res := renderAll(t, "../..")
 	def, _ := res.Profile("default")
 	for i := range res.Apps {
@@ -600,16 +601,31 @@ func TestBoundProfilesReadsTheStoredReferenceValues(t *testing.T) {
 		if a.Generator != "trustee" {
 			continue
 		}
-		if boundProfiles(a)["default"] != def.Digests.AzurePCR8 {
-			t.Fatal("the rendered store does not bind the default profile")
+		if a.bound["default"] != def.Digests.AzurePCR8 {
+			t.Fatalf("the trustee application binds the default profile to %q, want %q", a.bound["default"], def.Digests.AzurePCR8)
 		}
+		var stored map[string]stdjson.RawMessage
 		for _, o := range a.Objects {
 			if o.Name() == trustee.ConfigMapRefValues {
-				o.Node.Get("data").Set("reference_value", node.NewString("{}"))
+				var err error
+				if stored, err = rvps.Decode([]byte(o.Node.Path("data", "reference_value").Scalar())); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
-		if boundProfiles(a)["default"] != "" {
-			t.Error("an empty store binds the default profile")
+		var rv struct{ Value map[string]map[string]string }
+		if err := stdjson.Unmarshal(stored[trusteepolicy.RVInitDataProfiles], &rv); err != nil {
+			t.Fatal(err)
+		}
+		inStore := map[string]string{}
+		for name, b := range rv.Value {
+			inStore[name] = b[trusteepolicy.BindingAzurePCR8]
+		}
+		if !maps.Equal(inStore, a.bound) {
+			t.Errorf("the store binds %v, the checks compare %v", inStore, a.bound)
+		}
+		if got := registered(nil); len(got) != 0 {
+			t.Errorf("no reference values register %v", got)
 		}
 		return
 	}
@@ -756,14 +772,15 @@ func storedPrevious(t *testing.T, res *Result) (value map[string][]map[string]st
 
 // TestPreviousInitDataIsBoundUntilItsTime: after a policy change, the init-data the default profile rendered
 // before stays in the reference values, with the bindings of its digest and its time, while the values keep
-// it; the render is the same at any time (the clock only decides warnings).
+// it; the render is the same at any time (the clock only decides warnings). The clock is the render's one
+// clock, which also checks the trust anchor: every time here lies within the example CA's validity.
 func TestPreviousInitDataIsBoundUntilItsTime(t *testing.T) {
 	root := repoCopy(t)
 	before := renderAll(t, root).Profiles["default"].Digests
 	replaceIn(t, filepath.Join(root, "policies/agent/default.rego"), "default ReadStreamRequest := false", "default ReadStreamRequest := true")
-	keepPrevious(t, root, "          - profile: default\n            digest: sha256:"+before.Digest+"\n            until: \"2026-12-14T00:00:00Z\"\n")
+	keepPrevious(t, root, "          - profile: default\n            digest: sha256:"+before.Digest+"\n            until: \"2027-01-14T00:00:00Z\"\n")
 	render := func(at string) (*Result, []string) {
-		res, err := Render(Request{RepoRoot: root, ValuesDir: filepath.Join(root, "values"), All: true, Now: fixedClock(t, at)})
+		res, err := Render(disk(t, root, filepath.Join(root, "values"), Request{All: true, Now: fixedClock(t, at)}))
 		if err != nil {
 			t.Fatalf("render: %v", err)
 		}
@@ -775,7 +792,7 @@ func TestPreviousInitDataIsBoundUntilItsTime(t *testing.T) {
 		}
 		return res, ws
 	}
-	res, warnings := render("2026-12-07T12:00:00Z")
+	res, warnings := render("2027-01-07T12:00:00Z")
 	if len(warnings) > 0 {
 		t.Errorf("warnings within the window: %q", warnings)
 	}
@@ -783,21 +800,21 @@ func TestPreviousInitDataIsBoundUntilItsTime(t *testing.T) {
 		t.Fatal("the policy change did not change the digest")
 	}
 	value, expiration := storedPrevious(t, res)
-	want := []map[string]string{{"azure_pcr8": before.AzurePCR8, "snp_host_data": before.SNPHostData, "tdx_mrconfigid": before.TDXMRConfigID, "until": "2026-12-14T00:00:00Z"}}
-	if len(value) != 1 || !slices.EqualFunc(value["default"], want, maps.Equal) || expiration != "2026-12-14T00:00:00Z" {
+	want := []map[string]string{{"azure_pcr8": before.AzurePCR8, "snp_host_data": before.SNPHostData, "tdx_mrconfigid": before.TDXMRConfigID, "until": "2027-01-14T00:00:00Z"}}
+	if len(value) != 1 || !slices.EqualFunc(value["default"], want, maps.Equal) || expiration != "2027-01-14T00:00:00Z" {
 		t.Errorf("stored previous = %v (expiration %s), want default: %v", value, expiration, want)
 	}
 	if len(res.Previous) != 1 || res.Previous[0].Digest != before.Digest {
 		t.Errorf("Result.Previous = %+v", res.Previous)
 	}
-	later, warnings := render("2026-12-15T00:00:00Z")
-	if len(warnings) != 1 || !strings.Contains(warnings[0], "values/values-global.yaml:44:20: warning: global.coco.trustee.referenceValues.previous[0].until: 2026-12-14T00:00:00Z has passed") {
+	later, warnings := render("2027-01-15T00:00:00Z")
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "values/values-global.yaml:44:20: warning: global.coco.trustee.referenceValues.previous[0].until: 2027-01-14T00:00:00Z has passed") {
 		t.Errorf("warnings after the window: %q", warnings)
 	}
 	if a, b := storedPrevious(t, later); !maps.EqualFunc(a, value, func(x, y []map[string]string) bool { return slices.EqualFunc(x, y, maps.Equal) }) || b != expiration {
 		t.Error("the render changed with the clock")
 	}
-	if _, warnings := render("2026-10-01T00:00:00Z"); len(warnings) != 1 || !strings.Contains(warnings[0], "for 74 more days") {
+	if _, warnings := render("2026-12-01T00:00:00Z"); len(warnings) != 1 || !strings.Contains(warnings[0], "for 44 more days") {
 		t.Errorf("a window far ahead: %q", warnings)
 	}
 }

@@ -77,7 +77,7 @@ func BenchmarkRender(b *testing.B) {
 		b.Run(fmt.Sprintf("apps=%d", n), func(b *testing.B) {
 			dir := b.TempDir()
 			writeSyntheticRepo(b, dir, n)
-			req := Request{RepoRoot: dir, ValuesDir: dir, Sets: benchSets}
+			req := disk(b, dir, dir, Request{Sets: benchSets})
 			out := renderBytes(b, req)
 			b.SetBytes(int64(len(out)))
 			b.ReportAllocs()
@@ -91,7 +91,7 @@ func BenchmarkRender(b *testing.B) {
 
 // BenchmarkRenderBuiltin times a render of the repository's own pattern.
 func BenchmarkRenderBuiltin(b *testing.B) {
-	req := Request{RepoRoot: "../..", ValuesDir: "../../values"}
+	req := disk(b, "../..", "../../values", Request{})
 	renderBytes(b, req)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -104,7 +104,7 @@ func BenchmarkRenderBuiltin(b *testing.B) {
 func BenchmarkRenderHubAndSpoke(b *testing.B) {
 	for _, g := range []string{"trusted-hub", "spoke"} {
 		b.Run(g, func(b *testing.B) {
-			req := Request{RepoRoot: "../..", ValuesDir: "../../values", ClusterGroup: g, All: true}
+			req := disk(b, "../..", "../../values", Request{ClusterGroup: g, All: true})
 			renderBytes(b, req)
 			b.ReportAllocs()
 			for b.Loop() {
@@ -120,7 +120,7 @@ func TestSyntheticRenderIsComplete(t *testing.T) {
 	dir := t.TempDir()
 	const n = 200
 	writeSyntheticRepo(t, dir, n)
-	res, err := Render(Request{RepoRoot: dir, ValuesDir: dir, Sets: benchSets})
+	res, err := Render(disk(t, dir, dir, Request{Sets: benchSets}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func TestSyntheticRenderIsComplete(t *testing.T) {
 			t.Errorf("%s: got %d, want %d", k, counts[k], v)
 		}
 	}
-	out := renderBytes(t, Request{RepoRoot: dir, ValuesDir: dir, Sets: benchSets})
+	out := renderBytes(t, disk(t, dir, dir, Request{Sets: benchSets}))
 	if !bytes.Contains(out, []byte("value: app-0000.apps.hub.example.com")) {
 		t.Errorf("templated override not rendered")
 	}

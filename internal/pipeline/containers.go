@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -13,7 +12,7 @@ import (
 	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
-// finishProfiles finishes every init-data profile (Profile.finalize) with the containers of the pod templates
+// finishProfiles finishes every init-data profile (profiles.Profile.Finalize) with the containers of the pod templates
 // that run with it, read from the built overlays of the workloads applications in values order, and warns
 // where the manifests leave a container less bound than the policy could bind it. It reports false when a
 // profile cannot be built; the reasons are in d.
@@ -34,7 +33,7 @@ func finishProfiles(c appContext, overlays map[string]*builtOverlay, d *diag.Lis
 			}
 			for _, ctr := range pod.Containers {
 				pc := policyContainer(pod, ctr)
-				pc.Pos = findInOverlay(c.root, o.files, pod.File, imageLine, ctr.Image)
+				pc.Pos = ctr.ImagePos
 				if pc.Pos.IsZero() {
 					pc.Pos = srcpos.Pos{File: pod.File}
 				}
@@ -46,7 +45,7 @@ func finishProfiles(c appContext, overlays map[string]*builtOverlay, d *diag.Lis
 	// The profiles are independent (each validates its own policy with its own Rego meter): finalize them
 	// side by side and report in profile order, so diagnostics read the same as a sequential run.
 	names := c.v.CoCo.ProfileNames()
-	ds := make([]diag.List, len(names))
+	ds := make([]*diag.List, len(names))
 	oks := make([]bool, len(names))
 	var wg sync.WaitGroup
 	for i, name := range names {
@@ -55,19 +54,18 @@ func finishProfiles(c appContext, overlays map[string]*builtOverlay, d *diag.Lis
 			oks[i] = true
 			continue
 		}
-		wg.Go(func() { oks[i] = p.finalize(byProfile[name], &ds[i]) })
+		wg.Go(func() { oks[i], ds[i] = p.Finalize(byProfile[name]) })
 	}
 	wg.Wait()
 	ok := true
 	for i := range names {
-		d.Append(&ds[i])
+		if ds[i] != nil {
+			d.Append(ds[i])
+		}
 		ok = ok && oks[i]
 	}
 	return ok
 }
-
-// imageLine finds the image reference of a container in a manifest or a kustomize patch.
-var imageLine = regexp.MustCompile(`(?m)\bimage["']?\s*:\s*["']?([^"'\s#]+)`)
 
 // policyContainer is what the agent policy admits for a container of a pod template.
 func policyContainer(pod workloads.Pod, c workloads.Container) agentpolicy.Container {

@@ -31,11 +31,11 @@ func TestRenderedObjectsMatchCRDs(t *testing.T) {
 		req, _ := readCase(t, dir)
 		cases = append(cases, renderCase{filepath.Base(dir), req})
 	}
-	cases = append(cases, renderCase{"repository-pattern", Request{RepoRoot: "../..", ValuesDir: "../../values", All: true}},
-		renderCase{"repository-pattern-baremetal", Request{RepoRoot: "../..", ValuesDir: "../../values", ClusterGroup: "baremetal", All: true}},
-		renderCase{"repository-pattern-baremetal-gpu", Request{RepoRoot: "../..", ValuesDir: "../../values", ClusterGroup: "baremetal-gpu", All: true}},
-		renderCase{"repository-pattern-trusted-hub", Request{RepoRoot: "../..", ValuesDir: "../../values", ClusterGroup: "trusted-hub", All: true}},
-		renderCase{"repository-pattern-spoke", Request{RepoRoot: "../..", ValuesDir: "../../values", ClusterGroup: "spoke", All: true}})
+	cases = append(cases, renderCase{"repository-pattern", disk(t, "../..", "../../values", Request{All: true})},
+		renderCase{"repository-pattern-baremetal", disk(t, "../..", "../../values", Request{ClusterGroup: "baremetal", All: true})},
+		renderCase{"repository-pattern-baremetal-gpu", disk(t, "../..", "../../values", Request{ClusterGroup: "baremetal-gpu", All: true})},
+		renderCase{"repository-pattern-trusted-hub", disk(t, "../..", "../../values", Request{ClusterGroup: "trusted-hub", All: true})},
+		renderCase{"repository-pattern-spoke", disk(t, "../..", "../../values", Request{ClusterGroup: "spoke", All: true})})
 	// Kinds that the bare-metal group renders and that must have met their CRD (a CRD missing from the folder
 	// would otherwise skip them silently).
 	mustValidate := map[string]bool{"KataConfig": false, "NodeFeatureDiscovery": false, "NodeFeatureRule": false,

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 // FuzzRenderValues runs the real render (Render, what `cocogen render` and the plugin call) on mutated copies
@@ -114,13 +115,9 @@ func FuzzRenderYAML(f *testing.F) {
 	f.Add([]byte(smallVPGlobal), []byte(smallVPHub), "global=null\nclusterGroup.argoCD=null")
 	f.Add([]byte(smallVPGlobal+"global:\n  options: &o\n    useCSV: false\n  coco: *o\n"), []byte(smallVPHub+"  subscriptions:\n    - name: x\n      namespaces: ~\n"), "clusterGroup.applications.a.name=a,clusterGroup.applications.a.path=p")
 	f.Fuzz(func(t *testing.T, global, hub []byte, sets string) {
-		dir := t.TempDir()
-		for name, data := range map[string][]byte{"values-global.yaml": global, "values-hub.yaml": hub} {
-			if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		req := Request{RepoRoot: dir, ValuesDir: dir}
+		// The repository is a file system in memory: Render reads nothing else.
+		repo := fstest.MapFS{"values-global.yaml": {Data: global}, "values-hub.yaml": {Data: hub}}
+		req := Request{FS: repo, ValuesDir: "."}
 		for _, l := range strings.Split(sets, "\n") {
 			if l != "" {
 				req.Sets = append(req.Sets, l)

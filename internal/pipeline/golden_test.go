@@ -53,21 +53,19 @@ func readCase(t *testing.T, dir string) (Request, goldenCase) {
 	c.App = n.Get("app").Scalar()
 	c.All = n.Get("all").Scalar() == "true"
 	repoDir := filepath.Join(dir, "repo")
-	req := Request{
-		RepoRoot:     repoDir,
-		ValuesDir:    filepath.Join(repoDir, cmpOr(c.ValuesDir, ".")),
+	req := disk(t, repoDir, filepath.Join(repoDir, cmpOr(c.ValuesDir, ".")), Request{
 		ClusterGroup: c.ClusterGroup,
 		Sets:         c.Sets,
 		SetStrings:   c.SetStrings,
 		App:          c.App,
 		All:          c.All,
-	}
+	})
 	if c.Metadata != "" {
 		md, err := os.ReadFile(filepath.Join(repoDir, c.Metadata))
 		if err != nil {
 			t.Fatal(err)
 		}
-		req.Metadata, req.MetadataName, req.MetadataPath = md, c.Metadata, filepath.Join(repoDir, c.Metadata)
+		req.Metadata, req.MetadataName, req.MetadataFile = md, c.Metadata, c.Metadata
 	}
 	return req, c
 }
@@ -220,8 +218,8 @@ func TestShuffledInputsRenderTheSame(t *testing.T) {
 				tmp := t.TempDir()
 				copyShuffled(t, filepath.Join(dir, "repo"), tmp, rng)
 				r2 := req
-				rel, _ := filepath.Rel(req.RepoRoot, req.ValuesDir)
-				r2.RepoRoot, r2.ValuesDir = tmp, filepath.Join(tmp, rel)
+				r2.Notes = nil
+				r2 = disk(t, tmp, filepath.Join(tmp, req.ValuesDir), r2)
 				got, gotErr := renderText(t, r2)
 				// Source comments name lines, which move when keys are reordered; everything else must not.
 				if got, want := stripSources(got), stripSources(want); got != want {

@@ -1,9 +1,9 @@
 package pipeline
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -78,30 +78,19 @@ func Targets(req Request) ([]Target, error) {
 	return out, nil
 }
 
-// openValuesDir opens the repository root of a request and returns the values directory relative to it.
+// openValuesDir opens the repository of a request (Request.FS) and returns the values directory relative to
+// its root.
 func openValuesDir(req Request) (*repo.Root, string, error) {
-	valuesDir := req.ValuesDir
-	if valuesDir == "" {
-		valuesDir = "values"
+	if req.FS == nil {
+		return nil, "", errors.New("the request names no repository (Request.FS)")
 	}
-	if st, err := os.Stat(valuesDir); err != nil || !st.IsDir() {
-		return nil, "", fmt.Errorf("values directory %s does not exist (--values-dir)", valuesDir)
-	}
-	rootDir := req.RepoRoot
-	if rootDir == "" {
-		var err error
-		if rootDir, _, err = repo.FindRoot(valuesDir); err != nil {
-			return nil, "", err
-		}
-	}
-	root, err := repo.Open(rootDir)
+	root := repo.New(req.FS, req.RootName, req.RootDir)
+	relDir, err := repo.Clean(cmp.Or(req.ValuesDir, "values"))
 	if err != nil {
 		return nil, "", err
 	}
-	relDir, err := root.RelDir(valuesDir)
-	if err != nil {
-		root.Close()
-		return nil, "", err
+	if st, err := root.Stat(relDir); err != nil || !st.IsDir() {
+		return nil, "", fmt.Errorf("values directory %s does not exist (--values-dir)", root.Display(relDir))
 	}
 	return root, relDir, nil
 }

@@ -62,7 +62,7 @@ func editIn(t *testing.T, root, file, old, new string) {
 
 func renderGroup(t *testing.T, root, group, cluster string) (*Result, error) {
 	t.Helper()
-	return Render(Request{RepoRoot: root, ValuesDir: filepath.Join(root, "values"), ClusterGroup: group, Cluster: cluster, All: true})
+	return Render(disk(t, root, filepath.Join(root, "values"), Request{ClusterGroup: group, Cluster: cluster, All: true}))
 }
 
 func find(objs []manifest.Object, kind, name string) *manifest.Object {
@@ -100,7 +100,7 @@ func registeredPCR8(t *testing.T, objs []manifest.Object) map[string]string {
 // that deliver the spoke group; the spoke renders peer pods and no Trustee, its init-data sends pods to the
 // hub's KBS, and the hub registers the PCR8 of the spoke's default profile.
 func TestHubAndSpoke(t *testing.T) {
-	hub, err := Render(Request{RepoRoot: "../..", ValuesDir: "../../values", ClusterGroup: "trusted-hub", All: true})
+	hub, err := Render(disk(t, "../..", "../../values", Request{ClusterGroup: "trusted-hub", All: true}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestHubAndSpoke(t *testing.T) {
 		t.Errorf("the hub registers the init-data of %v, want spoke/spoke-1", hub.Managed)
 	}
 
-	spoke, err := Render(Request{RepoRoot: "../..", ValuesDir: "../../values", ClusterGroup: "spoke", All: true})
+	spoke, err := Render(disk(t, "../..", "../../values", Request{ClusterGroup: "spoke", All: true}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,7 +284,7 @@ func TestHubAndSpokeErrors(t *testing.T) {
 
 // TestRenderGroups: every cluster group of the repository, the spoke once per cluster file, each object marked.
 func TestRenderGroups(t *testing.T) {
-	groups, _, err := RenderGroups(Request{RepoRoot: "../..", ValuesDir: "../../values"})
+	groups, _, err := RenderGroups(disk(t, "../..", "../../values", Request{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +305,7 @@ func TestRenderGroups(t *testing.T) {
 // TestManagedRendersShareTheBudget: the renders of the managed clusters spend what is left of the hub's
 // budgets, so a repository with many cluster files cannot multiply the work of one render.
 func TestManagedRendersShareTheBudget(t *testing.T) {
-	req := Request{RepoRoot: "../..", ValuesDir: "../../values", ClusterGroup: "trusted-hub", All: true}
+	req := disk(t, "../..", "../../values", Request{ClusterGroup: "trusted-hub", All: true})
 	res, err := Render(req)
 	if err != nil {
 		t.Fatal(err)

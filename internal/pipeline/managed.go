@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"path/filepath"
+	"time"
 
 	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/diag"
@@ -47,7 +47,8 @@ func renderManaged(c appContext, req Request, spent Usage, d *diag.List) ([]mana
 			continue
 		}
 		p := "clusterGroup.managedClusterGroups." + g.Key
-		names, err := groupClusters(c.root, c.valuesDir, g.Name)
+		listed := c.src.managedClusters[g.Name]
+		names, err := listed.names, listed.err
 		if err != nil {
 			d.Errorf(g.Pos, p, "%v", err)
 			continue
@@ -63,14 +64,16 @@ func renderManaged(c appContext, req Request, spent Usage, d *diag.List) ([]mana
 				return out, nil
 			}
 			sub := Request{
-				RepoRoot:     c.root.Dir(),
-				ValuesDir:    filepath.Join(c.root.Dir(), filepath.FromSlash(c.valuesDir)),
+				FS:           c.src.fsys,
+				RootName:     req.RootName,
+				RootDir:      req.RootDir,
+				ValuesDir:    c.valuesDir,
 				ClusterGroup: g.Name,
 				Cluster:      name,
 				Sets:         helmOverrideSets(g),
 				All:          true,
 				Budget:       left,
-				Now:          req.Now,
+				Now:          func() time.Time { return c.now }, // the hub's one reading of the clock
 				nested:       hub,
 			}
 			res, err := Render(sub)

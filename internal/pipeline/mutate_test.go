@@ -437,18 +437,16 @@ func (s *mutState) write(tb testing.TB, dir string) Request {
 			tb.Fatal(err)
 		}
 	}
-	req := Request{
-		RepoRoot:   dir,
-		ValuesDir:  filepath.Join(dir, filepath.FromSlash(tr.valuesDir)),
+	req := disk(tb, dir, filepath.Join(dir, filepath.FromSlash(tr.valuesDir)), Request{
 		Sets:       append(slices.Clone(tr.sets), s.sets...),
 		SetStrings: append(slices.Clone(tr.setStrings), s.strs...),
 		All:        tr.all,
-	}
+	})
 	if tr.metadata != "" {
 		i := slices.Index(tr.valueFiles, tr.metadata)
-		req.Metadata, req.MetadataName, req.MetadataPath = []byte{}, tr.metadata, filepath.Join(dir, filepath.FromSlash(tr.metadata))
+		req.Metadata, req.MetadataName, req.MetadataFile = []byte{}, tr.metadata, tr.metadata
 		if !s.removed[i] {
-			data, err := os.ReadFile(req.MetadataPath)
+			data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(tr.metadata)))
 			if err != nil {
 				tb.Fatal(err)
 			}

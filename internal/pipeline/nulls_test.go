@@ -1,9 +1,8 @@
 package pipeline
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
+	"testing/fstest"
 
 	"github.com/cocogen/cocogen/internal/helmvalues"
 	"github.com/cocogen/cocogen/internal/node"
@@ -85,13 +84,8 @@ func TestNullBlockRendersAsAbsent(t *testing.T) {
 		{name: "global.secretStore", global: global + "  secretStore:\n    # backend: vault\n", hub: hub},
 	}
 	render := func(t *testing.T, global, hub string) string {
-		dir := t.TempDir()
-		for name, data := range map[string]string{"values-global.yaml": global, "values-hub.yaml": hub} {
-			if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		out, errOut := renderText(t, Request{RepoRoot: dir, ValuesDir: dir})
+		repo := fstest.MapFS{"values-global.yaml": {Data: []byte(global)}, "values-hub.yaml": {Data: []byte(hub)}}
+		out, errOut := renderText(t, Request{FS: repo, ValuesDir: "."})
 		if out == "" {
 			t.Fatalf("render failed:\n%s", errOut)
 		}

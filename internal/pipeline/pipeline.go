@@ -1,12 +1,13 @@
-// Package pipeline is cocogen's one render path: load the values and metadata of a repository, decode them
-// into the typed model, run the generators and return sorted objects. `cocogen render` and the Argo CD plugin
-// build a Request and call Render; their output for the same inputs is the same bytes.
+// Package pipeline is cocogen's one render path, in one direction: load reads everything a render needs from
+// the repository's file system into an immutable, positioned Sources (load.go, the only file of the package
+// that reads); the generators run as pure functions of it; the checks compare their typed results; the
+// objects come out sorted. `cocogen render` and the Argo CD plugin build a Request and call Render; their
+// output for the same inputs is the same bytes.
 package pipeline
 
 import (
 	"errors"
-	"fmt"
-	"os"
+	"io/fs"
 	"path"
 	"slices"
 	"strings"
@@ -19,20 +20,24 @@ import (
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/metadata"
 	"github.com/cocogen/cocogen/internal/model"
-	"github.com/cocogen/cocogen/internal/node"
-	"github.com/cocogen/cocogen/internal/regolimit"
-	"github.com/cocogen/cocogen/internal/repo"
-	"github.com/cocogen/cocogen/internal/srcpos"
-	"github.com/cocogen/cocogen/internal/tpl"
 	"github.com/cocogen/cocogen/internal/values"
 )
 
 // Request says what to render.
 type Request struct {
-	// RepoRoot is the repository root; empty means: found from ValuesDir (see repo.FindRoot).
-	RepoRoot string
-	// ValuesDir is the values directory (absolute or relative to the working directory); default "values".
+	// FS is the repository, rooted at its root: the render reads every input through it (repo.Root's rules:
+	// no "..", no symbolic links out of the root, the file-bytes and input-bytes budgets) and nothing else.
+	// repo.Locate opens one for a directory on disk; tests pass an fstest.MapFS.
+	FS fs.FS
+	// RootName is how the root is shown in messages: file names read RootName/path, or the repository path
+	// alone when it is "" (the root is the working directory). RootDir is the root's directory on disk, for
+	// messages (Result.Root); "" when FS is not a directory.
+	RootName, RootDir string
+	// ValuesDir is the values directory relative to the root; default "values".
 	ValuesDir string
+	// Notes are diagnostics about the request found before the render (repo.Locate: no .git above the values
+	// directory, a values directory outside the root); an error among them fails the render.
+	Notes []diag.Diagnostic
 	// ClusterGroup overrides main.clusterGroupName.
 	ClusterGroup string
 	// Metadata is the content of a metadata file and MetadataName how to show it; nil means the values
@@ -42,9 +47,10 @@ type Request struct {
 	// Sets and SetStrings are --set and --set-string arguments, applied in order after the metadata.
 	Sets       []string
 	SetStrings []string
-	// MetadataPath is the file system path Metadata was read from ("" for stdin or no file). Child
-	// applications that cocogen renders are told to read the same file when it lies in the repository.
-	MetadataPath string
+	// MetadataFile is the repository path (root-relative) of the file Metadata was read from, "" when it is
+	// not a file of the repository (stdin, a file elsewhere). Child applications that cocogen renders are
+	// told to read the same file when there is one.
+	MetadataFile string
 	// Facts override facts of the metadata (plugin env COCOGEN_FACT_*), later winning.
 	Facts []metadata.Override
 	// Cluster names the cluster (its ACM ManagedCluster name) whose metadata file clusters/<group>/<name>.yaml of
@@ -59,8 +65,9 @@ type Request struct {
 	Budget budget.Limits
 	// nested is set on the renders of a hub's managed clusters (renderManaged).
 	nested *hubView
-	// Now is the clock of the render's warnings about dates in the values (nil: time.Now). No date changes
-	// what is rendered: the same commit renders the same bytes at any time.
+	// Now is the render's clock, read once per render (nil: time.Now). It decides the checks of dates (the
+	// trust anchor's validity, the reference values' expiration, the end of previous init-data windows),
+	// never what is rendered: the same commit renders the same bytes while its dates hold.
 	Now func() time.Time
 }
 
@@ -118,139 +125,44 @@ func (r *Result) Profile(name string) (*Profile, error) {
 	return nil, profileError(r.ProfileNames, name)
 }
 
-// Render runs the pipeline. A problem with the input is returned as *diag.Diagnostics (exit code 1); any
-// other error is a usage or internal error.
+// Render runs the pipeline in one direction: load reads everything the render needs from Request.FS into an
+// immutable Sources (load.go); the generators run as pure functions of it (generators/profiles, the
+// application generators, generators/appofapps); the checks then compare their typed results across
+// applications (checkApps, checkNames, duplicates). A problem with the input is returned as
+// *diag.Diagnostics (exit code 1); any other error is a usage or internal error.
 func Render(req Request) (*Result, error) {
+	if req.FS == nil {
+		return nil, errors.New("render: the request names no repository (Request.FS)")
+	}
 	d := &diag.List{}
-	valuesDir := req.ValuesDir
-	if valuesDir == "" {
-		valuesDir = "values"
-	}
-	if st, err := os.Stat(valuesDir); err != nil || !st.IsDir() {
-		return nil, fmt.Errorf("values directory %s does not exist (--values-dir; a Validated Patterns repository keeps its values at its root: --values-dir .)", valuesDir)
-	}
-	limits := req.Budget
-	if limits == (budget.Limits{}) {
-		limits = budget.Defaults()
-	}
-	rootDir := req.RepoRoot
-	if rootDir == "" {
-		var found bool
-		var err error
-		if rootDir, found, err = repo.FindRoot(valuesDir); err != nil {
-			return nil, err
-		}
-		if !found {
-			d.Warnf(srcpos.Pos{File: "--values-dir"}, "", "no .git at or above %s: the repository root is the values directory itself, so files outside it cannot be read (pass --repo-root DIR to name the root)", valuesDir)
-		}
-	}
-	root, err := repo.Open(rootDir)
-	if err != nil {
-		return nil, err
-	}
-	defer root.Close()
-	root.SetBudget(limits)
-	templates := tpl.NewBudget(limits)
-	meter := regolimit.NewMeter(limits)
-	relDir, err := root.RelDir(valuesDir)
-	if err != nil {
-		return nil, &diag.Diagnostics{Items: []diag.Diagnostic{{Severity: diag.Error, Pos: srcpos.Pos{File: "--values-dir"}, Msg: err.Error()}}}
-	}
-	if st, err := root.Stat(relDir); err != nil || !st.IsDir() {
-		return nil, &diag.Diagnostics{Items: []diag.Diagnostic{{Severity: diag.Error, Pos: srcpos.Pos{File: "--values-dir"}, Msg: fmt.Sprintf("values directory %s does not exist (use --values-dir DIR; a Validated Patterns repository keeps its values at the root: --values-dir .)", valuesDir)}}}
-	}
-
-	// Metadata first, then flags: later params win.
-	md, mdName := req.Metadata, req.MetadataName
-	cluster := ""
-	switch {
-	case md != nil && req.Cluster != "":
-		d.Errorf(srcpos.Pos{File: "--cluster"}, "", "--cluster reads the cluster's file under %s/: do not pass a metadata file too", path.Join(relDir, ClustersDir))
-		return nil, finish(d)
-	case md == nil:
-		rel, name, ok := metadataFile(root, relDir, req, d)
-		if !ok {
-			return nil, finish(d)
-		}
-		data, ok := readMetadataFile(root, rel, d)
-		if !ok {
-			return nil, finish(d)
-		}
-		if data != nil {
-			md, mdName, cluster = data, root.Display(rel), name
-		}
-	}
-	var params []helmvalues.Param
-	var meta *metadata.Metadata
-	if md != nil || len(req.Facts) > 0 {
-		if md == nil {
-			mdName = "<facts>"
-		}
-		var mdDiags *diag.List
-		meta, mdDiags = metadata.Load(mdName, md, req.Facts)
-		d.Append(mdDiags)
-		if meta == nil {
-			return nil, finish(d)
-		}
-		if cluster != "" {
-			checkClusterName(meta, cluster, d)
-		}
-		for _, p := range meta.Params() {
-			pp, err := helmvalues.ParsePath(p.Path)
-			if err != nil {
-				return nil, err
-			}
-			params = append(params, helmvalues.Param{Path: pp, Value: p.Value})
-		}
-	}
-	sets := 0
-	for _, group := range []struct {
-		args     []string
-		asString bool
-	}{{req.Sets, false}, {req.SetStrings, true}} {
-		for _, a := range group.args {
-			ps, err := helmvalues.ParseSet(a, group.asString)
-			if err != nil {
-				d.Errorf(srcpos.Pos{File: "--set"}, "", "%v", err)
-				continue
-			}
-			for _, p := range ps {
-				sets += max(p.Value.Len(), 1)
-				if len(p.Path) > limits.SetDepth {
-					d.Errorf(srcpos.Pos{File: "--set"}, "", "%v", limits.Exceed("set-depth", fmt.Sprintf("a --set path has %d keys and indexes", len(p.Path))))
-					return nil, finish(d)
-				}
-			}
-			if sets > limits.SetCount {
-				d.Errorf(srcpos.Pos{File: "--set"}, "", "%v", limits.Exceed("set-count", "--set, --set-string and the plugin's sets give more values"))
-				return nil, finish(d)
-			}
-			params = append(params, ps...)
-		}
+	for _, n := range req.Notes {
+		d.Add(n)
 	}
 	if d.HasErrors() {
 		return nil, finish(d)
 	}
+	now := time.Now
+	if req.Now != nil {
+		now = req.Now
+	}
+	clock := now() // the one reading of the clock
+	limits := req.Budget
+	if limits == (budget.Limits{}) {
+		limits = budget.Defaults()
+	}
+	src := load(req, limits, clock, d)
+	if src == nil {
+		return nil, finish(d)
+	}
+	return generate(req, src, clock, d)
+}
 
-	yamlTally := &node.Tally{Max: limits.YAMLTotalNodes}
-	loaded, ld := values.Load(values.Options{Root: root, Dir: relDir, ClusterGroup: req.ClusterGroup, Params: params,
-		YAML: node.FromBudget(limits, yamlTally), Templates: templates})
-	d.Append(ld)
-	if loaded == nil {
-		return nil, finish(d)
-	}
-	v, md2 := model.Decode(loaded.Values)
-	d.Append(md2)
-	if v == nil {
-		return nil, finish(d)
-	}
-	if v.ClusterGroup.Name != loaded.Group {
-		d.Warnf(v.ClusterGroup.NamePos, "clusterGroup.name", "is %q but the cluster group being rendered is %q: child applications will read values-%s.yaml", v.ClusterGroup.Name, loaded.Group, v.ClusterGroup.Name)
-	}
-	checkAppValueFiles(root, v, templates, d)
+// generate runs the generators on the loaded sources and checks their results.
+func generate(req Request, src *Sources, now time.Time, d *diag.List) (*Result, error) {
+	v, meta := src.values, src.meta
 	rel := resolveReleases(v, meta, d)
 	var anchor string
-	var profiles map[string]*Profile
+	var profs map[string]*Profile
 	switch {
 	case !needsTrustAnchor(v):
 	case meta == nil:
@@ -259,9 +171,9 @@ func Render(req Request) (*Result, error) {
 			d.Errorf(v.CoCo.InitData.DefaultPos, "global.coco.initdata", "init-data profiles need cluster metadata (the KBS endpoint and its trust anchor): pass -m FILE or add cluster-metadata.yaml to the values directory")
 		}
 	default:
-		if pem, ok := readTrustAnchor(root, meta, d); ok {
+		if pem, ok := checkTrustAnchor(src, now, d); ok {
 			anchor = pem
-			profiles = buildProfiles(root, v, meta, anchor, rel.kata.agent(), meter, d)
+			profs = buildProfiles(src, anchor, rel.kata.agent(), d)
 		}
 	}
 	if d.HasErrors() {
@@ -276,11 +188,14 @@ func Render(req Request) (*Result, error) {
 		}
 		want = a
 	}
-	ac := appContext{root: root, v: v, meta: meta, rel: rel, profiles: profiles, anchor: anchor, meter: meter, overlay: kustomizeOptions(limits), now: req.Now, valuesDir: relDir}
+	ac := appContext{src: src, v: v, meta: meta, rel: rel, profiles: profs, anchor: anchor, meter: src.meter, now: now, valuesDir: src.valuesDir}
 	if req.nested != nil {
 		ac.kbsReaders = req.nested.readers
 	}
-	managed, err := renderManaged(ac, req, Usage{InputBytes: root.BytesRead(), YAMLNodes: yamlTally.Used, TemplateSteps: templates.Steps(), TemplateBytes: templates.Bytes(), RegoSteps: meter.Steps()}, d)
+	usage := func() Usage {
+		return Usage{InputBytes: src.bytesRead, YAMLNodes: src.yamlTally.Used, TemplateSteps: src.templates.Steps(), TemplateBytes: src.templates.Bytes(), RegoSteps: src.meter.Steps()}
+	}
+	managed, err := renderManaged(ac, req, usage(), d)
 	if err != nil {
 		return nil, err
 	}
@@ -295,10 +210,7 @@ func Render(req Request) (*Result, error) {
 	if d.HasErrors() {
 		return nil, finish(d)
 	}
-	usage := func() Usage {
-		return Usage{InputBytes: root.BytesRead(), YAMLNodes: yamlTally.Used, TemplateSteps: templates.Steps(), TemplateBytes: templates.Bytes(), RegoSteps: meter.Steps()}
-	}
-	res := &Result{Group: loaded.Group, Cluster: cluster, Files: loaded.Files, Root: root.Dir(), Profiles: profiles, ProfileNames: v.CoCo.ProfileNames(), DefaultProfile: v.CoCo.InitData.Default, Apps: apps,
+	res := &Result{Group: src.loaded.Group, Cluster: src.cluster, Files: src.loaded.Files, Root: req.RootDir, Profiles: profs, ProfileNames: v.CoCo.ProfileNames(), DefaultProfile: v.CoCo.InitData.Default, Apps: apps,
 		UsedProfiles: usedProfiles(ac, apps), Previous: v.CoCo.Trustee.Previous, PeerPods: rendersPeerPods(ac), meta: meta, anchor: anchor}
 	if meta != nil && isBareMetal(v.Global.Tree.Get("clusterPlatform").Scalar()) {
 		res.BareMetalTEEs = meta.BareMetal.TEEs()
@@ -316,9 +228,9 @@ func Render(req Request) (*Result, error) {
 		res.Usage = usage()
 		return res, nil
 	}
-	env := childEnv(root, req, relDir, loaded.Group, cluster, v, d)
+	env := childEnv(req, src.valuesDir, src.loaded.Group, src.cluster, v, d)
 	checkRepoURL(v, d)
-	objs, gd := appofapps.Render(v, appofapps.Options{ValuesDir: relDir, PluginEnv: env, Templates: templates})
+	objs, gd := appofapps.Render(v, appofapps.Options{ValuesDir: src.valuesDir, PluginEnv: env, Templates: src.templates})
 	d.Append(gd)
 	checkNames(objs, d)
 	if d.HasErrors() {
@@ -344,7 +256,7 @@ func Render(req Request) (*Result, error) {
 // childEnv is the plugin env that the applications cocogen renders get after COCOGEN_APP, so that the
 // plugin renders each from the same cluster group, values directory, metadata file, sets and facts as this
 // tree.
-func childEnv(root *repo.Root, req Request, relDir, group, cluster string, v *model.Values, d *diag.List) []appofapps.EnvVar {
+func childEnv(req Request, relDir, group, cluster string, v *model.Values, d *diag.List) []appofapps.EnvVar {
 	first := -1
 	for i, a := range v.ClusterGroup.Applications {
 		if a.CoCoGen != "" && !a.Disabled {
@@ -363,12 +275,7 @@ func childEnv(root *repo.Root, req Request, relDir, group, cluster string, v *mo
 		env = append(env, appofapps.EnvVar{Name: "COCOGEN_VALUES_DIR", Value: relDir})
 	}
 	if req.Metadata != nil {
-		rel := ""
-		if req.MetadataPath != "" {
-			if r, err := root.RelDir(req.MetadataPath); err == nil {
-				rel = r
-			}
-		}
+		rel := req.MetadataFile
 		switch {
 		case rel == path.Join(relDir, metadata.DefaultFile), cluster == "" && rel == path.Join(relDir, groupMetadataFile(group)):
 			// The child reads the same default: it renders the same cluster group.
@@ -416,35 +323,6 @@ func propagated(args []string, asString bool) []string {
 // finish returns the collected errors together with the warnings, so the caller prints everything at once.
 func finish(d *diag.List) error {
 	return &diag.Diagnostics{Items: d.Sorted()}
-}
-
-// checkAppValueFiles warns about per-application extraValueFiles that name a file of the pattern repository
-// that does not exist (Argo CD would skip it silently).
-func checkAppValueFiles(root *repo.Root, v *model.Values, templates *tpl.Budget, d *diag.List) {
-	eng := tpl.New(v.Tree, templates)
-	for _, a := range v.ClusterGroup.Applications {
-		for _, f := range a.ExtraValueFiles {
-			p, err := eng.Render(tpl.HelmString(f))
-			if err != nil {
-				continue // reported by the generator
-			}
-			// Paths relative to a remote chart live inside the chart package: nothing to check here.
-			if !strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "$patternref/") {
-				if a.Chart != "" {
-					continue
-				}
-				p = a.Path + "/" + p
-			}
-			rel, err := values.RepoPath(p)
-			if err != nil {
-				d.Errorf(f.Pos, "clusterGroup.applications."+a.Key+".extraValueFiles", "%v", err)
-				continue
-			}
-			if !root.Exists(rel) {
-				d.Warnf(f.Pos, "clusterGroup.applications."+a.Key+".extraValueFiles", "value file %s does not exist in the repository; Argo CD skips missing value files silently", p)
-			}
-		}
-	}
 }
 
 // IsUserError reports whether err is a problem with the input (exit code 1) rather than a usage or internal

@@ -14,7 +14,7 @@ import (
 // decodes to the readable TOML, that the digests are those of the same bytes, and that the TOML carries the
 // metadata's KBS endpoint and trust anchor.
 func TestBuiltinPatternProfiles(t *testing.T) {
-	res, err := Render(Request{RepoRoot: "../..", ValuesDir: "../../values"})
+	res, err := Render(disk(t, "../..", "../../values", Request{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestProfileErrorsPointAtTheirSource(t *testing.T) {
 			if err := os.WriteFile(p, bytes.Replace(data, []byte(c.old), []byte(c.new), 1), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			_, err = Render(Request{RepoRoot: dir, ValuesDir: filepath.Join(dir, "values")})
+			_, err = Render(disk(t, dir, filepath.Join(dir, "values"), Request{}))
 			if err == nil || !IsUserError(err) || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("want an input error containing %q, got %v", c.want, err)
 			}

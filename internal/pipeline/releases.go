@@ -210,7 +210,7 @@ func checkInitDataIgnored(c appContext, a *model.Application, uses []workloads.U
 		if u.Profile == def {
 			continue
 		}
-		pos := locator(c.root, o.files)(u.File, u.Profile)
+		pos := u.Pos
 		if pos.IsZero() {
 			pos = a.Pos
 		}

@@ -1,8 +1,6 @@
 package pipeline
 
 import (
-	"time"
-
 	"github.com/cocogen/cocogen/generators/workloads"
 	"github.com/cocogen/cocogen/internal/release"
 )
@@ -26,12 +24,4 @@ func (c appContext) caaDaemonSet() string {
 		return c.rel.sandboxed.CAADaemonSet
 	}
 	return release.CAADaemonSetOSC
-}
-
-// clock returns the time of the render.
-func (c appContext) clock() time.Time {
-	if c.now != nil {
-		return c.now()
-	}
-	return time.Now()
 }

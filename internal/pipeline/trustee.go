@@ -2,11 +2,9 @@ package pipeline
 
 import (
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -18,9 +16,6 @@ import (
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/model"
 	"github.com/cocogen/cocogen/internal/node"
-	"github.com/cocogen/cocogen/internal/regolimit"
-	"github.com/cocogen/cocogen/internal/repo"
-	"github.com/cocogen/cocogen/internal/rvps"
 	"github.com/cocogen/cocogen/internal/schema"
 	"github.com/cocogen/cocogen/internal/srcpos"
 	"github.com/cocogen/cocogen/internal/trusteepolicy"
@@ -59,10 +54,12 @@ func kbsRouteHost(c appContext) string {
 	return ""
 }
 
-func renderTrustee(c appContext, a *model.Application, others []App) ([]manifest.Object, *diag.List) {
+// renderTrustee renders the trustee application, and returns with its objects the binding (Azure PCR8) of every
+// init-data profile its reference values register, for the checks across applications.
+func renderTrustee(c appContext, a *model.Application, others []App) ([]manifest.Object, map[string]string, *diag.List) {
 	d := &diag.List{}
 	if !needMetadata(c, a, d) {
-		return nil, d
+		return nil, nil, d
 	}
 	t := c.v.CoCo.Trustee
 	if t.VaultPrefix == "" {
@@ -75,7 +72,7 @@ func renderTrustee(c appContext, a *model.Application, others []App) ([]manifest
 	host := kbsRouteHost(c)
 	if host == "" {
 		d.Errorf(a.CoCoGenPos, "clusterGroup.applications."+a.Key, "the kbs Route needs the cluster's apps domain: set cluster.appsDomain in the metadata")
-		return nil, d
+		return nil, nil, d
 	}
 	in := trustee.Input{
 		Namespace:   cmp.Or(a.Namespace, "trustee-operator-system"),
@@ -115,15 +112,32 @@ func renderTrustee(c appContext, a *model.Application, others []App) ([]manifest
 	}
 	var ok bool
 	if in.ResourcePolicy, ok = resourcePolicy(c, d); !ok {
-		return nil, d
+		return nil, nil, d
 	}
-	if in.AttestationPolicy, ok = trusteePolicy(c.root, c.meter, attestationPolicyPath, trusteepolicy.Attestation, d); !ok {
-		return nil, d
+	if in.AttestationPolicy, ok = trusteePolicy(c, attestationPolicyPath, trusteepolicy.Attestation, d); !ok {
+		return nil, nil, d
 	}
 	in.ReferenceValues, in.Profiles = referenceValues(c, a, others, d)
 	objs, td := trustee.Render(in)
 	d.Append(td)
-	return objs, d
+	return objs, registered(in.ReferenceValues), d
+}
+
+// registered returns the Azure PCR8 of every profile among reference values, by profile.
+func registered(rvs []trustee.ReferenceValue) map[string]string {
+	out := map[string]string{}
+	for _, rv := range rvs {
+		if rv.Name != trusteepolicy.RVInitDataProfiles {
+			continue
+		}
+		bindings, _ := rv.Value.(map[string]any)
+		for name, b := range bindings {
+			if m, ok := b.(map[string]any); ok {
+				out[name], _ = m[trusteepolicy.BindingAzurePCR8].(string)
+			}
+		}
+	}
+	return out
 }
 
 // referenceValues are what the trustee application registers for the attestation policy: how the init-data
@@ -265,7 +279,7 @@ func previousBindings(c appContext, used []string, d *diag.List) (map[string][]m
 			current[p.Digests.AzurePCR8] = name
 		}
 	}
-	now := c.clock()
+	now := c.now
 	for i, e := range c.v.CoCo.Trustee.Previous {
 		ep := fmt.Sprintf("%s[%d]", path, i)
 		p := c.profiles[e.Profile]
@@ -336,10 +350,10 @@ func resourceReaders(c appContext) map[string][]string {
 // the end, so every other rule keeps its line and column. The source is validated only when it cannot be
 // rendered, for the positions of what is wrong with it.
 func resourcePolicy(c appContext, d *diag.List) ([]byte, bool) {
-	name := c.root.Display(resourcePolicyPath)
-	src, err := c.root.ReadFile(resourcePolicyPath)
-	if err != nil {
-		d.Errorf(srcpos.Pos{File: name}, "", "the trustee application needs this policy: %v", err)
+	f := c.src.policies[resourcePolicyPath]
+	name, src := f.Name, f.Data
+	if f.Err != nil {
+		d.Errorf(srcpos.Pos{File: name}, "", "the trustee application needs this policy: %v", f.Err)
 		return nil, false
 	}
 	out, gated, err := trusteepolicy.RenderResource(src, resourceReaders(c))
@@ -365,31 +379,24 @@ func uniqueSorted(s []string) []string {
 	return slices.Compact(out)
 }
 
-// trusteePolicy reads a Trustee policy from the repository, validates it and returns it as Trustee loads it
-// (package policy).
-func trusteePolicy(root *repo.Root, meter *regolimit.Meter, rel string, kind trusteepolicy.Kind, d *diag.List) ([]byte, bool) {
-	src, ok := readTrusteePolicy(root, meter, rel, kind, d)
-	if !ok {
+// trusteePolicy validates a loaded Trustee policy source and returns it as Trustee loads it (package policy).
+func trusteePolicy(c appContext, rel string, kind trusteepolicy.Kind, d *diag.List) ([]byte, bool) {
+	f := c.src.policies[rel]
+	if f.Err != nil {
+		d.Errorf(srcpos.Pos{File: f.Name}, "", "the trustee application needs this policy: %v", f.Err)
 		return nil, false
 	}
-	out, err := trusteepolicy.Render(src)
+	vd := trusteepolicy.ValidateWith(f.Name, f.Data, kind, c.meter)
+	d.Append(vd)
+	if vd.HasErrors() {
+		return nil, false
+	}
+	out, err := trusteepolicy.Render(f.Data)
 	if err != nil {
-		d.Errorf(srcpos.Pos{File: root.Display(rel)}, "", "%v", err)
+		d.Errorf(srcpos.Pos{File: f.Name}, "", "%v", err)
 		return nil, false
 	}
 	return out, true
-}
-
-// readTrusteePolicy reads a Trustee policy source from the repository and validates it.
-func readTrusteePolicy(root *repo.Root, meter *regolimit.Meter, rel string, kind trusteepolicy.Kind, d *diag.List) ([]byte, bool) {
-	src, err := root.ReadFile(rel)
-	if err != nil {
-		d.Errorf(srcpos.Pos{File: root.Display(rel)}, "", "the trustee application needs this policy: %v", err)
-		return nil, false
-	}
-	vd := trusteepolicy.ValidateWith(root.Display(rel), src, kind, meter)
-	d.Append(vd)
-	return src, !vd.HasErrors()
 }
 
 // checkApps checks what must agree across applications: every profile a workload uses is bound by
@@ -415,9 +422,9 @@ func checkApps(c appContext, apps []App, d *diag.List) {
 		}
 		return
 	}
-	// Read back what the trustee application renders: every profile in use must be among the registered
-	// profiles of the RVPS store (the stored form, as Trustee reads it), with the binding of its bytes.
-	bound := boundProfiles(tr)
+	// Every profile in use must be among the profiles the trustee application registers in the RVPS store,
+	// with the binding of its bytes.
+	bound := tr.bound
 	checkBound := func(profile string, pos srcpos.Pos, what string) {
 		p := c.profiles[profile]
 		if p != nil && bound[profile] != p.Digests.AzurePCR8 {
@@ -457,9 +464,6 @@ func checkApps(c appContext, apps []App, d *diag.List) {
 	checkResourceAccess(c, apps, used, d)
 }
 
-// refText finds a KBS resource path where a manifest names it: the CDH's local URL or a kbs:/// URI.
-var refText = regexp.MustCompile(`(?:127\.0\.0\.1:8006/cdh/resource/|kbs:///)([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)`)
-
 // checkResourceAccess checks every KBS resource that is named: it must be served, and the profile that will
 // ask for it must be among those the resource names. A workload asks with the profile its pod runs with; a
 // profile's own init-data (the exec allow-list, the image security policy) asks with that profile.
@@ -471,8 +475,15 @@ func checkResourceAccess(c appContext, apps []App, used []string, d *diag.List) 
 		for _, p := range a.Pods {
 			profileOf[p.Object] = p.Profile
 		}
+		var within func(srcpos.Pos, string) srcpos.Pos
+		if o := c.src.overlays[a.Name]; o != nil && o.src != nil {
+			within = o.src.Within
+		}
 		for _, r := range a.Refs {
-			pos := findInOverlay(c.root, a.files, r.File, refText, r.Path)
+			pos := r.Pos
+			if within != nil {
+				pos = within(pos, r.Path) // the reference inside the string that names it
+			}
 			if pos.IsZero() {
 				pos = srcpos.Pos{File: r.File}
 			}
@@ -513,9 +524,9 @@ func checkResourceAccess(c appContext, apps []App, used []string, d *diag.List) 
 // The containers the render writes into policy_data belong to the workloads, which are checked with the
 // profile their pods run with.
 func profileRefs(p *Profile) []string {
-	refs := workloads.ResourceRefs(string(p.aa) + "\n" + string(p.cdh) + "\n" + string(p.src))
-	for _, c := range p.exec {
-		refs = append(refs, workloads.ResourceRefs(strings.Join(c.Args, " "))...)
+	var refs []string
+	for _, text := range p.NamingTexts() {
+		refs = append(refs, workloads.ResourceRefs(text)...)
 	}
 	return refs
 }
@@ -534,28 +545,6 @@ func resourceName(path string) string {
 		return parts[1]
 	}
 	return path
-}
-
-// boundProfiles returns, for every profile in the reference values that the trustee application renders, its
-// registered PCR8.
-func boundProfiles(tr *App) map[string]string {
-	out := map[string]string{}
-	for _, o := range tr.Objects {
-		if o.Kind() != "ConfigMap" || o.Name() != trustee.ConfigMapRefValues {
-			continue
-		}
-		stored, err := rvps.Decode([]byte(o.Node.Path("data", "reference_value").Scalar()))
-		if err != nil {
-			return out
-		}
-		var rv struct{ Value map[string]map[string]string }
-		if json.Unmarshal(stored[trusteepolicy.RVInitDataProfiles], &rv) == nil {
-			for name, b := range rv.Value {
-				out[name] = b[trusteepolicy.BindingAzurePCR8]
-			}
-		}
-	}
-	return out
 }
 
 // posOr returns p, or q when p is unknown.

@@ -13,6 +13,7 @@ import (
 	"github.com/cocogen/cocogen/internal/agentpolicy"
 	"github.com/cocogen/cocogen/internal/initdata"
 	"github.com/cocogen/cocogen/internal/pipeline"
+	"github.com/cocogen/cocogen/internal/repo"
 )
 
 var (
@@ -25,7 +26,7 @@ var (
 func render(t *testing.T) *pipeline.Result {
 	t.Helper()
 	builtinOnce.Do(func() {
-		builtin, builtinErr = pipeline.Render(pipeline.Request{RepoRoot: "../..", ValuesDir: "../../values", All: true})
+		builtin, builtinErr = pipeline.Render(disk(t, "../..", "../../values", pipeline.Request{All: true}))
 	})
 	if builtinErr != nil {
 		t.Fatal(builtinErr)
@@ -264,7 +265,7 @@ func TestPreviousInitDataAttestsUntilItsTime(t *testing.T) {
 	edit("policies/agent/default.rego", "default ReadStreamRequest := false", "default ReadStreamRequest := true")
 	edit("values/values-global.yaml", "        expiration: \"2027-12-31T00:00:00Z\"\n",
 		"        expiration: \"2027-12-31T00:00:00Z\"\n        previous:\n          - {profile: default, digest: \"sha256:"+old+"\", until: \"2026-12-14T00:00:00Z\"}\n")
-	res, err := pipeline.Render(pipeline.Request{RepoRoot: root, ValuesDir: filepath.Join(root, "values"), All: true})
+	res, err := pipeline.Render(disk(t, root, filepath.Join(root, "values"), pipeline.Request{All: true}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,4 +299,15 @@ func TestPreviousInitDataAttestsUntilItsTime(t *testing.T) {
 			}
 		}
 	}
+}
+
+// disk points req at a repository on disk, as the commands do (repo.Locate).
+func disk(t testing.TB, root, valuesDir string, req pipeline.Request) pipeline.Request {
+	t.Helper()
+	loc, err := repo.Locate(root, valuesDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.At(loc, valuesDir)
+	return req
 }

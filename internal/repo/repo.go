@@ -1,6 +1,10 @@
-// Package repo confines file access to the repository being rendered. It is the only place that opens input
-// files: paths are relative to the repository root, and neither "..", absolute paths nor symbolic links can
-// reach outside it (os.Root enforces this for every path component).
+// Package repo confines file access to the repository being rendered. A Root is a view of an fs.FS rooted at
+// the repository (os.Root's file system for a directory on disk, an fstest.MapFS in tests): paths are
+// relative to the repository root, neither ".." nor absolute paths can reach outside it, symbolic links
+// cannot either (os.Root enforces this for every path component on disk), and every read spends the
+// file-bytes and input-bytes budgets. The render reads its inputs only through a Root (pipeline's load
+// phase); Open and Locate are the only functions here that look at the operating system's file system, and
+// only the commands call them.
 package repo
 
 import (
@@ -24,9 +28,10 @@ const MaxFileBytes = 4 << 20
 
 // Root is an opened repository root.
 type Root struct {
-	dir     string // absolute
+	dir     string // absolute; "" when the file system is not a directory on disk
 	display string // how the root is shown in messages: "" for the working directory, else a path
-	root    *os.Root
+	fsys    fs.FS
+	closer  io.Closer
 	// maxFile and maxTotal are the file-bytes and input-bytes budgets; read counts what was read so far.
 	maxFile, maxTotal int64
 	read              atomic.Int64
@@ -42,8 +47,21 @@ func Open(dir string) (*Root, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open repository root: %w", err)
 	}
-	return &Root{dir: abs, display: displayDir(abs), root: r, maxFile: MaxFileBytes}, nil
+	return &Root{dir: abs, display: displayDir(abs), fsys: r.FS(), closer: r, maxFile: MaxFileBytes}, nil
 }
+
+// New returns a view of fsys, which holds the repository at its root. display is how the root is shown in
+// messages (file names read display/path; "" shows repository paths alone), and dir the root's directory on
+// disk for messages ("" when fsys is not one).
+func New(fsys fs.FS, display, dir string) *Root {
+	return &Root{dir: dir, display: display, fsys: fsys, maxFile: MaxFileBytes}
+}
+
+// FS returns the file system r reads (without r's budgets).
+func (r *Root) FS() fs.FS { return r.fsys }
+
+// DisplayName returns how the root is shown in messages ("" when file names are repository paths).
+func (r *Root) DisplayName() string { return r.display }
 
 // SetBudget makes reads through r spend the file-bytes and input-bytes budgets of l.
 func (r *Root) SetBudget(l budget.Limits) {
@@ -78,9 +96,14 @@ func displayDir(abs string) string {
 }
 
 // Close releases the root.
-func (r *Root) Close() error { return r.root.Close() }
+func (r *Root) Close() error {
+	if r.closer == nil {
+		return nil
+	}
+	return r.closer.Close()
+}
 
-// Dir returns the absolute path of the root.
+// Dir returns the absolute path of the root ("" when it is not a directory on disk).
 func (r *Root) Dir() string { return r.dir }
 
 // Display returns how a root-relative path is shown in diagnostics (relative to the working directory when
@@ -119,7 +142,7 @@ func (r *Root) ReadFile(rel string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := r.root.Open(clean)
+	f, err := r.fsys.Open(clean)
 	if err != nil {
 		return nil, cleanErr(clean, err)
 	}
@@ -154,7 +177,7 @@ func (r *Root) Stat(rel string) (fs.FileInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := r.root.Stat(clean)
+	st, err := fs.Stat(r.fsys, clean)
 	if err != nil {
 		return nil, cleanErr(clean, err)
 	}
@@ -179,8 +202,11 @@ func cleanErr(rel string, err error) error {
 }
 
 // RelDir returns dir (absolute or relative to the working directory) relative to the root, or an error when
-// it lies outside.
+// it lies outside (or the root is not a directory on disk).
 func (r *Root) RelDir(dir string) (string, error) {
+	if r.dir == "" {
+		return "", fmt.Errorf("%s: the repository is not a directory on disk", dir)
+	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return "", err
@@ -221,7 +247,7 @@ func (r *Root) WalkFiles(dir string, fn func(rel string, data []byte) error) err
 	if err != nil {
 		return err
 	}
-	return fs.WalkDir(r.root.FS(), clean, func(p string, d fs.DirEntry, err error) error {
+	return fs.WalkDir(r.fsys, clean, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return cleanErr(p, err)
 		}
@@ -243,7 +269,7 @@ func (r *Root) ReadDir(dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	entries, err := fs.ReadDir(r.root.FS(), clean)
+	entries, err := fs.ReadDir(r.fsys, clean)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

@@ -12,17 +12,12 @@ import (
 
 	"github.com/cocogen/cocogen/internal/initdata"
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/podtemplate"
 	"github.com/cocogen/cocogen/internal/rvps"
 )
 
 // DecodedMarker starts every value Decode rewrote, so that decoding twice changes nothing.
 const DecodedMarker = "# decoded by cocogen: "
-
-// podTemplatePaths are where workload kinds keep the pod template whose annotations may carry init-data.
-var podTemplatePaths = [][]string{
-	{"spec", "template"},
-	{"spec", "jobTemplate", "spec", "template"},
-}
 
 // Decode returns the objects with every recognised encoded field in readable form, keys sorted, and the items
 // of List objects as objects of their own. It never decodes Secrets. A field that does not decode is left as it
@@ -117,8 +112,9 @@ func decodeObject(o *node.Node) (*node.Node, []string) {
 	if meta := o.Get("metadata"); meta != nil && meta.Kind == node.Map {
 		annotate(meta, "")
 	}
-	for _, p := range podTemplatePaths {
-		if meta := o.Path(append(p, "metadata")...); meta != nil && meta.Kind == node.Map {
+	// The pod template's annotations (podtemplate: where each kind keeps it; a Pod's are its own, above).
+	if tmpl, p := podtemplate.Of(o); tmpl != nil && len(p) > 0 {
+		if meta := tmpl.Get("metadata"); meta != nil && meta.Kind == node.Map {
 			annotate(meta, strings.Join(p, ".")+".")
 		}
 	}

@@ -1,0 +1,106 @@
+package pipeline
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+)
+
+// builtinFS returns the built-in pattern (values, policies, overlays) as a file system in memory.
+func builtinFS(t *testing.T) fstest.MapFS {
+	t.Helper()
+	m := fstest.MapFS{}
+	for _, dir := range []string{"values", "policies", "overlays"} {
+		err := fs.WalkDir(os.DirFS("../.."), dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			data, err := fs.ReadFile(os.DirFS("../.."), p)
+			m[p] = &fstest.MapFile{Data: data}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return m
+}
+
+// TestRenderReadsOnlyItsFileSystem renders the built-in pattern from a file system in memory: the bytes are
+// those of the render from disk, so Render reads nothing but Request.FS (no working directory, no os calls),
+// and a file taken out of the file system is missed where the render needs it.
+func TestRenderReadsOnlyItsFileSystem(t *testing.T) {
+	clock := func() time.Time { return time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC) }
+	fromDisk := disk(t, "../..", "../../values", Request{All: true, Now: clock})
+	want := renderBytes(t, fromDisk)
+
+	mem := builtinFS(t)
+	got := renderBytes(t, Request{FS: mem, RootName: fromDisk.RootName, ValuesDir: "values", All: true, Now: clock})
+	if !bytes.Equal(got, want) {
+		t.Fatalf("the render from memory differs from the render from disk:\n%s", lineDiff(string(want), string(got)))
+	}
+
+	// Without the KBS resource policy, the trustee application cannot render: the error names the file.
+	delete(mem, resourcePolicyPath)
+	_, errOut := renderText(t, Request{FS: mem, ValuesDir: "values", All: true, Now: clock})
+	if !strings.Contains(errOut, resourcePolicyPath+": error: the trustee application needs this policy") {
+		t.Errorf("diagnostics without %s:\n%s", resourcePolicyPath, errOut)
+	}
+	// Names are repository paths when the request shows the root as "".
+	if strings.Contains(errOut, "../") {
+		t.Errorf("a file is named outside the repository:\n%s", errOut)
+	}
+}
+
+// TestRenderSmallRepositoryInMemory renders a Validated Patterns repository that exists only in memory, with
+// an application that names a value file the repository lacks.
+func TestRenderSmallRepositoryInMemory(t *testing.T) {
+	mem := fstest.MapFS{
+		"values-global.yaml": {Data: []byte(smallVPGlobal)},
+		"values-hub.yaml":    {Data: []byte(smallVPHub)},
+	}
+	res, err := Render(Request{FS: mem, ValuesDir: ".", Sets: []string{"global.repoURL=https://example.com/p.git"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Objects) == 0 || res.Group != "hub" {
+		t.Fatalf("rendered %d objects of group %q", len(res.Objects), res.Group)
+	}
+	for _, f := range res.Files {
+		if f.Found && path.IsAbs(f.Path) {
+			t.Errorf("value file %s is not a repository path", f.Path)
+		}
+	}
+	if _, err := Render(Request{ValuesDir: "."}); err == nil || IsUserError(err) {
+		t.Errorf("a request without a file system: %v", err)
+	}
+}
+
+// TestOneClock: every date check of a render uses Request.Now — the reference values' expiration (in the
+// values), the trust anchor's validity (in the metadata) and the previous init-data windows — so a render at
+// a given time fails or passes the same way on any day.
+func TestOneClock(t *testing.T) {
+	mem := builtinFS(t)
+	at := func(s string) func() time.Time {
+		tm, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return func() time.Time { return tm }
+	}
+	for _, c := range []struct{ now, want string }{
+		{"2028-01-01T00:00:00Z", "global.coco.trustee.referenceValues.expiration: 2027-12-31T00:00:00Z has passed"},
+		{"2027-12-15T00:00:00Z", "global.coco.trustee.referenceValues.expiration: 2027-12-31T00:00:00Z is less than 30 days away"},
+		{"2026-01-01T00:00:00Z", "kbs.trustAnchor.certificate"},
+	} {
+		_, errOut := renderText(t, Request{FS: mem, ValuesDir: "values", All: true, Now: at(c.now)})
+		if !strings.Contains(errOut, c.want) {
+			t.Errorf("at %s, diagnostics lack %q:\n%s", c.now, c.want, errOut)
+		}
+	}
+}
