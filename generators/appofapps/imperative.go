@@ -307,7 +307,9 @@ func (r *renderer) fetchCAContainer() *node.Node {
 		Set("image", str(imp.Image)).
 		Set("imagePullPolicy", str(imp.ImagePullPolicy)).
 		Set("env", lit("- name: HOME\n  value: /git/home\n")).
-		Set("command", strList("sh", "-c", concatCABundles+";\nls -l "+caBundlesPath+"/")).
+		// The chart writes the command as a folded block scalar (">-"), which joins its two lines with a space
+		// (validatedpatterns/clustergroup-chart templates/imperative/_helpers.tpl, v0.9.0 to v0.9.55).
+		Set("command", strList("sh", "-c", concatCABundles+"; ls -l "+caBundlesPath+"/")).
 		Set("volumeMounts", lit(`- mountPath: /var/run/kube-root-ca
   name: kube-root-ca
 - mountPath: /var/run/trusted-ca
