@@ -4,6 +4,7 @@ import (
 	"bytes"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/cocogen/cocogen"
 	"github.com/cocogen/cocogen/internal/bootstrap"
@@ -49,6 +50,13 @@ kinds exist only once the operator runs, so apply until everything is accepted (
 		},
 	}
 	f := cmd.Flags()
+	bootstrapFlags(f, &o)
+	outputFlag(f, &output, "yaml", manifest.Formats)
+	return cmd
+}
+
+// bootstrapFlags binds the flags that say what bootstrap prints and install applies.
+func bootstrapFlags(f *pflag.FlagSet, o *bootstrap.Options) {
 	f.StringVar(&o.RepoURL, "repo-url", "", "Git repository the root Application renders: your fork (required)")
 	f.StringVar(&o.Revision, "revision", bootstrap.DefaultRevision, "branch, tag or commit of --repo-url")
 	f.StringVar(&o.ClusterGroup, "cluster-group", "", "cluster group to render (default: main.clusterGroupName of values-global.yaml)")
@@ -57,6 +65,4 @@ kinds exist only once the operator runs, so apply until everything is accepted (
 	f.StringVar(&o.ArgoNamespace, "argo-namespace", bootstrap.DefaultArgoNamespace, "namespace (and name) of the Argo CD instance: the pattern's global.vpArgoNamespace")
 	f.StringVar(&o.GitOpsNamespace, "gitops-namespace", bootstrap.DefaultGitOpsNamespace, "namespace of the OpenShift GitOps operator")
 	f.StringVar(&o.Channel, "gitops-channel", bootstrap.DefaultChannel, "OLM channel of the OpenShift GitOps operator")
-	outputFlag(f, &output, "yaml", manifest.Formats)
-	return cmd
 }

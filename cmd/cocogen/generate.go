@@ -14,7 +14,6 @@ import (
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/pipeline"
-	"github.com/cocogen/cocogen/internal/repo"
 	"github.com/cocogen/cocogen/plugin"
 )
 
@@ -86,12 +85,8 @@ func runGenerate(s streams, environ []string, render func(pipeline.Request) (*pi
 	// `cocogen render` run at the root does, so that the output is the same bytes.
 	req, err := settings.Request(root)
 	if err != nil {
-		code := exitInvalid
-		var missing *repo.MissingDirError
-		if errors.As(err, &missing) {
-			code = exitUsage
-		}
-		return fail(code, "error: "+err.Error(), reproduce)
+		// A missing values directory is invalid input (exit 1), as a missing values file is.
+		return fail(exitInvalid, "error: "+err.Error(), reproduce)
 	}
 	// Budgets come from the sidecar's own environment (the cluster admin's); an Application's plugin env
 	// reaches the plugin only as ARGOCD_ENV_*, so a repository cannot raise them.

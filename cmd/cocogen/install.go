@@ -162,14 +162,7 @@ for that too. Its values are checked before anything is applied.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.RepoURL, "repo-url", "", "Git repository the root Application renders: your fork (required)")
-	f.StringVar(&o.Revision, "revision", bootstrap.DefaultRevision, "branch, tag or commit of --repo-url")
-	f.StringVar(&o.ClusterGroup, "cluster-group", "", "cluster group to render (default: main.clusterGroupName of values-global.yaml)")
-	f.StringVar(&o.Image, "image", "", "cocogen sidecar image, built from Containerfile (required)")
-	f.StringVar(&o.Name, "name", bootstrap.DefaultName, "name of the root Application")
-	f.StringVar(&o.ArgoNamespace, "argo-namespace", bootstrap.DefaultArgoNamespace, "namespace (and name) of the Argo CD instance: the pattern's global.vpArgoNamespace")
-	f.StringVar(&o.GitOpsNamespace, "gitops-namespace", bootstrap.DefaultGitOpsNamespace, "namespace of the OpenShift GitOps operator")
-	f.StringVar(&o.Channel, "gitops-channel", bootstrap.DefaultChannel, "OLM channel of the OpenShift GitOps operator")
+	bootstrapFlags(f, &o)
 	f.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
 	f.StringVar(&kubeContext, "context", "", "kubeconfig context (default: the current context)")
 	f.StringVar(&dryRun, "dry-run", "none", "server: the API server checks every object and persists nothing; none: apply")

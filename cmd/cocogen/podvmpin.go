@@ -95,15 +95,11 @@ attestation policy ignores it for a TEE that is pinned).`,
 				fmt.Fprintf(s.err, "error: %v\n", err)
 				return &exitError{code: exitInvalid}
 			}
-			if printed, err := printOrWrite(s, valuesFile, out, print); printed || err != nil {
-				return err
-			}
 			var names []string
 			for _, p := range selected {
 				names = append(names, p.Name)
 			}
-			_, err = fmt.Fprintf(s.out, "%s: pinned %s\n", valuesFile, strings.Join(names, ", "))
-			return err
+			return writePinned(s, valuesFile, out, print, names)
 		},
 	}
 	f := cmd.Flags()
@@ -144,13 +140,18 @@ func pinLaunch(s streams, cmd *cobra.Command, tee, shown string, data []byte, va
 		fmt.Fprintf(s.err, "error: %v\n", err)
 		return &exitError{code: exitInvalid}
 	}
-	if printed, err := printOrWrite(s, valuesFile, out, print); printed || err != nil {
-		return err
-	}
 	var names []string
 	for _, p := range pins {
 		names = append(names, p.Key)
 	}
-	_, err = fmt.Fprintf(s.out, "%s: pinned %s\n", valuesFile, strings.Join(names, ", "))
+	return writePinned(s, valuesFile, out, print, names)
+}
+
+// writePinned prints the edited values file (--print) or writes it and says which measurements it pinned.
+func writePinned(s streams, valuesFile string, out []byte, print bool, names []string) error {
+	if printed, err := printOrWrite(s, valuesFile, out, print); printed || err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(s.out, "%s: pinned %s\n", valuesFile, strings.Join(names, ", "))
 	return err
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/cocogen/cocogen/internal/repo"
 )
 
 // streams are the standard streams a command uses; tests pass buffers.
@@ -105,7 +107,8 @@ func run(cmd *cobra.Command, args []string) (code int) {
 	}
 	w := cmd.ErrOrStderr()
 	var ie inputError
-	if errors.As(err, &ie) {
+	var missing *repo.MissingDirError
+	if errors.As(err, &ie) || errors.As(err, &missing) {
 		fmt.Fprintf(w, "error: %v\n", err)
 		return exitInvalid
 	}

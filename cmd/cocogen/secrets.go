@@ -16,17 +16,10 @@ import (
 	"golang.org/x/term"
 	"k8s.io/client-go/dynamic"
 
-	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/diag"
-	"github.com/cocogen/cocogen/internal/helmvalues"
-	"github.com/cocogen/cocogen/internal/metadata"
-	"github.com/cocogen/cocogen/internal/model"
-	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/pipeline"
 	"github.com/cocogen/cocogen/internal/repo"
 	"github.com/cocogen/cocogen/internal/secrets"
-	"github.com/cocogen/cocogen/internal/tpl"
-	"github.com/cocogen/cocogen/internal/values"
 )
 
 // secretsDeps are what the secrets commands reach outside the process through; tests replace them.
@@ -62,92 +55,39 @@ type secretSpec struct {
 // and returns what the secrets file must hold. It reads neither policies nor the trust anchor: the
 // certificate may not exist yet.
 func loadSecretSpec(s streams, f *sourceFlags) (*secretSpec, error) {
-	valuesDir := f.valuesDir
-	if st, err := os.Stat(valuesDir); err != nil || !st.IsDir() {
-		return nil, usageError{err: fmt.Errorf("values directory %s does not exist (--values-dir)", valuesDir)}
+	if f.repoRoot == "" {
+		// The certificate goes into the repository: refuse a values directory that is not in a clone.
+		if st, err := os.Stat(f.valuesDir); err == nil && st.IsDir() {
+			if _, found, err := repo.FindRoot(f.valuesDir); err != nil {
+				return nil, err
+			} else if !found {
+				return nil, usageError{err: fmt.Errorf("no .git at or above %s: run cocogen secrets init in a clone of your fork (or pass --repo-root)", f.valuesDir)}
+			}
+		}
 	}
 	req, err := f.request(s.in)
 	if err != nil {
 		return nil, err
 	}
-	limits := req.Budget
-	if limits == (budget.Limits{}) {
-		limits = budget.Defaults()
-	}
-	d := &diag.List{}
-	fail := func() (*secretSpec, error) {
-		if err := diag.Write(s.err, "text", d.Sorted(), false); err != nil {
-			return nil, err
+	// The load phase of a render of this cluster group: the same files, value-file order, --set and budgets.
+	// It reports a trust anchor that does not exist yet to no one: only the generators that embed it do.
+	m, err := pipeline.LoadModel(req)
+	var de *diag.Diagnostics
+	if errors.As(err, &de) {
+		if werr := diag.Write(s.err, "text", de.Items, false); werr != nil {
+			return nil, werr
 		}
 		return nil, &exitError{code: exitInvalid}
 	}
-	rootDir := f.repoRoot
-	if rootDir == "" {
-		var found bool
-		if rootDir, found, err = repo.FindRoot(valuesDir); err != nil {
-			return nil, err
-		}
-		if !found {
-			return nil, usageError{err: fmt.Errorf("no .git at or above %s: run cocogen secrets init in a clone of your fork (or pass --repo-root)", valuesDir)}
-		}
-	}
-	root, err := repo.Open(rootDir)
 	if err != nil {
 		return nil, err
 	}
-	defer root.Close()
-	root.SetBudget(limits)
-	relDir, err := root.RelDir(valuesDir)
-	if err != nil {
-		return nil, usageError{err: err}
+	if err := diag.Write(s.err, "text", m.Diagnostics, false); err != nil {
+		return nil, err
 	}
-	md, mdName := req.Metadata, req.MetadataName
-	if md == nil {
-		// The file a render of this cluster group reads (cluster-metadata-<group>.yaml, clusters/<group>/…).
-		data, name, ok := pipeline.MetadataFile(root, relDir, req, d)
-		if !ok || d.HasErrors() {
-			return fail()
-		}
-		if data == nil {
-			return nil, usageError{err: fmt.Errorf("no cluster metadata in %s (pass -m FILE): the KBS trust anchor is a metadata fact", root.Display(relDir))}
-		}
-		md, mdName = data, name
-	}
-	meta, mdDiags := metadata.Load(mdName, md, req.Facts)
-	d.Append(mdDiags)
-	if meta == nil || d.HasErrors() {
-		return fail()
-	}
-	var params []helmvalues.Param
-	for _, p := range meta.Params() {
-		pp, err := helmvalues.ParsePath(p.Path)
-		if err != nil {
-			return nil, err
-		}
-		params = append(params, helmvalues.Param{Path: pp, Value: p.Value})
-	}
-	for _, g := range []struct {
-		args     []string
-		asString bool
-	}{{req.Sets, false}, {req.SetStrings, true}} {
-		for _, a := range g.args {
-			ps, err := helmvalues.ParseSet(a, g.asString)
-			if err != nil {
-				return nil, usageError{err: fmt.Errorf("--set %s: %w", a, err)}
-			}
-			params = append(params, ps...)
-		}
-	}
-	loaded, ld := values.Load(values.Options{Root: root, Dir: relDir, ClusterGroup: req.ClusterGroup, Params: params,
-		YAML: node.FromBudget(limits, &node.Tally{Max: limits.YAMLTotalNodes}), Templates: tpl.NewBudget(limits)})
-	d.Append(ld)
-	if loaded == nil || d.HasErrors() {
-		return fail()
-	}
-	v, vd := model.Decode(loaded.Values)
-	d.Append(vd)
-	if v == nil || d.HasErrors() {
-		return fail()
+	v, meta := m.Values, m.Meta
+	if meta == nil {
+		return nil, usageError{err: fmt.Errorf("no cluster metadata for %s (pass -m FILE): the KBS trust anchor is a metadata fact", f.valuesDir)}
 	}
 	t := v.CoCo.Trustee
 	mount, prefix, ok := strings.Cut(t.VaultPrefix, "/data/")
@@ -171,7 +111,7 @@ func loadSecretSpec(s streams, f *sourceFlags) (*secretSpec, error) {
 	for _, r := range t.Resources {
 		spec.Resources = append(spec.Resources, secrets.Resource{Name: r.Name, Keys: r.Keys})
 	}
-	return &secretSpec{spec: spec, root: root.Dir()}, nil
+	return &secretSpec{spec: spec, root: req.RootDir}, nil
 }
 
 // defaultSecretsFile is where upstream's tooling looks for a pattern's secrets (validatedpatterns/

@@ -144,20 +144,56 @@ func Render(req Request) (*Result, error) {
 	if d.HasErrors() {
 		return nil, finish(d)
 	}
-	now := time.Now
-	if req.Now != nil {
-		now = req.Now
-	}
-	clock := now() // the one reading of the clock
-	limits := req.Budget
-	if limits == (budget.Limits{}) {
-		limits = budget.Defaults()
-	}
+	clock, limits := req.clockAndLimits()
 	src := load(req, limits, clock, d)
 	if src == nil {
 		return nil, finish(d)
 	}
 	return generate(req, src, clock, d)
+}
+
+// clockAndLimits reads the render's clock once (Request.Now, else the wall clock) and gives its budgets.
+func (req Request) clockAndLimits() (time.Time, budget.Limits) {
+	now := time.Now
+	if req.Now != nil {
+		now = req.Now
+	}
+	limits := req.Budget
+	if limits == (budget.Limits{}) {
+		limits = budget.Defaults()
+	}
+	return now(), limits
+}
+
+// Model is what the load phase of a render reads of the pattern's choices (the layered, typed values) and of
+// the cluster's facts (the metadata; nil when the render has none), for commands that need them but render
+// nothing: cocogen secrets init.
+type Model struct {
+	Values *model.Values
+	Meta   *metadata.Metadata
+	// Diagnostics are the load's warnings.
+	Diagnostics []diag.Diagnostic
+}
+
+// LoadModel runs the load phase of a render of req (the same files, value-file order, --set and budgets) and
+// returns its values and metadata; a problem with the input is returned as *diag.Diagnostics.
+func LoadModel(req Request) (*Model, error) {
+	if req.FS == nil {
+		return nil, errors.New("load: the request names no repository (Request.FS)")
+	}
+	d := &diag.List{}
+	for _, n := range req.Notes {
+		d.Add(n)
+	}
+	if d.HasErrors() {
+		return nil, finish(d)
+	}
+	clock, limits := req.clockAndLimits()
+	src := load(req, limits, clock, d)
+	if src == nil || d.HasErrors() {
+		return nil, finish(d)
+	}
+	return &Model{Values: src.values, Meta: src.meta, Diagnostics: d.Sorted()}, nil
 }
 
 // generate runs the generators on the loaded sources and checks their results.

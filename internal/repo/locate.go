@@ -48,7 +48,8 @@ func Locate(repoRoot, valuesDir string) (*Location, error) {
 	return loc, nil
 }
 
-// MissingDirError is a values directory that does not exist: a usage error of the command that names it.
+// MissingDirError is a values directory that does not exist: invalid input (exit code 1), as a missing values
+// file is.
 type MissingDirError struct{ Dir string }
 
 func (e *MissingDirError) Error() string {
