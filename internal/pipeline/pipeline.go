@@ -134,35 +134,39 @@ func (r *Result) Profile(name string) (*Profile, error) {
 // applications (checkApps, checkNames, duplicates). A problem with the input is returned as
 // *diag.Diagnostics (exit code 1); any other error is a usage or internal error.
 func Render(req Request) (*Result, error) {
-	if req.FS == nil {
-		return nil, errors.New("render: the request names no repository (Request.FS)")
-	}
-	d := &diag.List{}
-	for _, n := range req.Notes {
-		d.Add(n)
-	}
-	if d.HasErrors() {
-		return nil, finish(d)
-	}
-	clock, limits := req.clockAndLimits()
-	src := load(req, limits, clock, d)
-	if src == nil {
-		return nil, finish(d)
+	src, clock, d, err := loadRequest(req)
+	if err != nil {
+		return nil, err
 	}
 	return generate(req, src, clock, d)
 }
 
-// clockAndLimits reads the render's clock once (Request.Now, else the wall clock) and gives its budgets.
-func (req Request) clockAndLimits() (time.Time, budget.Limits) {
+// loadRequest runs the load phase of req: its notes first, then load with the render's one clock reading and
+// its budgets. A problem with the input is returned as *diag.Diagnostics; d holds the warnings so far.
+func loadRequest(req Request) (src *Sources, clock time.Time, d *diag.List, err error) {
+	if req.FS == nil {
+		return nil, clock, nil, errors.New("render: the request names no repository (Request.FS)")
+	}
+	d = &diag.List{}
+	for _, n := range req.Notes {
+		d.Add(n)
+	}
+	if d.HasErrors() {
+		return nil, clock, nil, finish(d)
+	}
 	now := time.Now
 	if req.Now != nil {
 		now = req.Now
 	}
+	clock = now() // the one reading of the clock
 	limits := req.Budget
 	if limits == (budget.Limits{}) {
 		limits = budget.Defaults()
 	}
-	return now(), limits
+	if src = load(req, limits, clock, d); src == nil {
+		return nil, clock, nil, finish(d)
+	}
+	return src, clock, d, nil
 }
 
 // Model is what the load phase of a render reads of the pattern's choices (the layered, typed values) and of
@@ -178,19 +182,11 @@ type Model struct {
 // LoadModel runs the load phase of a render of req (the same files, value-file order, --set and budgets) and
 // returns its values and metadata; a problem with the input is returned as *diag.Diagnostics.
 func LoadModel(req Request) (*Model, error) {
-	if req.FS == nil {
-		return nil, errors.New("load: the request names no repository (Request.FS)")
-	}
-	d := &diag.List{}
-	for _, n := range req.Notes {
-		d.Add(n)
+	src, _, d, err := loadRequest(req)
+	if err != nil {
+		return nil, err
 	}
 	if d.HasErrors() {
-		return nil, finish(d)
-	}
-	clock, limits := req.clockAndLimits()
-	src := load(req, limits, clock, d)
-	if src == nil || d.HasErrors() {
 		return nil, finish(d)
 	}
 	return &Model{Values: src.values, Meta: src.meta, Diagnostics: d.Sorted()}, nil
