@@ -94,7 +94,16 @@ type Profile struct {
 	CDH         string // repository path of the cdh.toml template
 	// ExecAllowList are extra exact argv that the profile's policy lets the host exec.
 	ExecAllowList []ExecCommand
+	// RegistryCredentials is the KBS resource (kbs:///<repository>/<type>/<tag>) the guest's image pulls take
+	// registry credentials from (cdh.toml [image] authenticated_registry_credentials_uri); "" for none.
+	RegistryCredentials    string
+	RegistryCredentialsPos srcpos.Pos
 }
+
+// registryCredentialsRe is the shape of a KBS resource URI as the CDH fetches it: kbs:/// (no host: the KBS
+// of [kbc]) and repository/type/tag (guest-components v0.21.0 confidential-data-hub/example.config.toml,
+// authenticated_registry_credentials_uri = "kbs:///default/credential/test").
+var registryCredentialsRe = regexp.MustCompile(`^kbs:///[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
 
 // ExecCommand is one allowed argv.
 type ExecCommand struct {
@@ -132,7 +141,7 @@ var (
 	cocoAzureKeys   = []string{"defaultVMFlavour", "VMFlavours", "tags", "rootVolumeSize"}
 	cocoBareKeys    = []string{"defaultMemory", "storage", "machineConfigRoles", "tdxCollateralService"}
 	initDataKeys    = []string{"default", "profiles"}
-	profileKeys     = []string{"agentPolicy", "algorithm", "aa", "cdh", "execAllowList"}
+	profileKeys     = []string{"agentPolicy", "algorithm", "aa", "cdh", "execAllowList", "registryCredentials"}
 	flavours        = []string{"insecure", "signed", "reject"}
 	algorithms      = []string{"sha256", "sha384", "sha512"}
 	profileNameRe   = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
@@ -249,6 +258,13 @@ func (dc decoder) coco(n *node.Node, pos srcpos.Pos, out *CoCo) {
 		}
 		if s := dc.str(v, pp, "cdh"); s != "" {
 			prof.CDH = s
+		}
+		if rc := v.Get("registryCredentials"); !rc.IsNull() {
+			prof.RegistryCredentials, prof.RegistryCredentialsPos = dc.str(v, pp, "registryCredentials"), rc.Pos
+			if prof.RegistryCredentials != "" && !registryCredentialsRe.MatchString(prof.RegistryCredentials) {
+				dc.errorf(rc, schema.Join(pp, "registryCredentials"), "%q is not a KBS resource URI: write kbs:///<repository>/<type>/<tag>, e.g. kbs:///default/credential/regcred (a resource of global.coco.trustee.resources)", prof.RegistryCredentials)
+				prof.RegistryCredentials = ""
+			}
 		}
 		if list := v.Get("execAllowList"); !list.IsNull() {
 			lp := schema.Join(pp, "execAllowList")

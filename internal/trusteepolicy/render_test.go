@@ -127,8 +127,10 @@ func TestRenderResource(t *testing.T) {
 	readers := map[string][]string{
 		"default/kbsres1/key1":              {"default"},
 		"default/attestation-status/status": {"default", "debug", "default"},
+		"default/gpu-secret/key":            {"default"},
 	}
-	out, gated, err := RenderResource(src, readers)
+	requires := map[string][]string{"default/gpu-secret/key": {"gpu"}, "default/kbsres1/key1": {}}
+	out, gated, err := RenderResource(src, readers, requires)
 	if err != nil || !gated {
 		t.Fatalf("RenderResource: %v (gated %v)", err, gated)
 	}
@@ -142,6 +144,14 @@ func TestRenderResource(t *testing.T) {
     "debug",
     "default"
   ],
+  "default/gpu-secret/key": {
+    "profiles": [
+      "default"
+    ],
+    "requires": [
+      "gpu"
+    ]
+  },
   "default/kbsres1/key1": [
     "default"
   ]
@@ -151,10 +161,10 @@ func TestRenderResource(t *testing.T) {
 		t.Errorf("rendered readers:\n%s", out[len(rendered):])
 	}
 	got, ok, err := Readers(out)
-	if err != nil || !ok || len(got) != 2 || strings.Join(got["default/attestation-status/status"], ",") != "debug,default" {
+	if err != nil || !ok || len(got) != 3 || strings.Join(got["default/attestation-status/status"], ",") != "debug,default" || strings.Join(got["default/gpu-secret/key"], ",") != "default" {
 		t.Errorf("Readers = %v, %v, %v", got, ok, err)
 	}
-	again, _, _ := RenderResource(out, readers)
+	again, _, _ := RenderResource(out, readers, requires)
 	if !bytes.Equal(again, out) {
 		t.Error("rendering the rendered policy again changes it")
 	}
@@ -168,11 +178,12 @@ func TestRenderResourceErrors(t *testing.T) {
 		"not JSON":              {"package policy\n\ndefault allow := false\n\nresource_readers := {\"a\": [1,]}\n", "line 5: resource_readers must be plain JSON"},
 		"not last":              {"package policy\n\nresource_readers := {}\n\ndefault allow := false\n", "line 3: resource_readers must be the last rule of the policy (cocogen rewrites it to the end of the file), but \"default allow := false\" follows"},
 		"wrong shape":           {"package policy\n\nresource_readers := {\"a\": \"default\"}\n", "line 3: resource_readers must be plain JSON, an object from repository/type/tag to a list of profile names"},
+		"unknown field":         {"package policy\n\nresource_readers := {\"a\": {\"profiles\": [], \"needs\": []}}\n", `unknown field "needs"`},
 		"repeated in a comment": {"package policy\n\n# resource_readers := {} is filled by cocogen\nresource_readers := {}\n", "line 3: the first `resource_readers := {` of the file must start the resource_readers rule"},
 		"package missing":       {"resource_readers := {}\n", "the package must be"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, _, err := RenderResource([]byte(tc.src), nil)
+			_, _, err := RenderResource([]byte(tc.src), nil, nil)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want %q", err, tc.want)
 			}
@@ -184,7 +195,7 @@ func TestRenderResourceErrors(t *testing.T) {
 			}
 		})
 	}
-	out, gated, err := RenderResource([]byte("package policy.resource\n\ndefault allow := false\n"), map[string][]string{"a/b/c": {"x"}})
+	out, gated, err := RenderResource([]byte("package policy.resource\n\ndefault allow := false\n"), map[string][]string{"a/b/c": {"x"}}, nil)
 	if err != nil || gated || string(out) != "package policy\n\ndefault allow := false\n" {
 		t.Errorf("a policy without resource_readers: %q, %v, %v", out, gated, err)
 	}

@@ -132,7 +132,7 @@ func TestRepositoryPolicyVerdicts(t *testing.T) {
 		{kbsres1Readers, withProfile(earToken([2]string{"cpu0", "affirming"}), "default"), map[string]any{"plugin": "resource", "resource-path": []any{"default", "kbsres1", "key2"}}, false},
 		{kbsres1Readers, withProfile(earToken([2]string{"cpu0", "affirming"}), "default"), map[string]any{"plugin": "resource", "resource-path": []any{"default/kbsres1", "key1"}}, false},
 	} {
-		src, _, err := RenderResource(readPolicy(t, resourcePolicy), tc.readers)
+		src, _, err := RenderResource(readPolicy(t, resourcePolicy), tc.readers, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
