@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -231,4 +232,55 @@ func TestGuestEvidence(t *testing.T) {
 	if _, err := GuestEvidence("sgx", b, refs); err == nil || !strings.Contains(err.Error(), "az-snp-vtpm, az-tdx-vtpm, snp, tdx") {
 		t.Errorf("unknown TEE: %v", err)
 	}
+}
+
+// FuzzReaders checks that reading the resource_readers table of a policy never panics, and that a table it
+// reads renders back (in the canonical form, with the requirements it had) into a table that reads the same.
+func FuzzReaders(f *testing.F) {
+	for _, s := range []string{
+		`{}`,
+		`{"default/kbsres1/key1": ["default"]}`,
+		`{"default/gpu-secret/key": {"profiles": ["default"], "requires": ["gpu"]}, "a/b/c": ["x", "y"]}`,
+		`{"a/b/c": {"profiles": ["x"]}}`,
+		`{"a/b/c": {"requires": ["gpu"], "other": 1}}`,
+		`{"a/b/c": null}`,
+		`{"a/b/c": "default"}`,
+		`[]`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, table string) {
+		src := []byte("package policy.resource\n\ndefault allow := false\n\nresource_readers := " + table + "\n")
+		readers, ok, err := Readers(src)
+		if err != nil || !ok {
+			return
+		}
+		requires := map[string][]string{}
+		var raw map[string]map[string]any
+		if json.Unmarshal([]byte(table), &raw) == nil {
+			for path, entry := range raw {
+				if l, ok := entry["requires"].([]any); ok {
+					for _, c := range l {
+						if s, ok := c.(string); ok {
+							requires[path] = append(requires[path], s)
+						}
+					}
+				}
+			}
+		}
+		out, gated, err := RenderResource(src, readers, requires)
+		if err != nil || !gated {
+			t.Fatalf("RenderResource of a table Readers read: %v (gated %v)", err, gated)
+		}
+		again, ok, err := Readers(out)
+		if err != nil || !ok || len(again) != len(readers) {
+			t.Fatalf("the rendered table reads %v, %v, %v; the source read %v", again, ok, err, readers)
+		}
+		for path, profiles := range readers {
+			want := slices.Compact(slices.Sorted(slices.Values(profiles)))
+			if !slices.Equal(again[path], want) && !(len(want) == 0 && len(again[path]) == 0) {
+				t.Fatalf("%s: %v, want %v", path, again[path], want)
+			}
+		}
+	})
 }
