@@ -4,15 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/podtemplate"
 	"github.com/cocogen/cocogen/internal/srcpos"
 )
@@ -89,46 +87,23 @@ func IsObjectStream(data []byte) bool {
 
 // Find returns the encoded init-data and agent policies of a stream of Kubernetes objects: INITDATA in
 // ConfigMaps (peer-pods-cm) and the init-data and policy annotations of any object and of its pod template
-// (where package podtemplate says its kind keeps one), in the order of the stream. Diagnostics cover YAML errors, values that are not strings, empty values, the
-// pre-3.20 annotation name and annotations over Kubernetes' size limit.
+// (where package podtemplate says its kind keeps one), in the order of the stream. The stream is read by the
+// render's own YAML reader (package node, within its default limits), so positions and YAML errors read as
+// everywhere else. Diagnostics cover YAML errors, values that are not strings, empty values, the pre-3.20
+// annotation name and annotations over Kubernetes' size limit.
 func Find(file string, data []byte) ([]Field, *diag.List) {
 	f := &finder{file: file, diags: &diag.List{}}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	for {
-		var doc yaml.Node
-		err := dec.Decode(&doc)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			f.diags.Add(yamlDiagnostic(file, err))
-			break
-		}
-		if len(doc.Content) == 0 {
-			continue
-		}
-		root := doc.Content[0]
-		if root.Kind == yaml.MappingNode {
-			f.object(root)
+	docs, err := node.ParseStream(file, data, node.DefaultLimits)
+	if err != nil {
+		f.diags.AddError(err)
+		return nil, f.diags
+	}
+	for _, doc := range docs {
+		if doc.Kind == node.Map {
+			f.object(doc)
 		}
 	}
 	return f.fields, f.diags
-}
-
-var yamlErrorRe = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
-
-// yamlDiagnostic turns a yaml.v3 error into a positioned diagnostic.
-func yamlDiagnostic(file string, err error) diag.Diagnostic {
-	d := diag.Diagnostic{Severity: diag.Error, Pos: srcpos.Pos{File: file}, Msg: "invalid YAML: " + err.Error()}
-	if m := yamlErrorRe.FindStringSubmatch(err.Error()); m != nil {
-		d.Pos.Line, _ = strconv.Atoi(m[1])
-		// yaml.v3 counts the lines of parser errors (unlike scanner errors) from zero.
-		if d.Pos.Line > 0 && strings.HasPrefix(m[2], "did not find expected") {
-			d.Pos.Line++
-		}
-		d.Msg = "invalid YAML: " + m[2]
-	}
-	return d
 }
 
 type finder struct {
@@ -144,68 +119,42 @@ type objectRef struct {
 	templateMeta string
 }
 
-func (f *finder) pos(n *yaml.Node) srcpos.Pos {
-	return srcpos.Pos{File: f.file, Line: n.Line, Col: n.Column}
+// isObject reports whether a map is a Kubernetes object (in a List's items, say).
+func isObject(n *node.Node) bool {
+	return n.Kind == node.Map && n.Get("kind") != nil && n.Get("apiVersion") != nil
 }
 
-func mapGet(m *yaml.Node, key string) *yaml.Node {
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i+1]
-		}
-	}
-	return nil
-}
-
-func scalarValue(n *yaml.Node) string {
-	if n != nil && n.Kind == yaml.ScalarNode {
-		return n.Value
-	}
-	return ""
-}
-
-// isObject reports whether a mapping is a Kubernetes object (in a List's items, say).
-func isObject(n *yaml.Node) bool {
-	return n.Kind == yaml.MappingNode && mapGet(n, "kind") != nil && mapGet(n, "apiVersion") != nil
-}
-
-func (f *finder) object(n *yaml.Node) {
-	md := mapGet(n, "metadata")
-	obj := objectRef{kind: scalarValue(mapGet(n, "kind")), namespace: scalarValue(mapGet(md, "namespace")), name: scalarValue(mapGet(md, "name"))}
+func (f *finder) object(n *node.Node) {
+	md := n.Get("metadata")
+	obj := objectRef{kind: n.Get("kind").Scalar(), namespace: md.Get("namespace").Scalar(), name: md.Get("name").Scalar()}
 	if p, ok := podtemplate.Path(obj.kind); ok && len(p) > 0 {
 		obj.templateMeta = strings.Join(p, ".") + ".metadata"
 	}
 	f.walk(n, obj, "")
 }
 
-func (f *finder) walk(n *yaml.Node, obj objectRef, path string) {
+func (f *finder) walk(n *node.Node, obj objectRef, path string) {
 	switch n.Kind {
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			key, v := n.Content[i].Value, n.Content[i+1]
+	case node.Map:
+		for _, e := range n.Entries() {
+			key, v := e.Key, e.Value
 			p := key
 			if path != "" {
 				p = path + "." + key
 			}
 			switch {
-			case v.Kind == yaml.AliasNode:
-				// Aliases are not followed: real manifests do not use them for these fields, and following
-				// them would let a small document expand without bound.
-			case key == "annotations" && (path == "metadata" || path == obj.templateMeta) && v.Kind == yaml.MappingNode:
+			case key == "annotations" && (path == "metadata" || path == obj.templateMeta) && v.Kind == node.Map:
 				f.annotations(v, obj, p)
-			case path == "" && key == "data" && obj.kind == "ConfigMap" && v.Kind == yaml.MappingNode:
-				if val := mapGet(v, ConfigMapKey); val != nil {
+			case path == "" && key == "data" && obj.kind == "ConfigMap" && v.Kind == node.Map:
+				if val := v.Get(ConfigMapKey); val != nil {
 					f.field(val, obj, "data."+ConfigMapKey, ContentInitData)
 				}
 			default:
 				f.walk(v, obj, p)
 			}
 		}
-	case yaml.SequenceNode:
-		for i, item := range n.Content {
+	case node.List:
+		for i, item := range n.Items() {
 			if isObject(item) {
 				f.object(item)
 				continue
@@ -215,30 +164,30 @@ func (f *finder) walk(n *yaml.Node, obj objectRef, path string) {
 	}
 }
 
-func (f *finder) annotations(m *yaml.Node, obj objectRef, path string) {
+func (f *finder) annotations(m *node.Node, obj objectRef, path string) {
 	size := 0
 	var initData []string
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		k, v := m.Content[i], m.Content[i+1]
-		size += len(k.Value) + len(scalarValue(v))
-		field := path + "[" + strconv.Quote(k.Value) + "]"
-		switch k.Value {
+	for _, e := range m.Entries() {
+		v := e.Value
+		size += len(e.Key) + len(v.Scalar())
+		field := path + "[" + strconv.Quote(e.Key) + "]"
+		switch e.Key {
 		case AnnotationInitData:
-			initData = append(initData, k.Value)
+			initData = append(initData, e.Key)
 			f.field(v, obj, field, ContentInitData)
 		case AnnotationInitDataRuntime:
-			initData = append(initData, k.Value)
-			f.diags.Warnf(f.pos(k), obj.String()+" "+field, "only Kata 3.16 to 3.19 (OpenShift sandboxed containers 1.9 and 1.10) read this name; Kata 3.20 and later read %s", AnnotationInitData)
+			initData = append(initData, e.Key)
+			f.diags.Warnf(e.KeyPos, obj.String()+" "+field, "only Kata 3.16 to 3.19 (OpenShift sandboxed containers 1.9 and 1.10) read this name; Kata 3.20 and later read %s", AnnotationInitData)
 			f.field(v, obj, field, ContentInitData)
 		case AnnotationAgentPolicy:
 			f.field(v, obj, field, ContentAgentPolicy)
 		}
 	}
 	if len(initData) == 2 {
-		f.diags.Warnf(f.pos(m), obj.String()+" "+path, "both %s and %s are set: a cluster reads one of them, and the other can fail the pod (\"annotation is not enabled\"); keep the one for the cluster's Kata version", AnnotationInitData, AnnotationInitDataRuntime)
+		f.diags.Warnf(m.Pos, obj.String()+" "+path, "both %s and %s are set: a cluster reads one of them, and the other can fail the pod (\"annotation is not enabled\"); keep the one for the cluster's Kata version", AnnotationInitData, AnnotationInitDataRuntime)
 	}
 	if size > MaxAnnotationsSize {
-		f.diags.Warnf(f.pos(m), obj.String()+" "+path, "the annotations total %d bytes (keys and values), more than Kubernetes' limit of %d: the API server will reject this object", size, MaxAnnotationsSize)
+		f.diags.Warnf(m.Pos, obj.String()+" "+path, "the annotations total %d bytes (keys and values), more than Kubernetes' limit of %d: the API server will reject this object", size, MaxAnnotationsSize)
 	}
 }
 
@@ -246,19 +195,19 @@ func (o objectRef) String() string {
 	return Field{Kind: o.kind, Namespace: o.namespace, Name: o.name}.Object()
 }
 
-func (f *finder) field(v *yaml.Node, obj objectRef, path string, content Content) {
+func (f *finder) field(v *node.Node, obj objectRef, path string, content Content) {
 	where := obj.String() + " " + path
-	if v.Kind != yaml.ScalarNode || (v.Tag != "!!str" && v.Tag != "!!null") {
-		f.diags.Errorf(f.pos(v), where, "must be a string (the encoded %s)", content)
+	if v.Kind != node.String && v.Kind != node.Null {
+		f.diags.Errorf(v.Pos, where, "must be a string (the encoded %s)", content)
 		return
 	}
-	if strings.TrimSpace(v.Value) == "" {
-		f.diags.Warnf(f.pos(v), where, "is empty: Kata ignores it")
+	if strings.TrimSpace(v.Text) == "" {
+		f.diags.Warnf(v.Pos, where, "is empty: Kata ignores it")
 		return
 	}
 	f.fields = append(f.fields, Field{
 		Kind: obj.kind, Namespace: obj.namespace, Name: obj.name,
-		Path: path, Pos: f.pos(v), Content: content, Value: v.Value,
+		Path: path, Pos: v.Pos, Content: content, Value: v.Text,
 	})
 }
 

@@ -179,3 +179,22 @@ func TestDecodeAgentPolicy(t *testing.T) {
 		})
 	}
 }
+
+// FuzzFind: any stream gives fields or diagnostics, never a panic, and every field points into the stream.
+func FuzzFind(f *testing.F) {
+	f.Add("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: peer-pods-cm\ndata:\n  INITDATA: H4sIAAAA\n")
+	f.Add("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  template:\n    metadata:\n      annotations:\n        io.katacontainers.config.agent.policy: cGFja2FnZQ==\n")
+	f.Add("kind: List\napiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    annotations: &a {io.katacontainers.config.hypervisor.cc_init_data: x}\n---\nx: *a\n")
+	f.Fuzz(func(t *testing.T, stream string) {
+		fields, diags := Find("in.yaml", []byte(stream))
+		lines := strings.Count(stream, "\n") + 1
+		for _, fd := range fields {
+			if fd.Pos.Line < 1 || fd.Pos.Line > lines || fd.Value == "" {
+				t.Fatalf("field %s at %s with value %q in a stream of %d lines", fd, fd.Pos, fd.Value, lines)
+			}
+		}
+		if len(fields) == 0 && diags == nil {
+			t.Fatal("no diagnostics list")
+		}
+	})
+}

@@ -423,6 +423,9 @@ func (dc decoder) applications(n *node.Node, cg *ClusterGroup) {
 	if !dc.listOrMap(n, path) {
 		return
 	}
+	// Room for every application at once: the struct is large, and growing the slice one doubling at a time
+	// copies it over and over in a cluster group of thousands of applications.
+	cg.Applications = slices.Grow(cg.Applications, n.Len())
 	each(n, func(key string, keyPos srcpos.Pos, v *node.Node, isMap bool) {
 		if v.IsNull() {
 			return

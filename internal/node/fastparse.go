@@ -292,7 +292,8 @@ func keyChar(c byte) bool {
 // empty flow collection, followed by nothing but an optional comment.
 func (p *fastParser) scalar(line fastLine, off int, text []byte) (*Node, bool) {
 	col := column(line, off)
-	y := yaml.Node{Kind: yaml.ScalarNode, Line: line.num, Column: col}
+	var value string
+	var style yaml.Style
 	switch text[0] {
 	case '\'', '"':
 		q := text[0]
@@ -318,10 +319,10 @@ func (p *fastParser) scalar(line fastLine, off int, text []byte) (*Node, bool) {
 		if !endOfValue(text[i:]) {
 			return nil, false
 		}
-		y.Value = string(val)
-		y.Style = yaml.SingleQuotedStyle
+		value = string(val)
+		style = yaml.SingleQuotedStyle
 		if q == '"' {
-			y.Style = yaml.DoubleQuotedStyle
+			style = yaml.DoubleQuotedStyle
 		}
 	case '[', '{':
 		if len(text) < 2 || text[1] != text[0]+2 || !endOfValue(text[2:]) { // [] or {}
@@ -350,9 +351,15 @@ func (p *fastParser) scalar(line fastLine, off int, text []byte) (*Node, bool) {
 				return nil, false // a mapping value inside a plain scalar: an error or a complex key
 			}
 		}
-		y.Value = string(bytes.TrimRight(text[:end], " "))
+		value = string(bytes.TrimRight(text[:end], " "))
 	}
-	n, err := p.c.scalar(&y)
+	if plainStringText(style, value) {
+		// Most values: a string that needs no typing (the converter's own shortcut, without building the
+		// yaml.Node it would type from).
+		return &Node{Kind: String, Text: value, Src: value, Pos: p.pos(line, col), Origin: FromFile}, true
+	}
+	y := &yaml.Node{Kind: yaml.ScalarNode, Line: line.num, Column: col, Value: value, Style: style}
+	n, err := p.c.scalar(y)
 	if err != nil {
 		return nil, false
 	}

@@ -377,16 +377,21 @@ func (c *converter) scalar(y *yaml.Node) (*Node, error) {
 // sign, digit, '.', '~' or one of the letters y, n, t, f, o that start its bools and nulls; gopkg.in/yaml.v3
 // v3.0.1, resolve.go, resolveTable). Most values are such strings; the resolver's map lookup is not free.
 func plainString(y *yaml.Node) bool {
-	if y.Tag != "" || y.Kind != yaml.ScalarNode || y.Value == "" {
+	return y.Tag == "" && y.Kind == yaml.ScalarNode && plainStringText(y.Style, y.Value)
+}
+
+// plainStringText is plainString for an untagged scalar of the given style and text.
+func plainStringText(style yaml.Style, value string) bool {
+	if value == "" {
 		return false
 	}
-	if y.Style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle) != 0 {
+	if style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle) != 0 {
 		return true
 	}
-	if y.Style != 0 {
+	if style != 0 {
 		return false
 	}
-	switch y.Value[0] {
+	switch value[0] {
 	case '+', '-', '.', '~', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'y', 'Y', 'n', 'N', 't', 'T', 'f', 'F', 'o', 'O':
 		return false
 	}

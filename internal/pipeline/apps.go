@@ -64,6 +64,8 @@ type appContext struct {
 	// kbsReaders, in the render of a managed cluster, are the KBS resources of its hub and the profiles that
 	// may read each.
 	kbsReaders map[string][]string
+	// policies are the trustee application's policies, validated beside the overlay builds (nil: not yet).
+	policies *trusteePolicies
 }
 
 // renderApps renders every application of the cluster group that cocogen renders, in values order. All of
@@ -76,13 +78,40 @@ type appContext struct {
 func renderApps(c appContext, d *diag.List) []App {
 	var out []App
 	var trustees []*model.Application
-	overlays := map[string]*builtOverlay{}
+	// Kustomize builds of different overlays are independent, and so is the validation of the trustee
+	// application's policies: they run side by side (each reports into a list of its own), and are reported
+	// where a sequential render would report them: the overlays here in values order, the policies with the
+	// trustee application.
+	var build []*model.Application
+	withTrustee := false
 	for i := range c.v.ClusterGroup.Applications {
 		a := &c.v.ClusterGroup.Applications[i]
 		if !a.Disabled && a.CoCoGen == model.GenWorkloads {
-			if o := buildOverlay(c, a, d); o != nil {
-				overlays[a.Name] = o
-			}
+			build = append(build, a)
+		}
+		withTrustee = withTrustee || !a.Disabled && a.CoCoGen == model.GenTrustee
+	}
+	built := make([]*builtOverlay, len(build))
+	bds := make([]*diag.List, len(build))
+	jobs := len(build)
+	if withTrustee {
+		jobs++
+	}
+	var policies *trusteePolicies
+	sideBySide(jobs, func(i int) {
+		if i == len(build) {
+			policies = validatePolicies(c)
+			return
+		}
+		bds[i] = &diag.List{}
+		built[i] = buildOverlay(c, build[i], bds[i])
+	})
+	c.policies = policies
+	overlays := map[string]*builtOverlay{}
+	for i, a := range build {
+		d.Append(bds[i])
+		if built[i] != nil {
+			overlays[a.Name] = built[i]
 		}
 	}
 	if !finishProfiles(c, overlays, d) {

@@ -3,7 +3,6 @@ package pipeline
 import (
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/cocogen/cocogen/generators/workloads"
 	"github.com/cocogen/cocogen/internal/agentpolicy"
@@ -47,16 +46,14 @@ func finishProfiles(c appContext, overlays map[string]*builtOverlay, d *diag.Lis
 	names := c.v.CoCo.ProfileNames()
 	ds := make([]*diag.List, len(names))
 	oks := make([]bool, len(names))
-	var wg sync.WaitGroup
-	for i, name := range names {
-		p := c.profiles[name]
+	sideBySide(len(names), func(i int) {
+		p := c.profiles[names[i]]
 		if p == nil {
 			oks[i] = true
-			continue
+			return
 		}
-		wg.Go(func() { oks[i], ds[i] = p.Finalize(byProfile[name]) })
-	}
-	wg.Wait()
+		oks[i], ds[i] = p.Finalize(byProfile[names[i]])
+	})
 	ok := true
 	for i := range names {
 		if ds[i] != nil {

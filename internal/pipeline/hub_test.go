@@ -302,21 +302,36 @@ func TestRenderGroups(t *testing.T) {
 	}
 }
 
-// TestManagedRendersShareTheBudget: the renders of the managed clusters spend what is left of the hub's
-// budgets, so a repository with many cluster files cannot multiply the work of one render.
+// TestManagedRendersShareTheBudget: the renders of the managed clusters spend the hub's budgets with it (one
+// count for the hub and every cluster it renders), so a repository with many cluster files cannot multiply
+// the work of one render.
 func TestManagedRendersShareTheBudget(t *testing.T) {
-	req := disk(t, "../..", "../../values", Request{ClusterGroup: "trusted-hub", All: true})
-	res, err := Render(req)
+	hubReq := disk(t, "../..", "../../values", Request{ClusterGroup: "trusted-hub", All: true})
+	hub, err := Render(hubReq)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Exactly what the hub reads itself (its Usage counts its own reads only): not enough for the spoke's
-	// render as well.
-	req.Budget = budget.Defaults()
-	req.Budget.InputBytes = res.Usage.InputBytes
-	_, err = Render(req)
+	spoke, err := Render(disk(t, "../..", "../../values", Request{ClusterGroup: "spoke", Cluster: "spoke-1", All: true}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The hub's count holds what its spoke's render reads, and the hub's own reads are at least half of that.
+	own := hub.Usage.InputBytes - spoke.Usage.InputBytes
+	if own <= spoke.Usage.InputBytes/2 {
+		t.Fatalf("the hub reads %d bytes in all, its spoke alone %d: the hub's count does not hold its spoke's reads", hub.Usage.InputBytes, spoke.Usage.InputBytes)
+	}
+	// A budget that the hub's own reads and the spoke's reads each fit in, but not both: a render with a
+	// budget of its own per cluster would pass.
+	hubReq.Budget = budget.Defaults()
+	hubReq.Budget.InputBytes = hub.Usage.InputBytes - spoke.Usage.InputBytes/2
+	_, err = Render(hubReq)
 	var de *diag.Diagnostics
 	if !errors.As(err, &de) || !strings.Contains(de.Error(), "input-bytes") || !strings.Contains(de.Error(), "spoke") {
-		t.Fatalf("render with the budget of the hub alone: %v, want an input-bytes budget error", err)
+		t.Fatalf("render with a budget for the hub's reads and half of its spoke's: %v, want an input-bytes budget error in the spoke's render", err)
+	}
+	// The whole count is enough.
+	hubReq.Budget.InputBytes = hub.Usage.InputBytes
+	if _, err := Render(hubReq); err != nil {
+		t.Fatalf("render with the hub's whole count as the budget: %v", err)
 	}
 }

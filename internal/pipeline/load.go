@@ -3,7 +3,6 @@ package pipeline
 import (
 	"cmp"
 	"fmt"
-	"io/fs"
 	"path"
 	"strings"
 	"time"
@@ -48,11 +47,10 @@ type Sources struct {
 	policies map[string]profiles.Source
 	// cluster is the cluster whose metadata file was read (clusters/<group>/<cluster>.yaml), "" for none.
 	cluster string
-	// managedClusters are the clusters of each managed cluster group, by group (a hub's render).
+	// managedClusters are the clusters of each managed cluster group, by group (a hub's render), and managed
+	// the load phases of their renders (loadManaged).
 	managedClusters map[string]managedClusters
-	// fsys is the repository, for the renders of the managed clusters (renderManaged), which load their own
-	// sources from it.
-	fsys fs.FS
+	managed         [][]*managedLoad
 	// The budgets that the generators go on spending, and what the load spent.
 	templates *tpl.Budget
 	meter     *regolimit.Meter
@@ -75,6 +73,10 @@ type loadedOverlay struct {
 func load(req Request, limits budget.Limits, now time.Time, d *diag.List) *Sources {
 	root := repo.New(req.FS, req.RootName, req.RootDir)
 	root.SetBudget(limits)
+	var shared *hubView
+	if h := req.nested; h != nil && h.root != nil {
+		shared, root = h, h.root // a managed cluster's render spends its hub's budgets (hubView)
+	}
 	relDir, err := repo.Clean(cmp.Or(req.ValuesDir, "values"))
 	if err != nil {
 		d.Errorf(srcpos.Pos{File: "--values-dir"}, "", "%v", err)
@@ -84,8 +86,11 @@ func load(req Request, limits budget.Limits, now time.Time, d *diag.List) *Sourc
 		d.Errorf(srcpos.Pos{File: "--values-dir"}, "", "values directory %s does not exist (use --values-dir DIR; a Validated Patterns repository keeps its values at the root: --values-dir .)", root.Display(relDir))
 		return nil
 	}
-	src := &Sources{fsys: req.FS, valuesDir: relDir, templates: tpl.NewBudget(limits), meter: regolimit.NewMeter(limits),
+	src := &Sources{valuesDir: relDir, templates: tpl.NewBudget(limits), meter: regolimit.NewMeter(limits),
 		yamlTally: &node.Tally{Max: limits.YAMLTotalNodes}}
+	if shared != nil {
+		src.templates, src.meter, src.yamlTally = shared.templates, shared.meter, shared.tally
+	}
 
 	// Metadata first, then flags: later params win.
 	md, mdName := req.Metadata, req.MetadataName
@@ -185,7 +190,8 @@ func load(req Request, limits budget.Limits, now time.Time, d *diag.List) *Sourc
 			src.policies[rel] = profiles.Source{Name: root.Display(rel), Data: data, Err: err}
 		}
 	}
-	// The clusters of the managed cluster groups, whose renders the hub's trustee application needs.
+	// The clusters of the managed cluster groups, whose renders the hub's trustee application needs: their
+	// load phases too.
 	if req.nested == nil && hasTrustee(v) {
 		src.managedClusters = map[string]managedClusters{}
 		for _, g := range v.ClusterGroup.ManagedGroups {
@@ -194,9 +200,67 @@ func load(req Request, limits budget.Limits, now time.Time, d *diag.List) *Sourc
 				src.managedClusters[g.Name] = managedClusters{names: names, err: err}
 			}
 		}
+		src.managed = loadManaged(req, src, root, limits, now)
 	}
 	src.bytesRead = root.BytesRead()
 	return src
+}
+
+// hubView is what a hub passes to the renders of its managed clusters: its KBS resources and the profiles
+// that may read each (resourceReaders), and its budgets, which the renders of its managed clusters spend
+// with it: one reader of the repository, one count of values, of template work and of Rego work for the hub
+// and every cluster it renders, so that a repository with many cluster files cannot multiply the work of one
+// render.
+type hubView struct {
+	readers   map[string][]string
+	root      *repo.Root
+	tally     *node.Tally
+	templates *tpl.Budget
+	meter     *regolimit.Meter
+}
+
+// managedLoad is the load phase of the render of one cluster of a managed cluster group (loadManaged): its
+// request and what loadRequest returned for it.
+type managedLoad struct {
+	req   Request
+	src   *Sources
+	clock time.Time
+	d     *diag.List
+	err   error
+}
+
+// loadManaged runs the load phase of the render of every cluster of every managed cluster group of a hub's
+// render (src), as that cluster's Argo CD renders it: the same repository and revision, the group's values,
+// the cluster's metadata file and the group's helmOverrides, at the hub's one reading of the clock, spending
+// the hub's budgets. The result is indexed like ManagedGroups, then like the group's clusters.
+func loadManaged(req Request, src *Sources, root *repo.Root, limits budget.Limits, now time.Time) [][]*managedLoad {
+	v := src.values
+	view := &hubView{readers: resourceReaders(appContext{v: v}), root: root, tally: src.yamlTally, templates: src.templates, meter: src.meter}
+	out := make([][]*managedLoad, len(v.ClusterGroup.ManagedGroups))
+	for gi, g := range v.ClusterGroup.ManagedGroups {
+		if g.Name == "" || g.Name == v.ClusterGroup.Name {
+			continue
+		}
+		for _, name := range src.managedClusters[g.Name].names {
+			sub := Request{
+				FS:           req.FS,
+				RootName:     req.RootName,
+				RootDir:      req.RootDir,
+				ValuesDir:    src.valuesDir,
+				ClusterGroup: g.Name,
+				Cluster:      name,
+				Sets:         helmOverrideSets(g),
+				All:          true,
+				Budget:       limits,
+				Now:          func() time.Time { return now },
+				nested:       view,
+			}
+			ml := &managedLoad{req: sub}
+			ml.src, ml.clock, ml.d, ml.err = loadRequest(sub)
+			out[gi] = append(out[gi], ml)
+		}
+	}
+	return out
 }
 
 // managedClusters are the clusters of a managed cluster group that have a metadata file, or why they cannot

@@ -4,9 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"time"
 
-	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/model"
 	"github.com/cocogen/cocogen/internal/srcpos"
@@ -21,28 +19,17 @@ type managedRender struct {
 	res            *Result
 }
 
-// hubView is what a hub passes to the renders of its managed clusters.
-type hubView struct {
-	// readers are the hub's KBS resources and the profiles that may read each (resourceReaders).
-	readers map[string][]string
-}
-
 // renderManaged renders every cluster of every managed cluster group that has a metadata file
 // (clusters/<group>/<cluster>.yaml), so that the hub's trustee application registers the reference values of
 // the init-data that the spokes really run, computed from the same sources: the hub cannot be told about a
-// spoke's agent policy any other way than by reading it. The renders share the hub's budgets: each spends
-// what is left of them.
-func renderManaged(c appContext, req Request, spent Usage, d *diag.List) ([]managedRender, error) {
+// spoke's agent policy any other way than by reading it. The load phase has read their sources
+// (loadManaged); this runs their generators.
+func renderManaged(c appContext, req Request, d *diag.List) ([]managedRender, error) {
 	if req.nested != nil || len(c.v.ClusterGroup.ManagedGroups) == 0 || !hasTrustee(c.v) {
 		return nil, nil
 	}
-	left := req.Budget
-	if left == (budget.Limits{}) {
-		left = budget.Defaults()
-	}
-	hub := &hubView{readers: resourceReaders(c)}
 	var out []managedRender
-	for _, g := range c.v.ClusterGroup.ManagedGroups {
+	for gi, g := range c.v.ClusterGroup.ManagedGroups {
 		if g.Name == "" || g.Name == c.v.ClusterGroup.Name {
 			continue
 		}
@@ -58,25 +45,9 @@ func renderManaged(c appContext, req Request, spent Usage, d *diag.List) ([]mana
 			d.Warnf(g.Pos, p, "no cluster of managed cluster group %s has a metadata file in %s/: the hub registers no reference values for its init-data, so its pods cannot attest; add one per cluster, named by its ACM ManagedCluster name (cocogen metadata collect --fact cluster.name=NAME --fact cluster.hubAppsDomain=<this hub's apps domain> --output %s/NAME.yaml)", g.Name, dir, dir)
 			continue
 		}
-		for _, name := range names {
-			if !spend(&left, spent) {
-				d.Errorf(g.Pos, p, "%v", left.Exceed("input-bytes", "the renders of the managed clusters read more"))
-				return out, nil
-			}
-			sub := Request{
-				FS:           c.src.fsys,
-				RootName:     req.RootName,
-				RootDir:      req.RootDir,
-				ValuesDir:    c.valuesDir,
-				ClusterGroup: g.Name,
-				Cluster:      name,
-				Sets:         helmOverrideSets(g),
-				All:          true,
-				Budget:       left,
-				Now:          func() time.Time { return c.now }, // the hub's one reading of the clock
-				nested:       hub,
-			}
-			res, err := Render(sub)
+		for ci, name := range names {
+			ml := c.src.managed[gi][ci]
+			res, err := ml.res()
 			var de *diag.Diagnostics
 			switch {
 			case errors.As(err, &de):
@@ -90,21 +61,18 @@ func renderManaged(c appContext, req Request, spent Usage, d *diag.List) ([]mana
 			case err != nil:
 				return nil, fmt.Errorf("render cluster %s of managed cluster group %s: %w", name, g.Name, err)
 			}
-			spent = res.Usage
 			out = append(out, managedRender{group: g.Name, cluster: name, groupPos: g.Pos, res: res})
 		}
 	}
 	return out, nil
 }
 
-// spend takes what a render spent from the budgets left; false when one is spent.
-func spend(left *budget.Limits, u Usage) bool {
-	left.InputBytes -= u.InputBytes
-	left.YAMLTotalNodes -= u.YAMLNodes
-	left.TemplateSteps -= u.TemplateSteps
-	left.TemplateBytes -= u.TemplateBytes
-	left.RegoSteps -= u.RegoSteps
-	return left.InputBytes > 0 && left.YAMLTotalNodes > 0 && left.TemplateSteps > 0 && left.TemplateBytes > 0 && left.RegoSteps > 0
+// res runs the generators of a managed cluster's render on what its load phase read.
+func (ml *managedLoad) res() (*Result, error) {
+	if ml.err != nil {
+		return nil, ml.err
+	}
+	return generate(ml.req, ml.src, ml.clock, ml.d)
 }
 
 // checkManaged checks what the hub and the clusters it manages must agree on: their init-data sends pods to

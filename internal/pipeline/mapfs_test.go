@@ -6,9 +6,12 @@ import (
 	"os"
 	"path"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/cocogen/cocogen/internal/manifest"
 )
 
 // builtinFS returns the built-in pattern (values, policies, overlays) as a file system in memory.
@@ -102,5 +105,55 @@ func TestOneClock(t *testing.T) {
 		if !strings.Contains(errOut, c.want) {
 			t.Errorf("at %s, diagnostics lack %q:\n%s", c.now, c.want, errOut)
 		}
+	}
+}
+
+// sealableFS is a file system that fails every use once sealed, and counts the uses it refused.
+type sealableFS struct {
+	fs.FS
+	sealed  atomic.Bool
+	refused atomic.Int64
+}
+
+func (s *sealableFS) Open(name string) (fs.File, error) {
+	if s.sealed.Load() {
+		s.refused.Add(1)
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
+	}
+	return s.FS.Open(name)
+}
+
+// TestGenerateReadsNothing: after the load phase, the repository is closed to the render, and the render of
+// every built-in cluster group (a hub's render of its spoke's cluster included) gives the same bytes as a
+// render that could read: the generators and checks see only what the load phase read.
+func TestGenerateReadsNothing(t *testing.T) {
+	clock := func() time.Time { return time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC) }
+	for _, g := range []string{"azure", "trusted-hub", "spoke", "baremetal", "baremetal-gpu"} {
+		t.Run(g, func(t *testing.T) {
+			req := Request{FS: builtinFS(t), ValuesDir: "values", ClusterGroup: g, All: true, Now: clock}
+			if g == "spoke" {
+				req.Cluster = "spoke-1"
+			}
+			want := renderBytes(t, req)
+			sealable := &sealableFS{FS: req.FS}
+			req.FS = sealable
+			src, now, d, err := loadRequest(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sealable.sealed.Store(true)
+			res, err := generate(req, src, now, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := sealable.refused.Load(); n > 0 {
+				t.Fatalf("the generators tried to read the repository %d times", n)
+			}
+			var buf bytes.Buffer
+			manifest.EncodeYAML(&buf, res.Objects)
+			if !bytes.Equal(buf.Bytes(), want) {
+				t.Fatalf("the render differs:\n%s", lineDiff(string(want), buf.String()))
+			}
+		})
 	}
 }

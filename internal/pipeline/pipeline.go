@@ -230,7 +230,7 @@ func generate(req Request, src *Sources, now time.Time, d *diag.List) (*Result, 
 	usage := func() Usage {
 		return Usage{InputBytes: src.bytesRead, YAMLNodes: src.yamlTally.Used, TemplateSteps: src.templates.Steps(), TemplateBytes: src.templates.Bytes(), RegoSteps: src.meter.Steps()}
 	}
-	managed, err := renderManaged(ac, req, usage(), d)
+	managed, err := renderManaged(ac, req, d)
 	if err != nil {
 		return nil, err
 	}

@@ -111,13 +111,19 @@ func renderTrustee(c appContext, a *model.Application, others []App) ([]manifest
 		}
 	}
 	checkGPUs(c, in.Verifiers != nil && in.Verifiers.NVIDIA, pos, d)
-	var ok bool
-	if in.ResourcePolicy, ok = resourcePolicy(c, d); !ok {
+	pol := c.policies
+	if pol == nil {
+		pol = validatePolicies(c)
+	}
+	d.Append(pol.resourceD)
+	if !pol.resourceOK {
 		return nil, nil, d
 	}
-	if in.AttestationPolicy, ok = trusteePolicy(c, attestationPolicyPath, trusteepolicy.Attestation, d); !ok {
+	d.Append(pol.attestationD)
+	if !pol.attestationOK {
 		return nil, nil, d
 	}
+	in.ResourcePolicy, in.AttestationPolicy = pol.resource, pol.attestation
 	in.ReferenceValues, in.Profiles = referenceValues(c, a, others, d)
 	objs, td := trustee.Render(in)
 	d.Append(td)
@@ -387,6 +393,25 @@ func resourceRequires(c appContext) map[string][]string {
 		}
 	}
 	return out
+}
+
+// trusteePolicies are the two Trustee policies as Trustee loads them, each with the diagnostics of its
+// validation. They depend on the values and the policy sources alone, not on the profiles, so renderApps
+// validates them while the overlays build.
+type trusteePolicies struct {
+	resource, attestation     []byte
+	resourceD, attestationD   *diag.List
+	resourceOK, attestationOK bool
+}
+
+// validatePolicies validates and renders the resource policy and then, if that succeeded, the attestation
+// policy.
+func validatePolicies(c appContext) *trusteePolicies {
+	p := &trusteePolicies{resourceD: &diag.List{}, attestationD: &diag.List{}}
+	if p.resource, p.resourceOK = resourcePolicy(c, p.resourceD); p.resourceOK {
+		p.attestation, p.attestationOK = trusteePolicy(c, attestationPolicyPath, trusteepolicy.Attestation, p.attestationD)
+	}
+	return p
 }
 
 // resourcePolicy reads the KBS resource policy, validates it and renders it as Trustee loads it: package

@@ -8,6 +8,7 @@
 package repo
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -158,7 +159,11 @@ func (r *Root) ReadFile(rel string) ([]byte, error) {
 	if st.Size() > r.maxFile {
 		return nil, &BudgetError{File: r.Display(clean), Err: limits.Exceed("file-bytes", fmt.Sprintf("the file is %d bytes", st.Size()))}
 	}
-	data, err := io.ReadAll(io.LimitReader(f, r.maxFile+1))
+	// Room for the size the file has now (and the read that sees its end): one allocation, where ReadAll
+	// would double its way up to it. A file that grows meanwhile still stops at the limit.
+	buf := bytes.NewBuffer(make([]byte, 0, st.Size()+bytes.MinRead))
+	_, err = buf.ReadFrom(io.LimitReader(f, r.maxFile+1))
+	data := buf.Bytes()
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", r.Display(clean), err)
 	}

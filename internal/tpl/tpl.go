@@ -181,6 +181,9 @@ func (e *Engine) render(text string) (string, error) {
 	}
 	e.ensureData()
 	w := &writer{b: e.budget}
+	// The output is about as long as the text (a large text is mostly literal YAML): room for it at once,
+	// instead of doubling the buffer up to it.
+	w.buf.Grow(len(text))
 	if err := t.Execute(w, e.data); err != nil {
 		// A failed text may have changed the values it sees (sprig's set and merge change maps in place):
 		// the next text starts from the values again.
