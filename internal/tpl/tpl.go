@@ -194,7 +194,6 @@ var refAction = regexp.MustCompile(`^ *\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+
 // when a reference does not name a string that exists; renderTemplate then evaluates it (TestRenderRefs
 // compares the two).
 func (e *Engine) renderRefs(text string) (out string, ok bool, err error) {
-	e.ensureData()
 	var b strings.Builder
 	b.Grow(len(text))
 	for rest := text; ; {
@@ -234,14 +233,30 @@ func (e *Engine) renderRefs(text string) (out string, ok bool, err error) {
 }
 
 // stringRef returns the string value an action references (refAction), found false when the action is not
-// such a reference or the value is missing or not a string.
+// such a reference or the value is missing or not a string. Until a template has run, the template root is
+// the values tree as it is, and the value is looked up there, without building the root (ensureData); after
+// that, in the root, which a template may have changed (sprig's set).
 func (e *Engine) stringRef(action string) (string, bool) {
 	m := refAction.FindStringSubmatch(action)
 	if m == nil {
 		return "", false
 	}
+	keys := strings.Split(m[1][1:], ".")
+	if e.data == nil {
+		n := e.values
+		for _, key := range keys {
+			if n == nil || n.Kind != node.Map {
+				return "", false
+			}
+			n = n.Get(key)
+		}
+		if n == nil || n.Kind != node.String {
+			return "", false
+		}
+		return n.Text, true
+	}
 	cur := e.data["Values"]
-	for _, key := range strings.Split(m[1][1:], ".") {
+	for _, key := range keys {
 		mm, ok := cur.(map[string]any)
 		if !ok {
 			return "", false
