@@ -110,6 +110,14 @@ type Repeat struct {
 // Dedupe removes from sorted objects every object that repeats an earlier one identically, and returns the
 // objects left and every repeat, identical or not, in output order.
 func Dedupe(objs []Object) ([]Object, []Repeat) {
+	// Most renders repeat nothing: look before building anything.
+	repeats := false
+	for i := 1; i < len(objs) && !repeats; i++ {
+		repeats = sameID(objs[i-1], objs[i])
+	}
+	if !repeats {
+		return objs, nil
+	}
 	var reps []Repeat
 	out := objs[:0:0]
 	for i, o := range objs {
@@ -131,6 +139,11 @@ func Dedupe(objs []Object) ([]Object, []Repeat) {
 		return objs, nil
 	}
 	return out, reps
+}
+
+// sameID reports whether a and b have the same ID, without building it.
+func sameID(a, b Object) bool {
+	return a.Kind() == b.Kind() && a.Name() == b.Name() && a.Namespace() == b.Namespace() && a.APIVersion() == b.APIVersion()
 }
 
 // firstDiff compares two objects as the API server would (map keys in any order, list items in order, scalars

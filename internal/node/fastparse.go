@@ -29,6 +29,9 @@ type fastParser struct {
 	lines []fastLine // content lines only
 	i     int
 	count int
+	// scratch holds the entries of the maps being read, the innermost last: a map takes its entries from it in
+	// one slice of the right size when it ends, instead of growing a slice of its own entry by entry.
+	scratch []Entry
 }
 
 // parseSimple parses data when it lies in the simple subset.
@@ -116,7 +119,8 @@ func isDash(text []byte) bool {
 // mapping parses "key: value" lines at indent. skip is the byte offset where the first key starts in the current
 // line (after "- " for a mapping that is a sequence item); later keys start at the indentation.
 func (p *fastParser) mapping(indent, skip, depth int) (*Node, bool) {
-	m := &Node{Kind: Map, entries: make([]Entry, 0, 4)}
+	m := &Node{Kind: Map}
+	base := len(p.scratch)
 	firstLine := true
 	for p.i < len(p.lines) {
 		line := p.lines[p.i]
@@ -141,9 +145,6 @@ func (p *fastParser) mapping(indent, skip, depth int) (*Node, bool) {
 			m.Pos = p.pos(line, keyCol)
 		}
 		firstLine = false
-		if _, dup := m.entry(key); dup {
-			return nil, false // the full parser reports it
-		}
 		if !p.node() {
 			return nil, false
 		}
@@ -168,9 +169,30 @@ func (p *fastParser) mapping(indent, skip, depth int) (*Node, bool) {
 		if !ok {
 			return nil, false
 		}
-		m.appendEntry(Entry{Key: key, KeyPos: p.pos(line, keyCol), Value: val})
+		p.scratch = append(p.scratch, Entry{Key: key, KeyPos: p.pos(line, keyCol), Value: val})
+	}
+	m.entries = append(make([]Entry, 0, len(p.scratch)-base), p.scratch[base:]...)
+	p.scratch = p.scratch[:base]
+	if !m.uniqueKeys() {
+		return nil, false // a repeated key: the full parser reports it
 	}
 	return m, true
+}
+
+// uniqueKeys indexes a map built whole (above mapIndexThreshold keys) and reports whether its keys are unique.
+func (m *Node) uniqueKeys() bool {
+	if len(m.entries) > mapIndexThreshold {
+		m.reindex()
+		return len(m.index) == len(m.entries)
+	}
+	for i, e := range m.entries {
+		for _, f := range m.entries[:i] {
+			if f.Key == e.Key {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // nested parses the value of "key:" with nothing after the colon: a block on the following lines (more indented,

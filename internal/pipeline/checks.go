@@ -42,7 +42,6 @@ var rbacKinds = []string{"Role", "ClusterRole", "RoleBinding", "ClusterRoleBindi
 // directory when written with --output-dir (../../x): such names come from values or manifests.
 func checkNames(objs []manifest.Object, d *diag.List) {
 	for _, o := range objs {
-		pos := objectPos(o)
 		name, ns := o.Name(), o.Namespace()
 		var problems []string
 		switch {
@@ -59,7 +58,7 @@ func checkNames(objs []manifest.Object, d *diag.List) {
 			problems = append(problems, validation.IsDNS1123Subdomain(name)...)
 		}
 		if len(problems) > 0 {
-			d.Errorf(pos, "", "%s %q is not a valid Kubernetes name: %s", o.Kind(), name, strings.Join(problems, "; "))
+			d.Errorf(objectPos(o), "", "%s %q is not a valid Kubernetes name: %s", o.Kind(), name, strings.Join(problems, "; "))
 		}
 		if ns != "" {
 			if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {

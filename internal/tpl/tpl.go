@@ -49,6 +49,8 @@ type Engine struct {
 	tick         tparse.Node
 	cache        map[string]*template.Template
 	depth        int
+	// refTexts are the texts renderRefs evaluated, whose bytes it spent once, as parse does.
+	refTexts map[string]bool
 }
 
 // New returns an engine for values (the final merged values tree) that spends b, the template budget of the
@@ -175,6 +177,100 @@ func (e *Engine) nested(text string, _ any) (string, error) {
 }
 
 func (e *Engine) render(text string) (string, error) {
+	if out, ok, err := e.renderRefs(text); ok {
+		return out, err
+	}
+	return e.renderTemplate(text)
+}
+
+// refAction is an action that only references a value below .Values: {{ .Values.a.b }} or {{ $.Values.a.b }}.
+var refAction = regexp.MustCompile(`^ *\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+) *$`)
+
+// renderRefs evaluates, without text/template, a text whose actions all reference string values
+// ({{ .Values.a.b }} or {{ $.Values.a.b }}): the common override "app.{{ $.Values.global.localClusterDomain }}",
+// thousands of distinct texts in a large cluster group, each of which text/template would parse. It writes
+// what the template would write and spends the budget as the template would: the text's bytes the first time
+// it is seen, one step for the template's entry, and the bytes written. ok is false for any other text, and
+// when a reference does not name a string that exists; renderTemplate then evaluates it (TestRenderRefs
+// compares the two).
+func (e *Engine) renderRefs(text string) (out string, ok bool, err error) {
+	var b strings.Builder
+	b.Grow(len(text))
+	for rest := text; ; {
+		i := strings.Index(rest, "{{")
+		if i < 0 {
+			b.WriteString(rest)
+			break
+		}
+		end := strings.Index(rest[i:], "}}")
+		if end < 0 {
+			return "", false, nil
+		}
+		v, found := e.stringRef(rest[i+2 : i+end])
+		if !found {
+			return "", false, nil
+		}
+		b.WriteString(rest[:i])
+		b.WriteString(v)
+		rest = rest[i+end+2:]
+	}
+	if _, parsed := e.cache[text]; !parsed && !e.refTexts[text] {
+		if err := e.budget.spend(int64(len(text))); err != nil {
+			return "", true, err
+		}
+		if e.refTexts == nil {
+			e.refTexts = map[string]bool{}
+		}
+		e.refTexts[text] = true
+	}
+	if err := e.budget.step(1); err != nil {
+		return "", true, err
+	}
+	if err := e.budget.spend(int64(b.Len())); err != nil {
+		return "", true, err
+	}
+	return strings.ReplaceAll(b.String(), "<no value>", ""), true, nil
+}
+
+// stringRef returns the string value an action references (refAction), found false when the action is not
+// such a reference or the value is missing or not a string. Until a template has run, the template root is
+// the values tree as it is, and the value is looked up there, without building the root (ensureData); after
+// that, in the root, which a template may have changed (sprig's set).
+func (e *Engine) stringRef(action string) (string, bool) {
+	m := refAction.FindStringSubmatch(action)
+	if m == nil {
+		return "", false
+	}
+	keys := strings.Split(m[1][1:], ".")
+	if e.data == nil {
+		n := e.values
+		for _, key := range keys {
+			if n == nil || n.Kind != node.Map {
+				return "", false
+			}
+			n = n.Get(key)
+		}
+		if n == nil || n.Kind != node.String {
+			return "", false
+		}
+		return n.Text, true
+	}
+	cur := e.data["Values"]
+	for _, key := range keys {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return "", false
+		}
+		if cur, ok = mm[key]; !ok {
+			return "", false
+		}
+	}
+	s, ok := cur.(string)
+	return s, ok
+}
+
+// renderTemplate evaluates text with text/template.
+func (e *Engine) renderTemplate(text string) (string, error) {
 	t, err := e.parse(text)
 	if err != nil {
 		return "", err

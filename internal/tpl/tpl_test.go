@@ -112,10 +112,10 @@ func TestRenderNoValues(t *testing.T) {
 func TestRenderCache(t *testing.T) {
 	e := New(parse(t, testValues), nil)
 	texts := []string{
-		"{{ .Values.clusterGroup.name }}",
+		"{{ .Values.clusterGroup.name | lower }}",
 		"plain",
-		"{{ .Values.global.pattern }}",
-		"{{ .Values.clusterGroup.name }}",
+		"{{ .Values.global.pattern | lower }}",
+		"{{ .Values.clusterGroup.name | lower }}",
 		"plain",
 	}
 	want := []string{"hub", "plain", "cocogen", "hub", "plain"}
@@ -275,5 +275,43 @@ func TestCoalesce(t *testing.T) {
 				t.Errorf("Coalesce = %v, want %v", got, c.want)
 			}
 		})
+	}
+}
+
+// TestRenderRefs: a text whose actions only reference string values is evaluated without text/template, with
+// the output and the budget spending of the template engine; anything else goes to the engine.
+func TestRenderRefs(t *testing.T) {
+	texts := []string{
+		"{{ .Values.clusterGroup.name }}",
+		"app-1.{{ $.Values.global.pattern }}.{{.Values.clusterGroup.name}}",
+		"{{ .Values.clusterGroup.name }}", // seen before: its bytes are not spent again
+		"x}} {{ .Values.global.pattern }} {{",
+		"{{ .Values.missing }}",
+		"{{ .Values.missing.deeper }}",
+		"{{ .Values.global }}",
+		"{{ .Values.clusterGroup.name | upper }}",
+		"{{- .Values.clusterGroup.name -}}",
+		"{{ .Values.global.pattern }}{{/* note */}}",
+		"{{ .Values.clusterGroup.isHubCluster }}",
+		"{{ .Values.clusterGroup.name.x }}",
+		"{{\t.Values.clusterGroup.name }}",
+	}
+	fast, slow := New(parse(t, testValues), nil), New(parse(t, testValues), nil)
+	refs := 0
+	for _, text := range texts {
+		got, gotErr := fast.Render(text)
+		want, wantErr := slow.renderTemplate(text)
+		if got != want || fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+			t.Errorf("%q: renderRefs path %q, %v; template %q, %v", text, got, gotErr, want, wantErr)
+		}
+		if fs, ss, fb, sb := fast.budget.Steps(), slow.budget.Steps(), fast.budget.Bytes(), slow.budget.Bytes(); fs != ss || fb != sb {
+			t.Errorf("%q: spent %d steps and %d bytes, the template engine %d and %d", text, fs, fb, ss, sb)
+		}
+		if _, ok, _ := New(parse(t, testValues), nil).renderRefs(text); ok {
+			refs++
+		}
+	}
+	if refs != 3 {
+		t.Errorf("%d texts evaluated without text/template, want 3", refs)
 	}
 }

@@ -6,6 +6,7 @@
 package values
 
 import (
+	"bytes"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -112,6 +113,16 @@ type loader struct {
 	o    Options
 	d    *diag.List
 	root *repo.Root
+	// parsed are the files parsed so far, by path: a file can be read more than once (values-hub.yaml is both
+	// the cluster group's file and the local cluster's on a cluster named hub), and is parsed once.
+	parsed map[string]parsedFile
+}
+
+// parsedFile is a values file's bytes and what they parse into (nodes are not changed after parsing).
+type parsedFile struct {
+	data []byte
+	n    *node.Node
+	err  error
 }
 
 func (l *loader) rel(name string) string {
@@ -141,7 +152,18 @@ func (l *loader) read(rel string) (n *node.Node, found bool) {
 	if lim.MaxNodes == 0 && lim.MaxDepth == 0 && lim.MaxBytes == 0 {
 		lim = node.DefaultLimits
 	}
-	n, err = node.Parse(display, data, lim)
+	// A file read again is read again (its bytes count again towards the input budget), but parsed once
+	// while its bytes are the same.
+	p, seen := l.parsed[rel]
+	if !seen || !bytes.Equal(p.data, data) {
+		p.data = data
+		p.n, p.err = node.Parse(display, data, lim)
+		if l.parsed == nil {
+			l.parsed = map[string]parsedFile{}
+		}
+		l.parsed[rel] = p
+	}
+	n, err = p.n, p.err
 	if err != nil {
 		l.d.AddError(err)
 		return nil, true
