@@ -302,6 +302,19 @@ func TestPolicyEvalTrusteeGPU(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil || code != 0 || r.Decision != "released" || r.GPU.Status != "affirming" || r.GPU.TrustVector["hardware"] != 2 || len(r.Requires) != 1 || r.Token.Submods["gpu0"] == nil || r.Token.Submods["cpu0"] == nil {
 		t.Errorf("json: exit %d, %v\n%s", code, err, out)
 	}
+	// With NVIDIA's remote attestation service as the verifier, the GPU's evidence is NRAS's claims: a GPU in
+	// debug mode, or one that does not boot securely, is denied.
+	remote := []string{"--set", "global.coco.baremetal.nvidiaVerifier=remote", "--tee", "tdx", "--resource", gated}
+	code, out, _ = run("", append(remote, "--gpu")...)
+	if code != 0 || !strings.HasPrefix(out, gated+": released\n") || !strings.Contains(out, "gpu0 trust vector: executables 3 (affirming)") {
+		t.Errorf("remote verifier: exit %d\n%s", code, out)
+	}
+	for _, claims := range []string{`{"nvidia": {"dbgstat": "enabled"}}`, `{"nvidia": {"secboot": false}}`} {
+		code, out, _ = run(claims, append(remote, "--gpu-claims", "-")...)
+		if code != 0 || !strings.HasPrefix(out, gated+": denied\n") || !strings.Contains(out, "configuration 96 (contraindicated)") {
+			t.Errorf("remote verifier, %s: exit %d\n%s", claims, code, out)
+		}
+	}
 	// A group without GPU hosts has no GPU policy to appraise a GPU with.
 	code, _, errOut := cli(t, "", "policy", "eval", "trustee", "--cluster-group", "baremetal", "--profile", "default", "--gpu", "--resource", "default/kbsres1/key1")
 	if code != 1 || !strings.Contains(errOut, "renders no GPU attestation policy (attestation-policy-gpu)") {

@@ -38,7 +38,8 @@ peer pods on Azure, on bare metal the first TEE of the metadata's hosts (snp, th
 
 --gpu gives the guest an NVIDIA GPU (a Hopper GPU as Trustee's local NVIDIA verifier reports it, running
 the first driver and VBIOS versions of global.coco.trustee.referenceValues.nvidiaGPU, with its pinned
-measurements): its evidence is appraised by the rendered GPU attestation policy (attestation-policy-gpu) and
+measurements; or, when global.coco.baremetal.nvidiaVerifier is remote, the claims of NVIDIA's remote
+attestation service for such a GPU, secure boot on and debugging disabled): its evidence is appraised by the rendered GPU attestation policy (attestation-policy-gpu) and
 becomes the token's gpu0 submod beside cpu0. A resource with requires: [gpu] is released only with it.
 --gpu-claims FILE (JSON, - for stdin) is merged over the GPU's evidence as --claims is over the CPU's, e.g.
 {"nvidia": {"config": {"driver_version": "470.82.01"}}}; it implies --gpu.

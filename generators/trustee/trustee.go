@@ -445,6 +445,9 @@ type Verifiers struct {
 	// evidence itself, against NVIDIA's device root certificate built into it (no call to NVIDIA's remote
 	// attestation service).
 	NVIDIA bool
+	// NVIDIARemote sends each GPU's evidence to NVIDIA's remote attestation service instead (NRAS, at its
+	// default URL; a licence agreement with NVIDIA is needed), which reports the results of its checks.
+	NVIDIARemote bool
 }
 
 // config is the [attestation_service.verifier_config] part of the KBS configuration (trustee v0.21.0
@@ -474,7 +477,16 @@ collateral_service = %q
 type = "KDS"
 `)
 	}
-	if v.NVIDIA {
+	switch {
+	case v.NVIDIA && v.NVIDIARemote:
+		b.WriteString(`
+# NVIDIA GPUs: each GPU's evidence is sent to NVIDIA's remote attestation service (NRAS), whose signed results
+# (secure boot, debug state, the reference measurements of driver and VBIOS) are the GPU's claims, appraised
+# as a submodule of its own in the token (global.coco.baremetal.nvidiaVerifier: remote).
+[attestation_service.verifier_config.nvidia_verifier]
+type = "Remote"
+`)
+	case v.NVIDIA:
 		b.WriteString(`
 # NVIDIA GPUs: each GPU's evidence (its attestation report and certificate chain) is verified locally, up to
 # NVIDIA's device root certificate; the GPU's claims are appraised as a submodule of its own in the token.

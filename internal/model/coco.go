@@ -66,7 +66,16 @@ type CoCoBareMetal struct {
 	// the default, or a PCCS that caches it, e.g. in a disconnected cluster).
 	TDXCollateralService    string
 	TDXCollateralServicePos srcpos.Pos
+	// NVIDIAVerifier is how Trustee verifies NVIDIA GPU evidence (NVIDIAVerifiers): local, against NVIDIA's
+	// device root built into Trustee, or remote, by NVIDIA's remote attestation service (NRAS), which needs a
+	// licence agreement with NVIDIA and reports the GPU's secure boot and debug state.
+	NVIDIAVerifier    string
+	NVIDIAVerifierPos srcpos.Pos
 }
+
+// NVIDIAVerifiers are the verifier types of Trustee's NVIDIA verifier (trustee v0.21.0
+// deps/verifier/src/nvidia/mod.rs, NvidiaVerifierType: Local, the default, or Remote).
+var NVIDIAVerifiers = []string{"local", "remote"}
 
 // Bare-metal storage choices.
 var BareMetalStorages = []string{"lvms", "hpp", "none"}
@@ -139,7 +148,7 @@ const (
 var (
 	cocoKeys        = []string{"securityPolicyFlavour", "azure", "baremetal", "initdata", "trustee", "rollout", "sidecarImage", "secured", "bypassAttestation", "enableSSHDebug"}
 	cocoAzureKeys   = []string{"defaultVMFlavour", "VMFlavours", "tags", "rootVolumeSize"}
-	cocoBareKeys    = []string{"defaultMemory", "storage", "machineConfigRoles", "tdxCollateralService"}
+	cocoBareKeys    = []string{"defaultMemory", "storage", "machineConfigRoles", "tdxCollateralService", "nvidiaVerifier"}
 	initDataKeys    = []string{"default", "profiles"}
 	profileKeys     = []string{"agentPolicy", "algorithm", "aa", "cdh", "execAllowList", "registryCredentials"}
 	flavours        = []string{"insecure", "signed", "reject"}
@@ -377,7 +386,8 @@ var (
 func (dc decoder) bareMetal(n *node.Node, pos srcpos.Pos, out *CoCoBareMetal) {
 	const path = "global.coco.baremetal"
 	*out = CoCoBareMetal{Pos: pos, MemoryPos: pos, StoragePos: pos, TDXCollateralServicePos: pos, Storage: "lvms",
-		MachineConfigRoles: []string{"worker"}, TDXCollateralService: DefaultTDXCollateralService}
+		MachineConfigRoles: []string{"worker"}, TDXCollateralService: DefaultTDXCollateralService,
+		NVIDIAVerifier: "local", NVIDIAVerifierPos: pos}
 	if n.IsNull() || !dc.c.Map(n, path, false, cocoBareKeys...) {
 		return
 	}
@@ -411,6 +421,12 @@ func (dc decoder) bareMetal(n *node.Node, pos srcpos.Pos, out *CoCoBareMetal) {
 					out.MachineConfigRoles = append(out.MachineConfigRoles, it.Text)
 				}
 			}
+		}
+	}
+	if v := dc.str(n, path, "nvidiaVerifier"); v != "" {
+		out.NVIDIAVerifierPos = n.Get("nvidiaVerifier").Pos
+		if dc.c.Enum(n.Get("nvidiaVerifier"), schema.Join(path, "nvidiaVerifier"), v, NVIDIAVerifiers...) {
+			out.NVIDIAVerifier = v
 		}
 	}
 	if u := dc.str(n, path, "tdxCollateralService"); u != "" {

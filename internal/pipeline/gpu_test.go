@@ -174,3 +174,33 @@ func TestGPUAndRegistryValueErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestRemoteNVIDIAVerifier: nvidiaVerifier: remote has Trustee send GPU evidence to NVIDIA's remote attestation
+// service; an unknown verifier is an error at its line.
+func TestRemoteNVIDIAVerifier(t *testing.T) {
+	const file = "values/values-baremetal-gpu.yaml"
+	kbsConfig := func(root string) string {
+		objs := trusteeObjects(t, root, "baremetal-gpu")
+		cm := find(objs, "ConfigMap", trustee.ConfigMapKBSConfig)
+		return cm.Node.Path("data", "kbs-config.toml").Scalar()
+	}
+	root := repoCopy(t)
+	if cfg := kbsConfig(root); !strings.Contains(cfg, "[attestation_service.verifier_config.nvidia_verifier]\ntype = \"Local\"\n") {
+		t.Errorf("default verifier:\n%s", cfg)
+	}
+	replaceIn(t, filepath.Join(root, file), "      storage: lvms\n", "      storage: lvms\n      nvidiaVerifier: remote\n")
+	if cfg := kbsConfig(root); !strings.Contains(cfg, "[attestation_service.verifier_config.nvidia_verifier]\ntype = \"Remote\"\n") {
+		t.Errorf("remote verifier:\n%s", cfg)
+	}
+	replaceIn(t, filepath.Join(root, file), "nvidiaVerifier: remote", "nvidiaVerifier: nras")
+	_, err := renderGroup(t, root, "baremetal-gpu", "")
+	var de *diag.Diagnostics
+	if !errors.As(err, &de) {
+		t.Fatalf("not a user error: %v", err)
+	}
+	var b bytes.Buffer
+	_ = diag.Write(&b, "text", de.Items, false)
+	if want := `values/values-baremetal-gpu.yaml:141:23: error: global.coco.baremetal.nvidiaVerifier: invalid value "nras"`; !strings.Contains(b.String(), want) {
+		t.Errorf("diagnostics:\n%s\nwant a line containing %q", b.String(), want)
+	}
+}

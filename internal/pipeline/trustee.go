@@ -105,7 +105,8 @@ func renderTrustee(c appContext, a *model.Application, others []App) ([]manifest
 	in.TrustAnchorPEM = c.anchor // the same bytes init-data embeds
 	if isBareMetal(c.v.Global.Tree.Get("clusterPlatform").Scalar()) {
 		tees := c.meta.BareMetal.TEEs()
-		in.Verifiers = &trustee.Verifiers{SNP: slices.Contains(tees, "snp"), NVIDIA: len(c.meta.BareMetal.Nodes("gpu")) > 0}
+		in.Verifiers = &trustee.Verifiers{SNP: slices.Contains(tees, "snp"), NVIDIA: len(c.meta.BareMetal.Nodes("gpu")) > 0,
+			NVIDIARemote: c.v.CoCo.BareMetal.NVIDIAVerifier == "remote"}
 		if slices.Contains(tees, "tdx") {
 			in.Verifiers.TDXCollateralService = c.v.CoCo.BareMetal.TDXCollateralService
 		}

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/BurntSushi/toml"
+
 	"github.com/cocogen/cocogen/generators/trustee"
 	"github.com/cocogen/cocogen/internal/agentpolicy"
 	"github.com/cocogen/cocogen/internal/initdata"
@@ -189,7 +191,7 @@ func Trustee(ctx context.Context, res *pipeline.Result, o TrusteeOptions) (*Trus
 	out.TrustVector, out.Status = a.TrustVector, a.Status
 	var gpus []*trusteepolicy.Appraisal
 	if withGPU {
-		ev := trusteepolicy.GPUEvidence(refs)
+		ev := trusteepolicy.GPUEvidence(refs, remoteNVIDIAVerifier(app))
 		if o.GPUClaims != nil {
 			ev, _ = mergePatch(ev, o.GPUClaims).(map[string]any)
 			if ev == nil {
@@ -298,6 +300,35 @@ func trusteeBytes(app *pipeline.App) (attestation, resource []byte, refs map[str
 		refs[id] = v
 	}
 	return []byte(a), []byte(r), refs, nil
+}
+
+// remoteNVIDIAVerifier reports whether the rendered KBS configuration has Trustee verify GPUs with NVIDIA's
+// remote attestation service ([attestation_service.verifier_config.nvidia_verifier] type = "Remote"), whose
+// claims the GPU's evidence then carries.
+func remoteNVIDIAVerifier(app *pipeline.App) bool {
+	var text string
+	for _, o := range app.Objects {
+		if o.Kind() == "ConfigMap" && o.Name() == trustee.ConfigMapKBSConfig {
+			if data := o.Node.Get("data"); data != nil {
+				for _, e := range data.Entries() { // one key, the release's name for the KBS configuration
+					text = e.Value.Scalar()
+				}
+			}
+		}
+	}
+	var cfg struct {
+		AttestationService struct {
+			VerifierConfig struct {
+				NVIDIAVerifier struct {
+					Type string `toml:"type"`
+				} `toml:"nvidia_verifier"`
+			} `toml:"verifier_config"`
+		} `toml:"attestation_service"`
+	}
+	if _, err := toml.Decode(text, &cfg); err != nil {
+		return false
+	}
+	return cfg.AttestationService.VerifierConfig.NVIDIAVerifier.Type == "Remote"
 }
 
 // configMapData is the value under key of the trustee application's ConfigMap cm.

@@ -128,8 +128,9 @@ func attestationSamples() []attestationSample {
 		{what: "an Azure SEV-SNP confidential VM that allows debugging, on any pod VM image", input: debugging, refs: map[string]any{RVInitDataProfiles: profiles(sampleBinding), RVPodVMUnpinned: true}},
 		// The attestation service evaluates the GPU policy (default_gpu) for each GPU's evidence; cocogen mounts
 		// the attestation policy there too on clusters with GPUs.
-		{what: "an NVIDIA GPU whose driver, VBIOS and measurements are registered", input: GPUEvidence(gpu), refs: gpu},
-		{what: "an NVIDIA GPU with no reference values registered", input: GPUEvidence(nil), refs: map[string]any{}},
+		{what: "an NVIDIA GPU whose driver, VBIOS and measurements are registered", input: GPUEvidence(gpu, false), refs: gpu},
+		{what: "an NVIDIA GPU with no reference values registered", input: GPUEvidence(nil, false), refs: map[string]any{}},
+		{what: "an NVIDIA GPU attested by NVIDIA's remote service, whose driver and VBIOS are registered", input: GPUEvidence(gpu, true), refs: gpu},
 	}
 }
 

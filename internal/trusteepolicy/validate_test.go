@@ -85,8 +85,9 @@ func TestRepositoryPolicyVerdicts(t *testing.T) {
 		{"hardware": 97, "configuration": 2, "executables": 0},   // Azure SNP with debugging on, unpinned pod VM
 		{"hardware": 2, "configuration": 2, "executables": 3},    // a GPU whose versions and measurements are registered
 		{"hardware": 2, "configuration": 36, "executables": 0},   // a GPU with nothing registered
+		{"hardware": 2, "configuration": 2, "executables": 3},    // a GPU that NRAS attested, versions registered
 	}
-	wantProfile := []string{"default", "", "default", "", "", "default", "", ""}
+	wantProfile := []string{"default", "", "default", "", "", "default", "", "", ""}
 	samples := attestationSamples()
 	if len(samples) != len(want) {
 		t.Fatalf("%d samples, %d expectations", len(samples), len(want))
@@ -340,6 +341,7 @@ func TestValidateBroken(t *testing.T) {
 				"p.rego:3:18: error: trust_claims[\"hardware\"] must be an integer from 0 to 127, but for an Azure TDX",
 				"p.rego:3:18: error: trust_claims[\"hardware\"] must be an integer from 0 to 127, but for an NVIDIA GPU",
 				"p.rego:3:18: error: trust_claims[\"hardware\"] must be an integer from 0 to 127, but for an NVIDIA GPU",
+				"p.rego:3:18: error: trust_claims[\"hardware\"] must be an integer from 0 to 127, but for an NVIDIA GPU",
 				"p.rego:3:18: error: trust_claims[\"hardware\"] must be an integer from 0 to 127, but for evidence from the sample TEE",
 			},
 		},
@@ -355,6 +357,7 @@ func TestValidateBroken(t *testing.T) {
 				"p.rego:3:1: error: every claim of trust_claims is 0 for an Azure TDX",
 				"p.rego:3:1: error: every claim of trust_claims is 0 for an NVIDIA GPU",
 				"p.rego:3:1: error: every claim of trust_claims is 0 for an NVIDIA GPU",
+				"p.rego:3:1: error: every claim of trust_claims is 0 for an NVIDIA GPU",
 				"p.rego:3:1: error: every claim of trust_claims is 0 for evidence from the sample TEE",
 			},
 		},
@@ -363,6 +366,7 @@ func TestValidateBroken(t *testing.T) {
 			kind: Attestation,
 			src:  "package policy\n\ntrust_claims := [2, 2]\n",
 			want: []string{
+				"p.rego:3:1: error: trust_claims must be an object of AR4SI claims",
 				"p.rego:3:1: error: trust_claims must be an object of AR4SI claims",
 				"p.rego:3:1: error: trust_claims must be an object of AR4SI claims",
 				"p.rego:3:1: error: trust_claims must be an object of AR4SI claims",
@@ -384,6 +388,7 @@ func TestValidateBroken(t *testing.T) {
 				"p.rego:3:1: error: trust_claims is undefined for an Azure TDX",
 				"p.rego:3:1: error: trust_claims is undefined for an NVIDIA GPU",
 				"p.rego:3:1: error: trust_claims is undefined for an NVIDIA GPU",
+				"p.rego:3:1: error: trust_claims is undefined for an NVIDIA GPU",
 				"p.rego:3:1: error: trust_claims is undefined for evidence from the sample TEE",
 			},
 		},
@@ -398,6 +403,7 @@ func TestValidateBroken(t *testing.T) {
 			kind: Attestation,
 			src:  "package policy\n\ntrust_claims := {\"hardware\": 97}\n\nextensions := {}\n",
 			want: []string{
+				"p.rego:5:1: error: extensions must be a list",
 				"p.rego:5:1: error: extensions must be a list",
 				"p.rego:5:1: error: extensions must be a list",
 				"p.rego:5:1: error: extensions must be a list",

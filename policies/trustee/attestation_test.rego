@@ -439,7 +439,7 @@ test_unknown_tee if {
 }
 
 test_trust_claims_keys if {
-	every evidence in [{}, azure_snp(default_binding.azure_pcr8), azure_tdx(unknown_pcr8), snp_input(default_binding.snp_host_data), tdx_input(default_binding.tdx_mrconfigid), gpu_input] {
+	every evidence in [{}, azure_snp(default_binding.azure_pcr8), azure_tdx(unknown_pcr8), snp_input(default_binding.snp_host_data), tdx_input(default_binding.tdx_mrconfigid), gpu_input, nras_input] {
 		claims := claims_of(evidence, registered)
 		{name | some name, _ in claims} == claim_names
 		every value in claims {
@@ -523,4 +523,78 @@ test_gpu_measurements_not_pinned if {
 	claims.executables == 0
 	claims.configuration == 2
 	claims.hardware == 2
+}
+
+# nras_input is what the GPU policy gets for a GPU that NVIDIA's remote attestation service (NRAS) attested
+# (the verifier's remote type): NRAS's detached claims with its overall result.
+nras_chain := {"x-nvidia-cert-status": "valid", "x-nvidia-cert-ocsp-status": "good"}
+
+nras_input := {"nvidia": {
+	"x-nvidia-overall-att-result": true,
+	"x-nvidia-gpu-arch-check": true,
+	"x-nvidia-gpu-attestation-report-parsed": true,
+	"x-nvidia-gpu-attestation-report-signature-verified": true,
+	"x-nvidia-gpu-attestation-report-cert-chain-fwid-match": true,
+	"x-nvidia-gpu-attestation-report-cert-chain": nras_chain,
+	"x-nvidia-gpu-vbios-rim-cert-chain": nras_chain,
+	"x-nvidia-gpu-driver-rim-fetched": true,
+	"x-nvidia-gpu-driver-rim-measurements-available": true,
+	"x-nvidia-gpu-driver-rim-schema-validated": true,
+	"x-nvidia-gpu-driver-rim-signature-verified": true,
+	"x-nvidia-gpu-driver-rim-version-match": true,
+	"x-nvidia-gpu-vbios-rim-fetched": true,
+	"x-nvidia-gpu-vbios-rim-measurements-available": true,
+	"x-nvidia-gpu-vbios-rim-schema-validated": true,
+	"x-nvidia-gpu-vbios-rim-signature-verified": true,
+	"x-nvidia-gpu-vbios-rim-version-match": true,
+	"x-nvidia-gpu-driver-version": "550.90.07",
+	"x-nvidia-gpu-vbios-version": "96.00.9f.00.01",
+	"secboot": true,
+	"dbgstat": "disabled",
+	"measres": "success",
+}}
+
+nras_with(change) := object.union(nras_input, {"nvidia": change})
+
+test_nras_gpu_affirming if {
+	claims := claims_of(nras_input, gpu_registered)
+	claims.hardware == 2
+	claims.configuration == 2
+	claims.executables == 3
+	profile_of(nras_input, gpu_registered) == []
+}
+
+test_nras_gpu_debug_or_insecure_boot if {
+	every change in [{"dbgstat": "enabled"}, {"dbgstat": null}, {"secboot": false}, {"secboot": null}] {
+		claims_of(nras_with(change), gpu_registered).configuration == 96
+	}
+	# Without pinned versions a GPU in debug mode is contraindicated too.
+	claims_of(nras_with({"dbgstat": "enabled"}), registered).configuration == 96
+	claims_of(nras_input, registered).configuration == 36
+}
+
+test_nras_gpu_report_checks if {
+	every change in [
+		{"x-nvidia-overall-att-result": false},
+		{"x-nvidia-gpu-arch-check": false},
+		{"x-nvidia-gpu-attestation-report-signature-verified": false},
+		{"x-nvidia-gpu-attestation-report-cert-chain-fwid-match": null},
+		{"x-nvidia-gpu-attestation-report-cert-chain": {"x-nvidia-cert-ocsp-status": "revoked"}},
+		{"x-nvidia-gpu-attestation-report-cert-chain": {"x-nvidia-cert-status": "expired"}},
+	] {
+		claims_of(nras_with(change), gpu_registered).hardware == 97
+	}
+}
+
+test_nras_gpu_measurements if {
+	claims_of(nras_with({"measres": "fail"}), gpu_registered).executables == 96
+	claims_of(nras_with({"x-nvidia-gpu-driver-rim-signature-verified": false}), gpu_registered).executables == 33
+	claims_of(nras_with({"x-nvidia-gpu-vbios-rim-cert-chain": {"x-nvidia-cert-ocsp-status": "revoked"}}), gpu_registered).executables == 33
+	# Pinned local measurements do not apply to NRAS's claims.
+	claims_of(nras_input, gpu_registered).executables == 3
+}
+
+test_nras_gpu_versions if {
+	claims_of(nras_with({"x-nvidia-gpu-driver-version": "470.82.01"}), gpu_registered).configuration == 96
+	claims_of(nras_with({"x-nvidia-gpu-vbios-version": "96.00.30.00.01"}), gpu_registered).configuration == 96
 }
