@@ -242,3 +242,86 @@ func TestBareMetalGPUAcceptance(t *testing.T) {
 		t.Errorf("kbs-config.toml has no local NVIDIA verifier")
 	}
 }
+
+// TestPolicyEvalTrusteeGPU: a resource gated on CPU and GPU evidence is released to a guest whose CPU and GPU
+// both attest, and denied without a GPU, with a GPU whose driver or VBIOS the values do not list, with a GPU
+// of another architecture, and to a profile that may not read it; an ungated resource needs no GPU.
+func TestPolicyEvalTrusteeGPU(t *testing.T) {
+	atRoot(t)
+	const gated = "default/gpu-model-key/key"
+	base := []string{"policy", "eval", "trustee", "--cluster-group", "baremetal-gpu", "--profile", "default"}
+	run := func(stdin string, extra ...string) (int, string, string) {
+		return cli(t, stdin, append(append([]string{}, base...), extra...)...)
+	}
+	for _, tee := range []string{"tdx", "snp"} {
+		code, out, errOut := run("", "--tee", tee, "--gpu", "--resource", gated)
+		if code != 0 || !strings.HasPrefix(out, gated+": released\n") || !strings.Contains(out, "gpu0 ear.status: affirming\n") {
+			t.Errorf("%s with a GPU: exit %d\n%s%s", tee, code, out, errOut)
+		}
+		code, out, _ = run("", "--tee", tee, "--resource", gated)
+		if code != 0 || !strings.HasPrefix(out, gated+": denied\n") || !strings.Contains(out, "requires the evidence of a GPU besides the CPU's") {
+			t.Errorf("%s without a GPU: exit %d\n%s", tee, code, out)
+		}
+	}
+	for claims, want := range map[string]string{
+		`{"nvidia": {"config": {"driver_version": "470.82.01"}}}`:     "configuration 96 (contraindicated)",
+		`{"nvidia": {"config": {"vbios_version": "96.00.30.00.01"}}}`: "configuration 96 (contraindicated)",
+		`{"nvidia": {"arch": "Blackwell"}}`:                           "hardware 97 (contraindicated)",
+	} {
+		code, out, _ := run(claims, "--tee", "tdx", "--gpu-claims", "-", "--resource", gated)
+		if code != 0 || !strings.HasPrefix(out, gated+": denied\n") || !strings.Contains(out, "the GPU's submod gpu0 is contraindicated") || !strings.Contains(out, want) {
+			t.Errorf("GPU claims %s: exit %d\n%s", claims, code, out)
+		}
+	}
+	// A bad GPU denies every resource, gated or not: KBS needs every submod affirming.
+	code, out, _ := run(`{"nvidia": {"config": {"driver_version": "470.82.01"}}}`, "--tee", "tdx", "--gpu-claims", "-", "--resource", "default/kbsres1/key1")
+	if code != 0 || !strings.HasPrefix(out, "default/kbsres1/key1: denied\n") {
+		t.Errorf("ungated resource with a bad GPU: exit %d\n%s", code, out)
+	}
+	code, out, _ = run("", "--tee", "tdx", "--resource", "default/kbsres1/key1")
+	if code != 0 || !strings.HasPrefix(out, "default/kbsres1/key1: released\n") {
+		t.Errorf("ungated resource without a GPU: exit %d\n%s", code, out)
+	}
+	code, out, _ = cli(t, "", "policy", "eval", "trustee", "--cluster-group", "baremetal-gpu", "--profile", "debug", "--tee", "tdx", "--gpu", "--resource", gated)
+	if code != 0 || !strings.HasPrefix(out, gated+": denied\n") || !strings.Contains(out, "profile debug may not read") {
+		t.Errorf("debug profile with a GPU: exit %d\n%s", code, out)
+	}
+	// The JSON output carries the GPU's appraisal and the requirement.
+	code, out, _ = run("", "--tee", "tdx", "--gpu", "--resource", gated, "-o", "json")
+	var r struct {
+		Decision string   `json:"decision"`
+		Requires []string `json:"requires"`
+		GPU      struct {
+			Status      string           `json:"status"`
+			TrustVector map[string]int64 `json:"trustVector"`
+		} `json:"gpu"`
+		Token struct {
+			Submods map[string]any `json:"submods"`
+		} `json:"token"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil || code != 0 || r.Decision != "released" || r.GPU.Status != "affirming" || r.GPU.TrustVector["hardware"] != 2 || len(r.Requires) != 1 || r.Token.Submods["gpu0"] == nil || r.Token.Submods["cpu0"] == nil {
+		t.Errorf("json: exit %d, %v\n%s", code, err, out)
+	}
+	// With NVIDIA's remote attestation service as the verifier, the GPU's evidence is NRAS's claims: a GPU in
+	// debug mode, or one that does not boot securely, is denied.
+	remote := []string{"--set", "global.coco.baremetal.nvidiaVerifier=remote", "--tee", "tdx", "--resource", gated}
+	code, out, _ = run("", append(remote, "--gpu")...)
+	if code != 0 || !strings.HasPrefix(out, gated+": released\n") || !strings.Contains(out, "gpu0 trust vector: executables 3 (affirming)") {
+		t.Errorf("remote verifier: exit %d\n%s", code, out)
+	}
+	for _, claims := range []string{`{"nvidia": {"dbgstat": "enabled"}}`, `{"nvidia": {"secboot": false}}`} {
+		code, out, _ = run(claims, append(remote, "--gpu-claims", "-")...)
+		if code != 0 || !strings.HasPrefix(out, gated+": denied\n") || !strings.Contains(out, "configuration 96 (contraindicated)") {
+			t.Errorf("remote verifier, %s: exit %d\n%s", claims, code, out)
+		}
+	}
+	// A group without GPU hosts has no GPU policy to appraise a GPU with.
+	code, _, errOut := cli(t, "", "policy", "eval", "trustee", "--cluster-group", "baremetal", "--profile", "default", "--gpu", "--resource", "default/kbsres1/key1")
+	if code != 1 || !strings.Contains(errOut, "renders no GPU attestation policy (attestation-policy-gpu)") {
+		t.Errorf("--gpu on the baremetal group: exit %d\n%s", code, errOut)
+	}
+	code, _, errOut = cli(t, "{}", append(append([]string{}, base...), "--claims", "-", "--gpu-claims", "-", "--resource", gated)...)
+	if code != 2 || !strings.Contains(errOut, "--claims and --gpu-claims cannot both read stdin") {
+		t.Errorf("both from stdin: exit %d\n%s", code, errOut)
+	}
+}

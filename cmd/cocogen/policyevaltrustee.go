@@ -15,9 +15,10 @@ import (
 
 func newPolicyEvalTrusteeCommand(s streams) *cobra.Command {
 	var f evalFlags
-	var resource, tee, claims, digest, at string
+	var resource, tee, claims, gpuClaims, digest, at string
+	var gpu bool
 	cmd := &cobra.Command{
-		Use:   "trustee --profile PROFILE --resource REPO/TYPE/TAG [--tee TEE] [--claims FILE] [--initdata-digest ALG:HEX [--at TIME]]",
+		Use:   "trustee --profile PROFILE --resource REPO/TYPE/TAG [--tee TEE] [--claims FILE] [--gpu [--gpu-claims FILE]] [--initdata-digest ALG:HEX [--at TIME]]",
 		Short: "Decide whether Trustee releases a resource to a guest of an init-data profile",
 		Long: `Trustee builds the input that Trustee 0.21's attestation service gives its attestation policy for a guest
 started with the init-data of PROFILE on TEE, runs the rendered attestation policy (the attestation-policy
@@ -34,6 +35,14 @@ evidence as a JSON merge patch (RFC 7396; null removes a claim), e.g.
 
 TEE is one of ` + strings.Join(trusteepolicy.TEEs, ", ") + `; the default is az-snp-vtpm when the pattern runs
 peer pods on Azure, on bare metal the first TEE of the metadata's hosts (snp, then tdx), else snp.
+
+--gpu gives the guest an NVIDIA GPU (a Hopper GPU as Trustee's local NVIDIA verifier reports it, running
+the first driver and VBIOS versions of global.coco.trustee.referenceValues.nvidiaGPU, with its pinned
+measurements; or, when global.coco.baremetal.nvidiaVerifier is remote, the claims of NVIDIA's remote
+attestation service for such a GPU, secure boot on and debugging disabled): its evidence is appraised by the rendered GPU attestation policy (attestation-policy-gpu) and
+becomes the token's gpu0 submod beside cpu0. A resource with requires: [gpu] is released only with it.
+--gpu-claims FILE (JSON, - for stdin) is merged over the GPU's evidence as --claims is over the CPU's, e.g.
+{"nvidia": {"config": {"driver_version": "470.82.01"}}}; it implies --gpu.
 
 --initdata-digest gives the guest other init-data than the profile renders now, by its digest as
 cocogen.io/initdata-digest shows it: e.g. the previous init-data that global.coco.trustee.referenceValues.previous
@@ -52,6 +61,13 @@ now), which decides whether such a window is still open.`,
   echo '{"snp": {"policy_debug_allowed": true}}' |
     cocogen policy eval trustee --cluster-group baremetal --tee snp --profile default --resource default/kbsres1/key1 --claims -
 
+  # Bare metal with GPUs: a secret gated on CPU and GPU evidence, with and without a GPU, and with a GPU
+  # that runs a driver the values do not list (denied)
+  cocogen policy eval trustee --cluster-group baremetal-gpu --tee tdx --gpu --profile default --resource default/gpu-model-key/key
+  cocogen policy eval trustee --cluster-group baremetal-gpu --tee tdx --profile default --resource default/gpu-model-key/key
+  echo '{"nvidia": {"config": {"driver_version": "470.82.01"}}}' |
+    cocogen policy eval trustee --cluster-group baremetal-gpu --tee tdx --gpu-claims - --profile default --resource default/gpu-model-key/key
+
   # A guest that allows debugging, on Azure TDX
   echo '{"az-tdx-vtpm": {"td_attributes": {"debug": true}}}' |
     cocogen policy eval trustee --profile default --resource default/kbsres1/key1 --tee az-tdx-vtpm --claims - -o json`,
@@ -65,6 +81,9 @@ now), which decides whether such a window is still open.`,
 			}
 			if tee != "" && !slices.Contains(trusteepolicy.TEEs, tee) {
 				return usageError{err: fmt.Errorf("invalid --tee %q (valid: %s)", tee, strings.Join(trusteepolicy.TEEs, ", ")), cmd: cmd}
+			}
+			if claims == "-" && gpuClaims == "-" {
+				return usageError{err: errors.New("--claims and --gpu-claims cannot both read stdin"), cmd: cmd}
 			}
 			res, err := f.render(cmd, s)
 			if err != nil {
@@ -90,6 +109,19 @@ now), which decides whether such a window is still open.`,
 				}
 				o.Claims = m
 			}
+			o.GPU = gpu
+			if gpuClaims != "" {
+				v, err := readJSONFile(s, gpuClaims)
+				if err != nil {
+					return err
+				}
+				m, ok := v.(map[string]any)
+				if !ok {
+					fmt.Fprintf(s.err, "error: %s: the GPU claims must be a JSON object (a merge patch over the GPU's evidence)\n", gpuClaims)
+					return &exitError{code: exitInvalid}
+				}
+				o.GPUClaims = m
+			}
 			r, err := policyeval.Trustee(commandContext(cmd), res, o)
 			if err != nil {
 				fmt.Fprintf(s.err, "error: %v\n", err)
@@ -102,6 +134,8 @@ now), which decides whether such a window is still open.`,
 	cmd.Flags().StringVar(&resource, "resource", "", "the KBS resource, REPO/TYPE/TAG (required)")
 	cmd.Flags().StringVar(&tee, "tee", "", "the guest's TEE: "+strings.Join(trusteepolicy.TEEs, ", ")+" (default: the pattern's)")
 	cmd.Flags().StringVar(&claims, "claims", "", "JSON merged over the guest's evidence (- for stdin)")
+	cmd.Flags().BoolVar(&gpu, "gpu", false, "give the guest an NVIDIA GPU whose evidence comes beside the CPU's (the token's gpu0)")
+	cmd.Flags().StringVar(&gpuClaims, "gpu-claims", "", "JSON merged over the GPU's evidence (- for stdin); implies --gpu")
 	cmd.Flags().StringVar(&digest, "initdata-digest", "", "the digest (ALG:HEX) of the guest's init-data, instead of the profile's current one")
 	cmd.Flags().StringVar(&at, "at", "", "the time of the attestation, YYYY-MM-DDTHH:MM:SSZ (default: now)")
 	return cmd

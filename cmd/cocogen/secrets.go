@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -111,6 +112,13 @@ func loadSecretSpec(s streams, f *sourceFlags) (*secretSpec, error) {
 	for _, r := range t.Resources {
 		spec.Resources = append(spec.Resources, secrets.Resource{Name: r.Name, Keys: r.Keys})
 	}
+	// The registry credentials that profiles name (kbs:///default/<secret>/<field>) are registry auth files.
+	for _, p := range v.CoCo.InitData.Profiles {
+		if rest, ok := strings.CutPrefix(p.RegistryCredentials, "kbs:///default/"); ok && !slices.Contains(spec.RegistryCredentials, rest) {
+			spec.RegistryCredentials = append(spec.RegistryCredentials, rest)
+		}
+	}
+	slices.Sort(spec.RegistryCredentials)
 	return &secretSpec{spec: spec, root: req.RootDir}, nil
 }
 
@@ -175,7 +183,9 @@ Validated Patterns values-secret format (version 2.0), with mode 0600:
     URL-safe base64), except where a user must choose: attestation-status/status and
     security-policy/signed are asked for on a terminal (else their defaults: "attested", and a policy that
     rejects every image until you give yours), security-policy/insecure and reject are the fixed
-    containers-policy.json documents. --value SECRET/FIELD=VALUE (or =@FILE) sets any of them.
+    containers-policy.json documents, and the registry credentials a profile names (registryCredentials,
+    e.g. credential/regcred) are asked for too (else {"auths":{}}, which names no registry).
+    --value SECRET/FIELD=VALUE (or =@FILE) sets any of them.
 
 The file defaults to ~/values-secret-<pattern>.yaml, where the Validated Patterns tooling also looks; a path
 inside the repository is refused (exit 1). Running init again keeps what the file and the certificate hold
@@ -187,6 +197,10 @@ what that means for attestation. cocogen render never reads this file.`,
 
   # Somewhere else, with your image signature policy
   cocogen secrets init --output-file ~/secrets/values-secret.yaml --value security-policy/signed=@policy.json
+
+  # Bare metal: the cluster's pull secret as the pod VMs' registry credentials
+  oc get secret/pull-secret -n openshift-config -o jsonpath='{.data.\.dockerconfigjson}' | base64 -d > ~/.cocogen/regcred.json
+  cocogen secrets init --cluster-group baremetal --value credential/regcred=@$HOME/.cocogen/regcred.json
 
   # A new value for one KBS resource
   cocogen secrets init --rotate kbsres1`,

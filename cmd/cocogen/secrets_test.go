@@ -173,3 +173,45 @@ func TestSecretsRotateUnknown(t *testing.T) {
 		t.Errorf("exit %d\n%s", code, stderr)
 	}
 }
+
+// TestSecretsInitRegistryCredentials: the bare-metal group's profiles name credential/regcred as their
+// registry credentials, so secrets init writes a registry auth file there (the one given with --value, else one
+// that names no registry), not a random value; the Azure group names none.
+func TestSecretsInitRegistryCredentials(t *testing.T) {
+	repo, home := cloneBuiltin(t)
+	t.Chdir(repo)
+	auth := filepath.Join(home, "regcred.json")
+	if err := os.WriteFile(auth, []byte(`{"auths":{"quay.io":{"auth":"eDp5"}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--cluster-group", "baremetal"}, `{"auths":{}}`},
+		{[]string{"--cluster-group", "baremetal", "--value", "credential/regcred=@" + auth}, `{"auths":{"quay.io":{"auth":"eDp5"}}}`},
+	} {
+		out := filepath.Join(t.TempDir(), "values-secret.yaml")
+		_, stderr, code := runSecrets(t, home, append([]string{"secrets", "init", "--output-file", out}, c.args...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d\n%s", c.args, code, stderr)
+		}
+		data, _ := os.ReadFile(out)
+		f, err := secrets.Parse(out, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sec := f.Find("credential")
+		if sec == nil || sec.Field("regcred") == nil || sec.Field("regcred").Value == nil || strings.TrimSpace(*sec.Field("regcred").Value) != c.want {
+			t.Errorf("%v: credential/regcred is not %s", c.args, c.want)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "values-secret.yaml")
+	if _, stderr, code := runSecrets(t, home, "secrets", "init", "--output-file", out); code != 0 {
+		t.Fatalf("azure: exit %d\n%s", code, stderr)
+	}
+	data, _ := os.ReadFile(out)
+	if f, err := secrets.Parse(out, data); err != nil || f.Find("credential") != nil {
+		t.Errorf("the azure group has a credential secret: %v", err)
+	}
+}

@@ -115,7 +115,9 @@ func Build(in Input) (map[string]*Profile, *diag.List) {
 		for _, c := range p.ExecAllowList {
 			exec = append(exec, agentpolicy.ExecCommand{Args: c.Args, Pos: c.Pos})
 		}
-		aa, cdh, err := initdata.RenderParts(aaTmpl.Data, cdhTmpl.Data, parts)
+		pp := parts
+		pp.RegistryCredentials = p.RegistryCredentials
+		aa, cdh, err := initdata.RenderParts(aaTmpl.Data, cdhTmpl.Data, pp)
 		if err != nil {
 			d.Errorf(p.Pos, path, "%v", err)
 			continue

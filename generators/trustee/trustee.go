@@ -29,6 +29,7 @@ const (
 	ConfigMapKBSConfig    = "kbs-config"
 	ConfigMapResource     = "resource-policy"
 	ConfigMapAttestation  = "attestation-policy"
+	ConfigMapGPU          = "attestation-policy-gpu"
 	ConfigMapRefValues    = rvps.ConfigMapName
 	SecretAdminKey        = "kbs-auth-public-key"
 	SecretTLS             = "kbs-tls"
@@ -53,8 +54,13 @@ const (
 	// policy and the RVPS store in their ConfigMaps.
 	KeyResource    = "resource-policy.rego"
 	KeyAttestation = "default_cpu.rego"
-	KeyRefValues   = rvps.StoreKey
-	adminKeyField  = "publicKey"
+	// KeyAttestationGPU is the key of the GPU attestation policy in its ConfigMap: the operator mounts it as
+	// default_gpu.rego beside default_cpu.rego (kbsGpuAttestationPolicyConfigMapName; trustee-operator v0.21.0
+	// and openshift/trustee-operator v1.2.0 internal/controller/kbsconfig_controller.go, with subPath
+	// default_gpu.rego), the policy the attestation service evaluates for evidence of class gpu.
+	KeyAttestationGPU = "default_gpu.rego"
+	KeyRefValues      = rvps.StoreKey
+	adminKeyField     = "publicKey"
 )
 
 // Annotations on the reference values ConfigMap: which init-data profiles they bind.
@@ -154,6 +160,11 @@ func Render(in Input) ([]manifest.Object, *diag.List) {
 	add(configMap(in.Namespace, ConfigMapKBSConfig, cmAnn(), str(l.KBSConfigKey), str(kbsConfig)))
 	add(configMap(in.Namespace, ConfigMapResource, cmAnn(), str(l.ResourcePolicyKey), str(string(in.ResourcePolicy))))
 	add(configMap(in.Namespace, ConfigMapAttestation, cmAnn(), str(l.AttestationPolicyKey), str(string(in.AttestationPolicy))))
+	gpus := in.Verifiers != nil && in.Verifiers.NVIDIA
+	if gpus {
+		// The same policy appraises the GPUs: its GPU submodule recognises their evidence (input.nvidia).
+		add(configMap(in.Namespace, ConfigMapGPU, cmAnn(), str(KeyAttestationGPU), str(string(in.AttestationPolicy))))
+	}
 	stored, readable, err := rvps.Encode(in.ReferenceValues, in.Expiration)
 	if err != nil {
 		d.Errorf(in.Pos, "", "reference values: %v", err)
@@ -215,20 +226,23 @@ func Render(in Input) ([]manifest.Object, *diag.List) {
 			Set("tls", node.NewMap().Set("insecureEdgeTerminationPolicy", str("None")).Set("termination", str("passthrough"))).
 			Set("to", node.NewMap().Set("kind", str("Service")).Set("name", str(ServiceName)).Set("weight", node.NewInt(100)))))
 
-	add(object("confidentialcontainers.org/v1alpha1", "KbsConfig", in.Namespace, KbsConfigName, "3").
-		Set("spec", node.NewMap().
-			Set("kbsAttestationCertSecretName", str(SecretToken)).
-			Set("kbsAttestationKeySecretName", str(SecretToken)).
-			Set("kbsAttestationPolicyConfigMapName", str(ConfigMapAttestation)).
-			Set("kbsAuthSecretName", str(SecretAdminKey)).
-			Set("kbsConfigMapName", str(ConfigMapKBSConfig)).
-			Set("kbsDeploymentType", str("AllInOneDeployment")).
-			Set("kbsHttpsCertSecretName", str(SecretTLS)).
-			Set("kbsHttpsKeySecretName", str(SecretTLS)).
-			Set("kbsResourcePolicyConfigMapName", str(ConfigMapResource)).
-			Set("kbsRvpsRefValuesConfigMapName", str(ConfigMapRefValues)).
-			Set("kbsSecretResources", node.NewList(secretNames...)).
-			Set("kbsServiceType", str("ClusterIP"))))
+	spec := node.NewMap().
+		Set("kbsAttestationCertSecretName", str(SecretToken)).
+		Set("kbsAttestationKeySecretName", str(SecretToken)).
+		Set("kbsAttestationPolicyConfigMapName", str(ConfigMapAttestation)).
+		Set("kbsAuthSecretName", str(SecretAdminKey)).
+		Set("kbsConfigMapName", str(ConfigMapKBSConfig)).
+		Set("kbsDeploymentType", str("AllInOneDeployment"))
+	if gpus {
+		spec.Set("kbsGpuAttestationPolicyConfigMapName", str(ConfigMapGPU))
+	}
+	spec.Set("kbsHttpsCertSecretName", str(SecretTLS)).
+		Set("kbsHttpsKeySecretName", str(SecretTLS)).
+		Set("kbsResourcePolicyConfigMapName", str(ConfigMapResource)).
+		Set("kbsRvpsRefValuesConfigMapName", str(ConfigMapRefValues)).
+		Set("kbsSecretResources", node.NewList(secretNames...)).
+		Set("kbsServiceType", str("ClusterIP"))
+	add(object("confidentialcontainers.org/v1alpha1", "KbsConfig", in.Namespace, KbsConfigName, "3").Set("spec", spec))
 
 	if in.JobImage != "" {
 		// The Secrets the KBS loads at start: TLS, the admin key, the token signer and every resource.
@@ -431,6 +445,9 @@ type Verifiers struct {
 	// evidence itself, against NVIDIA's device root certificate built into it (no call to NVIDIA's remote
 	// attestation service).
 	NVIDIA bool
+	// NVIDIARemote sends each GPU's evidence to NVIDIA's remote attestation service instead (NRAS, at its
+	// default URL; a licence agreement with NVIDIA is needed), which reports the results of its checks.
+	NVIDIARemote bool
 }
 
 // config is the [attestation_service.verifier_config] part of the KBS configuration (trustee v0.21.0
@@ -460,7 +477,16 @@ collateral_service = %q
 type = "KDS"
 `)
 	}
-	if v.NVIDIA {
+	switch {
+	case v.NVIDIA && v.NVIDIARemote:
+		b.WriteString(`
+# NVIDIA GPUs: each GPU's evidence is sent to NVIDIA's remote attestation service (NRAS), whose signed results
+# (secure boot, debug state, the reference measurements of driver and VBIOS) are the GPU's claims, appraised
+# as a submodule of its own in the token (global.coco.baremetal.nvidiaVerifier: remote).
+[attestation_service.verifier_config.nvidia_verifier]
+type = "Remote"
+`)
+	case v.NVIDIA:
 		b.WriteString(`
 # NVIDIA GPUs: each GPU's evidence (its attestation report and certificate chain) is verified locally, up to
 # NVIDIA's device root certificate; the GPU's claims are appraised as a submodule of its own in the token.

@@ -34,7 +34,15 @@ type PartsData struct {
 	// SecurityPolicyFlavour names the container image security policy the CDH fetches from the KBS, at
 	// kbs:///default/security-policy/<flavour> (the upstream pattern's insecure, signed or reject).
 	SecurityPolicyFlavour string
+	// RegistryCredentials is the KBS resource URI (kbs:///<repository>/<type>/<tag>) that the CDH fetches the
+	// registry credentials of image pulls from, [image] authenticated_registry_credentials_uri of cdh.toml
+	// (guest-components v0.21.0 image-rs/src/config.rs ImageConfig; the resource is a container registry auth
+	// file, {"auths": {...}}, image-rs/src/auth/mod.rs); "" for none.
+	RegistryCredentials string
 }
+
+// registryCredentialsRe is a KBS resource URI: kbs:/// and repository/type/tag.
+var registryCredentialsRe = regexp.MustCompile(`^kbs:///[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
 
 var flavourRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
@@ -54,6 +62,9 @@ func (d PartsData) canonical() (PartsData, error) {
 	}
 	if !flavourRe.MatchString(d.SecurityPolicyFlavour) {
 		return d, fmt.Errorf("the security policy flavour %q is not a KBS resource tag (letters, digits, '.', '_', '-')", d.SecurityPolicyFlavour)
+	}
+	if d.RegistryCredentials != "" && !registryCredentialsRe.MatchString(d.RegistryCredentials) {
+		return d, fmt.Errorf("the registry credentials %q are not a KBS resource URI (kbs:///<repository>/<type>/<tag>)", d.RegistryCredentials)
 	}
 	if strings.TrimSpace(d.TrustAnchor) != "" {
 		pemText, err := canonicalPEM(d.TrustAnchor)
@@ -171,6 +182,12 @@ func checkCDH(doc map[string]any, data PartsData) error {
 		return errors.New("[kbc] has no url: the Confidential Data Hub needs it to reach the KBS")
 	case u != data.KBSURL:
 		return fmt.Errorf("[kbc] url is %q, not the KBS URL %q: write {{ .KBSURL }}", u, data.KBSURL)
+	}
+	if data.RegistryCredentials != "" {
+		image, _ := doc["image"].(map[string]any)
+		if got, _ := image["authenticated_registry_credentials_uri"].(string); got != data.RegistryCredentials {
+			return fmt.Errorf("the profile sets registryCredentials, but the output's [image] authenticated_registry_credentials_uri is %q, not %q: write {{ .RegistryCredentials }} there", got, data.RegistryCredentials)
+		}
 	}
 	return nil
 }

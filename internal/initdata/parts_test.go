@@ -1,6 +1,7 @@
 package initdata
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/BurntSushi/toml"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/parts")
@@ -193,6 +196,9 @@ func TestRenderPartsErrors(t *testing.T) {
 		{name: "cdh without kbc", cdh: "socket = \"unix:///run/confidential-containers/cdh.sock\"\n", data: ok, want: "policies/initdata/cdh.toml.tmpl: the output has no [kbc] table: the Confidential Data Hub refuses a configuration file without it"},
 		{name: "cdh kbc without name", cdh: "[kbc]\nurl = \"{{ .KBSURL }}\"\n", data: ok, want: `policies/initdata/cdh.toml.tmpl: [kbc] has no name: write name = "cc_kbc"`},
 		{name: "cdh kbc without url", cdh: "[kbc]\nname = \"cc_kbc\"\n", data: ok, want: "policies/initdata/cdh.toml.tmpl: [kbc] has no url: the Confidential Data Hub needs it to reach the KBS"},
+		{name: "registry credentials not a KBS URI", data: with(func(d *PartsData) { d.RegistryCredentials = "https://quay.io/auth.json" }), want: `init-data parts: the registry credentials "https://quay.io/auth.json" are not a KBS resource URI (kbs:///<repository>/<type>/<tag>)`},
+		{name: "registry credentials with a quote", data: with(func(d *PartsData) { d.RegistryCredentials = `kbs:///default/credential/a"b` }), want: `init-data parts: the registry credentials "kbs:///default/credential/a\"b" are not a KBS resource URI (kbs:///<repository>/<type>/<tag>)`},
+		{name: "registry credentials the template drops", cdh: "[kbc]\nname = \"cc_kbc\"\nurl = \"{{ .KBSURL }}\"\n", data: with(func(d *PartsData) { d.RegistryCredentials = "kbs:///default/credential/regcred" }), want: `policies/initdata/cdh.toml.tmpl: the profile sets registryCredentials, but the output's [image] authenticated_registry_credentials_uri is "", not "kbs:///default/credential/regcred": write {{ .RegistryCredentials }} there`},
 		{name: "cdh with another URL", cdh: "[kbc]\nname = \"cc_kbc\"\nurl = \"http://kbs:8080\"\n", data: ok, want: `policies/initdata/cdh.toml.tmpl: [kbc] url is "http://kbs:8080", not the KBS URL "https://kbs.example.com": write {{ .KBSURL }}`},
 	}
 	for _, c := range cases {
@@ -231,5 +237,31 @@ func TestRenderPartsPublicModeNeedsNoCertificate(t *testing.T) {
 		if !strings.Contains(string(cdh), `image_security_policy_uri = "kbs:///default/security-policy/reject"`) {
 			t.Errorf("cdh.toml lacks the policy URI:\n%s", cdh)
 		}
+	}
+}
+
+// TestRenderPartsRegistryCredentials: registry credentials add exactly one line to cdh.toml's [image] table,
+// and nothing else changes; without them cdh.toml is what it was.
+func TestRenderPartsRegistryCredentials(t *testing.T) {
+	aaTmpl, cdhTmpl := templates(t)
+	data := PartsData{KBSURL: "https://kbs.example.com", TrustAnchor: string(readTestdata(t, "kbs-ca.crt")), SecurityPolicyFlavour: "signed"}
+	aa1, without, err := RenderParts(aaTmpl, cdhTmpl, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data.RegistryCredentials = "kbs:///default/credential/regcred"
+	aa2, with, err := RenderParts(aaTmpl, cdhTmpl, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := "authenticated_registry_credentials_uri = \"kbs:///default/credential/regcred\"\n"
+	if !bytes.Equal(aa1, aa2) || !bytes.Equal(bytes.Replace(with, []byte(line), nil, 1), without) || bytes.Contains(without, []byte("authenticated_registry")) {
+		t.Errorf("cdh.toml with registry credentials:\n%s\nwithout:\n%s", with, without)
+	}
+	var doc struct {
+		Image map[string]string `toml:"image"`
+	}
+	if _, err := toml.Decode(string(with), &doc); err != nil || doc.Image["authenticated_registry_credentials_uri"] != data.RegistryCredentials {
+		t.Errorf("[image] = %v, %v", doc.Image, err)
 	}
 }

@@ -66,7 +66,16 @@ type CoCoBareMetal struct {
 	// the default, or a PCCS that caches it, e.g. in a disconnected cluster).
 	TDXCollateralService    string
 	TDXCollateralServicePos srcpos.Pos
+	// NVIDIAVerifier is how Trustee verifies NVIDIA GPU evidence (NVIDIAVerifiers): local, against NVIDIA's
+	// device root built into Trustee, or remote, by NVIDIA's remote attestation service (NRAS), which needs a
+	// licence agreement with NVIDIA and reports the GPU's secure boot and debug state.
+	NVIDIAVerifier    string
+	NVIDIAVerifierPos srcpos.Pos
 }
+
+// NVIDIAVerifiers are the verifier types of Trustee's NVIDIA verifier (trustee v0.21.0
+// deps/verifier/src/nvidia/mod.rs, NvidiaVerifierType: Local, the default, or Remote).
+var NVIDIAVerifiers = []string{"local", "remote"}
 
 // Bare-metal storage choices.
 var BareMetalStorages = []string{"lvms", "hpp", "none"}
@@ -94,7 +103,16 @@ type Profile struct {
 	CDH         string // repository path of the cdh.toml template
 	// ExecAllowList are extra exact argv that the profile's policy lets the host exec.
 	ExecAllowList []ExecCommand
+	// RegistryCredentials is the KBS resource (kbs:///<repository>/<type>/<tag>) the guest's image pulls take
+	// registry credentials from (cdh.toml [image] authenticated_registry_credentials_uri); "" for none.
+	RegistryCredentials    string
+	RegistryCredentialsPos srcpos.Pos
 }
+
+// registryCredentialsRe is the shape of a KBS resource URI as the CDH fetches it: kbs:/// (no host: the KBS
+// of [kbc]) and repository/type/tag (guest-components v0.21.0 confidential-data-hub/example.config.toml,
+// authenticated_registry_credentials_uri = "kbs:///default/credential/test").
+var registryCredentialsRe = regexp.MustCompile(`^kbs:///[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
 
 // ExecCommand is one allowed argv.
 type ExecCommand struct {
@@ -130,9 +148,9 @@ const (
 var (
 	cocoKeys        = []string{"securityPolicyFlavour", "azure", "baremetal", "initdata", "trustee", "rollout", "sidecarImage", "secured", "bypassAttestation", "enableSSHDebug"}
 	cocoAzureKeys   = []string{"defaultVMFlavour", "VMFlavours", "tags", "rootVolumeSize"}
-	cocoBareKeys    = []string{"defaultMemory", "storage", "machineConfigRoles", "tdxCollateralService"}
+	cocoBareKeys    = []string{"defaultMemory", "storage", "machineConfigRoles", "tdxCollateralService", "nvidiaVerifier"}
 	initDataKeys    = []string{"default", "profiles"}
-	profileKeys     = []string{"agentPolicy", "algorithm", "aa", "cdh", "execAllowList"}
+	profileKeys     = []string{"agentPolicy", "algorithm", "aa", "cdh", "execAllowList", "registryCredentials"}
 	flavours        = []string{"insecure", "signed", "reject"}
 	algorithms      = []string{"sha256", "sha384", "sha512"}
 	profileNameRe   = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
@@ -250,6 +268,13 @@ func (dc decoder) coco(n *node.Node, pos srcpos.Pos, out *CoCo) {
 		if s := dc.str(v, pp, "cdh"); s != "" {
 			prof.CDH = s
 		}
+		if rc := v.Get("registryCredentials"); !rc.IsNull() {
+			prof.RegistryCredentials, prof.RegistryCredentialsPos = dc.str(v, pp, "registryCredentials"), rc.Pos
+			if prof.RegistryCredentials != "" && !registryCredentialsRe.MatchString(prof.RegistryCredentials) {
+				dc.errorf(rc, schema.Join(pp, "registryCredentials"), "%q is not a KBS resource URI: write kbs:///<repository>/<type>/<tag>, e.g. kbs:///default/credential/regcred (a resource of global.coco.trustee.resources)", prof.RegistryCredentials)
+				prof.RegistryCredentials = ""
+			}
+		}
 		if list := v.Get("execAllowList"); !list.IsNull() {
 			lp := schema.Join(pp, "execAllowList")
 			if list.Kind != node.List {
@@ -361,7 +386,8 @@ var (
 func (dc decoder) bareMetal(n *node.Node, pos srcpos.Pos, out *CoCoBareMetal) {
 	const path = "global.coco.baremetal"
 	*out = CoCoBareMetal{Pos: pos, MemoryPos: pos, StoragePos: pos, TDXCollateralServicePos: pos, Storage: "lvms",
-		MachineConfigRoles: []string{"worker"}, TDXCollateralService: DefaultTDXCollateralService}
+		MachineConfigRoles: []string{"worker"}, TDXCollateralService: DefaultTDXCollateralService,
+		NVIDIAVerifier: "local", NVIDIAVerifierPos: pos}
 	if n.IsNull() || !dc.c.Map(n, path, false, cocoBareKeys...) {
 		return
 	}
@@ -395,6 +421,12 @@ func (dc decoder) bareMetal(n *node.Node, pos srcpos.Pos, out *CoCoBareMetal) {
 					out.MachineConfigRoles = append(out.MachineConfigRoles, it.Text)
 				}
 			}
+		}
+	}
+	if v := dc.str(n, path, "nvidiaVerifier"); v != "" {
+		out.NVIDIAVerifierPos = n.Get("nvidiaVerifier").Pos
+		if dc.c.Enum(n.Get("nvidiaVerifier"), schema.Join(path, "nvidiaVerifier"), v, NVIDIAVerifiers...) {
+			out.NVIDIAVerifier = v
 		}
 	}
 	if u := dc.str(n, path, "tdxCollateralService"); u != "" {

@@ -50,10 +50,31 @@ type Trustee struct {
 	// (default UpToDate); TDXMinimumTCBDate the oldest TCB date (YYYY-MM-DDTHH:MM:SSZ), "" for none.
 	TDXTCBStatuses    []string
 	TDXMinimumTCBDate string
+	// NVIDIAGPU pins the NVIDIA GPUs a pod VM may attest with (referenceValues.nvidiaGPU); nil when unset.
+	NVIDIAGPU *NVIDIAGPU
 	// Resources are the KBS resources: secret name → the keys it holds (default/<name>/<key>).
 	Resources []KBSResource
 	// ACME configures the ACME issuer of the KBS certificate when the guest trusts public roots.
 	ACME *node.Node
+}
+
+// NVIDIAGPU is what the attestation policy's GPU submodule compares a GPU's evidence with: the driver and
+// VBIOS versions it may report, and its measurements by SPDM measurement index (the claims of Trustee 0.21's
+// local NVIDIA verifier: config.driver_version, config.vbios_version and measurements; trustee v0.21.0
+// attestation-service/docs/tcb_claims.md, "NVIDIA").
+type NVIDIAGPU struct {
+	Pos            srcpos.Pos
+	DriverVersions []string
+	VBIOSVersions  []string
+	// Measurements are the allowed values (96 lowercase hex digits, SHA-384) of each pinned measurement, by
+	// index ("1" to "255"), sorted by index.
+	Measurements []GPUMeasurement
+}
+
+// GPUMeasurement are the allowed values of one GPU measurement.
+type GPUMeasurement struct {
+	Index  string
+	Values []string
 }
 
 // PCRValues are the allowed values of one PCR.
@@ -73,7 +94,16 @@ type KBSResource struct {
 	ProfilesPos srcpos.Pos
 	// ProfilePositions are where each of Profiles is written.
 	ProfilePositions []srcpos.Pos
+	// Requires are the device classes (DeviceClasses) whose affirming evidence the token must carry besides
+	// the CPU's before the resource is released, e.g. [gpu]; nil when only the CPU's is needed.
+	Requires    []string
+	RequiresPos srcpos.Pos
 }
+
+// DeviceClasses are the device classes a resource may require evidence of besides the CPU's: the classes of
+// Trustee 0.21's verifiers whose submods the token names by class and index (gpu0, gpu1, ...; trustee v0.21.0
+// attestation-service/src/ear_token/broker.rs, issue; deps/verifier/src/nvidia/mod.rs gives a GPU class gpu).
+var DeviceClasses = []string{"gpu"}
 
 // Readers returns the init-data profiles that may fetch r: its profiles, or the default profile for the list
 // shorthand. The result is sorted.
@@ -106,8 +136,11 @@ var TrusteeVersions = func() []string { _, written := release.TrusteeFormats(); 
 
 var (
 	trusteeKeys   = []string{"version", "vaultPrefix", "referenceValues", "resources", "acme"}
-	refValuesKeys = []string{"expiration", "previous", "podVMPCRs", "acceptUnpinnedPodVM", "snpLaunchMeasurements", "tdxMRTD", "tdxRTMR1", "tdxRTMR2", "snpMinimumTCB", "tdxTCBStatuses", "tdxMinimumTCBDate"}
-	resourceKeys  = []string{"keys", "profiles"}
+	refValuesKeys = []string{"expiration", "previous", "podVMPCRs", "acceptUnpinnedPodVM", "snpLaunchMeasurements", "tdxMRTD", "tdxRTMR1", "tdxRTMR2", "snpMinimumTCB", "tdxTCBStatuses", "tdxMinimumTCBDate", "nvidiaGPU"}
+	nvidiaGPUKeys = []string{"driverVersions", "vbiosVersions", "measurements"}
+	gpuIndexRe    = regexp.MustCompile(`^[1-9][0-9]{0,2}$`)
+	gpuVersionRe  = regexp.MustCompile(`^[0-9A-Za-z]+([.][0-9A-Za-z]+)*$`)
+	resourceKeys  = []string{"keys", "profiles", "requires"}
 	acmeKeys      = []string{"server", "email", "solvers"}
 	expirationRe  = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$`)
 	pcrNameRe     = regexp.MustCompile(`^pcr(0[0-9]|1[0-9]|2[0-3])$`)
@@ -217,6 +250,7 @@ func (dc decoder) trustee(n *node.Node, out *Trustee) {
 				out.SNPMinimumTCB[c] = n
 			}
 		}
+		out.NVIDIAGPU = dc.nvidiaGPU(rv.Get("nvidiaGPU"), schema.Join(p, "nvidiaGPU"))
 		out.TDXTCBStatuses = []string{"UpToDate"}
 		if st := rv.Get("tdxTCBStatuses"); !st.IsNull() {
 			sp := schema.Join(p, "tdxTCBStatuses")
@@ -272,6 +306,24 @@ func (dc decoder) trustee(n *node.Node, out *Trustee) {
 					r.Profiles = append(r.Profiles, it.Text)
 					r.ProfilePositions = append(r.ProfilePositions, it.Pos)
 				}
+				if rq := e.Value.Get("requires"); !rq.IsNull() {
+					r.RequiresPos = rq.Pos
+					qp := schema.Join(rp, "requires")
+					classes, ok := dc.c.StringList(rq, qp)
+					if ok && len(classes) == 0 {
+						dc.c.Diags.Errorf(rq.Pos, qp, "list the device classes whose evidence %s needs besides the CPU's (%s), or remove requires", e.Key, strings.Join(DeviceClasses, ", "))
+					}
+					for i, it := range classes {
+						switch {
+						case !slices.Contains(DeviceClasses, it.Text):
+							dc.errorf(it, schema.Index(qp, i), "unknown device class %q (valid: %s): Trustee names the token's submods by device class", it.Text, strings.Join(DeviceClasses, ", "))
+						case slices.Contains(r.Requires, it.Text):
+							dc.errorf(it, schema.Index(qp, i), "device class %q is listed twice", it.Text)
+						default:
+							r.Requires = append(r.Requires, it.Text)
+						}
+					}
+				}
 			}
 			keys, ok := dc.c.StringList(keysNode, kp)
 			if !ok || len(keys) == 0 {
@@ -315,6 +367,65 @@ func (dc decoder) hexList(n *node.Node, path string, size int) []string {
 			continue
 		}
 		out = append(out, it.Text)
+	}
+	return out
+}
+
+// nvidiaGPU decodes referenceValues.nvidiaGPU: driverVersions and vbiosVersions (both required, since the GPU
+// submodule affirms a GPU's configuration only when both match) and the optional measurements.
+func (dc decoder) nvidiaGPU(n *node.Node, path string) *NVIDIAGPU {
+	if n.IsNull() || !dc.c.Map(n, path, false, nvidiaGPUKeys...) {
+		return nil
+	}
+	out := &NVIDIAGPU{Pos: n.Pos}
+	versions := func(key, what, example string) []string {
+		kp := schema.Join(path, key)
+		l := n.Get(key)
+		if l.IsNull() {
+			dc.c.Diags.Errorf(n.Pos, kp, "is required: the %s versions a GPU may report (e.g. [%s]); the GPU submodule affirms a GPU only when its driver and VBIOS are both listed", what, example)
+			return nil
+		}
+		items, ok := dc.c.StringList(l, kp)
+		if ok && len(items) == 0 {
+			dc.errorf(l, kp, "list the %s versions a GPU may report (e.g. [%s])", what, example)
+		}
+		var vs []string
+		for i, it := range items {
+			switch {
+			case !gpuVersionRe.MatchString(it.Text):
+				dc.errorf(it, schema.Index(kp, i), "%q is not a version as the GPU reports it (e.g. %s)", it.Text, example)
+			case slices.Contains(vs, it.Text):
+				dc.errorf(it, schema.Index(kp, i), "%q is listed twice", it.Text)
+			default:
+				vs = append(vs, it.Text)
+			}
+		}
+		slices.Sort(vs)
+		return vs
+	}
+	out.DriverVersions = versions("driverVersions", "NVIDIA driver", "550.90.07")
+	out.VBIOSVersions = versions("vbiosVersions", "VBIOS", "96.00.9f.00.01")
+	if m := n.Get("measurements"); dc.c.Map(m, schema.Join(path, "measurements"), true) {
+		mp := schema.Join(path, "measurements")
+		if m.Len() == 0 {
+			dc.errorf(m, mp, "pins no measurement: list the values of each pinned measurement by index, or remove measurements")
+		}
+		entries := sortedByKey(m)
+		slices.SortStableFunc(entries, func(a, b node.Entry) int { return len(a.Key) - len(b.Key) })
+		for _, e := range entries {
+			ip := schema.Join(mp, e.Key)
+			if i, err := strconv.Atoi(e.Key); err != nil || !gpuIndexRe.MatchString(e.Key) || i > 255 {
+				dc.c.Diags.Errorf(e.KeyPos, ip, "%q is not an SPDM measurement index (1 to 255, as the GPU's evidence numbers its measurements)", e.Key)
+				continue
+			}
+			vals := dc.hexList(e.Value, ip, 96)
+			if len(vals) == 0 && e.Value.Len() == 0 {
+				dc.errorf(e.Value, ip, "list the values measurement %s may hold (96 lowercase hex digits)", e.Key)
+			}
+			if len(vals) > 0 {
+				out.Measurements = append(out.Measurements, GPUMeasurement{Index: e.Key, Values: vals})
+			}
+		}
 	}
 	return out
 }

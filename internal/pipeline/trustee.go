@@ -105,11 +105,13 @@ func renderTrustee(c appContext, a *model.Application, others []App) ([]manifest
 	in.TrustAnchorPEM = c.anchor // the same bytes init-data embeds
 	if isBareMetal(c.v.Global.Tree.Get("clusterPlatform").Scalar()) {
 		tees := c.meta.BareMetal.TEEs()
-		in.Verifiers = &trustee.Verifiers{SNP: slices.Contains(tees, "snp"), NVIDIA: len(c.meta.BareMetal.Nodes("gpu")) > 0}
+		in.Verifiers = &trustee.Verifiers{SNP: slices.Contains(tees, "snp"), NVIDIA: len(c.meta.BareMetal.Nodes("gpu")) > 0,
+			NVIDIARemote: c.v.CoCo.BareMetal.NVIDIAVerifier == "remote"}
 		if slices.Contains(tees, "tdx") {
 			in.Verifiers.TDXCollateralService = c.v.CoCo.BareMetal.TDXCollateralService
 		}
 	}
+	checkGPUs(c, in.Verifiers != nil && in.Verifiers.NVIDIA, pos, d)
 	pol := c.policies
 	if pol == nil {
 		pol = validatePolicies(c)
@@ -127,6 +129,24 @@ func renderTrustee(c appContext, a *model.Application, others []App) ([]manifest
 	objs, td := trustee.Render(in)
 	d.Append(td)
 	return objs, registered(in.ReferenceValues), d
+}
+
+// checkGPUs warns where GPU evidence cannot be what the values expect: a cluster with confidential GPUs whose
+// values pin no GPU (every GPU's submod then stays warning, and a pod VM with a GPU gets no secret at all, since
+// KBS needs every submod affirming), and a resource that requires a GPU's evidence where no host has a GPU.
+func checkGPUs(c appContext, gpus bool, pos srcpos.Pos, d *diag.List) {
+	t := c.v.CoCo.Trustee
+	if gpus && t.NVIDIAGPU == nil {
+		d.Warnf(pos, "global.coco.trustee.referenceValues.nvidiaGPU", "the cluster has confidential GPUs (metadata baremetal.gpuNodes), but no GPU is pinned, so every GPU's appraisal stays warning (configuration 36) and Trustee releases no secret to a pod VM with a GPU: set driverVersions and vbiosVersions (README \"GPU evidence\")")
+	}
+	if gpus {
+		return
+	}
+	for _, r := range t.Resources {
+		if slices.Contains(r.Requires, "gpu") {
+			d.Warnf(posOr(r.RequiresPos, r.Pos), "global.coco.trustee.resources."+r.Name+".requires", "requires a GPU's evidence, but the metadata lists no GPU hosts (baremetal.gpuNodes): no pod of this cluster can fetch %s", r.Name)
+		}
+	}
 }
 
 // registered returns the Azure PCR8 of every profile among reference values, by profile.
@@ -239,6 +259,18 @@ func referenceValues(c appContext, a *model.Application, others []App, d *diag.L
 	if t.TDXMinimumTCBDate != "" {
 		rvs = append(rvs, trustee.ReferenceValue{Name: trusteepolicy.RVTDXMinimumTCBDate, Value: t.TDXMinimumTCBDate})
 	}
+	if g := t.NVIDIAGPU; g != nil {
+		rvs = append(rvs,
+			trustee.ReferenceValue{Name: trusteepolicy.RVNVIDIADriverVersions, Value: g.DriverVersions},
+			trustee.ReferenceValue{Name: trusteepolicy.RVNVIDIAVBIOSVersions, Value: g.VBIOSVersions})
+		if len(g.Measurements) > 0 {
+			m := map[string]any{}
+			for _, x := range g.Measurements {
+				m[x.Index] = x.Values
+			}
+			rvs = append(rvs, trustee.ReferenceValue{Name: trusteepolicy.RVNVIDIAGPUMeasurements, Value: m})
+		}
+	}
 	return rvs, used
 }
 
@@ -349,6 +381,21 @@ func resourceReaders(c appContext) map[string][]string {
 	return out
 }
 
+// resourceRequires is, for each KBS resource (repository/type/tag) that needs more evidence than the CPU's, the
+// device classes whose evidence it needs (global.coco.trustee.resources.<name>.requires).
+func resourceRequires(c appContext) map[string][]string {
+	out := map[string][]string{}
+	for _, r := range c.v.CoCo.Trustee.Resources {
+		if len(r.Requires) == 0 {
+			continue
+		}
+		for _, k := range r.Keys {
+			out["default/"+r.Name+"/"+k] = r.Requires
+		}
+	}
+	return out
+}
+
 // trusteePolicies are the two Trustee policies as Trustee loads them, each with the diagnostics of its
 // validation. They depend on the values and the policy sources alone, not on the profiles, so renderApps
 // validates them while the overlays build.
@@ -381,7 +428,7 @@ func resourcePolicy(c appContext, d *diag.List) ([]byte, bool) {
 		d.Errorf(srcpos.Pos{File: name}, "", "the trustee application needs this policy: %v", f.Err)
 		return nil, false
 	}
-	out, gated, err := trusteepolicy.RenderResource(src, resourceReaders(c))
+	out, gated, err := trusteepolicy.RenderResource(src, resourceReaders(c), resourceRequires(c))
 	if err != nil {
 		if vd := trusteepolicy.ValidateWith(name, src, trusteepolicy.Resource, c.meter); vd.HasErrors() {
 			d.Append(vd)

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/BurntSushi/toml"
+
 	"github.com/cocogen/cocogen/generators/trustee"
 	"github.com/cocogen/cocogen/internal/agentpolicy"
 	"github.com/cocogen/cocogen/internal/initdata"
@@ -85,6 +87,19 @@ type TrusteeResult struct {
 	// Evidence is the attestation policy's input; Token the claims the resource policy sees.
 	Evidence map[string]any `json:"evidence"`
 	Token    map[string]any `json:"token"`
+	// GPU is the appraisal of the guest's GPU (gpu0), when it has one.
+	GPU *GPUResult `json:"gpu,omitempty"`
+	// Requires are the device classes whose evidence the resource needs besides the CPU's.
+	Requires []string `json:"requires,omitempty"`
+}
+
+// GPUResult is what the GPU policy (default_gpu) makes of the guest's GPU.
+type GPUResult struct {
+	TrustVector map[string]int64 `json:"trustVector"`
+	Status      string           `json:"status"`
+	Evidence    map[string]any   `json:"evidence"`
+	// Problem is why the attestation service would fail the attestation for this GPU's appraisal.
+	Problem string `json:"problem,omitempty"`
 }
 
 // TrusteeOptions say which guest asks for what.
@@ -102,6 +117,10 @@ type TrusteeOptions struct {
 	InitData string
 	// At is the time of the attestation (zero: now).
 	At time.Time
+	// GPU gives the guest an NVIDIA GPU whose evidence (trusteepolicy.GPUEvidence) comes beside the CPU's;
+	// GPUClaims, when set, is merged over that evidence (a JSON merge patch) and implies GPU.
+	GPU       bool
+	GPUClaims map[string]any
 }
 
 // Trustee runs the rendered Trustee policies for a guest started with the init-data of o.Profile on o.TEE
@@ -137,6 +156,11 @@ func Trustee(ctx context.Context, res *pipeline.Result, o TrusteeOptions) (*Trus
 	if err != nil {
 		return nil, err
 	}
+	gpuPolicy, hasGPUPolicy := configMapData(app, trustee.ConfigMapGPU, trustee.KeyAttestationGPU)
+	withGPU := o.GPU || o.GPUClaims != nil
+	if withGPU && !hasGPUPolicy {
+		return nil, fmt.Errorf("the trustee application of cluster group %s renders no GPU attestation policy (%s), because its metadata lists no GPU hosts (baremetal.gpuNodes): Trustee would appraise a GPU with its built-in default_gpu policy, which cocogen does not evaluate", res.Group, trustee.ConfigMapGPU)
+	}
 	digests := p.Digests
 	if o.InitData != "" {
 		alg, hex, _ := strings.Cut(o.InitData, ":")
@@ -165,12 +189,31 @@ func Trustee(ctx context.Context, res *pipeline.Result, o TrusteeOptions) (*Trus
 		return out, nil
 	}
 	out.TrustVector, out.Status = a.TrustVector, a.Status
-	out.Token = trusteepolicy.Token(a)
+	var gpus []*trusteepolicy.Appraisal
+	if withGPU {
+		ev := trusteepolicy.GPUEvidence(refs, remoteNVIDIAVerifier(app))
+		if o.GPUClaims != nil {
+			ev, _ = mergePatch(ev, o.GPUClaims).(map[string]any)
+			if ev == nil {
+				ev = map[string]any{}
+			}
+		}
+		out.GPU = &GPUResult{Evidence: ev}
+		g, err := trusteepolicy.Attest(ctx, trustee.ConfigMapGPU+"/"+trustee.KeyAttestationGPU, []byte(gpuPolicy), ev, refs)
+		if err != nil {
+			out.GPU.Problem = err.Error()
+			out.Reason = "the attestation fails: the GPU's appraisal: " + err.Error()
+			return out, nil
+		}
+		out.GPU.TrustVector, out.GPU.Status = g.TrustVector, g.Status
+		gpus = append(gpus, g)
+	}
+	out.Token = trusteepolicy.Token(a, gpus...)
 	r, err := trusteepolicy.Decide(ctx, "resource-policy/"+trustee.KeyResource, resource, out.Token, path)
 	if err != nil {
 		return nil, err
 	}
-	out.Released, out.TokenProfile = r.Released, r.Profile
+	out.Released, out.TokenProfile, out.Requires = r.Released, r.Profile, r.Requires
 	if r.Readers != nil {
 		out.Readers = r.Readers
 	}
@@ -183,23 +226,35 @@ func Trustee(ctx context.Context, res *pipeline.Result, o TrusteeOptions) (*Trus
 
 // reason explains a decision of the resource policy from what its explaining rules say.
 func reason(out *TrusteeResult, r *trusteepolicy.Release) string {
-	switch {
-	case out.Released:
-		return fmt.Sprintf("the token is affirming and names profile %s, which may read %s", r.Profile, out.Resource)
-	case !r.AllAffirming:
-		var weak []string
+	weak := func(vector map[string]int64) string {
+		var w []string
 		for _, k := range trusteepolicy.ClaimNames {
-			if v := out.TrustVector[k]; trusteepolicy.Tier(v) != "affirming" && trusteepolicy.Tier(v) != "none" {
-				weak = append(weak, fmt.Sprintf("%s %d (%s)", k, v, trusteepolicy.Tier(v)))
+			if v := vector[k]; trusteepolicy.Tier(v) != "affirming" && trusteepolicy.Tier(v) != "none" {
+				w = append(w, fmt.Sprintf("%s %d (%s)", k, v, trusteepolicy.Tier(v)))
 			}
 		}
-		return fmt.Sprintf("the token is %s, not affirming: %s", out.Status, strings.Join(weak, ", "))
+		return strings.Join(w, ", ")
+	}
+	gpuAffirming := out.GPU != nil && out.GPU.Status == "affirming"
+	switch {
+	case out.Released && len(r.Requires) > 0:
+		return fmt.Sprintf("the token is affirming for cpu0 and gpu0 and names profile %s, which may read %s (it requires the evidence of: %s)", r.Profile, out.Resource, strings.Join(r.Requires, ", "))
+	case out.Released:
+		return fmt.Sprintf("the token is affirming and names profile %s, which may read %s", r.Profile, out.Resource)
+	case !r.AllAffirming && out.Status != "affirming":
+		return fmt.Sprintf("the token is %s, not affirming: %s", out.Status, weak(out.TrustVector))
+	case !r.AllAffirming && out.GPU != nil && !gpuAffirming:
+		return fmt.Sprintf("the GPU's submod gpu0 is %s, not affirming (KBS needs every submod affirming): %s", out.GPU.Status, weak(out.GPU.TrustVector))
+	case !r.AllAffirming:
+		return "the token's submods are not all affirming"
 	case r.Profile == "":
 		return "the token names no init-data profile: the guest's init-data is none that Git renders for a profile in use"
 	case !r.Served:
 		return fmt.Sprintf("%s is not a resource of global.coco.trustee.resources", out.Resource)
 	case !slices.Contains(r.Readers, r.Profile):
 		return fmt.Sprintf("profile %s may not read %s (readers: %s)", r.Profile, out.Resource, strings.Join(r.Readers, ", "))
+	case slices.Contains(r.Requires, "gpu") && out.GPU == nil:
+		return fmt.Sprintf("%s requires the evidence of a GPU besides the CPU's (requires: gpu), and the token has no gpu submod (give the guest a GPU with --gpu)", out.Resource)
 	}
 	return "the resource policy denies it (allow is false)"
 }
@@ -217,15 +272,7 @@ func trusteeApp(res *pipeline.Result) (*pipeline.App, error) {
 // trusteeBytes reads back what the trustee application renders: the attestation and resource policies as
 // Trustee mounts them, and the reference values of the RVPS store, by id.
 func trusteeBytes(app *pipeline.App) (attestation, resource []byte, refs map[string]any, err error) {
-	data := func(cm, key string) (string, bool) {
-		for _, o := range app.Objects {
-			if o.Kind() == "ConfigMap" && o.Name() == cm {
-				n := o.Node.Path("data", key)
-				return n.Scalar(), n != nil
-			}
-		}
-		return "", false
-	}
+	data := func(cm, key string) (string, bool) { return configMapData(app, cm, key) }
 	a, ok1 := data(trustee.ConfigMapAttestation, trustee.KeyAttestation)
 	r, ok2 := data(trustee.ConfigMapResource, trustee.KeyResource)
 	s, ok3 := data(trustee.ConfigMapRefValues, trustee.KeyRefValues)
@@ -253,6 +300,46 @@ func trusteeBytes(app *pipeline.App) (attestation, resource []byte, refs map[str
 		refs[id] = v
 	}
 	return []byte(a), []byte(r), refs, nil
+}
+
+// remoteNVIDIAVerifier reports whether the rendered KBS configuration has Trustee verify GPUs with NVIDIA's
+// remote attestation service ([attestation_service.verifier_config.nvidia_verifier] type = "Remote"), whose
+// claims the GPU's evidence then carries.
+func remoteNVIDIAVerifier(app *pipeline.App) bool {
+	var text string
+	for _, o := range app.Objects {
+		if o.Kind() == "ConfigMap" && o.Name() == trustee.ConfigMapKBSConfig {
+			if data := o.Node.Get("data"); data != nil {
+				for _, e := range data.Entries() { // one key, the release's name for the KBS configuration
+					text = e.Value.Scalar()
+				}
+			}
+		}
+	}
+	var cfg struct {
+		AttestationService struct {
+			VerifierConfig struct {
+				NVIDIAVerifier struct {
+					Type string `toml:"type"`
+				} `toml:"nvidia_verifier"`
+			} `toml:"verifier_config"`
+		} `toml:"attestation_service"`
+	}
+	if _, err := toml.Decode(text, &cfg); err != nil {
+		return false
+	}
+	return cfg.AttestationService.VerifierConfig.NVIDIAVerifier.Type == "Remote"
+}
+
+// configMapData is the value under key of the trustee application's ConfigMap cm.
+func configMapData(app *pipeline.App, cm, key string) (string, bool) {
+	for _, o := range app.Objects {
+		if o.Kind() == "ConfigMap" && o.Name() == cm {
+			n := o.Node.Path("data", key)
+			return n.Scalar(), n != nil
+		}
+	}
+	return "", false
 }
 
 // mergePatch applies a JSON merge patch (RFC 7396) to target.

@@ -72,6 +72,10 @@ func WriteTrustee(w io.Writer, format string, r *TrusteeResult) error {
 		}
 		fmt.Fprintf(&b, "  trust vector: %s; the others make no claim\n", strings.Join(parts, ", "))
 		fmt.Fprintf(&b, "  ear.status: %s\n", r.Status)
+		if r.GPU != nil {
+			fmt.Fprintf(&b, "  gpu0 trust vector: %s; the others make no claim\n", vectorText(r.GPU.TrustVector))
+			fmt.Fprintf(&b, "  gpu0 ear.status: %s\n", r.GPU.Status)
+		}
 		profile := r.TokenProfile
 		if profile == "" {
 			profile = "(none)"
@@ -82,6 +86,9 @@ func WriteTrustee(w io.Writer, format string, r *TrusteeResult) error {
 			readers = "(none)"
 		}
 		fmt.Fprintf(&b, "  readers of %s: %s\n", r.Resource, readers)
+		if len(r.Requires) > 0 {
+			fmt.Fprintf(&b, "  %s requires the evidence of: %s\n", r.Resource, strings.Join(r.Requires, ", "))
+		}
 		b.WriteString("token claims (the resource policy's input):\n")
 		var tok bytes.Buffer
 		enc := json.NewEncoder(&tok)
@@ -94,6 +101,18 @@ func WriteTrustee(w io.Writer, format string, r *TrusteeResult) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// vectorText is a trust vector as the text output shows it: executables, hardware and configuration always,
+// the other claims when they are set.
+func vectorText(vector map[string]int64) string {
+	var parts []string
+	for _, k := range trusteepolicy.ClaimNames {
+		if v, ok := vector[k]; ok && v != 0 || slices.Contains([]string{"executables", "hardware", "configuration"}, k) {
+			parts = append(parts, fmt.Sprintf("%s %d (%s)", k, v, trusteepolicy.Tier(v)))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -54,6 +54,10 @@ type Spec struct {
 	TrustAnchorMode string
 	CertificatePath string
 	Resources       []Resource
+	// RegistryCredentials are the KBS resource fields (secret/field) that init-data names as the registry
+	// credentials of image pulls (a profile's registryCredentials): a registry auth file, which a user gives
+	// rather than a random generator makes.
+	RegistryCredentials []string
 }
 
 // InitOptions say how to create or update the file.
@@ -107,6 +111,15 @@ var choices = map[string]struct{ description, def string }{
 	"security-policy/insecure":  {"the image signature policy that accepts any image (containers-policy.json)", `{"default":[{"type":"insecureAcceptAnything"}],"transports":{}}`},
 	"security-policy/reject":    {"the image signature policy that accepts no image (containers-policy.json)", `{"default":[{"type":"reject"}],"transports":{}}`},
 	"security-policy/signed":    {"the image signature policy that accepts your signed images (containers-policy.json naming your sigstore keys; until you give it, it rejects every image)", `{"default":[{"type":"reject"}],"transports":{}}`},
+}
+
+// registryCredentials is the choice of a registry credentials resource: a container registry auth file as
+// the guest's image-rs reads it (guest-components v0.21.0 image-rs/src/auth/mod.rs, DockerConfigFile: an
+// object with auths by registry). Its default names no registry, so that images from public registries
+// still pull.
+var registryCredentials = struct{ description, def string }{
+	"the registry auth file ({\"auths\": {...}}) the pod VMs pull images with, e.g. the cluster's pull secret: oc get secret/pull-secret -n openshift-config -o jsonpath='{.data.\\.dockerconfigjson}' | base64 -d",
+	`{"auths":{}}`,
 }
 
 // asked are the choices worth a prompt (the others have a right default).
@@ -329,8 +342,13 @@ func sameFile(a, b *File) bool {
 // newResourceValue is the value of a KBS resource field nobody chose: asked for where a user must decide,
 // else random (32 bytes, URL-safe base64 without padding).
 func newResourceValue(o InitOptions, id string) (string, error) {
-	if c, ok := choices[id]; ok {
-		if asked[id] && o.Ask != nil {
+	c, ok := choices[id]
+	ask := asked[id]
+	if slices.Contains(o.Spec.RegistryCredentials, id) {
+		c, ok, ask = registryCredentials, true, true
+	}
+	if ok {
+		if ask && o.Ask != nil {
 			sname, fname, _ := strings.Cut(id, "/")
 			v, err := o.Ask(sname, fname, c.description, c.def)
 			if err != nil {

@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -435,5 +436,43 @@ func TestRootTokenFormat(t *testing.T) {
 	}
 	if _, err := RootToken(context.Background(), c); err == nil || !strings.Contains(err.Error(), "not base64") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestInitAsksForRegistryCredentials: a resource field that init-data names as registry credentials is a
+// registry auth file the user gives (asked for; by default one that names no registry), never a random value.
+func TestInitAsksForRegistryCredentials(t *testing.T) {
+	s := spec
+	s.Resources = append(append([]Resource{}, spec.Resources...), Resource{Name: "credential", Keys: []string{"regcred"}})
+	s.RegistryCredentials = []string{"credential/regcred"}
+	var asked []string
+	r := mustInit(t, InitOptions{Spec: s, Ask: func(secret, field, description, def string) (string, error) {
+		asked = append(asked, secret+"/"+field)
+		if field == "regcred" && (def != `{"auths":{}}` || !strings.Contains(description, "pull-secret")) {
+			t.Errorf("regcred asked with default %q and description %q", def, description)
+		}
+		return "", nil
+	}})
+	if !slices.Contains(asked, "credential/regcred") {
+		t.Errorf("asked for %v", asked)
+	}
+	if got := value(t, r.File, "credential", "regcred"); got != `{"auths":{}}` {
+		t.Errorf("regcred = %q", got)
+	}
+	// Chosen with --value, it is taken as it is; without a terminal, the default is.
+	auth := `{"auths":{"quay.io":{"auth":"eDp5"}}}`
+	r = mustInit(t, InitOptions{Spec: s, Values: map[string]string{"credential/regcred": auth}})
+	if got := value(t, r.File, "credential", "regcred"); got != auth {
+		t.Errorf("regcred = %q, want the chosen value", got)
+	}
+	r = mustInit(t, InitOptions{Spec: s})
+	if got := value(t, r.File, "credential", "regcred"); got != `{"auths":{}}` {
+		t.Errorf("regcred without a terminal = %q", got)
+	}
+	// The same field without the registry-credentials mark is a random value.
+	s.RegistryCredentials = nil
+	r = mustInit(t, InitOptions{Spec: s})
+	if got := value(t, r.File, "credential", "regcred"); strings.HasPrefix(got, "{") || len(got) != 43 {
+		t.Errorf("an ordinary field = %q, want 32 random bytes", got)
 	}
 }

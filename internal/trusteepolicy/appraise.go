@@ -120,17 +120,23 @@ func Attest(ctx context.Context, name string, src []byte, input map[string]any, 
 	return a, nil
 }
 
-// Token is the claims of the EAR token the attestation service issues for one CPU appraisal, as KBS passes
-// them to the resource policy after verifying the token (kbs/src/api_server.rs): the submod is cpu0, the
-// first TEE of class cpu. The times are fixed, so that the same inputs give the same claims.
-func Token(a *Appraisal) map[string]any {
+// Token is the claims of the EAR token the attestation service issues for one CPU appraisal and the
+// appraisals of the pod VM's GPUs, as KBS passes them to the resource policy after verifying the token
+// (kbs/src/api_server.rs): the CPU's submod is cpu0, the GPUs' gpu0, gpu1, ..., each device class numbered
+// from 0 (attestation-service/src/ear_token/broker.rs, issue). The times are fixed, so that the same inputs
+// give the same claims.
+func Token(a *Appraisal, gpus ...*Appraisal) map[string]any {
+	submods := map[string]any{"cpu0": a.Submod}
+	for i, g := range gpus {
+		submods[fmt.Sprintf("gpu%d", i)] = g.Submod
+	}
 	return map[string]any{
 		"eat_profile":     "tag:github.com,2023:veraison/ear",
 		"iat":             json.Number("1767225600"),
 		"exp":             json.Number("1767225900"),
 		"iss":             "CoCo-Attestation-Service",
 		"ear.verifier-id": map[string]any{"build": "attestation-service 0.21.0", "developer": "https://confidentialcontainers.org"},
-		"submods":         map[string]any{"cpu0": a.Submod},
+		"submods":         submods,
 	}
 }
 
@@ -143,6 +149,8 @@ type Release struct {
 	AllAffirming bool
 	Profile      string
 	Readers      []string
+	// Requires are the device classes whose evidence the resource needs besides the CPU's (required_classes).
+	Requires []string
 	// Served is false when the policy's resource_readers does not list the resource.
 	Served bool
 }
@@ -169,6 +177,15 @@ func Decide(ctx context.Context, name string, src []byte, token map[string]any, 
 	}
 	if v, ok, err := evalRule(ctx, c, "initdata_profile", token, request, nil); err == nil && ok {
 		r.Profile, _ = v.(string)
+	}
+	if v, ok, err := evalRule(ctx, c, "required_classes", token, request, nil); err == nil && ok {
+		if l, ok := v.([]any); ok {
+			for _, x := range l {
+				if s, ok := x.(string); ok {
+					r.Requires = append(r.Requires, s)
+				}
+			}
+		}
 	}
 	if v, ok, err := evalRule(ctx, c, "readers", token, request, nil); err == nil && ok {
 		r.Served = true

@@ -211,3 +211,71 @@ func number(v any) (int, bool) {
 	}
 	return 0, false
 }
+
+// GPUEvidence returns the input that Trustee 0.21's attestation service gives its GPU policy (default_gpu)
+// for a sound NVIDIA GPU that matches every reference value in refs: a Hopper GPU, the only architecture the
+// local verifier accepts, that runs the first registered driver and VBIOS versions and whose pinned
+// measurements hold their first registered values (the others are filler values). remote gives the claims of
+// the remote verifier (NRAS) instead, with every check passed, secure boot on and debugging disabled.
+//
+// The shape is the local NVIDIA verifier's claims (trustee v0.21.0 deps/verifier/src/nvidia/mod.rs,
+// NvDeviceReportAndCertClaim: arch, uuid, measurements by index as lowercase hex, config the report's opaque
+// data by NVIDIA's names, spdm_response.rs OpaqueDataType), or NRAS's detached claims with its overall result
+// (nvidia/nras_response.rs; the names Trustee's default GPU policy reads, attestation-service/src/ear_token/
+// ear_default_policy_gpu.rego), under the TEE name nvidia, after transform_claims
+// (attestation-service/src/ear_token/broker.rs): the verifier reports no init_data or report_data for a
+// GPU, so nothing is lifted out beside it.
+func GPUEvidence(refs map[string]any, remote bool) map[string]any {
+	if remote {
+		chain := func() map[string]any {
+			return map[string]any{"x-nvidia-cert-status": "valid", "x-nvidia-cert-ocsp-status": "good"}
+		}
+		c := map[string]any{
+			"x-nvidia-overall-att-result":                           true,
+			"x-nvidia-gpu-arch-check":                               true,
+			"x-nvidia-gpu-attestation-report-parsed":                true,
+			"x-nvidia-gpu-attestation-report-signature-verified":    true,
+			"x-nvidia-gpu-attestation-report-cert-chain-fwid-match": true,
+			"x-nvidia-gpu-attestation-report-cert-chain":            chain(),
+			"x-nvidia-gpu-vbios-rim-cert-chain":                     chain(),
+			"x-nvidia-gpu-driver-version":                           firstOr(refs, RVNVIDIADriverVersions, "550.90.07"),
+			"x-nvidia-gpu-vbios-version":                            firstOr(refs, RVNVIDIAVBIOSVersions, "96.00.9f.00.01"),
+			"secboot":                                               true,
+			"dbgstat":                                               "disabled",
+			"measres":                                               "success",
+		}
+		for _, part := range []string{"driver", "vbios"} {
+			for _, check := range []string{"fetched", "measurements-available", "schema-validated", "signature-verified", "version-match"} {
+				c["x-nvidia-gpu-"+part+"-rim-"+check] = true
+			}
+		}
+		return map[string]any{GPUTEE: c}
+	}
+	measurements := map[string]any{}
+	for i := 1; i <= 8; i++ {
+		measurements[strconv.Itoa(i)] = hexOf(byte(0xa0+i), 48)
+	}
+	if pinned, ok := refs[RVNVIDIAGPUMeasurements].(map[string]any); ok {
+		for index, values := range pinned {
+			if l, ok := values.([]any); ok && len(l) > 0 {
+				measurements[index] = l[0]
+			}
+		}
+	}
+	return map[string]any{
+		GPUTEE: map[string]any{
+			"arch":         "Hopper",
+			"uuid":         "GPU-c0c09e40-0000-4000-8000-00000000c0c0",
+			"measurements": measurements,
+			"config": map[string]any{
+				"driver_version":        firstOr(refs, RVNVIDIADriverVersions, "550.90.07"),
+				"vbios_version":         firstOr(refs, RVNVIDIAVBIOSVersions, "96.00.9f.00.01"),
+				"fwid":                  hexOf(0xf5, 48),
+				"protected_pcie_status": "U",
+			},
+		},
+	}
+}
+
+// GPUTEE is the name Trustee gives the claims of NVIDIA GPU evidence (kbs-types Tee::Nvidia).
+const GPUTEE = "nvidia"

@@ -18,8 +18,10 @@ import (
 //	}
 //
 // as the last thing in the file: an object from every served resource (repository/type/tag) to the sorted
-// names of the profiles that may fetch it. RenderResource replaces that object with the one the values give;
-// the source's own (usually {}) is for its unit tests.
+// names of the profiles that may fetch it, or, for a resource that also needs the evidence of other devices
+// than the CPU, to {"profiles": [...], "requires": [...]} with the device classes (gpu) whose affirming
+// submods the token must carry. RenderResource replaces that object with the one the values give; the
+// source's own (usually {}) is for its unit tests.
 const (
 	// ReadersRule is the rule of the resource policy that RenderResource fills.
 	ReadersRule  = "resource_readers"
@@ -28,9 +30,11 @@ const (
 
 // RenderResource returns the resource policy Trustee receives for the source src (as Render does) with its
 // resource_readers object set to readers, written as canonical JSON (keys sorted, two-space indentation,
-// each list sorted), then a newline. A policy without a resource_readers rule is returned as Render returns it,
-// and hasReaders is false: it does not gate resources by profile.
-func RenderResource(src []byte, readers map[string][]string) (out []byte, hasReaders bool, err error) {
+// each list sorted), then a newline. A resource that requires has device classes for is written as
+// {"profiles": [...], "requires": [...]}; every other one as its list of profiles. A policy without a
+// resource_readers rule is returned as Render returns it, and hasReaders is false: it does not gate resources
+// by profile.
+func RenderResource(src []byte, readers, requires map[string][]string) (out []byte, hasReaders bool, err error) {
 	rendered, err := Render(src)
 	if err != nil {
 		return nil, false, err
@@ -42,11 +46,21 @@ func RenderResource(src []byte, readers map[string][]string) (out []byte, hasRea
 	if start < 0 {
 		return rendered, false, nil
 	}
-	table := map[string][]string{}
+	sorted := func(l []string) []string {
+		l = slices.Clone(l)
+		slices.Sort(l)
+		return slices.Compact(l)
+	}
+	table := map[string]any{}
 	for path, profiles := range readers {
-		list := slices.Clone(profiles)
-		slices.Sort(list)
-		table[path] = slices.Compact(list)
+		if len(requires[path]) == 0 {
+			table[path] = sorted(profiles)
+			continue
+		}
+		table[path] = struct {
+			Profiles []string `json:"profiles"`
+			Requires []string `json:"requires"`
+		}{sorted(profiles), sorted(requires[path])}
 	}
 	var buf bytes.Buffer
 	buf.Write(rendered[:start])
@@ -82,9 +96,30 @@ func readersBlock(src []byte) (int, map[string][]string, error) {
 	}
 	brace := start + len(readersStart) - 1
 	dec := json.NewDecoder(bytes.NewReader(src[brace:]))
-	var table map[string][]string
-	if err := dec.Decode(&table); err != nil {
-		return 0, nil, fmt.Errorf("line %d: %s must be plain JSON, an object from repository/type/tag to a list of profile names: %v", lineOf(src, start), ReadersRule, err)
+	var raw map[string]json.RawMessage
+	shapeErr := func(err error) error {
+		return fmt.Errorf("line %d: %s must be plain JSON, an object from repository/type/tag to a list of profile names (or {\"profiles\": [...], \"requires\": [...]}): %v", lineOf(src, start), ReadersRule, err)
+	}
+	if err := dec.Decode(&raw); err != nil {
+		return 0, nil, shapeErr(err)
+	}
+	table := make(map[string][]string, len(raw))
+	for path, entry := range raw {
+		var profiles []string
+		if err := json.Unmarshal(entry, &profiles); err == nil {
+			table[path] = profiles
+			continue
+		}
+		var long struct {
+			Profiles []string `json:"profiles"`
+			Requires []string `json:"requires"`
+		}
+		d := json.NewDecoder(bytes.NewReader(entry))
+		d.DisallowUnknownFields()
+		if err := d.Decode(&long); err != nil {
+			return 0, nil, shapeErr(fmt.Errorf("%s: %v", path, err))
+		}
+		table[path] = long.Profiles
 	}
 	if rest := strings.TrimSpace(string(src[brace+int(dec.InputOffset()):])); rest != "" {
 		return 0, nil, fmt.Errorf("line %d: %s must be the last rule of the policy (cocogen rewrites it to the end of the file), but %q follows", lineOf(src, start), ReadersRule, firstLine(rest))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -127,8 +128,10 @@ func TestRenderResource(t *testing.T) {
 	readers := map[string][]string{
 		"default/kbsres1/key1":              {"default"},
 		"default/attestation-status/status": {"default", "debug", "default"},
+		"default/gpu-secret/key":            {"default"},
 	}
-	out, gated, err := RenderResource(src, readers)
+	requires := map[string][]string{"default/gpu-secret/key": {"gpu"}, "default/kbsres1/key1": {}}
+	out, gated, err := RenderResource(src, readers, requires)
 	if err != nil || !gated {
 		t.Fatalf("RenderResource: %v (gated %v)", err, gated)
 	}
@@ -142,6 +145,14 @@ func TestRenderResource(t *testing.T) {
     "debug",
     "default"
   ],
+  "default/gpu-secret/key": {
+    "profiles": [
+      "default"
+    ],
+    "requires": [
+      "gpu"
+    ]
+  },
   "default/kbsres1/key1": [
     "default"
   ]
@@ -151,10 +162,10 @@ func TestRenderResource(t *testing.T) {
 		t.Errorf("rendered readers:\n%s", out[len(rendered):])
 	}
 	got, ok, err := Readers(out)
-	if err != nil || !ok || len(got) != 2 || strings.Join(got["default/attestation-status/status"], ",") != "debug,default" {
+	if err != nil || !ok || len(got) != 3 || strings.Join(got["default/attestation-status/status"], ",") != "debug,default" || strings.Join(got["default/gpu-secret/key"], ",") != "default" {
 		t.Errorf("Readers = %v, %v, %v", got, ok, err)
 	}
-	again, _, _ := RenderResource(out, readers)
+	again, _, _ := RenderResource(out, readers, requires)
 	if !bytes.Equal(again, out) {
 		t.Error("rendering the rendered policy again changes it")
 	}
@@ -168,11 +179,12 @@ func TestRenderResourceErrors(t *testing.T) {
 		"not JSON":              {"package policy\n\ndefault allow := false\n\nresource_readers := {\"a\": [1,]}\n", "line 5: resource_readers must be plain JSON"},
 		"not last":              {"package policy\n\nresource_readers := {}\n\ndefault allow := false\n", "line 3: resource_readers must be the last rule of the policy (cocogen rewrites it to the end of the file), but \"default allow := false\" follows"},
 		"wrong shape":           {"package policy\n\nresource_readers := {\"a\": \"default\"}\n", "line 3: resource_readers must be plain JSON, an object from repository/type/tag to a list of profile names"},
+		"unknown field":         {"package policy\n\nresource_readers := {\"a\": {\"profiles\": [], \"needs\": []}}\n", `unknown field "needs"`},
 		"repeated in a comment": {"package policy\n\n# resource_readers := {} is filled by cocogen\nresource_readers := {}\n", "line 3: the first `resource_readers := {` of the file must start the resource_readers rule"},
 		"package missing":       {"resource_readers := {}\n", "the package must be"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, _, err := RenderResource([]byte(tc.src), nil)
+			_, _, err := RenderResource([]byte(tc.src), nil, nil)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want %q", err, tc.want)
 			}
@@ -184,7 +196,7 @@ func TestRenderResourceErrors(t *testing.T) {
 			}
 		})
 	}
-	out, gated, err := RenderResource([]byte("package policy.resource\n\ndefault allow := false\n"), map[string][]string{"a/b/c": {"x"}})
+	out, gated, err := RenderResource([]byte("package policy.resource\n\ndefault allow := false\n"), map[string][]string{"a/b/c": {"x"}}, nil)
 	if err != nil || gated || string(out) != "package policy\n\ndefault allow := false\n" {
 		t.Errorf("a policy without resource_readers: %q, %v, %v", out, gated, err)
 	}
@@ -220,4 +232,55 @@ func TestGuestEvidence(t *testing.T) {
 	if _, err := GuestEvidence("sgx", b, refs); err == nil || !strings.Contains(err.Error(), "az-snp-vtpm, az-tdx-vtpm, snp, tdx") {
 		t.Errorf("unknown TEE: %v", err)
 	}
+}
+
+// FuzzReaders checks that reading the resource_readers table of a policy never panics, and that a table it
+// reads renders back (in the canonical form, with the requirements it had) into a table that reads the same.
+func FuzzReaders(f *testing.F) {
+	for _, s := range []string{
+		`{}`,
+		`{"default/kbsres1/key1": ["default"]}`,
+		`{"default/gpu-secret/key": {"profiles": ["default"], "requires": ["gpu"]}, "a/b/c": ["x", "y"]}`,
+		`{"a/b/c": {"profiles": ["x"]}}`,
+		`{"a/b/c": {"requires": ["gpu"], "other": 1}}`,
+		`{"a/b/c": null}`,
+		`{"a/b/c": "default"}`,
+		`[]`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, table string) {
+		src := []byte("package policy.resource\n\ndefault allow := false\n\nresource_readers := " + table + "\n")
+		readers, ok, err := Readers(src)
+		if err != nil || !ok {
+			return
+		}
+		requires := map[string][]string{}
+		var raw map[string]map[string]any
+		if json.Unmarshal([]byte(table), &raw) == nil {
+			for path, entry := range raw {
+				if l, ok := entry["requires"].([]any); ok {
+					for _, c := range l {
+						if s, ok := c.(string); ok {
+							requires[path] = append(requires[path], s)
+						}
+					}
+				}
+			}
+		}
+		out, gated, err := RenderResource(src, readers, requires)
+		if err != nil || !gated {
+			t.Fatalf("RenderResource of a table Readers read: %v (gated %v)", err, gated)
+		}
+		again, ok, err := Readers(out)
+		if err != nil || !ok || len(again) != len(readers) {
+			t.Fatalf("the rendered table reads %v, %v, %v; the source read %v", again, ok, err, readers)
+		}
+		for path, profiles := range readers {
+			want := slices.Compact(slices.Sorted(slices.Values(profiles)))
+			if !slices.Equal(again[path], want) && !(len(want) == 0 && len(again[path]) == 0) {
+				t.Fatalf("%s: %v, want %v", path, again[path], want)
+			}
+		}
+	})
 }

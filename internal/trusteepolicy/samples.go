@@ -108,6 +108,11 @@ func attestationSamples() []attestationSample {
 		RVTDXMRTD:          []any{hexOf(0x02, 48)},
 		RVTDXTCBStatuses:   []any{"UpToDate"},
 	}
+	gpu := map[string]any{
+		RVNVIDIADriverVersions:  []any{"550.90.07"},
+		RVNVIDIAVBIOSVersions:   []any{"96.00.9f.00.01"},
+		RVNVIDIAGPUMeasurements: map[string]any{"2": []any{hexOf(0x02, 48)}},
+	}
 	debugging := guest("az-snp-vtpm", nil)
 	debugging["az-snp-vtpm"].(map[string]any)["policy_debug_allowed"] = "true"
 	return []attestationSample{
@@ -121,6 +126,11 @@ func attestationSamples() []attestationSample {
 			refs:  azure,
 		},
 		{what: "an Azure SEV-SNP confidential VM that allows debugging, on any pod VM image", input: debugging, refs: map[string]any{RVInitDataProfiles: profiles(sampleBinding), RVPodVMUnpinned: true}},
+		// The attestation service evaluates the GPU policy (default_gpu) for each GPU's evidence; cocogen mounts
+		// the attestation policy there too on clusters with GPUs.
+		{what: "an NVIDIA GPU whose driver, VBIOS and measurements are registered", input: GPUEvidence(gpu, false), refs: gpu},
+		{what: "an NVIDIA GPU with no reference values registered", input: GPUEvidence(nil, false), refs: map[string]any{}},
+		{what: "an NVIDIA GPU attested by NVIDIA's remote service, whose driver and VBIOS are registered", input: GPUEvidence(gpu, true), refs: gpu},
 	}
 }
 

@@ -115,12 +115,21 @@ const (
 	RVTDXRTMR2 = "cocogen_tdx_rtmr_2"
 	// RVTDXTCBStatuses lists the TDX TCB statuses accepted, e.g. ["UpToDate"].
 	RVTDXTCBStatuses = "cocogen_tdx_tcb_statuses"
+	// RVNVIDIADriverVersions and RVNVIDIAVBIOSVersions list the NVIDIA driver and VBIOS versions a GPU may
+	// report (its evidence's config.driver_version and config.vbios_version).
+	RVNVIDIADriverVersions = "cocogen_nvidia_driver_versions"
+	RVNVIDIAVBIOSVersions  = "cocogen_nvidia_vbios_versions"
+	// RVNVIDIAGPUMeasurements pins a GPU's measurements by SPDM measurement index: {"2": ["<hex>", ...], ...}.
+	RVNVIDIAGPUMeasurements = "cocogen_nvidia_gpu_measurements"
 )
 
 // ReferenceValueIDs lists every reference value id the attestation policy queries, sorted.
 var ReferenceValueIDs = []string{
 	RVInitDataPrevious,
 	RVInitDataProfiles,
+	RVNVIDIADriverVersions,
+	RVNVIDIAGPUMeasurements,
+	RVNVIDIAVBIOSVersions,
 	RVPodVMPCRs,
 	RVPodVMUnpinned,
 	RVSNPLaunchMeasurements,

@@ -83,8 +83,11 @@ func TestRepositoryPolicyVerdicts(t *testing.T) {
 		{"hardware": 2, "configuration": 96, "executables": 33},  // TDX, other values registered
 		{"hardware": 97, "configuration": 36, "executables": 33}, // the sample TEE
 		{"hardware": 97, "configuration": 2, "executables": 0},   // Azure SNP with debugging on, unpinned pod VM
+		{"hardware": 2, "configuration": 2, "executables": 3},    // a GPU whose versions and measurements are registered
+		{"hardware": 2, "configuration": 36, "executables": 0},   // a GPU with nothing registered
+		{"hardware": 2, "configuration": 2, "executables": 3},    // a GPU that NRAS attested, versions registered
 	}
-	wantProfile := []string{"default", "", "default", "", "", "default"}
+	wantProfile := []string{"default", "", "default", "", "", "default", "", "", ""}
 	samples := attestationSamples()
 	if len(samples) != len(want) {
 		t.Fatalf("%d samples, %d expectations", len(samples), len(want))
@@ -132,7 +135,7 @@ func TestRepositoryPolicyVerdicts(t *testing.T) {
 		{kbsres1Readers, withProfile(earToken([2]string{"cpu0", "affirming"}), "default"), map[string]any{"plugin": "resource", "resource-path": []any{"default", "kbsres1", "key2"}}, false},
 		{kbsres1Readers, withProfile(earToken([2]string{"cpu0", "affirming"}), "default"), map[string]any{"plugin": "resource", "resource-path": []any{"default/kbsres1", "key1"}}, false},
 	} {
-		src, _, err := RenderResource(readPolicy(t, resourcePolicy), tc.readers)
+		src, _, err := RenderResource(readPolicy(t, resourcePolicy), tc.readers, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -336,6 +339,9 @@ func TestValidateBroken(t *testing.T) {
 				"p.rego:3:18: error: trust_claims[\"hardware\"] must be an integer from 0 to 127, but for an Azure SEV-SNP",
 				"p.rego:3:18: error: trust_claims[\"hardware\"] must be an integer from 0 to 127, but for an Azure SEV-SNP",
 				"p.rego:3:18: error: trust_claims[\"hardware\"] must be an integer from 0 to 127, but for an Azure TDX",
+				"p.rego:3:18: error: trust_claims[\"hardware\"] must be an integer from 0 to 127, but for an NVIDIA GPU",
+				"p.rego:3:18: error: trust_claims[\"hardware\"] must be an integer from 0 to 127, but for an NVIDIA GPU",
+				"p.rego:3:18: error: trust_claims[\"hardware\"] must be an integer from 0 to 127, but for an NVIDIA GPU",
 				"p.rego:3:18: error: trust_claims[\"hardware\"] must be an integer from 0 to 127, but for evidence from the sample TEE",
 			},
 		},
@@ -349,6 +355,9 @@ func TestValidateBroken(t *testing.T) {
 				"p.rego:3:1: error: every claim of trust_claims is 0 for an Azure SEV-SNP",
 				"p.rego:3:1: error: every claim of trust_claims is 0 for an Azure SEV-SNP",
 				"p.rego:3:1: error: every claim of trust_claims is 0 for an Azure TDX",
+				"p.rego:3:1: error: every claim of trust_claims is 0 for an NVIDIA GPU",
+				"p.rego:3:1: error: every claim of trust_claims is 0 for an NVIDIA GPU",
+				"p.rego:3:1: error: every claim of trust_claims is 0 for an NVIDIA GPU",
 				"p.rego:3:1: error: every claim of trust_claims is 0 for evidence from the sample TEE",
 			},
 		},
@@ -357,6 +366,9 @@ func TestValidateBroken(t *testing.T) {
 			kind: Attestation,
 			src:  "package policy\n\ntrust_claims := [2, 2]\n",
 			want: []string{
+				"p.rego:3:1: error: trust_claims must be an object of AR4SI claims",
+				"p.rego:3:1: error: trust_claims must be an object of AR4SI claims",
+				"p.rego:3:1: error: trust_claims must be an object of AR4SI claims",
 				"p.rego:3:1: error: trust_claims must be an object of AR4SI claims",
 				"p.rego:3:1: error: trust_claims must be an object of AR4SI claims",
 				"p.rego:3:1: error: trust_claims must be an object of AR4SI claims",
@@ -374,6 +386,9 @@ func TestValidateBroken(t *testing.T) {
 				"p.rego:3:1: error: trust_claims is undefined for an Azure SEV-SNP",
 				"p.rego:3:1: error: trust_claims is undefined for an Azure SEV-SNP",
 				"p.rego:3:1: error: trust_claims is undefined for an Azure TDX",
+				"p.rego:3:1: error: trust_claims is undefined for an NVIDIA GPU",
+				"p.rego:3:1: error: trust_claims is undefined for an NVIDIA GPU",
+				"p.rego:3:1: error: trust_claims is undefined for an NVIDIA GPU",
 				"p.rego:3:1: error: trust_claims is undefined for evidence from the sample TEE",
 			},
 		},
@@ -388,6 +403,9 @@ func TestValidateBroken(t *testing.T) {
 			kind: Attestation,
 			src:  "package policy\n\ntrust_claims := {\"hardware\": 97}\n\nextensions := {}\n",
 			want: []string{
+				"p.rego:5:1: error: extensions must be a list",
+				"p.rego:5:1: error: extensions must be a list",
+				"p.rego:5:1: error: extensions must be a list",
 				"p.rego:5:1: error: extensions must be a list",
 				"p.rego:5:1: error: extensions must be a list",
 				"p.rego:5:1: error: extensions must be a list",

@@ -19,6 +19,13 @@
 # (deps/verifier/src/{az_snp_vtpm,az_tdx_vtpm,snp,tdx,intel_dcap}): on Azure SEV-SNP every report field is a
 # string ("false", "24"), on bare-metal SEV-SNP a boolean or a number.
 #
+# A pod VM with NVIDIA GPUs sends each GPU's evidence beside its CPU's (the KBS protocol's additional
+# evidence, trustee v0.21.0 kbs/src/attestation/backend.rs), bound to the same nonce. The service appraises
+# every device on its own, with the policy of the device's class: default_cpu for the CPU, default_gpu for
+# each GPU, whose submods the token names cpu0, gpu0, gpu1, ... (attestation-service/src/ear_token/broker.rs,
+# issue; attestation-service/docs/policy.md). cocogen mounts this one policy under both names, so the GPU
+# submodule below appraises input.nvidia, the claims of Trustee's NVIDIA verifier (local or remote).
+#
 # Reference values come from Trustee's reference value provider: query_reference_value(id) returns the value
 # cocogen registered under id, or null when there is none:
 #   cocogen_initdata_profiles        {profile: {"azure_pcr8", "snp_host_data", "tdx_mrconfigid"}}: how the
@@ -35,6 +42,9 @@
 #   cocogen_snp_minimum_tcb          {"bootloader", "microcode", "snp", "tee"}: the lowest SEV-SNP firmware
 #   cocogen_tdx_tcb_statuses         the TDX TCB statuses accepted, e.g. ["UpToDate"]
 #   cocogen_tdx_minimum_tcb_date     the oldest TDX TCB date accepted, YYYY-MM-DDTHH:MM:SSZ
+#   cocogen_nvidia_driver_versions   the NVIDIA driver versions a GPU may report (e.g. "550.90.07")
+#   cocogen_nvidia_vbios_versions    the VBIOS versions a GPU may report (e.g. "96.00.9f.00.01")
+#   cocogen_nvidia_gpu_measurements  the GPU's measurements, by SPDM measurement index: {"2": [hex, ...], ...}
 # A value missing from the provider never matches, and never fails the evaluation either: the claim it would
 # have raised keeps its default.
 #
@@ -96,6 +106,8 @@ tee := "az-snp-vtpm" if {
 	is_object(input.snp)
 } else := "tdx" if {
 	is_object(input.tdx)
+} else := "nvidia" if {
+	is_object(input.nvidia)
 }
 
 azure_tees := {"az-snp-vtpm", "az-tdx-vtpm"}
@@ -304,4 +316,164 @@ tdx_tcb_date_at_least_minimum(claims) if {
 
 tdx_tcb_date_at_least_minimum(claims) if {
 	is_null(query_reference_value("cocogen_tdx_minimum_tcb_date"))
+}
+
+######################################################################################################
+# The GPU submodule: an NVIDIA GPU (the token's gpu0, gpu1, ...)
+#
+# The claims depend on how Trustee verifies the GPU (global.coco.baremetal.nvidiaVerifier).
+#
+# local (the default): Trustee's local NVIDIA verifier accepts only Hopper GPUs, and returns claims only for a
+# report whose signature verifies with a certificate chain that ends at NVIDIA's device root, whose nonce is the
+# KBS session's and whose firmware id matches the certificate's (trustee v0.21.0
+# deps/verifier/src/nvidia/mod.rs, evaluate_device_locally; report.rs, try_new). What it then reports
+# (NvDeviceReportAndCertClaim; attestation-service/docs/tcb_claims.md, "NVIDIA"): arch, uuid, measurements (the
+# SPDM measurement blocks as lowercase hex, by index) and config, the report's opaque data by NVIDIA's names
+# (spdm_response.rs, OpaqueDataType: driver_version, vbios_version, fwid, ...). It reports no secure boot or
+# debug state, so those are not checked; what is pinned is the driver, the VBIOS and the measurements.
+#
+# remote: NVIDIA's remote attestation service (NRAS) checks the evidence and Trustee passes on its signed
+# results as the claims, with the overall result x-nvidia-overall-att-result (nvidia/nras_response.rs, claims;
+# the names as Trustee's default GPU policy reads them, attestation-service/src/ear_token/
+# ear_default_policy_gpu.rego): the report's certificate chain, signature and firmware id, the architecture
+# check, secboot and dbgstat, the driver and VBIOS versions, and the comparison of the measurements with the
+# driver's and the VBIOS's reference integrity manifests (RIMs), measres.
+
+gpu := input.nvidia if tee == "nvidia"
+
+# gpu_local: the claims of the local verifier; gpu_remote: those of NRAS.
+gpu_local if {
+	is_string(gpu.arch)
+	is_object(gpu.config)
+}
+
+gpu_remote if {
+	not gpu_local
+	is_boolean(gpu["x-nvidia-overall-att-result"])
+}
+
+gpu_driver_version := gpu.config.driver_version if gpu_local
+
+gpu_driver_version := gpu["x-nvidia-gpu-driver-version"] if gpu_remote
+
+gpu_vbios_version := gpu.config.vbios_version if gpu_local
+
+gpu_vbios_version := gpu["x-nvidia-gpu-vbios-version"] if gpu_remote
+
+# hardware: 2 (affirming) for a GPU whose report and certificates check out: with the local verifier, a GPU of
+# the architecture it checks, with the firmware id it checked against the certificate; with NRAS, its overall
+# result and each check of the report. Anything else keeps the default, 97 (contraindicated).
+hardware := 2 if {
+	gpu_local
+	gpu.arch == "Hopper"
+	is_string(gpu.config.fwid)
+	gpu.config.fwid != ""
+}
+
+hardware := 2 if {
+	gpu_remote
+	gpu["x-nvidia-overall-att-result"] == true
+	every check in [
+		"x-nvidia-gpu-arch-check",
+		"x-nvidia-gpu-attestation-report-parsed",
+		"x-nvidia-gpu-attestation-report-signature-verified",
+		"x-nvidia-gpu-attestation-report-cert-chain-fwid-match",
+	] {
+		gpu[check] == true
+	}
+	gpu_chain_good("x-nvidia-gpu-attestation-report-cert-chain")
+}
+
+# gpu_chain_good(name): NRAS found the certificate chain name valid and not revoked.
+gpu_chain_good(name) if {
+	gpu[name]["x-nvidia-cert-status"] == "valid"
+	gpu[name]["x-nvidia-cert-ocsp-status"] == "good"
+}
+
+# configuration: 2 (affirming) when the GPU runs a driver and a VBIOS the values list (and, as NRAS reports
+# them, boots securely with debugging disabled); 96 (contraindicated) when a listed version does not match, or
+# NRAS reports no secure boot or debugging enabled. With no version listed it stays 36 (warning): a GPU whose
+# software nobody pinned does not attest.
+configuration := 2 if {
+	is_object(gpu)
+	gpu_secure
+	gpu_driver_version in reference_list("cocogen_nvidia_driver_versions")
+	gpu_vbios_version in reference_list("cocogen_nvidia_vbios_versions")
+}
+
+configuration := 96 if {
+	is_object(gpu)
+	gpu_version_refused
+}
+
+configuration := 96 if {
+	gpu_remote
+	not gpu_secure
+}
+
+gpu_secure if gpu_local
+
+gpu_secure if {
+	gpu_remote
+	gpu.secboot == true
+	gpu.dbgstat == "disabled"
+}
+
+gpu_version_refused if {
+	allowed := reference_list("cocogen_nvidia_driver_versions")
+	not gpu_driver_version in allowed
+}
+
+gpu_version_refused if {
+	allowed := reference_list("cocogen_nvidia_vbios_versions")
+	not gpu_vbios_version in allowed
+}
+
+# executables, local verifier: 3 (affirming) when every pinned measurement of the GPU holds one of its
+# registered values, 96 (contraindicated) when one does not. Without pinned measurements the claim is 0, no
+# claim: the driver and VBIOS versions above stand for the GPU's software.
+executables := 3 if {
+	gpu_local
+	gpu_measurements_match
+}
+
+executables := 96 if {
+	gpu_local
+	reference_object("cocogen_nvidia_gpu_measurements")
+	not gpu_measurements_match
+}
+
+executables := 0 if {
+	gpu_local
+	is_null(query_reference_value("cocogen_nvidia_gpu_measurements"))
+}
+
+gpu_measurements_match if {
+	pinned := reference_object("cocogen_nvidia_gpu_measurements")
+	count(pinned) > 0
+	is_object(gpu.measurements)
+	every index, values in pinned {
+		is_array(values)
+		gpu.measurements[index] in values
+	}
+}
+
+# executables, NRAS: 3 (affirming) when the driver's and the VBIOS's RIMs were fetched, valid and signed, and
+# the measurements match them (measres success); 96 (contraindicated) when they do not match. Otherwise the
+# default, 33 (warning).
+executables := 3 if {
+	gpu_remote
+	every part in ["driver", "vbios"] {
+		every check in ["fetched", "measurements-available", "schema-validated", "signature-verified", "version-match"] {
+			gpu[concat("", ["x-nvidia-gpu-", part, "-rim-", check])] == true
+		}
+	}
+	gpu_chain_good("x-nvidia-gpu-vbios-rim-cert-chain")
+	gpu.measres == "success"
+}
+
+executables := 96 if {
+	gpu_remote
+	is_string(gpu.measres)
+	gpu.measres != "success"
 }

@@ -439,7 +439,7 @@ test_unknown_tee if {
 }
 
 test_trust_claims_keys if {
-	every evidence in [{}, azure_snp(default_binding.azure_pcr8), azure_tdx(unknown_pcr8), snp_input(default_binding.snp_host_data), tdx_input(default_binding.tdx_mrconfigid)] {
+	every evidence in [{}, azure_snp(default_binding.azure_pcr8), azure_tdx(unknown_pcr8), snp_input(default_binding.snp_host_data), tdx_input(default_binding.tdx_mrconfigid), gpu_input, nras_input] {
 		claims := claims_of(evidence, registered)
 		{name | some name, _ in claims} == claim_names
 		every value in claims {
@@ -448,4 +448,153 @@ test_trust_claims_keys if {
 			value <= 127
 		}
 	}
+}
+
+######################################################################################################
+# The GPU submodule
+
+gpu_measurement(n) := concat("", [sprintf("%02x", [n]) | some _ in numbers.range(1, 48)])
+
+# gpu_input is what the attestation service gives the GPU policy for one Hopper GPU that Trustee's local
+# NVIDIA verifier accepted: the GPU's claims under nvidia, nothing else (no init-data, no report data).
+gpu_input := {"nvidia": {
+	"arch": "Hopper",
+	"uuid": "GPU-0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+	"measurements": {"1": gpu_measurement(1), "2": gpu_measurement(2), "3": gpu_measurement(3)},
+	"config": {
+		"driver_version": "550.90.07",
+		"vbios_version": "96.00.9f.00.01",
+		"fwid": "f5c384aebb579217a2c66b17ed0f28e6",
+		"protected_pcie_status": "U",
+	},
+}}
+
+gpu_registered := object.union(registered, {
+	"cocogen_nvidia_driver_versions": ["535.104.05", "550.90.07"],
+	"cocogen_nvidia_vbios_versions": ["96.00.9f.00.01"],
+	"cocogen_nvidia_gpu_measurements": {"2": [gpu_measurement(2)], "3": [gpu_measurement(9), gpu_measurement(3)]},
+})
+
+gpu_with(change) := object.union(gpu_input, {"nvidia": change})
+
+test_gpu_affirming if {
+	claims := claims_of(gpu_input, gpu_registered)
+	claims.hardware == 2
+	claims.configuration == 2
+	claims.executables == 3
+	profile_of(gpu_input, gpu_registered) == []
+}
+
+# The GPU's evidence is appraised by the GPU rules only, and the CPU's by the CPU rules only.
+test_gpu_and_cpu_rules_apart if {
+	claims_of(gpu_input, registered_with("cocogen_initdata_profiles", null)).hardware == 2
+	claims_of(snp_input(default_binding.snp_host_data), gpu_registered) == claims_of(snp_input(default_binding.snp_host_data), registered)
+}
+
+test_gpu_other_architecture if {
+	every change in [{"arch": "Blackwell"}, {"arch": "LS10"}, {"config": {"fwid": ""}}, {"config": {"fwid": null}}] {
+		claims_of(gpu_with(change), gpu_registered).hardware == 97
+	}
+}
+
+test_gpu_driver_or_vbios_not_listed if {
+	claims_of(gpu_with({"config": {"driver_version": "470.82.01"}}), gpu_registered).configuration == 96
+	claims_of(gpu_with({"config": {"vbios_version": "96.00.30.00.01"}}), gpu_registered).configuration == 96
+	claims_of(object.remove(gpu_input, ["nvidia"]), gpu_registered).configuration == 36
+}
+
+test_gpu_versions_not_pinned if {
+	claims_of(gpu_input, registered).configuration == 36
+	only_driver := object.remove(gpu_registered, ["cocogen_nvidia_vbios_versions"])
+	claims_of(gpu_input, only_driver).configuration == 36
+	claims_of(gpu_with({"config": {"driver_version": "470.82.01"}}), only_driver).configuration == 96
+}
+
+test_gpu_measurement_mismatch if {
+	claims_of(gpu_with({"measurements": {"3": gpu_measurement(4)}}), gpu_registered).executables == 96
+	claims_of(gpu_with({"measurements": {"2": null}}), gpu_registered).executables == 96
+	# Index 1 is not pinned: any value passes.
+	claims_of(gpu_with({"measurements": {"1": gpu_measurement(7)}}), gpu_registered).executables == 3
+}
+
+test_gpu_measurements_not_pinned if {
+	refs := object.remove(gpu_registered, ["cocogen_nvidia_gpu_measurements"])
+	claims := claims_of(gpu_input, refs)
+	claims.executables == 0
+	claims.configuration == 2
+	claims.hardware == 2
+}
+
+# nras_input is what the GPU policy gets for a GPU that NVIDIA's remote attestation service (NRAS) attested
+# (the verifier's remote type): NRAS's detached claims with its overall result.
+nras_chain := {"x-nvidia-cert-status": "valid", "x-nvidia-cert-ocsp-status": "good"}
+
+nras_input := {"nvidia": {
+	"x-nvidia-overall-att-result": true,
+	"x-nvidia-gpu-arch-check": true,
+	"x-nvidia-gpu-attestation-report-parsed": true,
+	"x-nvidia-gpu-attestation-report-signature-verified": true,
+	"x-nvidia-gpu-attestation-report-cert-chain-fwid-match": true,
+	"x-nvidia-gpu-attestation-report-cert-chain": nras_chain,
+	"x-nvidia-gpu-vbios-rim-cert-chain": nras_chain,
+	"x-nvidia-gpu-driver-rim-fetched": true,
+	"x-nvidia-gpu-driver-rim-measurements-available": true,
+	"x-nvidia-gpu-driver-rim-schema-validated": true,
+	"x-nvidia-gpu-driver-rim-signature-verified": true,
+	"x-nvidia-gpu-driver-rim-version-match": true,
+	"x-nvidia-gpu-vbios-rim-fetched": true,
+	"x-nvidia-gpu-vbios-rim-measurements-available": true,
+	"x-nvidia-gpu-vbios-rim-schema-validated": true,
+	"x-nvidia-gpu-vbios-rim-signature-verified": true,
+	"x-nvidia-gpu-vbios-rim-version-match": true,
+	"x-nvidia-gpu-driver-version": "550.90.07",
+	"x-nvidia-gpu-vbios-version": "96.00.9f.00.01",
+	"secboot": true,
+	"dbgstat": "disabled",
+	"measres": "success",
+}}
+
+nras_with(change) := object.union(nras_input, {"nvidia": change})
+
+test_nras_gpu_affirming if {
+	claims := claims_of(nras_input, gpu_registered)
+	claims.hardware == 2
+	claims.configuration == 2
+	claims.executables == 3
+	profile_of(nras_input, gpu_registered) == []
+}
+
+test_nras_gpu_debug_or_insecure_boot if {
+	every change in [{"dbgstat": "enabled"}, {"dbgstat": null}, {"secboot": false}, {"secboot": null}] {
+		claims_of(nras_with(change), gpu_registered).configuration == 96
+	}
+	# Without pinned versions a GPU in debug mode is contraindicated too.
+	claims_of(nras_with({"dbgstat": "enabled"}), registered).configuration == 96
+	claims_of(nras_input, registered).configuration == 36
+}
+
+test_nras_gpu_report_checks if {
+	every change in [
+		{"x-nvidia-overall-att-result": false},
+		{"x-nvidia-gpu-arch-check": false},
+		{"x-nvidia-gpu-attestation-report-signature-verified": false},
+		{"x-nvidia-gpu-attestation-report-cert-chain-fwid-match": null},
+		{"x-nvidia-gpu-attestation-report-cert-chain": {"x-nvidia-cert-ocsp-status": "revoked"}},
+		{"x-nvidia-gpu-attestation-report-cert-chain": {"x-nvidia-cert-status": "expired"}},
+	] {
+		claims_of(nras_with(change), gpu_registered).hardware == 97
+	}
+}
+
+test_nras_gpu_measurements if {
+	claims_of(nras_with({"measres": "fail"}), gpu_registered).executables == 96
+	claims_of(nras_with({"x-nvidia-gpu-driver-rim-signature-verified": false}), gpu_registered).executables == 33
+	claims_of(nras_with({"x-nvidia-gpu-vbios-rim-cert-chain": {"x-nvidia-cert-ocsp-status": "revoked"}}), gpu_registered).executables == 33
+	# Pinned local measurements do not apply to NRAS's claims.
+	claims_of(nras_input, gpu_registered).executables == 3
+}
+
+test_nras_gpu_versions if {
+	claims_of(nras_with({"x-nvidia-gpu-driver-version": "470.82.01"}), gpu_registered).configuration == 96
+	claims_of(nras_with({"x-nvidia-gpu-vbios-version": "96.00.30.00.01"}), gpu_registered).configuration == 96
 }

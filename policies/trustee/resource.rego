@@ -11,7 +11,9 @@
 #   data   the request: {"plugin": "resource", "resource-path": [repository, type, tag], "query": {...}}.
 #
 # The rule: a resource is released only when every attested device is affirming and the pod VM booted with
-# the init-data of a profile that the resource names (global.coco.trustee.resources). A token with no
+# the init-data of a profile that the resource names (global.coco.trustee.resources); a resource that
+# requires the evidence of a device class (requires: [gpu]) also needs at least one submod of that class in
+# the token (gpu0, gpu1, ...: the attestation service names submods by class and index). A token with no
 # submods, a device that is only warning, a pod VM whose init-data is not one of Git's profiles, a profile the
 # resource does not name, a path that is not served, or a request to any other plugin gets nothing.
 #
@@ -27,6 +29,9 @@ allow if {
 	data.plugin == "resource"
 	all_affirming
 	initdata_profile in readers
+	every class in required_classes {
+		attested(class)
+	}
 }
 
 # all_affirming holds when the token names at least one attested device and each of them is affirming.
@@ -56,12 +61,39 @@ requested := concat("/", path) if {
 	}
 }
 
-# readers are the profiles that may fetch the requested resource.
-readers := resource_readers[requested]
+# readers are the profiles that may fetch the requested resource, required_classes the device classes whose
+# evidence it needs besides the CPU's: an entry of resource_readers is the list of readers, or for a resource
+# that requires more evidence {"profiles": [...], "requires": [...]}.
+readers := entry if {
+	entry := resource_readers[requested]
+	is_array(entry)
+}
+
+readers := profiles if {
+	profiles := object.get(resource_readers, [requested, "profiles"], null)
+	is_array(profiles)
+}
+
+required_classes := [] if {
+	is_array(resource_readers[requested])
+} else := classes if {
+	classes := object.get(resource_readers, [requested, "requires"], null)
+	is_array(classes)
+}
+
+# attested(class) holds when the token has a submod of the device class, named class and an index (gpu0),
+# that is affirming.
+attested(class) if {
+	regex.match(`^[a-z]+$`, class)
+	some name, submod in input.submods
+	regex.match(concat("", ["^", class, "[0-9]+$"]), name)
+	submod["ear.status"] == "affirming"
+}
 
 # resource_readers must stay the last rule of this file, written as plain JSON: cocogen replaces the object
 # below with the one it renders from global.coco.trustee.resources, every served resource
 # (repository/type/tag) with the sorted names of the profiles that may fetch it (a list written without
-# profiles: the default profile only), so that the rendered policy shows who gets which secret. Empty, as
-# here, it releases nothing.
+# profiles: the default profile only), or {"profiles": [...], "requires": ["gpu"]} for a resource that also
+# needs a GPU's evidence, so that the rendered policy shows who gets which secret. Empty, as here, it
+# releases nothing.
 resource_readers := {}

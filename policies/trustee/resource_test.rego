@@ -26,6 +26,7 @@ submod(name, status, profile) := object.union(
 # attestation status for both profiles.
 readers := {
 	"default/attestation-status/status": ["debug", "default"],
+	"default/gpu-secret/key": {"profiles": ["default"], "requires": ["gpu"]},
 	"default/kbsres1/key1": ["default"],
 	"default/kbsres1/key3": ["default"],
 }
@@ -130,4 +131,46 @@ test_source_releases_nothing if {
 	resource.allow == false with input as token({"cpu0": "affirming"}, "default")
 		with data.plugin as "resource"
 		with data["resource-path"] as key1
+}
+
+######################################################################################################
+# Resources that require a GPU's evidence (requires: [gpu])
+
+gpu_secret := ["default", "gpu-secret", "key"]
+
+test_gpu_resource_released_with_cpu_and_gpu_evidence if {
+	allowed(token({"cpu0": "affirming", "gpu0": "affirming"}, "default"), request(gpu_secret))
+	allowed(token({"cpu0": "affirming", "gpu0": "affirming", "gpu1": "affirming"}, "default"), request(gpu_secret))
+}
+
+test_gpu_resource_denied_without_gpu_evidence if {
+	denied(token({"cpu0": "affirming"}, "default"), request(gpu_secret))
+	# Only a submod of class gpu counts: gpu followed by its index.
+	every name in ["gpu", "gpux", "xgpu0", "gpu0a", "switch0", "cpu1", "GPU0"] {
+		denied(token({"cpu0": "affirming", name: "affirming"}, "default"), request(gpu_secret))
+	}
+}
+
+test_gpu_resource_denied_with_a_weak_gpu if {
+	every status in ["warning", "contraindicated", "none"] {
+		denied(token({"cpu0": "affirming", "gpu0": status}, "default"), request(gpu_secret))
+		denied(token({"cpu0": "affirming", "gpu0": "affirming", "gpu1": status}, "default"), request(gpu_secret))
+	}
+}
+
+test_gpu_resource_keeps_the_cpu_rules if {
+	denied(token({"cpu0": "warning", "gpu0": "affirming"}, "default"), request(gpu_secret))
+	denied(token({"cpu0": "affirming", "gpu0": "affirming"}, "debug"), request(gpu_secret))
+	denied({"submods": {"gpu0": {"ear.status": "affirming", "cocogen.initdata-profile": "default"}}}, request(gpu_secret))
+}
+
+# A resource whose entry is an object without a list of profiles, or with requirements that are not a list,
+# releases nothing.
+test_malformed_entries_release_nothing if {
+	every entry in [{"requires": ["gpu"]}, {"profiles": ["default"]}, {"profiles": ["default"], "requires": "gpu"}, {"profiles": "default", "requires": []}, "default", null] {
+		resource.allow == false with input as token({"cpu0": "affirming", "gpu0": "affirming"}, "default")
+			with data.plugin as "resource"
+			with data["resource-path"] as gpu_secret
+			with resource.resource_readers as {"default/gpu-secret/key": entry}
+	}
 }
