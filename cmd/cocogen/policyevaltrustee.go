@@ -97,30 +97,12 @@ now), which decides whether such a window is still open.`,
 				}
 				o.At = t
 			}
-			if claims != "" {
-				v, err := readJSONFile(s, claims)
-				if err != nil {
-					return err
-				}
-				m, ok := v.(map[string]any)
-				if !ok {
-					fmt.Fprintf(s.err, "error: %s: the claims must be a JSON object (a merge patch over the guest's evidence)\n", claims)
-					return &exitError{code: exitInvalid}
-				}
-				o.Claims = m
+			if o.Claims, err = readClaims(s, claims, "the claims", "the guest's evidence"); err != nil {
+				return err
 			}
 			o.GPU = gpu
-			if gpuClaims != "" {
-				v, err := readJSONFile(s, gpuClaims)
-				if err != nil {
-					return err
-				}
-				m, ok := v.(map[string]any)
-				if !ok {
-					fmt.Fprintf(s.err, "error: %s: the GPU claims must be a JSON object (a merge patch over the GPU's evidence)\n", gpuClaims)
-					return &exitError{code: exitInvalid}
-				}
-				o.GPUClaims = m
+			if o.GPUClaims, err = readClaims(s, gpuClaims, "the GPU claims", "the GPU's evidence"); err != nil {
+				return err
 			}
 			r, err := policyeval.Trustee(commandContext(cmd), res, o)
 			if err != nil {
@@ -139,4 +121,22 @@ now), which decides whether such a window is still open.`,
 	cmd.Flags().StringVar(&digest, "initdata-digest", "", "the digest (ALG:HEX) of the guest's init-data, instead of the profile's current one")
 	cmd.Flags().StringVar(&at, "at", "", "the time of the attestation, YYYY-MM-DDTHH:MM:SSZ (default: now)")
 	return cmd
+}
+
+// readClaims reads a JSON object of claims from file (- for stdin), a merge patch over the evidence named by
+// over; nil when file is "".
+func readClaims(s streams, file, what, over string) (map[string]any, error) {
+	if file == "" {
+		return nil, nil
+	}
+	v, err := readJSONFile(s, file)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		fmt.Fprintf(s.err, "error: %s: %s must be a JSON object (a merge patch over %s)\n", file, what, over)
+		return nil, &exitError{code: exitInvalid}
+	}
+	return m, nil
 }

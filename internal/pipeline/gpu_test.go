@@ -161,15 +161,8 @@ func TestGPUAndRegistryValueErrors(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			root := repoCopy(t)
 			replaceIn(t, filepath.Join(root, file), c.old, c.new)
-			_, err := renderGroup(t, root, "baremetal-gpu", "")
-			var de *diag.Diagnostics
-			if !errors.As(err, &de) {
-				t.Fatalf("not a user error: %v", err)
-			}
-			var b bytes.Buffer
-			_ = diag.Write(&b, "text", de.Items, false)
-			if !strings.Contains(b.String(), c.want) {
-				t.Errorf("diagnostics:\n%s\nwant a line containing %q", b.String(), c.want)
+			if got := groupErrors(t, root, "baremetal-gpu"); !strings.Contains(got, c.want) {
+				t.Errorf("diagnostics:\n%s\nwant a line containing %q", got, c.want)
 			}
 		})
 	}
@@ -193,14 +186,21 @@ func TestRemoteNVIDIAVerifier(t *testing.T) {
 		t.Errorf("remote verifier:\n%s", cfg)
 	}
 	replaceIn(t, filepath.Join(root, file), "nvidiaVerifier: remote", "nvidiaVerifier: nras")
-	_, err := renderGroup(t, root, "baremetal-gpu", "")
+	if got, want := groupErrors(t, root, "baremetal-gpu"), `values/values-baremetal-gpu.yaml:141:23: error: global.coco.baremetal.nvidiaVerifier: invalid value "nras"`; !strings.Contains(got, want) {
+		t.Errorf("diagnostics:\n%s\nwant a line containing %q", got, want)
+	}
+}
+
+// groupErrors renders a cluster group of the repository at root that must fail with a user error, and returns
+// its diagnostics as text.
+func groupErrors(t *testing.T, root, group string) string {
+	t.Helper()
+	_, err := renderGroup(t, root, group, "")
 	var de *diag.Diagnostics
 	if !errors.As(err, &de) {
 		t.Fatalf("not a user error: %v", err)
 	}
 	var b bytes.Buffer
 	_ = diag.Write(&b, "text", de.Items, false)
-	if want := `values/values-baremetal-gpu.yaml:141:23: error: global.coco.baremetal.nvidiaVerifier: invalid value "nras"`; !strings.Contains(b.String(), want) {
-		t.Errorf("diagnostics:\n%s\nwant a line containing %q", b.String(), want)
-	}
+	return b.String()
 }
