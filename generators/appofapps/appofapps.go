@@ -52,6 +52,10 @@ func Render(v *model.Values, o Options) ([]manifest.Object, *diag.List) {
 		o.Templates = tpl.NewBudget(budget.Defaults())
 	}
 	r := &renderer{v: v, o: o, d: &diag.List{}, eng: tpl.New(v.Tree, o.Templates), argoNS: v.ArgoNamespace(), plainCache: map[string]*node.Node{}}
+	// Room for the objects of a large cluster group at once: a Namespace and an OperatorGroup per namespace, a
+	// Subscription, AppProject and Application each, and a few more for the imperative and plumbing objects.
+	cg := &v.ClusterGroup
+	r.objs = make([]manifest.Object, 0, 2*len(cg.Namespaces)+len(cg.Subscriptions)+len(cg.Projects)+len(cg.Applications)+len(cg.ExtraObjects)+32)
 	r.prefix = "/"
 	if dir := strings.Trim(o.ValuesDir, "/"); dir != "" && dir != "." {
 		r.prefix = "/" + dir + "/"
@@ -192,6 +196,9 @@ type renderer struct {
 	revision     *node.Node // global.targetRevision, likewise
 	plainCache   map[string]*node.Node
 	automatic    *node.Node // the sync policy "Automatic" expands to
+	// appLabels and appFinalizers are every Application's metadata.labels and metadata.finalizers, one shared
+	// node each.
+	appLabels, appFinalizers *node.Node
 }
 
 // plain is tpl.PlainText, memoized: the same repository URLs, revisions and paths recur in every Application.
@@ -417,6 +424,8 @@ func (r *renderer) prepare() {
 	}
 	r.automatic = r.automaticSyncPolicy()
 	r.pattern = tpl.Unquoted(g("pattern"))
+	r.appLabels = node.Share(node.NewMap().Set("validatedpatterns.io/pattern", r.pattern))
+	r.appFinalizers = node.Share(node.NewList(str("resources-finalizer.argocd.argoproj.io/foreground")))
 	r.repoURL = tpl.Unquoted(g("repoURL"))
 	r.revision = tpl.Unquoted(g("targetRevision"))
 	r.globalParams = []*node.Node{
@@ -526,11 +535,11 @@ func (r *renderer) application(a *model.Application) *node.Node {
 	meta := node.NewMapCap(5).
 		Set("name", str(a.Name)).
 		Set("namespace", str(r.argoNS)).
-		Set("labels", node.NewMap().Set("validatedpatterns.io/pattern", r.pattern))
+		Set("labels", r.appLabels)
 	if a.Annotations.Truthy() {
 		meta.Set("annotations", stringMap(a.Annotations))
 	}
-	meta.Set("finalizers", node.NewList(str("resources-finalizer.argocd.argoproj.io/foreground")))
+	meta.Set("finalizers", r.appFinalizers)
 
 	spec := node.NewMapCap(6)
 	spec.Set("destination", node.NewMapCap(2).
