@@ -189,13 +189,16 @@ type renderer struct {
 	globalParams []*node.Node
 	valueFiles   []*node.Node // single-source list before app.extraValueFiles
 	valueFilesMS []*node.Node // multi-source list before app.extraValueFiles
-	valuesSingle *node.Node
-	valuesMulti  *node.Node
-	pattern      *node.Node // global.pattern as the chart prints it unquoted
-	repoURL      *node.Node // global.repoURL, likewise
-	revision     *node.Node // global.targetRevision, likewise
-	plainCache   map[string]*node.Node
-	automatic    *node.Node // the sync policy "Automatic" expands to
+	// valueFilesList, valueFilesListMS and globalParamList are the lists above (and globalParams) as shared
+	// nodes, for applications that add nothing to them; yes is a shared true.
+	valueFilesList, valueFilesListMS, globalParamList, yes *node.Node
+	valuesSingle                                           *node.Node
+	valuesMulti                                            *node.Node
+	pattern                                                *node.Node // global.pattern as the chart prints it unquoted
+	repoURL                                                *node.Node // global.repoURL, likewise
+	revision                                               *node.Node // global.targetRevision, likewise
+	plainCache                                             map[string]*node.Node
+	automatic                                              *node.Node // the sync policy "Automatic" expands to
 	// appLabels and appFinalizers are every Application's metadata.labels and metadata.finalizers, one shared
 	// node each.
 	appLabels, appFinalizers *node.Node
@@ -506,6 +509,11 @@ func (r *renderer) prepare() {
 	r.valuesSingle = str(single.String())
 	r.valuesMulti = str(multi.String())
 	shared(r.globalParams)
+	// What an application without extra value files, extra fields or overrides gets: one node each, shared.
+	r.valueFilesList = node.Share(node.NewList(slices.Clone(r.valueFiles)...))
+	r.valueFilesListMS = node.Share(node.NewList(slices.Clone(r.valueFilesMS)...))
+	r.globalParamList = node.Share(node.NewList(slices.Clone(r.globalParams)...))
+	r.yes = node.Share(node.NewBool(true))
 }
 
 // patternRef is the chart's rule for a shared or extra value file of a multi-source application.
@@ -659,14 +667,16 @@ func (r *renderer) chartOrPath(src *node.Node, a *model.Application) {
 }
 
 func (r *renderer) helm(a *model.Application, path string, multi bool) *node.Node {
-	h := node.NewMapCap(5).Set("ignoreMissingValueFiles", node.NewBool(true))
-	files := node.NewList()
+	h := node.NewMapCap(5).Set("ignoreMissingValueFiles", r.yes)
+	base, files := r.valueFiles, r.valueFilesList
 	if multi {
 		h.Set("values", r.valuesMulti)
-		files.Append(r.valueFilesMS...)
+		base, files = r.valueFilesMS, r.valueFilesListMS
 	} else {
 		h.Set("values", r.valuesSingle)
-		files.Append(r.valueFiles...)
+	}
+	if len(a.ExtraValueFiles) > 0 {
+		files = node.NewList(append(make([]*node.Node, 0, len(base)+len(a.ExtraValueFiles)), base...)...)
 	}
 	for i, f := range a.ExtraValueFiles {
 		s, err := r.eng.Render(tpl.HelmString(f))
@@ -681,7 +691,13 @@ func (r *renderer) helm(a *model.Application, path string, multi bool) *node.Nod
 	}
 	h.Set("valueFiles", files)
 
-	params := node.NewList(r.globalParams...)
+	extra := len(a.ExtraHubClusterDomainFields) + len(a.ExtraLocalClusterDomainFields) + len(a.ExtraRepoURLFields) +
+		len(a.ExtraTargetRevisionFields) + len(a.ExtraNamespaceFields) + len(a.ExtraPatternNameFields) +
+		len(r.v.ExtraParametersNested) + len(a.Overrides)
+	params := r.globalParamList
+	if extra > 0 {
+		params = node.NewList(append(make([]*node.Node, 0, len(r.globalParams)+extra), r.globalParams...)...)
+	}
 	fields := func(names []string, value *node.Node) {
 		for _, n := range names {
 			params.Append(param(n, value))
