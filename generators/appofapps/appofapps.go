@@ -56,6 +56,9 @@ func Render(v *model.Values, o Options) ([]manifest.Object, *diag.List) {
 	// Subscription, AppProject and Application each, and a few more for the imperative and plumbing objects.
 	cg := &v.ClusterGroup
 	r.objs = make([]manifest.Object, 0, 2*len(cg.Namespaces)+len(cg.Subscriptions)+len(cg.Projects)+len(cg.Applications)+len(cg.ExtraObjects)+32)
+	r.kinds = map[string]*[2]*node.Node{}
+	r.managedBy = node.Share(node.NewMap().Set("argocd.argoproj.io/managed-by", str(r.argoNS)))
+	r.null = node.NewNull()
 	r.prefix = "/"
 	if dir := strings.Trim(o.ValuesDir, "/"); dir != "" && dir != "." {
 		r.prefix = "/" + dir + "/"
@@ -200,8 +203,10 @@ type renderer struct {
 	plainCache                                             map[string]*node.Node
 	automatic                                              *node.Node // the sync policy "Automatic" expands to
 	// appLabels and appFinalizers are every Application's metadata.labels and metadata.finalizers, one shared
-	// node each.
-	appLabels, appFinalizers *node.Node
+	// node each; managedBy the labels of a namespace without labels of its own; null a null.
+	appLabels, appFinalizers, managedBy, null *node.Node
+	// kinds are the apiVersion and kind nodes of object, by kind.
+	kinds map[string]*[2]*node.Node
 }
 
 // plain is tpl.PlainText, memoized: the same repository URLs, revisions and paths recur in every Application.
@@ -229,6 +234,17 @@ func object(apiVersion, kind string) *node.Node {
 	return node.NewMapCap(5).Set("apiVersion", str(apiVersion)).Set("kind", str(kind))
 }
 
+// object is the package's object for the kinds a cluster group has thousands of: their apiVersion and kind
+// are one node each, which every such object reuses (nothing changes them once built).
+func (r *renderer) object(apiVersion, kind string) *node.Node {
+	k := r.kinds[kind]
+	if k == nil {
+		k = &[2]*node.Node{str(apiVersion), str(kind)}
+		r.kinds[kind] = k
+	}
+	return node.NewMapCap(5).Set("apiVersion", k[0]).Set("kind", k[1])
+}
+
 // stringMap renders labels or annotations as the chart does: keys sorted, values `default "" | quote`.
 func stringMap(m *node.Node) *node.Node {
 	out := node.NewMap()
@@ -253,15 +269,19 @@ func (r *renderer) namespaces() {
 		if ns.Disabled {
 			continue
 		}
-		labels := node.NewMap().Set("argocd.argoproj.io/managed-by", str(r.argoNS))
-		for _, e := range stringMap(ns.Labels).Entries() {
-			labels.Set(e.Key, e.Value)
+		// A namespace without labels of its own has the managed-by label only: one node, shared.
+		labels := r.managedBy
+		if ns.Labels.Len() > 0 {
+			labels = node.NewMap().Set("argocd.argoproj.io/managed-by", str(r.argoNS))
+			for _, e := range stringMap(ns.Labels).Entries() {
+				labels.Set(e.Key, e.Value)
+			}
 		}
-		meta := node.NewMap().Set("name", str(ns.Name)).Set("labels", labels)
+		meta := node.NewMapCap(3).Set("name", str(ns.Name)).Set("labels", labels)
 		if ns.Annotations.Truthy() && ns.Form != model.ListString {
 			meta.Set("annotations", stringMap(ns.Annotations))
 		}
-		obj := object("v1", "Namespace").Set("metadata", meta).Set("spec", node.NewNull())
+		obj := r.object("v1", "Namespace").Set("metadata", meta).Set("spec", r.null)
 		r.emit(obj, ns.Pos, schema.Join("clusterGroup.namespaces", ns.Name))
 	}
 }
@@ -288,7 +308,7 @@ func (r *renderer) operatorGroups() {
 				meta.Set("annotations", stringMap(ns.Annotations))
 			}
 		}
-		obj := object("operators.coreos.com/v1", "OperatorGroup").Set("metadata", meta)
+		obj := r.object("operators.coreos.com/v1", "OperatorGroup").Set("metadata", meta)
 		targets := []string{ns.Name}
 		if ns.HasTargetNamespaces {
 			targets = ns.TargetNamespaces
@@ -598,7 +618,7 @@ func (r *renderer) application(a *model.Application) *node.Node {
 		spec.Set("ignoreDifferences", ignore)
 	}
 	spec.Set("syncPolicy", sp)
-	return object("argoproj.io/v1alpha1", "Application").Set("metadata", meta).Set("spec", spec)
+	return r.object("argoproj.io/v1alpha1", "Application").Set("metadata", meta).Set("spec", spec)
 }
 
 // cocogenSource makes the source of an application that cocogen renders: the pattern repository at the
