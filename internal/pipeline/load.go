@@ -47,10 +47,9 @@ type Sources struct {
 	policies map[string]profiles.Source
 	// cluster is the cluster whose metadata file was read (clusters/<group>/<cluster>.yaml), "" for none.
 	cluster string
-	// managedClusters are the clusters of each managed cluster group, by group (a hub's render), and managed
-	// the load phases of their renders (loadManaged).
-	managedClusters map[string]managedClusters
-	managed         [][]*managedLoad
+	// managed are the managed cluster groups of a hub's render with the load phases of their clusters'
+	// renders (loadManaged), indexed like ManagedGroups.
+	managed []managedGroup
 	// The budgets that the generators go on spending, and what the load spent.
 	templates *tpl.Budget
 	meter     *regolimit.Meter
@@ -193,13 +192,6 @@ func load(req Request, limits budget.Limits, now time.Time, d *diag.List) *Sourc
 	// The clusters of the managed cluster groups, whose renders the hub's trustee application needs: their
 	// load phases too.
 	if req.nested == nil && hasTrustee(v) {
-		src.managedClusters = map[string]managedClusters{}
-		for _, g := range v.ClusterGroup.ManagedGroups {
-			if g.Name != "" && g.Name != v.ClusterGroup.Name {
-				names, err := groupClusters(root, relDir, g.Name)
-				src.managedClusters[g.Name] = managedClusters{names: names, err: err}
-			}
-		}
 		src.managed = loadManaged(req, src, root, limits, now)
 	}
 	src.bytesRead = root.BytesRead()
@@ -229,19 +221,29 @@ type managedLoad struct {
 	err   error
 }
 
-// loadManaged runs the load phase of the render of every cluster of every managed cluster group of a hub's
-// render (src), as that cluster's Argo CD renders it: the same repository and revision, the group's values,
-// the cluster's metadata file and the group's helmOverrides, at the hub's one reading of the clock, spending
-// the hub's budgets. The result is indexed like ManagedGroups, then like the group's clusters.
-func loadManaged(req Request, src *Sources, root *repo.Root, limits budget.Limits, now time.Time) [][]*managedLoad {
+// managedGroup is a managed cluster group of a hub's render as the load phase found it: its clusters that
+// have a metadata file, or why they cannot be listed, and the load phase of each one's render.
+type managedGroup struct {
+	names []string
+	err   error
+	loads []*managedLoad // like names
+}
+
+// loadManaged lists the clusters of every managed cluster group of a hub's render (src) and runs the load phase
+// of each one's render, as that cluster's Argo CD renders it: the same repository and revision, the group's
+// values, the cluster's metadata file and the group's helmOverrides, at the hub's one reading of the clock,
+// spending the hub's budgets. The result is indexed like ManagedGroups.
+func loadManaged(req Request, src *Sources, root *repo.Root, limits budget.Limits, now time.Time) []managedGroup {
 	v := src.values
 	view := &hubView{readers: resourceReaders(appContext{v: v}), root: root, tally: src.yamlTally, templates: src.templates, meter: src.meter}
-	out := make([][]*managedLoad, len(v.ClusterGroup.ManagedGroups))
+	out := make([]managedGroup, len(v.ClusterGroup.ManagedGroups))
 	for gi, g := range v.ClusterGroup.ManagedGroups {
 		if g.Name == "" || g.Name == v.ClusterGroup.Name {
 			continue
 		}
-		for _, name := range src.managedClusters[g.Name].names {
+		mg := &out[gi]
+		mg.names, mg.err = groupClusters(root, src.valuesDir, g.Name)
+		for _, name := range mg.names {
 			sub := Request{
 				FS:           req.FS,
 				RootName:     req.RootName,
@@ -257,17 +259,10 @@ func loadManaged(req Request, src *Sources, root *repo.Root, limits budget.Limit
 			}
 			ml := &managedLoad{req: sub}
 			ml.src, ml.clock, ml.d, ml.err = loadRequest(sub)
-			out[gi] = append(out[gi], ml)
+			mg.loads = append(mg.loads, ml)
 		}
 	}
 	return out
-}
-
-// managedClusters are the clusters of a managed cluster group that have a metadata file, or why they cannot
-// be listed.
-type managedClusters struct {
-	names []string
-	err   error
 }
 
 // setParams parses the --set and --set-string arguments of the request within the set-depth and set-count

@@ -34,8 +34,8 @@ func renderManaged(c appContext, req Request, d *diag.List) ([]managedRender, er
 			continue
 		}
 		p := "clusterGroup.managedClusterGroups." + g.Key
-		listed := c.src.managedClusters[g.Name]
-		names, err := listed.names, listed.err
+		mg := c.src.managed[gi]
+		names, err := mg.names, mg.err
 		if err != nil {
 			d.Errorf(g.Pos, p, "%v", err)
 			continue
@@ -46,8 +46,7 @@ func renderManaged(c appContext, req Request, d *diag.List) ([]managedRender, er
 			continue
 		}
 		for ci, name := range names {
-			ml := c.src.managed[gi][ci]
-			res, err := ml.res()
+			res, err := mg.loads[ci].res()
 			var de *diag.Diagnostics
 			switch {
 			case errors.As(err, &de):
