@@ -16,27 +16,7 @@ func gitRepo(t *testing.T) string {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git is not installed")
 	}
-	dir := t.TempDir()
-	for _, sub := range []string{"values", "policies", "overlays"} {
-		src := filepath.Join("..", "..", sub)
-		err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			rel, _ := filepath.Rel(filepath.Join("..", ".."), p)
-			if d.IsDir() {
-				return os.MkdirAll(filepath.Join(dir, rel), 0o755)
-			}
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(dir, rel), data, 0o644)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := copyTree(t)
 	if err := os.WriteFile(filepath.Join(dir, "README.md"), []byte("# pattern\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -54,26 +34,12 @@ func gitRun(t *testing.T, dir string, args ...string) {
 	}
 }
 
-func editFile(t *testing.T, path, old, new string) {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(data), old) {
-		t.Fatalf("%s lacks %q", path, old)
-	}
-	if err := os.WriteFile(path, []byte(strings.Replace(string(data), old, new, 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestDiffOfAPolicyLine: one line of the default agent policy changes the Rego line, the digests and exactly
 // the objects that carry them: the pods that run the default profile, peer-pods-cm, the reference values,
 // and the cloud-api-adaptor restart job, which takes the new digest's name.
 func TestDiffOfAPolicyLine(t *testing.T) {
 	dir := gitRepo(t)
-	editFile(t, filepath.Join(dir, "policies/agent/default.rego"), "default ReadStreamRequest := false", "default ReadStreamRequest := true")
+	edit(t, filepath.Join(dir, "policies/agent/default.rego"), "default ReadStreamRequest := false", "default ReadStreamRequest := true")
 	gitRun(t, dir, "commit", "-q", "-am", "allow log streaming")
 	t.Chdir(dir)
 
@@ -156,7 +122,7 @@ func TestDiffEveryGroup(t *testing.T) {
 	}
 	gitRun(t, dir, "add", "-A")
 	gitRun(t, dir, "commit", "-q", "-m", "spoke policy")
-	editFile(t, "values/clusters/spoke/spoke-1.yaml", "location: westeurope", "location: northeurope")
+	edit(t, "values/clusters/spoke/spoke-1.yaml", "location: westeurope", "location: northeurope")
 	code, out, errOut = cli(t, "", "diff", "--base", "HEAD", "-o", "json")
 	if code != 0 || !strings.Contains(out, "\"touched\": [\n    \"spoke (cluster spoke-1)\"\n  ]") {
 		t.Errorf("a spoke's fact: exit %d\n%s%s", code, out, errOut)
@@ -166,7 +132,7 @@ func TestDiffEveryGroup(t *testing.T) {
 // TestDiffOfNothingRendered: a README edit renders the same objects.
 func TestDiffOfNothingRendered(t *testing.T) {
 	dir := gitRepo(t)
-	editFile(t, filepath.Join(dir, "README.md"), "# pattern", "# the pattern")
+	edit(t, filepath.Join(dir, "README.md"), "# pattern", "# the pattern")
 	gitRun(t, dir, "commit", "-q", "-am", "docs")
 	t.Chdir(dir)
 	code, out, errOut := cli(t, "", "diff", "--base", "HEAD~1", "--head", "HEAD", "--exit-code", "-o", "markdown")
@@ -204,9 +170,9 @@ func TestDiffErrors(t *testing.T) {
 		})
 	}
 	// A base that does not render: its diagnostics, and exit 1.
-	editFile(t, filepath.Join(dir, "values/values-azure.yaml"), "  name: azure", "  name: azure\n  bogus: 1")
+	edit(t, filepath.Join(dir, "values/values-azure.yaml"), "  name: azure", "  name: azure\n  bogus: 1")
 	gitRun(t, dir, "commit", "-q", "-am", "break")
-	editFile(t, filepath.Join(dir, "values/values-azure.yaml"), "\n  bogus: 1", "")
+	edit(t, filepath.Join(dir, "values/values-azure.yaml"), "\n  bogus: 1", "")
 	code, _, errOut := cli(t, "", "diff", "--base", "HEAD")
 	if code != 1 || !strings.Contains(errOut, `unknown key "bogus"`) || !strings.Contains(errOut, "the HEAD (") {
 		t.Errorf("broken base: exit %d\n%s", code, errOut)
@@ -249,7 +215,7 @@ func TestInitDataKeep(t *testing.T) {
 	if old == nil {
 		t.Fatalf("no digest in:\n%s", before)
 	}
-	editFile(t, "policies/agent/default.rego", "default ReadStreamRequest := false", "default ReadStreamRequest := true")
+	edit(t, "policies/agent/default.rego", "default ReadStreamRequest := false", "default ReadStreamRequest := true")
 
 	code, out, errOut := cli(t, "", "initdata", "keep", "--base", "HEAD", "--until", "2030-01-01T00:00:00Z")
 	if code != 0 || !strings.Contains(out, "keeping the init-data of profile default from HEAD") || !strings.Contains(out, "sha256:"+old[1]) {
@@ -270,7 +236,7 @@ func TestInitDataKeep(t *testing.T) {
 		t.Errorf("again: exit %d\n%s", code, out)
 	}
 	// Its time has passed (by the render's clock): keep removes it.
-	editFile(t, "values/values-global.yaml", "2030-01-01T00:00:00Z", "2021-01-01T00:00:00Z")
+	edit(t, "values/values-global.yaml", "2030-01-01T00:00:00Z", "2021-01-01T00:00:00Z")
 	gitRun(t, dir, "commit", "-q", "-am", "policy and its previous init-data")
 	code, out, errOut = cli(t, "", "initdata", "keep", "--base", "HEAD")
 	if values, _ := os.ReadFile("values/values-global.yaml"); code != 0 || !strings.Contains(out, "removed the init-data of profile default") || strings.Contains(string(values), "previous:") {

@@ -17,49 +17,6 @@ import (
 	"github.com/cocogen/cocogen/internal/trusteepolicy"
 )
 
-// copyPattern copies the repository's pattern (values, policies, overlays) into a temporary repository root,
-// for tests that change it.
-func copyPattern(t *testing.T) string {
-	t.Helper()
-	dst := t.TempDir()
-	for _, sub := range []string{"values", "policies", "overlays"} {
-		src := filepath.Join("..", "..", sub)
-		err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			rel, _ := filepath.Rel(filepath.Join("..", ".."), p)
-			if d.IsDir() {
-				return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-			}
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dst
-}
-
-func editIn(t *testing.T, root, file, old, new string) {
-	t.Helper()
-	p := filepath.Join(root, file)
-	data, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(data), old) {
-		t.Fatalf("%s lacks %q", file, old)
-	}
-	if err := os.WriteFile(p, []byte(strings.Replace(string(data), old, new, 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func renderGroup(t *testing.T, root, group, cluster string) (*Result, error) {
 	t.Helper()
 	return Render(disk(t, root, filepath.Join(root, "values"), Request{ClusterGroup: group, Cluster: cluster, All: true}))
@@ -159,7 +116,7 @@ func TestHubAndSpoke(t *testing.T) {
 // TestHubSeesTheSpokesPolicy: a spoke's own agent policy (only the spoke group names it) reaches the hub's
 // reference values with the spoke's bytes, because the hub renders the spoke from the same sources.
 func TestHubSeesTheSpokesPolicy(t *testing.T) {
-	root := copyPattern(t)
+	root := repoCopy(t)
 	src, err := os.ReadFile(filepath.Join(root, "policies/agent/default.rego"))
 	if err != nil {
 		t.Fatal(err)
@@ -213,7 +170,7 @@ func TestHubAndSpokeErrors(t *testing.T) {
 		{
 			name: "cluster name differs from the file", group: "spoke",
 			edit: func(t *testing.T, root string) {
-				editIn(t, root, "values/clusters/spoke/spoke-1.yaml", "  name: spoke-1", "  name: spoke-9")
+				replaceIn(t, filepath.Join(root, "values/clusters/spoke/spoke-1.yaml"), "  name: spoke-1", "  name: spoke-9")
 			},
 			want: []string{"spoke-1.yaml", `cluster.name: is "spoke-9", but this is the metadata file of cluster spoke-1`},
 		},
@@ -228,14 +185,14 @@ func TestHubAndSpokeErrors(t *testing.T) {
 		{
 			name: "spoke attests to another KBS", group: "trusted-hub",
 			edit: func(t *testing.T, root string) {
-				editIn(t, root, "values/clusters/spoke/spoke-1.yaml", "hubAppsDomain: apps.coco.example.com", "hubAppsDomain: apps.other.example.com")
+				replaceIn(t, filepath.Join(root, "values/clusters/spoke/spoke-1.yaml"), "hubAppsDomain: apps.coco.example.com", "hubAppsDomain: apps.other.example.com")
 			},
 			want: []string{"values/clusters/spoke/spoke-1.yaml:", "cluster spoke-1 of cluster group spoke sends its pods to the KBS at https://kbs.apps.other.example.com, but its hub (cluster group trusted-hub) serves it at https://kbs.apps.coco.example.com"},
 		},
 		{
 			name: "a group the hub renders from another revision", group: "trusted-hub",
 			edit: func(t *testing.T, root string) {
-				editIn(t, root, "values/values-trusted-hub.yaml", "      name: spoke\n", "      name: spoke\n      targetRevision: v2\n")
+				replaceIn(t, filepath.Join(root, "values/values-trusted-hub.yaml"), "      name: spoke\n", "      name: spoke\n      targetRevision: v2\n")
 			},
 			want: []string{"values/values-trusted-hub.yaml:", "clusterGroup.managedClusterGroups.spoke.targetRevision: not supported by cocogen: every spoke renders the hub's revision"},
 		},
@@ -249,15 +206,15 @@ func TestHubAndSpokeErrors(t *testing.T) {
 				f, _ := os.OpenFile(filepath.Join(root, "values/values-spoke.yaml"), os.O_APPEND|os.O_WRONLY, 0)
 				f.WriteString("global:\n  coco:\n    initdata:\n      profiles:\n        debug:\n          agentPolicy: spoke-debug\n")
 				f.Close()
-				editIn(t, root, "values/values-trusted-hub.yaml", "  applications:\n", "  applications:\n    sandbox:\n      name: sandbox\n      namespace: openshift-sandboxed-containers-operator\n      argoProject: hub\n      cocogen: sandbox\n")
-				editIn(t, root, "values/values-global.yaml", "      default: default\n", "      default: debug\n")
+				replaceIn(t, filepath.Join(root, "values/values-trusted-hub.yaml"), "  applications:\n", "  applications:\n    sandbox:\n      name: sandbox\n      namespace: openshift-sandboxed-containers-operator\n      argoProject: hub\n      cocogen: sandbox\n")
+				replaceIn(t, filepath.Join(root, "values/values-global.yaml"), "      default: default\n", "      default: debug\n")
 			},
 			want: []string{"init-data profile debug renders other init-data in cluster group spoke (cluster spoke-1)", "than in cluster group trusted-hub"},
 		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			root := copyPattern(t)
+			root := repoCopy(t)
 			if c.edit != nil {
 				c.edit(t, root)
 			}
