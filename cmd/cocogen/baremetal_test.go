@@ -84,23 +84,7 @@ func TestBareMetalAcceptance(t *testing.T) {
 	if err := json.Unmarshal(kata.Spec, &ks); err != nil || ks.EnablePeerPods == nil || *ks.EnablePeerPods || !ks.CheckNodeEligibility {
 		t.Errorf("KataConfig spec %s: want enablePeerPods false and checkNodeEligibility true", kata.Spec)
 	}
-	var dep struct {
-		Template struct {
-			Metadata struct {
-				Annotations map[string]string `json:"annotations"`
-			} `json:"metadata"`
-			Spec struct {
-				RuntimeClassName string `json:"runtimeClassName"`
-			} `json:"spec"`
-		} `json:"template"`
-	}
-	if err := json.Unmarshal(secure.Spec, &dep); err != nil {
-		t.Fatal(err)
-	}
-	ann := dep.Template.Metadata.Annotations
-	if dep.Template.Spec.RuntimeClassName != "kata-cc" || ann["io.katacontainers.config.hypervisor.cc_init_data"] == "" || ann["io.katacontainers.config.hypervisor.default_memory"] != "8192" {
-		t.Errorf("hello-openshift-secure: runtime class %q, annotations %v", dep.Template.Spec.RuntimeClassName, ann)
-	}
+	checkConfidentialPod(t, "hello-openshift-secure", secure.Spec, "kata-cc", "8192")
 	var refs []struct {
 		Name  string          `json:"name"`
 		Value json.RawMessage `json:"value"`
@@ -221,23 +205,7 @@ func TestBareMetalGPUAcceptance(t *testing.T) {
 	if err := json.Unmarshal(policy.Spec, &ps); err != nil || !ps.SandboxWorkloads.Enabled || ps.SandboxWorkloads.Mode != "kata" || ps.CCManager.DefaultMode != "on" {
 		t.Errorf("ClusterPolicy spec %s", policy.Spec)
 	}
-	var js struct {
-		Template struct {
-			Metadata struct {
-				Annotations map[string]string `json:"annotations"`
-			} `json:"metadata"`
-			Spec struct {
-				RuntimeClassName string `json:"runtimeClassName"`
-			} `json:"spec"`
-		} `json:"template"`
-	}
-	if err := json.Unmarshal(job.Spec, &js); err != nil {
-		t.Fatal(err)
-	}
-	ann := js.Template.Metadata.Annotations
-	if js.Template.Spec.RuntimeClassName != "kata-cc-nvidia-gpu" || ann["io.katacontainers.config.hypervisor.cc_init_data"] == "" || ann["io.katacontainers.config.hypervisor.default_memory"] != "32768" {
-		t.Errorf("gpu-vectoradd: runtime class %q, annotations %v", js.Template.Spec.RuntimeClassName, ann)
-	}
+	checkConfidentialPod(t, "gpu-vectoradd", job.Spec, "kata-cc-nvidia-gpu", "32768")
 	if !strings.Contains(kbsConfig.Data["kbs-config.toml"], "[attestation_service.verifier_config.nvidia_verifier]\ntype = \"Local\"") {
 		t.Errorf("kbs-config.toml has no local NVIDIA verifier")
 	}
@@ -323,5 +291,28 @@ func TestPolicyEvalTrusteeGPU(t *testing.T) {
 	code, _, errOut = cli(t, "{}", append(append([]string{}, base...), "--claims", "-", "--gpu-claims", "-", "--resource", gated)...)
 	if code != 2 || !strings.Contains(errOut, "--claims and --gpu-claims cannot both read stdin") {
 		t.Errorf("both from stdin: exit %d\n%s", code, errOut)
+	}
+}
+
+// checkConfidentialPod checks the pod template of a workload's spec (spec.template): the runtime class, an
+// init-data annotation and the guest memory annotation (MiB).
+func checkConfidentialPod(t *testing.T, name string, spec json.RawMessage, runtimeClass, memory string) {
+	t.Helper()
+	var w struct {
+		Template struct {
+			Metadata struct {
+				Annotations map[string]string `json:"annotations"`
+			} `json:"metadata"`
+			Spec struct {
+				RuntimeClassName string `json:"runtimeClassName"`
+			} `json:"spec"`
+		} `json:"template"`
+	}
+	if err := json.Unmarshal(spec, &w); err != nil {
+		t.Fatal(err)
+	}
+	ann := w.Template.Metadata.Annotations
+	if w.Template.Spec.RuntimeClassName != runtimeClass || ann["io.katacontainers.config.hypervisor.cc_init_data"] == "" || ann["io.katacontainers.config.hypervisor.default_memory"] != memory {
+		t.Errorf("%s: runtime class %q, annotations %v", name, w.Template.Spec.RuntimeClassName, ann)
 	}
 }
