@@ -352,25 +352,14 @@ func EncodeOneYAML(buf *bytes.Buffer, o Object) {
 
 func encodeDoc(buf *bytes.Buffer, enc *node.YAMLEncoder, o Object) {
 	buf.WriteString("---\n")
-	if o.Group != "" {
-		buf.WriteString("# Cluster group: ")
-		buf.WriteString(o.Group)
-		buf.WriteByte('\n')
-	}
-	if o.Cluster != "" {
-		buf.WriteString("# Cluster: ")
-		buf.WriteString(o.Cluster)
-		buf.WriteByte('\n')
-	}
-	if o.App != "" {
-		buf.WriteString("# Application: ")
-		buf.WriteString(o.App)
-		buf.WriteByte('\n')
-	}
-	if o.Source != "" {
-		buf.WriteString("# Source: ")
-		buf.WriteString(strings.ReplaceAll(o.Source, "\n", " "))
-		buf.WriteByte('\n')
+	for _, c := range [...]struct{ label, text string }{
+		{"# Cluster group: ", o.Group}, {"# Cluster: ", o.Cluster}, {"# Application: ", o.App}, {"# Source: ", o.Source},
+	} {
+		if c.text != "" {
+			buf.WriteString(c.label)
+			buf.WriteString(strings.ReplaceAll(c.text, "\n", " "))
+			buf.WriteByte('\n')
+		}
 	}
 	enc.Encode(o.Node)
 }

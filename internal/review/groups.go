@@ -49,23 +49,16 @@ func CompareGroups(baseName, headName string, base, head []GroupState) GroupsRep
 	key := func(g GroupState) string { return g.Group + "\x00" + g.Cluster }
 	byKey := map[string][2]*GroupState{}
 	var keys []string
-	for i := range base {
-		k := key(base[i])
-		if _, ok := byKey[k]; !ok {
-			keys = append(keys, k)
+	for side, states := range [2][]GroupState{base, head} {
+		for i := range states {
+			k := key(states[i])
+			e, seen := byKey[k]
+			if !seen {
+				keys = append(keys, k)
+			}
+			e[side] = &states[i]
+			byKey[k] = e
 		}
-		e := byKey[k]
-		e[0] = &base[i]
-		byKey[k] = e
-	}
-	for i := range head {
-		k := key(head[i])
-		if _, ok := byKey[k]; !ok {
-			keys = append(keys, k)
-		}
-		e := byKey[k]
-		e[1] = &head[i]
-		byKey[k] = e
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
