@@ -127,13 +127,11 @@ func Render(in Input) ([]manifest.Object, *diag.List) {
 
 func str(s string) *node.Node { return node.NewString(s) }
 
+// object is a new object that Argo CD applies without a dry run (its kind may not exist yet).
 func object(apiVersion, kind, name, ns string) *node.Node {
-	meta := node.NewMap().Set("name", str(name))
-	if ns != "" {
-		meta.Set("namespace", str(ns))
-	}
-	meta.Set("annotations", node.NewMap().Set(syncOptionsAnnotation, str(skipDryRun)))
-	return node.NewMap().Set("apiVersion", str(apiVersion)).Set("kind", str(kind)).Set("metadata", meta)
+	o := manifest.NewObject(apiVersion, kind, name, ns)
+	o.Get("metadata").Set("annotations", node.NewMap().Set(syncOptionsAnnotation, str(skipDryRun)))
+	return o
 }
 
 // multiClusterHub starts ACM's hub once the operator is installed (acm chart multiclusterhub.yaml).

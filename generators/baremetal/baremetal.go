@@ -89,13 +89,7 @@ func Render(in Input) ([]manifest.Object, *diag.List) {
 
 func str(s string) *node.Node { return node.NewString(s) }
 
-func object(apiVersion, kind, name, namespace string) *node.Node {
-	meta := node.NewMap().Set("name", str(name))
-	if namespace != "" {
-		meta.Set("namespace", str(namespace))
-	}
-	return node.NewMap().Set("apiVersion", str(apiVersion)).Set("kind", str(kind)).Set("metadata", meta)
-}
+var object = manifest.NewObject
 
 func wave(o *node.Node, w string) *node.Node {
 	o.Get("metadata").Set("annotations", node.NewMap().Set("argocd.argoproj.io/sync-wave", str(w)))

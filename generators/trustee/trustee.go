@@ -263,11 +263,11 @@ func Render(in Input) ([]manifest.Object, *diag.List) {
 func str(s string) *node.Node { return node.NewString(s) }
 
 func object(apiVersion, kind, namespace, name, wave string) *node.Node {
-	meta := node.NewMap().Set("name", str(name)).Set("namespace", str(namespace))
+	o := manifest.NewObject(apiVersion, kind, name, namespace)
 	if wave != "" {
-		meta.Set("annotations", node.NewMap().Set("argocd.argoproj.io/sync-wave", str(wave)))
+		o.Get("metadata").Set("annotations", node.NewMap().Set("argocd.argoproj.io/sync-wave", str(wave)))
 	}
-	return node.NewMap().Set("apiVersion", str(apiVersion)).Set("kind", str(kind)).Set("metadata", meta)
+	return o
 }
 
 func configMap(namespace, name string, annotations *node.Node, kv ...*node.Node) *node.Node {

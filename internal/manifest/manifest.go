@@ -28,6 +28,16 @@ type Object struct {
 	Group, Cluster string
 }
 
+// NewObject returns a new object's tree: apiVersion, kind and metadata with the name and, when not "", the
+// namespace. Generators add the rest in the order the object is written.
+func NewObject(apiVersion, kind, name, namespace string) *node.Node {
+	meta := node.NewMapCap(3).Set("name", node.NewString(name))
+	if namespace != "" {
+		meta.Set("namespace", node.NewString(namespace))
+	}
+	return node.NewMapCap(5).Set("apiVersion", node.NewString(apiVersion)).Set("kind", node.NewString(kind)).Set("metadata", meta)
+}
+
 // APIVersion returns the object's apiVersion.
 func (o Object) APIVersion() string { return o.Node.Path("apiVersion").Scalar() }
 
