@@ -2,6 +2,7 @@ package overlay
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -83,16 +84,10 @@ func TestConvertedObjectsAreKustomizesOutput(t *testing.T) {
 		t.Fatal(d.Err())
 	}
 	want := kustomizeOutput(t, src)
-	if len(want) != len(res.Resources) {
-		t.Fatalf("%d objects, kustomize printed %d", len(res.Resources), len(want))
+	if msg := differsFromKustomize(res, want); msg != "" {
+		t.Fatal(msg)
 	}
 	for i, r := range res.Resources {
-		var got, exp bytes.Buffer
-		node.EncodeYAML(&got, r.Node)
-		node.EncodeYAML(&exp, want[i])
-		if got.String() != exp.String() {
-			t.Errorf("object %d:\n%s\nkustomize printed\n%s", i, got.String(), exp.String())
-		}
 		if !node.Equal(r.Node, want[i]) {
 			t.Errorf("object %d: values differ", i)
 		}
@@ -159,16 +154,25 @@ func FuzzConvert(f *testing.F) {
 		if werr != nil {
 			t.Fatalf("converted what kustomize cannot print (%v): %q", werr, manifest)
 		}
-		if len(want) != len(res.Resources) {
-			t.Fatalf("%d objects, kustomize printed %d", len(res.Resources), len(want))
-		}
-		for i, r := range res.Resources {
-			var got, exp bytes.Buffer
-			node.EncodeYAML(&got, r.Node)
-			node.EncodeYAML(&exp, want[i])
-			if got.String() != exp.String() {
-				t.Fatalf("object %d of %q:\n%s\nkustomize printed\n%s", i, manifest, got.String(), exp.String())
-			}
+		if msg := differsFromKustomize(res, want); msg != "" {
+			t.Fatalf("%s\nmanifest %q", msg, manifest)
 		}
 	})
+}
+
+// differsFromKustomize says how the converted objects differ from what kustomize printed, as YAML, or "" when
+// they do not.
+func differsFromKustomize(res *Result, want []*node.Node) string {
+	if len(want) != len(res.Resources) {
+		return fmt.Sprintf("%d objects, kustomize printed %d", len(res.Resources), len(want))
+	}
+	for i, r := range res.Resources {
+		var got, exp bytes.Buffer
+		node.EncodeYAML(&got, r.Node)
+		node.EncodeYAML(&exp, want[i])
+		if got.String() != exp.String() {
+			return fmt.Sprintf("object %d:\n%s\nkustomize printed\n%s", i, got.String(), exp.String())
+		}
+	}
+	return ""
 }
