@@ -92,3 +92,35 @@ func TestRegorusCopies(t *testing.T) {
 		t.Errorf("a second call has %d builtins, want %d", len(again.Builtins), n)
 	}
 }
+
+// TestBuiltCapabilitiesDecodeTheSame checks that the capabilities the checkers build are what a decoder of
+// RegorusJSON gets (opa check --capabilities): the same builtins with the same declarations, infix operators
+// and flags, and the same future keywords and features, so that a policy compiles, and fails with the same
+// messages, either way.
+func TestBuiltCapabilitiesDecodeTheSame(t *testing.T) {
+	decoded, err := ast.LoadCapabilitiesJSON(bytes.NewReader(RegorusJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	built, err := Regorus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(built.Builtins) != len(decoded.Builtins) {
+		t.Fatalf("built %d builtins, the file has %d", len(built.Builtins), len(decoded.Builtins))
+	}
+	for i, b := range built.Builtins {
+		d := decoded.Builtins[i]
+		if b.Name != d.Name || b.Infix != d.Infix || b.Relation != d.Relation || b.Nondeterministic != d.Nondeterministic || b.Deprecated != d.Deprecated {
+			t.Errorf("builtin %d: built %s (infix %q, relation %v, nondeterministic %v, deprecated %v), decoded %s (%q, %v, %v, %v)",
+				i, b.Name, b.Infix, b.Relation, b.Nondeterministic, b.Deprecated, d.Name, d.Infix, d.Relation, d.Nondeterministic, d.Deprecated)
+			continue
+		}
+		if b.Decl.String() != d.Decl.String() {
+			t.Errorf("builtin %s: built %s, decoded %s", b.Name, b.Decl, d.Decl)
+		}
+	}
+	if !slices.Equal(built.FutureKeywords, decoded.FutureKeywords) || !slices.Equal(built.Features, decoded.Features) {
+		t.Errorf("future keywords %v and features %v built, %v and %v decoded", built.FutureKeywords, built.Features, decoded.FutureKeywords, decoded.Features)
+	}
+}
