@@ -111,11 +111,8 @@ func runGenerate(s streams, environ []string, render func(pipeline.Request) (*pi
 		// Argo CD takes an empty output for a render of zero objects and prunes everything.
 		return fail(exitInvalid, "error: the render produced no objects", reproduce)
 	}
-	var buf bytes.Buffer
-	if err := manifest.Encode(&buf, "yaml", res.Objects); err != nil {
-		return err
-	}
-	if _, err := s.out.Write(buf.Bytes()); err != nil {
+	// Encoding YAML cannot fail (every check has passed): stream it, as render does.
+	if err := manifest.WriteYAML(s.out, res.Objects); err != nil {
 		return err
 	}
 	fmt.Fprintln(s.err, summary(env, res))

@@ -234,48 +234,17 @@ func Encode(buf *bytes.Buffer, format string, objs []Object) error {
 	return fmt.Errorf("unknown output format %q (valid: %s)", format, strings.Join(Formats, ", "))
 }
 
-// EncodeYAML writes a YAML stream: every document starts with "---" and a "# Source:" comment. Large streams
-// are encoded in parallel chunks and joined in order, so the bytes are the same as a sequential encoding.
+// EncodeYAML writes a YAML stream into buf: every document starts with "---" and a "# Source:" comment. It is
+// WriteYAML into a buffer: large streams are encoded in parallel chunks and appended in order, so the bytes
+// are the same as a sequential encoding.
 func EncodeYAML(buf *bytes.Buffer, objs []Object) {
-	const perChunk = 256
-	chunks := (len(objs) + perChunk - 1) / perChunk
-	workers := min(runtime.GOMAXPROCS(0), chunks)
-	if workers <= 1 {
-		buf.Grow(len(objs) * bytesPerObject)
-		encodeChunk(buf, objs)
-		return
-	}
-	parts := make([]bytes.Buffer, chunks)
-	var wg sync.WaitGroup
-	next := make(chan int, chunks)
-	for i := range chunks {
-		next <- i
-	}
-	close(next)
-	for range workers {
-		wg.Go(func() {
-			for i := range next {
-				part := objs[i*perChunk : min((i+1)*perChunk, len(objs))]
-				parts[i].Grow(len(part) * bytesPerObject)
-				encodeChunk(&parts[i], part)
-			}
-		})
-	}
-	wg.Wait()
-	total := 0
-	for i := range parts {
-		total += parts[i].Len()
-	}
-	buf.Grow(total)
-	for i := range parts {
-		buf.Write(parts[i].Bytes())
-	}
+	_ = WriteYAML(buf, objs) // a bytes.Buffer takes every write (or panics when out of memory)
 }
 
-// WriteYAML writes the YAML stream of EncodeYAML to w as it is encoded, for a writer that is not a buffer
-// (render's standard output). Large streams are encoded in chunks on every processor and written in order,
-// so the bytes are the same; at most a few chunks are held at a time, never the whole stream (EncodeYAML
-// holds the whole stream twice at its end). Encoding cannot fail: an error is w's.
+// WriteYAML writes the YAML stream of EncodeYAML to w as it is encoded (render's and generate's standard
+// output). Large streams are encoded in chunks on every processor and written in order, so the bytes are the
+// same as a sequential encoding; at most a few chunks are held at a time, never the whole stream. Encoding
+// cannot fail: an error is w's.
 func WriteYAML(w io.Writer, objs []Object) error {
 	// Small chunks keep the buffers in flight small (about 150 KB each): fresh memory is what costs most in a
 	// short-lived process.

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"testing"
 
 	"github.com/cocogen/cocogen/internal/manifest"
@@ -19,44 +20,64 @@ func writeSyntheticRepo(tb testing.TB, dir string, n int) {
 
 var benchSets = synthetic.Sets
 
-// renderBytes is the whole job of `cocogen render`: read, layer, decode, generate, sort and encode.
+// renderBytes renders req and returns its YAML stream.
 func renderBytes(tb testing.TB, req Request) []byte {
+	var buf bytes.Buffer
+	renderTo(tb, &buf, req)
+	return buf.Bytes()
+}
+
+// renderTo is the whole job of `cocogen render`: read, layer, decode, generate, sort, and encode the YAML stream
+// into w the way the command writes its standard output (manifest.WriteYAML). It returns the bytes written.
+func renderTo(tb testing.TB, w io.Writer, req Request) int64 {
 	res, err := Render(req)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var buf bytes.Buffer
-	manifest.EncodeYAML(&buf, res.Objects)
-	return buf.Bytes()
+	cw := &countingWriter{w: w}
+	if err := manifest.WriteYAML(cw, res.Objects); err != nil {
+		tb.Fatal(err)
+	}
+	return cw.n
 }
 
-// BenchmarkRender times a full render (files to YAML bytes) of synthetic cluster groups. The 2,000-application
-// case is the size at which `helm template` of the clustergroup chart takes 2–3 s on a 2-core machine.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// benchRender times renders of req into a discarding writer (the command's job up to its write system calls).
+func benchRender(b *testing.B, req Request) {
+	b.SetBytes(renderTo(b, io.Discard, req))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		renderTo(b, io.Discard, req)
+	}
+}
+
+// BenchmarkRender times a full render (files to the YAML stream) of synthetic cluster groups. The
+// 2,000-application case is the input of the side-by-side comparison with `helm template` of the clustergroup
+// chart (scripts/bench-vs-helm.sh).
 func BenchmarkRender(b *testing.B) {
 	for _, n := range []int{10, 100, 2000} {
 		b.Run(fmt.Sprintf("apps=%d", n), func(b *testing.B) {
 			dir := b.TempDir()
 			writeSyntheticRepo(b, dir, n)
-			req := disk(b, dir, dir, Request{Sets: benchSets})
-			out := renderBytes(b, req)
-			b.SetBytes(int64(len(out)))
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
-				renderBytes(b, req)
-			}
+			benchRender(b, disk(b, dir, dir, Request{Sets: benchSets}))
 		})
 	}
 }
 
-// BenchmarkRenderBuiltin times a render of the repository's own pattern.
+// BenchmarkRenderBuiltin times render --all of the repository's own pattern.
 func BenchmarkRenderBuiltin(b *testing.B) {
-	req := disk(b, "../..", "../../values", Request{})
-	renderBytes(b, req)
-	b.ReportAllocs()
-	for b.Loop() {
-		renderBytes(b, req)
-	}
+	benchRender(b, disk(b, "../..", "../../values", Request{All: true}))
 }
 
 // BenchmarkRenderHubAndSpoke times render --all of the built-in trusted-hub (which renders its spoke's
@@ -64,12 +85,7 @@ func BenchmarkRenderBuiltin(b *testing.B) {
 func BenchmarkRenderHubAndSpoke(b *testing.B) {
 	for _, g := range []string{"trusted-hub", "spoke"} {
 		b.Run(g, func(b *testing.B) {
-			req := disk(b, "../..", "../../values", Request{ClusterGroup: g, All: true})
-			renderBytes(b, req)
-			b.ReportAllocs()
-			for b.Loop() {
-				renderBytes(b, req)
-			}
+			benchRender(b, disk(b, "../..", "../../values", Request{ClusterGroup: g, All: true}))
 		})
 	}
 }
