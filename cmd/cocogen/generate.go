@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/lazyre"
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/pipeline"
 	"github.com/cocogen/cocogen/plugin"
@@ -145,8 +145,8 @@ func errorLines(err error) []string {
 }
 
 var (
-	shellSafe = regexp.MustCompile(`^[A-Za-z0-9_./:=@%+,-]+$`)
-	userInfo  = regexp.MustCompile(`://[^/@\s]+@`)
+	shellSafe = lazyre.New(`^[A-Za-z0-9_./:=@%+,-]+$`)
+	userInfo  = lazyre.New(`://[^/@\s]+@`)
 )
 
 // shellJoin quotes arguments for a POSIX shell, hiding the user information of URLs.

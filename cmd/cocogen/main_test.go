@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/cocogen/cocogen/internal/lazyre"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/render-builtin.yaml")
@@ -342,5 +344,13 @@ func TestReadmeExampleMatchesOutput(t *testing.T) {
 	_, out, _ := cli(t, "", builtin...)
 	if !strings.Contains(out, excerpt) {
 		t.Errorf("the README excerpt is not part of the render output:\n%s", excerpt)
+	}
+}
+
+// TestEveryPatternCompiles compiles the regular expressions of every package of the binary, which compile on
+// first use (internal/lazyre): a pattern that a test never reaches must still be valid.
+func TestEveryPatternCompiles(t *testing.T) {
+	if err := lazyre.CompileAll(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,9 +1,9 @@
 package appofapps
 
 import (
-	"regexp"
 	"strings"
 
+	"github.com/cocogen/cocogen/internal/lazyre"
 	"github.com/cocogen/cocogen/internal/model"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/schema"
@@ -55,7 +55,7 @@ func (r *renderer) core() {
 
 // catalogName derives a CatalogSource name from an index image as the chart does: registry/org/name:tag
 // becomes org-name.
-var catalogImageRe = regexp.MustCompile(`[^/]*/(.*):.*`)
+var catalogImageRe = lazyre.New(`[^/]*/(.*):.*`)
 
 func catalogName(image string) string {
 	return strings.ReplaceAll(catalogImageRe.ReplaceAllString(image, "${1}"), "/", "-")

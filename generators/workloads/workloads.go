@@ -9,12 +9,12 @@ package workloads
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/initdata"
+	"github.com/cocogen/cocogen/internal/lazyre"
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/podtemplate"
@@ -90,7 +90,7 @@ type ResourceRef struct {
 }
 
 // resourceRefRe finds KBS resource paths in text: the CDH's local URL and kbs:/// resource URIs.
-var resourceRefRe = regexp.MustCompile(`(?:127\.0\.0\.1:8006/cdh/resource/|kbs:///)([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)`)
+var resourceRefRe = lazyre.New(`(?:127\.0\.0\.1:8006/cdh/resource/|kbs:///)([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)`)
 
 // ResourceRefs returns the KBS resource paths named in text, in order.
 func ResourceRefs(text string) []string {

@@ -2,10 +2,10 @@ package agentpolicy
 
 import (
 	"cmp"
-	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/cocogen/cocogen/internal/lazyre"
 	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
@@ -102,7 +102,7 @@ func Capability(s string) string {
 }
 
 // digestRe finds a content digest in an image reference: repo@sha256:<hex>.
-var digestRe = regexp.MustCompile(`@[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-fA-F0-9]{32,}$`)
+var digestRe = lazyre.New(`@[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-fA-F0-9]{32,}$`)
 
 // ImageNames returns the names under which the runtime may ask the guest to pull image: the reference as
 // written and its fully qualified form (docker.io and library/ for short names, :latest without a tag or

@@ -2,7 +2,8 @@ package agentpolicy
 
 import (
 	"bytes"
-	"regexp"
+
+	"github.com/cocogen/cocogen/internal/lazyre"
 )
 
 // A policy source may declare `package agent_policy` (what the guest queries) or a sub-package
@@ -11,7 +12,7 @@ import (
 // collide. The guest only ever receives one policy, and cocogen renders it with its package clause set to
 // `package agent_policy` (Finalize); that one line is the only difference between the source and what is encoded
 // apart from the exec allow-list. Validate checks a sub-package source as the rendered policy.
-var subPackageRe = regexp.MustCompile(`(?m)^([ \t]*package[ \t]+)agent_policy\.[A-Za-z_][A-Za-z0-9_]*([ \t]*(#.*)?)$`)
+var subPackageRe = lazyre.New(`(?m)^([ \t]*package[ \t]+)agent_policy\.[A-Za-z_][A-Za-z0-9_]*([ \t]*(#.*)?)$`)
 
 // guestPackage sets the package clause of a sub-package source to the package the guest queries. Line and
 // column numbers of everything else stay the same.

@@ -2,8 +2,9 @@ package agentpolicy
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
+
+	"github.com/cocogen/cocogen/internal/lazyre"
 )
 
 // KataVersion is the Kata Containers release whose agent will load a policy. The zero value means "any
@@ -13,7 +14,7 @@ type KataVersion struct {
 	Major, Minor, Patch int
 }
 
-var kataVersionRe = regexp.MustCompile(`^v?([0-9]+)\.([0-9]+)(?:\.([0-9]+))?$`)
+var kataVersionRe = lazyre.New(`^v?([0-9]+)\.([0-9]+)(?:\.([0-9]+))?$`)
 
 // ParseKataVersion reads "3.21.0", "3.21" or "v3.21.0". The empty string gives the zero value.
 func ParseKataVersion(s string) (KataVersion, error) {

@@ -18,7 +18,6 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -26,6 +25,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"sigs.k8s.io/yaml"
 
+	"github.com/cocogen/cocogen/internal/lazyre"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/schema"
 )
@@ -125,7 +125,7 @@ func Load(dir string) (*Set, error) {
 }
 
 // docSeparator finds YAML document separators, to reject files that hold more than one document.
-var docSeparator = regexp.MustCompile(`(?m)^---[ \t]*(?:#.*)?$`)
+var docSeparator = lazyre.New(`(?m)^---[ \t]*(?:#.*)?$`)
 
 // readCRD reads and checks a CRD file.
 func readCRD(path string) (*crdFile, error) {

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/lazyre"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/podtemplate"
 	"github.com/cocogen/cocogen/internal/srcpos"
@@ -63,9 +63,9 @@ func (f Field) String() string { return f.Object() + " " + f.Path }
 
 var (
 	// objectStreamRe recognises Kubernetes YAML: a top-level apiVersion or kind key in some document.
-	objectStreamRe = regexp.MustCompile(`(?m)^(apiVersion|kind)\s*:`)
+	objectStreamRe = lazyre.New(`(?m)^(apiVersion|kind)\s*:`)
 	// tomlStartRe recognises the first line of a TOML document: a key and =, or a table header.
-	tomlStartRe = regexp.MustCompile(`^\s*(\[|[A-Za-z0-9_."'-]+\s*=)`)
+	tomlStartRe = lazyre.New(`^\s*(\[|[A-Za-z0-9_."'-]+\s*=)`)
 )
 
 // IsObjectStream reports whether data looks like Kubernetes objects (YAML, possibly several documents)

@@ -7,13 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"text/template"
 	"text/template/parse"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/cocogen/cocogen/internal/lazyre"
 )
 
 // Repository paths of the readable sources of the aa.toml and cdh.toml parts. Errors name them, with lines.
@@ -42,9 +43,9 @@ type PartsData struct {
 }
 
 // registryCredentialsRe is a KBS resource URI: kbs:/// and repository/type/tag.
-var registryCredentialsRe = regexp.MustCompile(`^kbs:///[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
+var registryCredentialsRe = lazyre.New(`^kbs:///[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
 
-var flavourRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+var flavourRe = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
 // canonical checks the data and returns the form the templates see.
 func (d PartsData) canonical() (PartsData, error) {

@@ -3,7 +3,6 @@ package metadata
 import (
 	_ "embed"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -11,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/lazyre"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/schema"
 	"github.com/cocogen/cocogen/internal/srcpos"
@@ -57,12 +57,12 @@ func Regions(cloud string) []string {
 // Azure naming rules (learn.microsoft.com, "Naming rules and restrictions for Azure resources",
 // Microsoft.Resources and Microsoft.Network).
 var (
-	guidRe = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	guidRe = lazyre.New(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 	// virtual networks: 2-64; subnets and network security groups: 1-80. Letters, digits, underscores,
 	// periods and hyphens; starting with a letter or digit, ending with a letter, digit or underscore.
-	vnetRe   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.\-]{0,62}[A-Za-z0-9_]$`)
-	subnetRe = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9_.\-]{0,78}[A-Za-z0-9_])?$`)
-	regionRe = regexp.MustCompile(`^[a-z][a-z0-9]*$`)
+	vnetRe   = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9_.\-]{0,62}[A-Za-z0-9_]$`)
+	subnetRe = lazyre.New(`^[A-Za-z0-9]([A-Za-z0-9_.\-]{0,78}[A-Za-z0-9_])?$`)
+	regionRe = lazyre.New(`^[a-z][a-z0-9]*$`)
 )
 
 const (

@@ -10,12 +10,12 @@ package metadata
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/helmvalues"
+	"github.com/cocogen/cocogen/internal/lazyre"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/schema"
 	"github.com/cocogen/cocogen/internal/srcpos"
@@ -115,11 +115,11 @@ var Platforms = []string{"AWS", "Azure", "BareMetal", "GCP", "Libvirt", "OpenSta
 	"IBMCloud", "KubeVirt", "EquinixMetal", "PowerVS", "AlibabaCloud", "Nutanix", "External"}
 
 var (
-	dnsLabel   = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
-	versionRe  = regexp.MustCompile(`^[0-9]+\.[0-9]+$`)
-	urlRe      = regexp.MustCompile(`^(https?|ssh|git)://[^\s]+$|^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+$`)
-	nsRe       = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
-	revisionRe = regexp.MustCompile(`^[^\s~^:?*\[\\]+$`)
+	dnsLabel   = lazyre.New(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	versionRe  = lazyre.New(`^[0-9]+\.[0-9]+$`)
+	urlRe      = lazyre.New(`^(https?|ssh|git)://[^\s]+$|^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+$`)
+	nsRe       = lazyre.New(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	revisionRe = lazyre.New(`^[^\s~^:?*\[\\]+$`)
 )
 
 // Parse reads and validates a metadata file. name is how the file is shown in diagnostics.
@@ -237,7 +237,7 @@ func Load(name string, data []byte, overrides []Override) (*Metadata, *diag.List
 }
 
 // nodeListRe is a comma-separated list of Kubernetes node names (DNS subdomains).
-var nodeListRe = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(,[a-z0-9]([-a-z0-9.]*[a-z0-9])?)*$`)
+var nodeListRe = lazyre.New(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(,[a-z0-9]([-a-z0-9.]*[a-z0-9])?)*$`)
 
 // TEEs are the bare-metal TEEs a node can run, in the order cocogen renders them.
 var TEEs = []string{"snp", "tdx"}
@@ -281,8 +281,8 @@ func (b *BareMetalNodes) TEEs() []string {
 var TrustAnchorModes = []string{"ca", "public", "leaf"}
 
 var (
-	httpsURLRe    = regexp.MustCompile(`^https://[^\s/]+(/[^\s]*)?$`)
-	kataVersionRe = regexp.MustCompile(`^[0-9]+\.[0-9]+(\.[0-9]+)?$`)
+	httpsURLRe    = lazyre.New(`^https://[^\s/]+(/[^\s]*)?$`)
+	kataVersionRe = lazyre.New(`^[0-9]+\.[0-9]+(\.[0-9]+)?$`)
 )
 
 // KBSURL returns the KBS endpoint: kbs.url, else https://kbs.<hub apps domain>, else "" when neither is known.
@@ -310,7 +310,7 @@ func (m *Metadata) TrustAnchorMode() string {
 
 type reader struct{ c schema.Checker }
 
-func (r reader) str(m *node.Node, path, key string, re *regexp.Regexp, want string) Field {
+func (r reader) str(m *node.Node, path, key string, re *lazyre.Regexp, want string) Field {
 	n, ok := m.Lookup(key)
 	if !ok || n.IsNull() {
 		return Field{}

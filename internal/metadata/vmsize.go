@@ -2,10 +2,10 @@ package metadata
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/lazyre"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/schema"
 	"github.com/cocogen/cocogen/internal/srcpos"
@@ -28,7 +28,7 @@ type VMSize struct {
 // constrained vCPU count after a hyphen (learn.microsoft.com/azure/virtual-machines/constrained-vcpu:
 // Standard_E4-2ds_v4), additive features, then _-separated accelerator and version (Standard_DC2as_v5,
 // Standard_DC4es_v6, Standard_NCC40ads_H100_v5).
-var vmSizeRe = regexp.MustCompile(`^Standard_[A-Za-z0-9]+(-[A-Za-z0-9]+)?(_[A-Za-z0-9]+)*$`)
+var vmSizeRe = lazyre.New(`^Standard_[A-Za-z0-9]+(-[A-Za-z0-9]+)?(_[A-Za-z0-9]+)*$`)
 
 // VMSizeRule describes vmSizeRe in messages.
 const VMSizeRule = "an Azure VM size name as the compute API spells it (Standard_<family><vCPUs><features>_<version>, e.g. Standard_DC2as_v5)"

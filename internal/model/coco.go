@@ -2,11 +2,11 @@ package model
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/cocogen/cocogen/internal/lazyre"
 	"github.com/cocogen/cocogen/internal/metadata"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/schema"
@@ -112,7 +112,7 @@ type Profile struct {
 // registryCredentialsRe is the shape of a KBS resource URI as the CDH fetches it: kbs:/// (no host: the KBS
 // of [kbc]) and repository/type/tag (guest-components v0.21.0 confidential-data-hub/example.config.toml,
 // authenticated_registry_credentials_uri = "kbs:///default/credential/test").
-var registryCredentialsRe = regexp.MustCompile(`^kbs:///[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
+var registryCredentialsRe = lazyre.New(`^kbs:///[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
 
 // ExecCommand is one allowed argv.
 type ExecCommand struct {
@@ -153,9 +153,9 @@ var (
 	profileKeys     = []string{"agentPolicy", "algorithm", "aa", "cdh", "execAllowList", "registryCredentials"}
 	flavours        = []string{"insecure", "signed", "reject"}
 	algorithms      = []string{"sha256", "sha384", "sha512"}
-	profileNameRe   = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
-	policyFileRe    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
-	tagKeyRe        = regexp.MustCompile(`^[^<>%&\\?/,=\s]+$`)
+	profileNameRe   = lazyre.New(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	policyFileRe    = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+	tagKeyRe        = lazyre.New(`^[^<>%&\\?/,=\s]+$`)
 	upstreamOnlyKey = map[string]string{
 		"secured":           "cocogen always renders the reference values from the init-data it encodes",
 		"bypassAttestation": "cocogen never bypasses attestation",
@@ -377,8 +377,8 @@ func splitComma(s string) []string {
 }
 
 var (
-	roleRe           = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
-	collateralURLRe  = regexp.MustCompile(`^https://[^\s/]+(/[^\s]*)?$`)
+	roleRe           = lazyre.New(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	collateralURLRe  = lazyre.New(`^https://[^\s/]+(/[^\s]*)?$`)
 	maxDefaultMemory = int64(4 * 1024 * 1024) // 4 TiB in MiB: larger is a typo
 )
 

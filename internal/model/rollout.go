@@ -1,11 +1,11 @@
 package model
 
 import (
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/cocogen/cocogen/internal/lazyre"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/schema"
 	"github.com/cocogen/cocogen/internal/srcpos"
@@ -53,8 +53,8 @@ var (
 	rolloutKeys  = []string{"image", "kbsReloadSchedule"}
 	previousKeys = []string{"profile", "digest", "until"}
 	// imageRe is an image reference: registry/path[:tag][@algorithm:hex].
-	imageRe      = regexp.MustCompile(`^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$`)
-	cronFieldRe  = regexp.MustCompile(`^[0-9*/,-]+$`)
+	imageRe      = lazyre.New(`^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$`)
+	cronFieldRe  = lazyre.New(`^[0-9*/,-]+$`)
 	digestSizes  = map[string]int{"sha256": 64, "sha384": 96, "sha512": 128}
 	digestFormat = "<algorithm>:<hex>, as cocogen.io/initdata-digest shows it (sha256:6a4c…)"
 )

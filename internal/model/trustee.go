@@ -1,12 +1,12 @@
 package model
 
 import (
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/cocogen/cocogen/internal/lazyre"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/release"
 	"github.com/cocogen/cocogen/internal/schema"
@@ -138,16 +138,16 @@ var (
 	trusteeKeys   = []string{"version", "vaultPrefix", "referenceValues", "resources", "acme"}
 	refValuesKeys = []string{"expiration", "previous", "podVMPCRs", "acceptUnpinnedPodVM", "snpLaunchMeasurements", "tdxMRTD", "tdxRTMR1", "tdxRTMR2", "snpMinimumTCB", "tdxTCBStatuses", "tdxMinimumTCBDate", "nvidiaGPU"}
 	nvidiaGPUKeys = []string{"driverVersions", "vbiosVersions", "measurements"}
-	gpuIndexRe    = regexp.MustCompile(`^[1-9][0-9]{0,2}$`)
-	gpuVersionRe  = regexp.MustCompile(`^[0-9A-Za-z]+([.][0-9A-Za-z]+)*$`)
+	gpuIndexRe    = lazyre.New(`^[1-9][0-9]{0,2}$`)
+	gpuVersionRe  = lazyre.New(`^[0-9A-Za-z]+([.][0-9A-Za-z]+)*$`)
 	resourceKeys  = []string{"keys", "profiles", "requires"}
 	acmeKeys      = []string{"server", "email", "solvers"}
-	expirationRe  = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$`)
-	pcrNameRe     = regexp.MustCompile(`^pcr(0[0-9]|1[0-9]|2[0-3])$`)
-	hexRe         = regexp.MustCompile(`^[0-9a-f]+$`)
-	vaultPathRe   = regexp.MustCompile(`^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$`)
-	secretNameRe  = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
-	secretKeyRe   = regexp.MustCompile(`^[-._a-zA-Z0-9]+$`)
+	expirationRe  = lazyre.New(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$`)
+	pcrNameRe     = lazyre.New(`^pcr(0[0-9]|1[0-9]|2[0-3])$`)
+	hexRe         = lazyre.New(`^[0-9a-f]+$`)
+	vaultPathRe   = lazyre.New(`^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$`)
+	secretNameRe  = lazyre.New(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
+	secretKeyRe   = lazyre.New(`^[-._a-zA-Z0-9]+$`)
 )
 
 // Resource returns the KBS resource secret with the given name.

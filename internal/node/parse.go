@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/cocogen/cocogen/internal/budget"
+	"github.com/cocogen/cocogen/internal/lazyre"
 	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
@@ -108,7 +108,7 @@ func parseFull(file string, data []byte, lim Limits) (n *Node, err error) {
 	return c.convert(root, 0)
 }
 
-var yamlLineRe = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
+var yamlLineRe = lazyre.New(`^yaml: (?:line (\d+): )?(.*)$`)
 
 // yamlError turns a yaml.v3 error into a positioned Error.
 func yamlError(file string, err error) error {

@@ -1,8 +1,9 @@
 package overlay
 
 import (
-	"regexp"
 	"strings"
+
+	"github.com/cocogen/cocogen/internal/lazyre"
 )
 
 // A string in a kustomization that names something is either a path in the repository or a remote: kustomize
@@ -12,9 +13,9 @@ import (
 
 var (
 	// userAtHost is kustomize's test for an scp-style repository (git@github.com:org/repo).
-	userAtHost = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9-]*@`)
+	userAtHost = lazyre.New(`^[a-zA-Z][a-zA-Z0-9-]*@`)
 	// urlScheme is any URL scheme (RFC 3986), which also catches "github.com:org/repo".
-	urlScheme = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9+.-]*:`)
+	urlScheme = lazyre.New(`^[a-zA-Z][a-zA-Z0-9+.-]*:`)
 )
 
 // remote says what kind of remote s names, or "" when s is not one.

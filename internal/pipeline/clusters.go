@@ -4,10 +4,10 @@ import (
 	"errors"
 	"io/fs"
 	"path"
-	"regexp"
 	"strings"
 
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/lazyre"
 	"github.com/cocogen/cocogen/internal/metadata"
 	"github.com/cocogen/cocogen/internal/repo"
 	"github.com/cocogen/cocogen/internal/srcpos"
@@ -28,10 +28,10 @@ func ClusterFile(relDir, group, name string) string {
 
 // clusterNameRe is an ACM ManagedCluster name: a DNS label (metadata.name of a cluster-scoped object that
 // ACM also uses as a namespace name).
-var clusterNameRe = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+var clusterNameRe = lazyre.New(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
 // groupNameRe is a cluster group name as values.Load accepts it.
-var groupNameRe = regexp.MustCompile(`^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`)
+var groupNameRe = lazyre.New(`^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`)
 
 // groupClusters lists the clusters with a metadata file for group, sorted by name.
 func groupClusters(root *repo.Root, relDir, group string) ([]string, error) {

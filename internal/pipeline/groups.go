@@ -4,11 +4,11 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/lazyre"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/repo"
 	"github.com/cocogen/cocogen/internal/srcpos"
@@ -27,7 +27,7 @@ func (t Target) String() string {
 }
 
 // groupValuesFileRe is a cluster group's values file: values-<group>.yaml.
-var groupValuesFileRe = regexp.MustCompile(`^values-([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)\.yaml$`)
+var groupValuesFileRe = lazyre.New(`^values-([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)\.yaml$`)
 
 // Targets lists every cluster group of the values directory of req, each once per cluster with a metadata
 // file in clusters/<group>/, or once when it has none, sorted. A cluster group is a values-<group>.yaml whose

@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/cocogen/cocogen/internal/lazyre"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/valuesedit"
 )
@@ -33,7 +33,7 @@ var launchKeys = map[string][][2]string{
 // LaunchTEEs are the TEEs whose launch measurements ReadLaunch reads.
 var LaunchTEEs = []string{"snp", "tdx"}
 
-var sha384Re = regexp.MustCompile(`^[0-9a-f]{96}$`)
+var sha384Re = lazyre.New(`^[0-9a-f]{96}$`)
 
 // ReadLaunch reads the launch measurements of a bare-metal pod VM for tee from a firmware reference values
 // file: a JSON object whose fields (snp_launch_measurement; mr_td, rtmr_1, rtmr_2) hold a hex value or a list

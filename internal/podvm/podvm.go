@@ -8,10 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/cocogen/cocogen/internal/lazyre"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/valuesedit"
 )
@@ -25,7 +25,7 @@ var DefaultPCRs = []int{3, 9, 11, 12}
 // Measurements are the sha256 PCR values of a pod VM image, by PCR name (pcr03), lowercase hex.
 type Measurements map[string]string
 
-var hexRe = regexp.MustCompile(`^[0-9a-f]{64}$`)
+var hexRe = lazyre.New(`^[0-9a-f]{64}$`)
 
 // ReadMeasurements reads the measurements file of the OpenShift sandboxed containers dm-verity pod VM image
 // (/image/measurements.json in registry.redhat.io/openshift-sandboxed-containers/osc-dm-verity-image:<release>):

@@ -7,7 +7,6 @@ package regocheck
 
 import (
 	"errors"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/topdown"
 
 	"github.com/cocogen/cocogen/internal/diag"
+	"github.com/cocogen/cocogen/internal/lazyre"
 	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
@@ -46,7 +46,7 @@ func (c *Checker) Warnf(loc *ast.Location, format string, args ...any) {
 	c.D.Warnf(c.Pos(loc), "", format, args...)
 }
 
-var undefinedFunction = regexp.MustCompile(`^undefined function (\S+)$`)
+var undefinedFunction = lazyre.New(`^undefined function (\S+)$`)
 
 // AddASTErrors reports OPA parse and compile errors, each prefixed with note and at its own location.
 func (c *Checker) AddASTErrors(err error, note string) {

@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"math/big"
-	"regexp"
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/topdown"
 
 	"github.com/cocogen/cocogen/internal/budget"
+	"github.com/cocogen/cocogen/internal/lazyre"
 )
 
 // Builtins that cocogen never lets a repository's policy or test call: they reach the network or the process
@@ -22,7 +22,7 @@ var Forbidden = []string{"http.send", "net.lookup_ip_addr", "opa.runtime", "stri
 // 1<<62.
 type estimate func(ops []*ast.Term) (bytes, items int64)
 
-var digitRuns = regexp.MustCompile(`[0-9]+`)
+var digitRuns = lazyre.New(`[0-9]+`)
 
 // maxDigits bounds the numbers arithmetic may take: repeated squaring doubles the digits at each step.
 const maxDigits = 1000

@@ -10,8 +10,9 @@ package release
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
+
+	"github.com/cocogen/cocogen/internal/lazyre"
 )
 
 // Evidence says how a row was established.
@@ -29,7 +30,7 @@ type Version struct {
 	Major, Minor, Patch int
 }
 
-var versionRe = regexp.MustCompile(`^v?([0-9]{1,4})\.([0-9]{1,4})(?:\.([0-9]{1,4}))?$`)
+var versionRe = lazyre.New(`^v?([0-9]{1,4})\.([0-9]{1,4})(?:\.([0-9]{1,4}))?$`)
 
 // ParseVersion reads "3.21.0", "3.21" or "v3.21.0".
 func ParseVersion(s string) (Version, error) {

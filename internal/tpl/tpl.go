@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,6 +26,7 @@ import (
 
 	"github.com/cocogen/cocogen/internal/budget"
 	"github.com/cocogen/cocogen/internal/helmvalues"
+	"github.com/cocogen/cocogen/internal/lazyre"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/srcpos"
 )
@@ -184,7 +184,7 @@ func (e *Engine) render(text string) (string, error) {
 }
 
 // refAction is an action that only references a value below .Values: {{ .Values.a.b }} or {{ $.Values.a.b }}.
-var refAction = regexp.MustCompile(`^ *\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+) *$`)
+var refAction = lazyre.New(`^ *\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+) *$`)
 
 // renderRefs evaluates, without text/template, a text whose actions all reference string values
 // ({{ .Values.a.b }} or {{ $.Values.a.b }}): the common override "app.{{ $.Values.global.localClusterDomain }}",
@@ -479,8 +479,8 @@ func required(msg string, v any) (any, error) {
 
 // templateName matches text/template's "template: tpl#3:1:5: " prefix, which names cocogen's internal template.
 var (
-	templateName = regexp.MustCompile(`^template: tpl#[a-z0-9]+:`)
-	executing    = regexp.MustCompile(`executing "tpl#[a-z0-9]+" `)
+	templateName = lazyre.New(`^template: tpl#[a-z0-9]+:`)
+	executing    = lazyre.New(`executing "tpl#[a-z0-9]+" `)
 )
 
 // cleanError drops text/template's internal template name from messages, keeping line:col.

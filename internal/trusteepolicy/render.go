@@ -3,12 +3,13 @@ package trusteepolicy
 import (
 	"bytes"
 	"fmt"
-	"regexp"
+
+	"github.com/cocogen/cocogen/internal/lazyre"
 )
 
 // packageLineRe matches a package clause of the policy package or one sub-package of it, alone on its line
 // but for a trailing comment. Group 1 is the sub-package suffix (".resource"), empty for `package policy`.
-var packageLineRe = regexp.MustCompile(`^[ \t]*package[ \t]+` + Package + `(\.[A-Za-z_][A-Za-z0-9_]*)?[ \t]*(?:#.*)?$`)
+var packageLineRe = lazyre.New(`^[ \t]*package[ \t]+` + Package + `(\.[A-Za-z_][A-Za-z0-9_]*)?[ \t]*(?:#.*)?$`)
 
 // Render returns the policy Trustee receives for the source src: a source that declares a sub-package
 // (`package policy.resource`) gets `package policy`, the package Trustee queries; one that declares `package
