@@ -57,7 +57,7 @@ typeIsLike typeOf uniq unset until untilStep untitle upper urlJoin urlParse valu
 include tpl print printf println html js urlquery fromJsonArray fromYamlArray toToml mustToToml fromToml toYamlPretty`)
 
 func TestEveryTemplateFunctionIsReviewed(t *testing.T) {
-	funcs := plainFuncs
+	funcs := plainFuncs()
 	for name := range sprig.TxtFuncMap() {
 		if _, ok := funcs[name]; !ok {
 			t.Errorf("sprig function %s is missing from the engine", name)

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"text/template"
 	tparse "text/template/parse"
 
@@ -75,7 +76,7 @@ func (e *Engine) setUp() {
 	}
 	e.wrapped = map[string]bool{}
 	e.root = e.newSet()
-	tick, err := template.New("tick").Funcs(plainFuncs).Funcs(e.own).Parse("{{" + stepFunc + "}}")
+	tick, err := template.New("tick").Funcs(plainFuncs()).Funcs(e.own).Parse("{{" + stepFunc + "}}")
 	if err != nil {
 		panic(err) // a constant text
 	}
@@ -84,7 +85,7 @@ func (e *Engine) setUp() {
 
 // newSet returns an empty template set with the engine's functions: the budgeted ones made so far.
 func (e *Engine) newSet() *template.Template {
-	t := template.New("tpl#root").Option("missingkey=default").Funcs(plainFuncs).Funcs(e.own)
+	t := template.New("tpl#root").Option("missingkey=default").Funcs(plainFuncs()).Funcs(e.own)
 	if len(e.wrappedFuncs) > 0 {
 		t.Funcs(e.wrappedFuncs)
 	}
@@ -104,7 +105,7 @@ func (e *Engine) wrapUsed(set *template.Template, parsed []*template.Template) {
 			if !ok || e.wrapped[id.Ident] || nonHermetic[id.Ident] != "" {
 				return
 			}
-			fn, ok := baseFuncs[id.Ident]
+			fn, ok := baseFuncs()[id.Ident]
 			if !ok {
 				return
 			}
@@ -126,16 +127,18 @@ func (e *Engine) wrapUsed(set *template.Template, parsed []*template.Template) {
 }
 
 // plainFuncs are the functions as the parser sees them: the base functions and placeholders for the
-// engine's own.
-var plainFuncs = func() template.FuncMap {
-	f := make(template.FuncMap, len(baseFuncs)+2)
-	for k, v := range baseFuncs {
+// engine's own. Built on first use, as baseFuncs: a render whose templates only reference values never parses
+// one.
+var plainFuncs = sync.OnceValue(func() template.FuncMap {
+	base := baseFuncs()
+	f := make(template.FuncMap, len(base)+2)
+	for k, v := range base {
 		f[k] = v
 	}
 	f["tpl"] = func(string, any) (string, error) { return "", nil }
 	f[stepFunc] = func() (string, error) { return "", nil }
 	return f
-}()
+})
 
 // stepFunc is the function the engine calls at every range iteration and template entry.
 const stepFunc = "cocogenTemplateStep"
@@ -352,7 +355,7 @@ func (e *Engine) parse(text string) (*template.Template, error) {
 	return t, nil
 }
 
-var baseFuncs = func() template.FuncMap {
+var baseFuncs = sync.OnceValue(func() template.FuncMap {
 	f := sprig.TxtFuncMap()
 	f["toYaml"] = ToYAML
 	f["fromYaml"] = fromYAML
@@ -383,7 +386,7 @@ var baseFuncs = func() template.FuncMap {
 		f[name] = func(...any) (string, error) { return "", nonHermeticError(name) }
 	}
 	return f
-}()
+})
 
 // ToYAML is Helm's toYaml: the value as YAML with sorted keys, without the final newline.
 func ToYAML(v any) string {
@@ -573,8 +576,9 @@ func PrintfS(n *node.Node) string { return fmt.Sprintf("%s", helmvalues.Plain(n)
 // the non-hermetic ones that are refused with an error that says why (NonHermetic). The differential tests
 // in e2e/helmoracle compare it with the function map of Helm's engine.
 func FuncNames() []string {
-	names := make([]string, 0, len(plainFuncs))
-	for name := range plainFuncs {
+	funcs := plainFuncs()
+	names := make([]string, 0, len(funcs))
+	for name := range funcs {
 		if name != stepFunc {
 			names = append(names, name)
 		}

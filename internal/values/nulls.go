@@ -53,7 +53,7 @@ var requiredByChart = map[string]string{
 // defaults) and returns the values to coalesce. A null that the chart requires is an error (reported to d
 // when d is not nil); a null block of settings becomes an empty map at the null's position.
 func resolveNulls(user *node.Node, d *diag.List) *node.Node {
-	return resolveNullsAt(defaults, user, "", d)
+	return resolveNullsAt(defaults(), user, "", d)
 }
 
 func resolveNullsAt(def, user *node.Node, path string, d *diag.List) *node.Node {

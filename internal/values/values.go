@@ -14,6 +14,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/helmvalues"
@@ -31,16 +32,17 @@ var chartDefaults []byte
 // DefaultsName names the chart defaults in positions and messages.
 const DefaultsName = "<clustergroup chart defaults>"
 
-var defaults = func() *node.Node {
+// defaults are parsed on first use, not when a process of a command that renders nothing starts.
+var defaults = sync.OnceValue(func() *node.Node {
 	n, err := node.Parse(DefaultsName, chartDefaults, node.DefaultLimits)
 	if err != nil {
 		panic(err) // the embedded file is part of the program
 	}
 	return n
-}()
+})
 
 // Defaults returns the clustergroup chart's default values.
-func Defaults() *node.Node { return defaults }
+func Defaults() *node.Node { return defaults() }
 
 // IsDefault reports whether a value comes from the chart defaults rather than from the user.
 func IsDefault(n *node.Node) bool { return n != nil && n.Pos.File == DefaultsName }
@@ -302,7 +304,7 @@ func (l *loader) load() (*Loaded, *diag.List) {
 	if list := facts.Path("clusterGroup", "sharedValueFiles"); !list.IsNull() {
 		entries, ok := schema.Checker{Diags: d}.StringList(list, "clusterGroup.sharedValueFiles")
 		if ok && len(entries) > 0 {
-			eng := tpl.New(helmvalues.Coalesce(defaults, resolveNulls(facts, nil)), l.o.Templates)
+			eng := tpl.New(helmvalues.Coalesce(defaults(), resolveNulls(facts, nil)), l.o.Templates)
 			for i, e := range entries {
 				p, err := eng.Render(e.Text)
 				if err != nil {
@@ -330,7 +332,7 @@ func (l *loader) load() (*Loaded, *diag.List) {
 	if d.HasErrors() {
 		return nil, d
 	}
-	out.Values = withSubchartGlobals(helmvalues.Coalesce(defaults, user))
+	out.Values = withSubchartGlobals(helmvalues.Coalesce(defaults(), user))
 	return out, d
 }
 
