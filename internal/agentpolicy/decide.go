@@ -163,6 +163,9 @@ func (p *printed) Print(_ print.Context, msg string) error {
 func evalQuery(ctx context.Context, c *ast.Compiler, store storage.Store, query string, input any, evalOpts []rego.EvalOption, opts ...func(*rego.Rego)) (rego.ResultSet, error) {
 	args := append([]func(*rego.Rego){
 		rego.Compiler(c),
+		// The query is parsed with the compiler's capabilities; without them OPA builds its own full set for
+		// every query, a tenth of the time an agent policy's check takes.
+		rego.Capabilities(c.Capabilities()),
 		rego.Store(store),
 		rego.Query(query),
 		rego.Input(input),

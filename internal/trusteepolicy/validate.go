@@ -216,6 +216,7 @@ func evalRule(ctx context.Context, c *ast.Compiler, rule string, input any, data
 	defer cancel()
 	opts := []func(*rego.Rego){
 		rego.Compiler(c),
+		rego.Capabilities(c.Capabilities()), // parse the query as the policy was (and without OPA's full set)
 		rego.Store(inmem.NewFromObject(data)),
 		rego.Query("data." + Package + "." + rule),
 		rego.Input(input),
