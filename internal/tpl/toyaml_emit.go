@@ -1,7 +1,6 @@
 package tpl
 
 import (
-	"bytes"
 	"slices"
 	"strings"
 	"unicode"
@@ -67,7 +66,7 @@ const lineBreaks = "\r\n\u0085\u2028\u2029"
 const maxSimpleKey = 128
 
 type emitter struct {
-	buf       bytes.Buffer
+	buf       strings.Builder
 	lineStart int
 	keys      []string
 	// quoted caches yaml.v2's encoding of scalars that are not plain-safe; one values tree repeats them.
@@ -89,8 +88,8 @@ func (e *emitter) newline() {
 // fits reports whether the line written so far stays within yaml.v2's width (counted in characters, as
 // yaml.v2 counts columns), past which yaml.v2 may fold a scalar at a space.
 func (e *emitter) fits() bool {
-	line := e.buf.Bytes()[e.lineStart:]
-	return len(line) <= yamlWidth || utf8.RuneCount(line) <= yamlWidth
+	line := e.buf.String()[e.lineStart:]
+	return len(line) <= yamlWidth || utf8.RuneCountInString(line) <= yamlWidth
 }
 
 // mapping writes a non-empty map at indent; inline means the first key follows a "- " already written.
