@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // FuzzRenderValues runs the real render (Render, what `cocogen render` and the plugin call) on mutated copies
@@ -124,5 +126,33 @@ func FuzzRenderYAML(f *testing.F) {
 			}
 		}
 		checkRender(t, req, fmt.Sprintf("values-global.yaml %q, values-hub.yaml %q, --set %q", global, hub, req.Sets), true)
+	})
+}
+
+// FuzzPlainNames checks the fast paths of checkNames against the apimachinery checks they stand in front of:
+// a name they pass must be one the API server takes.
+func FuzzPlainNames(f *testing.F) {
+	for _, s := range []string{"a", "app-0001", "-a", "a-", "a.b", "a..b", ".a", "a.", "A", "a_b", "ns-" + strings.Repeat("x", 60),
+		strings.Repeat("a", 63), strings.Repeat("a", 64), strings.Repeat("a.", 126) + "a", "", "é"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if plainLabel(s) {
+			if errs := validation.IsDNS1123Label(s); len(errs) > 0 {
+				t.Errorf("plainLabel(%q) passes what IsDNS1123Label refuses: %v", s, errs)
+			}
+		}
+		if plainSubdomain(s) {
+			if errs := validation.IsDNS1123Subdomain(s); len(errs) > 0 {
+				t.Errorf("plainSubdomain(%q) passes what IsDNS1123Subdomain refuses: %v", s, errs)
+			}
+		}
+		// The usual names must take the fast path, or it saves nothing.
+		if len(validation.IsDNS1123Label(s)) == 0 && !plainLabel(s) {
+			t.Errorf("plainLabel(%q) refuses a DNS-1123 label", s)
+		}
+		if len(validation.IsDNS1123Subdomain(s)) == 0 && !plainSubdomain(s) {
+			t.Errorf("plainSubdomain(%q) refuses a DNS-1123 subdomain", s)
+		}
 	})
 }
