@@ -140,8 +140,8 @@ func generateCapabilities() ([]byte, error) {
 
 var load = sync.OnceValues(regorus)
 
-// Regorus returns the capabilities of RegorusJSON (built as regorus builds them). The result is the caller's own copy: appending a builtin to
-// it, or deleting one, changes nothing else.
+// Regorus returns the capabilities of RegorusJSON (built, not decoded). The result is the caller's own copy:
+// appending a builtin to it, or deleting one, changes nothing else.
 func Regorus() (*ast.Capabilities, error) {
 	base, err := load()
 	if err != nil {
