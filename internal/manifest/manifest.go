@@ -79,29 +79,41 @@ func kindRank(kind string) int {
 	return len(kindOrder)
 }
 
-// Sort orders objects deterministically: by kind rank, kind, namespace, name, then apiVersion.
+// Sort orders objects deterministically: by kind rank, kind, namespace, name, then apiVersion. The keys are
+// read once per object, and the sort moves indices, not objects.
 func Sort(objs []Object) {
-	type keyed struct {
+	type key struct {
 		rank                              int
 		kind, namespace, name, apiVersion string
-		obj                               Object
 	}
-	ks := make([]keyed, len(objs))
+	keys := make([]key, len(objs))
+	order := make([]int32, len(objs))
 	for i, o := range objs {
-		ks[i] = keyed{kindRank(o.Kind()), o.Kind(), o.Namespace(), o.Name(), o.APIVersion(), o}
+		kind := o.Kind()
+		keys[i] = key{kindRank(kind), kind, o.Namespace(), o.Name(), o.APIVersion()}
+		order[i] = int32(i)
 	}
-	slices.SortStableFunc(ks, func(a, b keyed) int {
-		return cmp.Or(
-			cmp.Compare(a.rank, b.rank),
-			cmp.Compare(a.kind, b.kind),
-			cmp.Compare(a.namespace, b.namespace),
-			cmp.Compare(a.name, b.name),
-			cmp.Compare(a.apiVersion, b.apiVersion),
-		)
+	slices.SortStableFunc(order, func(i, j int32) int {
+		a, b := &keys[i], &keys[j]
+		if a.rank != b.rank {
+			return cmp.Compare(a.rank, b.rank)
+		}
+		if a.kind != b.kind {
+			return strings.Compare(a.kind, b.kind)
+		}
+		if a.namespace != b.namespace {
+			return strings.Compare(a.namespace, b.namespace)
+		}
+		if a.name != b.name {
+			return strings.Compare(a.name, b.name)
+		}
+		return strings.Compare(a.apiVersion, b.apiVersion)
 	})
-	for i := range ks {
-		objs[i] = ks[i].obj
+	sorted := make([]Object, len(objs))
+	for i, j := range order {
+		sorted[i] = objs[j]
 	}
+	copy(objs, sorted)
 }
 
 // A Repeat is an object ID that two rendered objects share. The Validated Patterns clustergroup chart can
