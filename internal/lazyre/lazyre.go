@@ -8,7 +8,8 @@ import (
 	"sync"
 )
 
-// Regexp is a regular expression compiled on first use. Its methods are those of *regexp.Regexp.
+// Regexp is a regular expression compiled on first use. Its methods are the ones of *regexp.Regexp that
+// cocogen calls, with the same results.
 type Regexp struct {
 	expr string
 	re   func() *regexp.Regexp
