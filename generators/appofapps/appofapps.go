@@ -7,9 +7,7 @@ package appofapps
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
-	"runtime/debug"
 	"slices"
 	"strings"
 
@@ -18,6 +16,7 @@ import (
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/model"
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/parallel"
 	"github.com/cocogen/cocogen/internal/schema"
 	"github.com/cocogen/cocogen/internal/srcpos"
 	"github.com/cocogen/cocogen/internal/tpl"
@@ -66,31 +65,22 @@ func Render(v *model.Values, o Options) ([]manifest.Object, *diag.List) {
 	// The imperative values ConfigMap is all of the values as YAML, evaluated as a template: the largest single
 	// piece of work of a render. It reads the values only, so it runs beside the other objects, with its own
 	// template engine, and is picked up where the chart renders it.
-	values := make(chan valuesText, 1)
-	go func() {
-		values <- evaluate(func() (string, error) {
-			eng := tpl.New(v.Tree, o.Templates)
-			text, err := eng.Render(eng.ValuesYAML())
-			if err != nil {
-				// Find the value that fails on its own (with a fresh budget of the same size, and an engine of
-				// its own, so that what a value changes in .Values stays there), so that the problem names the
-				// value's file and line rather than the ConfigMap's.
-				if n, path, verr := firstBadTemplate(tpl.New(v.Tree, tpl.NewBudget(o.Templates.Limits())), v.Tree, ""); verr != nil {
-					return "", &valueError{err: verr, pos: n.Pos, path: path}
-				}
-			}
-			return text, err
-		})
-	}()
-	r.valuesText = values
-	defer func() {
-		if r.valuesText != nil {
-			// Not used (the imperative objects were skipped): wait, so nothing outlives Render.
-			if res := <-r.valuesText; res.panicked != nil {
-				panic(res.panicked)
+	var values valuesText
+	wait := parallel.Start(func() {
+		eng := tpl.New(v.Tree, o.Templates)
+		text, err := eng.Render(eng.ValuesYAML())
+		values = valuesText{text: text, err: err}
+		if err != nil {
+			// Find the value that fails on its own (with a fresh budget of the same size, and an engine of
+			// its own, so that what a value changes in .Values stays there), so that the problem names the
+			// value's file and line rather than the ConfigMap's.
+			if n, path, verr := firstBadTemplate(tpl.New(v.Tree, tpl.NewBudget(o.Templates.Limits())), v.Tree, ""); verr != nil {
+				values = valuesText{err: verr, pos: n.Pos, path: path}
 			}
 		}
-	}()
+	})
+	r.valuesText = func() valuesText { wait(); return values }
+	defer wait() // also when the imperative objects are skipped: nothing outlives Render
 	r.namespaces()
 	r.operatorGroups()
 	r.subscriptions()
@@ -111,45 +101,7 @@ type valuesText struct {
 	// pos and path name the value whose template failed, when it is known.
 	pos  srcpos.Pos
 	path string
-	// panicked is set when the evaluation panicked; the receiver panics with it again, in the goroutine of
-	// Render, so that the command boundary reports it (a panic in another goroutine would end the process).
-	panicked *goroutinePanic
 }
-
-// goroutinePanic is a panic that happened in a goroutine of Render, raised again in Render's own goroutine.
-type goroutinePanic struct {
-	Value any
-	Stack []byte
-}
-
-func (p *goroutinePanic) String() string { return fmt.Sprint(p.Value) }
-
-// PanicStack returns the stack of the goroutine where the panic happened.
-func (p *goroutinePanic) PanicStack() []byte { return p.Stack }
-
-// evaluate runs fn, turning a panic into a result.
-func evaluate(fn func() (string, error)) (res valuesText) {
-	defer func() {
-		if r := recover(); r != nil {
-			res = valuesText{panicked: &goroutinePanic{Value: r, Stack: debug.Stack()}}
-		}
-	}()
-	text, err := fn()
-	var ve *valueError
-	if errors.As(err, &ve) {
-		return valuesText{err: ve.err, pos: ve.pos, path: ve.path}
-	}
-	return valuesText{text: text, err: err}
-}
-
-// valueError is a template problem of one value of the values tree, with the value's position and path.
-type valueError struct {
-	err  error
-	pos  srcpos.Pos
-	path string
-}
-
-func (e *valueError) Error() string { return e.err.Error() }
 
 // firstBadTemplate evaluates every string of the values tree that holds a template, in document order, and
 // returns the first that fails with its path.
@@ -178,8 +130,8 @@ func firstBadTemplate(eng *tpl.Engine, n *node.Node, path string) (*node.Node, s
 }
 
 type renderer struct {
-	// valuesText delivers the values ConfigMap's text, computed concurrently (nil once received).
-	valuesText chan valuesText
+	// valuesText waits for the values ConfigMap's text, computed concurrently, and returns it.
+	valuesText func() valuesText
 	v          *model.Values
 	o          Options
 	d          *diag.List

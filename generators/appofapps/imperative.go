@@ -3,7 +3,6 @@ package appofapps
 import (
 	"strings"
 
-	"github.com/cocogen/cocogen/internal/helmvalues"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/srcpos"
 	"github.com/cocogen/cocogen/internal/tpl"
@@ -179,16 +178,7 @@ func (r *renderer) extraPlaybookArgs() []string {
 // valuesConfigMap holds the whole values tree, template-evaluated, for the playbooks (-e @/values/values.yaml).
 func (r *renderer) valuesConfigMap(pos srcpos.Pos) {
 	imp := &r.v.ClusterGroup.Imperative
-	var res valuesText
-	if r.valuesText != nil {
-		res = <-r.valuesText
-		r.valuesText = nil
-		if res.panicked != nil {
-			panic(res.panicked)
-		}
-	} else {
-		res.text, res.err = r.eng.Render(tpl.ToYAML(helmvalues.Plain(r.v.Tree)))
-	}
+	res := r.valuesText()
 	if res.err != nil {
 		if res.path != "" {
 			r.d.Errorf(res.pos, res.path, "the values ConfigMap of clusterGroup.imperative evaluates every template in the values: %v", res.err)

@@ -16,6 +16,7 @@ import (
 	"github.com/cocogen/cocogen/internal/metadata"
 	"github.com/cocogen/cocogen/internal/model"
 	"github.com/cocogen/cocogen/internal/overlay"
+	"github.com/cocogen/cocogen/internal/parallel"
 	"github.com/cocogen/cocogen/internal/regolimit"
 	"github.com/cocogen/cocogen/internal/release"
 	"github.com/cocogen/cocogen/internal/schema"
@@ -98,7 +99,7 @@ func renderApps(c appContext, d *diag.List) []App {
 		jobs++
 	}
 	var policies *trusteePolicies
-	sideBySide(jobs, func(i int) {
+	parallel.Each(jobs, func(i int) {
 		if i == len(build) {
 			policies = validatePolicies(c)
 			return

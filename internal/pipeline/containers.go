@@ -8,6 +8,7 @@ import (
 	"github.com/cocogen/cocogen/internal/agentpolicy"
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/model"
+	"github.com/cocogen/cocogen/internal/parallel"
 	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
@@ -46,7 +47,7 @@ func finishProfiles(c appContext, overlays map[string]*builtOverlay, d *diag.Lis
 	names := c.v.CoCo.ProfileNames()
 	ds := make([]*diag.List, len(names))
 	oks := make([]bool, len(names))
-	sideBySide(len(names), func(i int) {
+	parallel.Each(len(names), func(i int) {
 		p := c.profiles[names[i]]
 		if p == nil {
 			oks[i] = true
