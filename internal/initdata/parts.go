@@ -42,8 +42,13 @@ type PartsData struct {
 	RegistryCredentials string
 }
 
-// registryCredentialsRe is a KBS resource URI: kbs:/// and repository/type/tag.
-var registryCredentialsRe = lazyre.New(`^kbs:///[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
+// resourceURIRe is the shape of a KBS resource URI as the CDH fetches it: kbs:/// (no host: the KBS of [kbc])
+// and repository/type/tag (guest-components v0.21.0 confidential-data-hub/example.config.toml,
+// authenticated_registry_credentials_uri = "kbs:///default/credential/test").
+var resourceURIRe = lazyre.New(`^kbs:///[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
+
+// IsResourceURI reports whether s is a KBS resource URI the CDH fetches: kbs:///<repository>/<type>/<tag>.
+func IsResourceURI(s string) bool { return resourceURIRe.MatchString(s) }
 
 var flavourRe = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
@@ -64,7 +69,7 @@ func (d PartsData) canonical() (PartsData, error) {
 	if !flavourRe.MatchString(d.SecurityPolicyFlavour) {
 		return d, fmt.Errorf("the security policy flavour %q is not a KBS resource tag (letters, digits, '.', '_', '-')", d.SecurityPolicyFlavour)
 	}
-	if d.RegistryCredentials != "" && !registryCredentialsRe.MatchString(d.RegistryCredentials) {
+	if d.RegistryCredentials != "" && !IsResourceURI(d.RegistryCredentials) {
 		return d, fmt.Errorf("the registry credentials %q are not a KBS resource URI (kbs:///<repository>/<type>/<tag>)", d.RegistryCredentials)
 	}
 	if strings.TrimSpace(d.TrustAnchor) != "" {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cocogen/cocogen/internal/initdata"
 	"github.com/cocogen/cocogen/internal/lazyre"
 	"github.com/cocogen/cocogen/internal/metadata"
 	"github.com/cocogen/cocogen/internal/node"
@@ -108,11 +109,6 @@ type Profile struct {
 	RegistryCredentials    string
 	RegistryCredentialsPos srcpos.Pos
 }
-
-// registryCredentialsRe is the shape of a KBS resource URI as the CDH fetches it: kbs:/// (no host: the KBS
-// of [kbc]) and repository/type/tag (guest-components v0.21.0 confidential-data-hub/example.config.toml,
-// authenticated_registry_credentials_uri = "kbs:///default/credential/test").
-var registryCredentialsRe = lazyre.New(`^kbs:///[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
 
 // ExecCommand is one allowed argv.
 type ExecCommand struct {
@@ -270,7 +266,7 @@ func (dc decoder) coco(n *node.Node, pos srcpos.Pos, out *CoCo) {
 		}
 		if rc := v.Get("registryCredentials"); !rc.IsNull() {
 			prof.RegistryCredentials, prof.RegistryCredentialsPos = dc.str(v, pp, "registryCredentials"), rc.Pos
-			if prof.RegistryCredentials != "" && !registryCredentialsRe.MatchString(prof.RegistryCredentials) {
+			if prof.RegistryCredentials != "" && !initdata.IsResourceURI(prof.RegistryCredentials) {
 				dc.errorf(rc, schema.Join(pp, "registryCredentials"), "%q is not a KBS resource URI: write kbs:///<repository>/<type>/<tag>, e.g. kbs:///default/credential/regcred (a resource of global.coco.trustee.resources)", prof.RegistryCredentials)
 				prof.RegistryCredentials = ""
 			}
