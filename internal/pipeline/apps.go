@@ -65,7 +65,8 @@ type appContext struct {
 	// kbsReaders, in the render of a managed cluster, are the KBS resources of its hub and the profiles that
 	// may read each.
 	kbsReaders map[string][]string
-	// policies are the trustee application's policies, validated beside the overlay builds (nil: not yet).
+	// policies are the trustee application's policies, validated beside the overlay builds (renderApps sets
+	// them before it renders the trustee application).
 	policies *trusteePolicies
 }
 

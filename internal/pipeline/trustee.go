@@ -112,10 +112,7 @@ func renderTrustee(c appContext, a *model.Application, others []App) ([]manifest
 		}
 	}
 	checkGPUs(c, in.Verifiers != nil && in.Verifiers.NVIDIA, pos, d)
-	pol := c.policies
-	if pol == nil {
-		pol = validatePolicies(c)
-	}
+	pol := c.policies // validated beside the overlay builds (renderApps)
 	d.Append(pol.resourceD)
 	if !pol.resourceOK {
 		return nil, nil, d
