@@ -21,6 +21,7 @@ import (
 	"github.com/cocogen/cocogen/internal/agentpolicy"
 	"github.com/cocogen/cocogen/internal/initdata"
 	"github.com/cocogen/cocogen/internal/model"
+	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/pipeline"
 	"github.com/cocogen/cocogen/internal/rvps"
 	"github.com/cocogen/cocogen/internal/trusteepolicy"
@@ -307,14 +308,8 @@ func trusteeBytes(app *pipeline.App) (attestation, resource []byte, refs map[str
 // claims the GPU's evidence then carries.
 func remoteNVIDIAVerifier(app *pipeline.App) bool {
 	var text string
-	for _, o := range app.Objects {
-		if o.Kind() == "ConfigMap" && o.Name() == trustee.ConfigMapKBSConfig {
-			if data := o.Node.Get("data"); data != nil {
-				for _, e := range data.Entries() { // one key, the release's name for the KBS configuration
-					text = e.Value.Scalar()
-				}
-			}
-		}
+	for _, e := range configMap(app, trustee.ConfigMapKBSConfig).Get("data").Entries() {
+		text = e.Value.Scalar() // one key, the release's name for the KBS configuration
 	}
 	var cfg struct {
 		AttestationService struct {
@@ -333,13 +328,18 @@ func remoteNVIDIAVerifier(app *pipeline.App) bool {
 
 // configMapData is the value under key of the trustee application's ConfigMap cm.
 func configMapData(app *pipeline.App, cm, key string) (string, bool) {
+	n := configMap(app, cm).Path("data", key)
+	return n.Scalar(), n != nil
+}
+
+// configMap is the trustee application's ConfigMap named name (nil when it renders none).
+func configMap(app *pipeline.App, name string) *node.Node {
 	for _, o := range app.Objects {
-		if o.Kind() == "ConfigMap" && o.Name() == cm {
-			n := o.Node.Path("data", key)
-			return n.Scalar(), n != nil
+		if o.Kind() == "ConfigMap" && o.Name() == name {
+			return o.Node
 		}
 	}
-	return "", false
+	return nil
 }
 
 // mergePatch applies a JSON merge patch (RFC 7396) to target.
