@@ -8,7 +8,9 @@
 #   scripts/time-commands.sh 30 /tmp/cocogen-old /tmp/cocogen-new -- render --all
 #
 # Build the binaries with `go build -o /tmp/cocogen-new ./cmd/cocogen` (and `git worktree add` for an older
-# commit). The times include starting a process from bash (about 1–2 ms here), the same for every binary.
+# commit), one right after the other: how a binary's pages sit in the page cache changes its start-up here
+# (a binary built long before, or copied with cp, starts several milliseconds slower). The times include
+# starting a process from bash, the same for every binary.
 set -euo pipefail
 
 if [ $# -lt 3 ] || ! [[ $1 =~ ^[0-9]+$ ]]; then
