@@ -63,6 +63,7 @@ error.`,
   cocogen diff ../cocogen-main .`,
 		Args: cobra.MaximumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			s.heapForRender()
 			return o.run(cmd, s, args)
 		},
 	}

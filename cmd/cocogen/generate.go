@@ -43,6 +43,7 @@ in the Application anyway).`,
     ARGOCD_APP_PARAMETERS='[{"name":"set","array":["global.clusterPlatform=Azure"]}]' cocogen generate`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			s.heapForRender()
 			return runGenerate(s, os.Environ(), pipeline.Render)
 		},
 	}

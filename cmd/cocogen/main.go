@@ -6,6 +6,8 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+
+	"github.com/cocogen/cocogen/internal/hugeheap"
 )
 
 func main() {
@@ -19,6 +21,10 @@ func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(384 << 20)
 	}
-	cmd := newRootCommand(streams{in: os.Stdin, out: os.Stdout, err: os.Stderr})
+	cmd := newRootCommand(streams{in: os.Stdin, out: os.Stdout, err: os.Stderr, prepareHeap: prepareHeap})
 	os.Exit(run(cmd, os.Args[1:]))
 }
+
+// prepareHeap backs the heap of a render with transparent huge pages where Linux gives them on advice: a
+// 2,000-application render spent a third of its time in page faults on 4 KiB pages (README, Performance).
+func prepareHeap() { hugeheap.Prepare() }

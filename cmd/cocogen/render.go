@@ -83,6 +83,7 @@ is 1. Exit code 2 means a usage or internal error.`,
   cocogen render -o json --diagnostics-format github`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			s.heapForRender()
 			return o.run(s)
 		},
 	}

@@ -16,6 +16,16 @@ import (
 type streams struct {
 	in       io.Reader
 	out, err io.Writer
+	// prepareHeap readies the process's heap for a large render; the commands that render call it first.
+	// main passes hugeheap.Prepare; tests leave it nil.
+	prepareHeap func()
+}
+
+// heapForRender calls s.prepareHeap, if set.
+func (s streams) heapForRender() {
+	if s.prepareHeap != nil {
+		s.prepareHeap()
+	}
 }
 
 // Exit codes, the same for the same kind of problem in every command (exitCodesHelp documents them).
