@@ -17,7 +17,7 @@ type streams struct {
 	in       io.Reader
 	out, err io.Writer
 	// prepareHeap readies the process's heap for a large render; the commands that render call it first.
-	// main passes hugeheap.Prepare; tests leave it nil.
+	// main passes renderheap.Prepare; tests leave it nil.
 	prepareHeap func()
 }
 

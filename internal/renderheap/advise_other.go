@@ -1,6 +1,6 @@
 //go:build !linux
 
-package hugeheap
+package renderheap
 
 import "errors"
 
