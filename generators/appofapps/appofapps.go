@@ -85,13 +85,36 @@ func Render(v *model.Values, o Options) ([]manifest.Object, *diag.List) {
 	r.operatorGroups()
 	r.subscriptions()
 	r.projects()
-	r.imperative()
+	// The imperative objects come next in the chart, but they wait for the values text: they are built last,
+	// while the values text runs beside the rest, and then put back in their place, with their diagnostics.
+	// Nothing else reads what the imperative objects compute, and the order of the texts the renderer's own
+	// engine evaluates (plugin configurations, then applications) stays the chart's.
+	head, rest, imp := r.d, &diag.List{}, &diag.List{}
+	at := len(r.objs)
+	r.d = rest
 	r.plumbing()
 	r.core()
 	if v.Global.DeletePattern != "DeleteChildApps" {
 		r.applications()
 	}
+	impAt := len(r.objs)
+	r.d = imp
+	r.imperative()
+	moveToFront(r.objs[at:], len(r.objs)-impAt)
+	head.Append(imp)
+	head.Append(rest)
+	r.d = head
 	return r.objs, r.d
+}
+
+// moveToFront moves the last n objects of objs to its front, keeping the order of both parts.
+func moveToFront(objs []manifest.Object, n int) {
+	if n == 0 || n == len(objs) {
+		return
+	}
+	tail := slices.Clone(objs[len(objs)-n:])
+	copy(objs[n:], objs[:len(objs)-n])
+	copy(objs, tail)
 }
 
 // valuesText is the evaluated YAML of the values, for the imperative values ConfigMap.
