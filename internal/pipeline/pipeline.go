@@ -20,6 +20,7 @@ import (
 	"github.com/cocogen/cocogen/internal/manifest"
 	"github.com/cocogen/cocogen/internal/metadata"
 	"github.com/cocogen/cocogen/internal/model"
+	"github.com/cocogen/cocogen/internal/parallel"
 	"github.com/cocogen/cocogen/internal/values"
 )
 
@@ -267,11 +268,20 @@ func generate(req Request, src *Sources, now time.Time, d *diag.List) (*Result, 
 	checkRepoURL(v, d)
 	objs, gd := appofapps.Render(v, appofapps.Options{ValuesDir: src.valuesDir, PluginEnv: env, Templates: src.templates})
 	d.Append(gd)
-	checkNames(objs, d)
+	// The names are checked while the objects are sorted (the check reads a copy of the list, which the sort
+	// reorders); its problems come after the tree's, as in a sequential run.
+	names, unsorted := &diag.List{}, slices.Clone(objs)
+	parallel.Each(2, func(i int) {
+		if i == 0 {
+			checkNames(unsorted, names)
+		} else {
+			manifest.Sort(objs)
+		}
+	})
+	d.Append(names)
 	if d.HasErrors() {
 		return nil, finish(d)
 	}
-	manifest.Sort(objs)
 	all := objs
 	if req.All {
 		for _, a := range apps {
