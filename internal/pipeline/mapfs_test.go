@@ -157,3 +157,19 @@ func TestGenerateReadsNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestChartOrderNamesTheFirstObject: of two objects with one ID, the one the chart renders first is named
+// first. The imperative objects are built after the Applications (they wait for the values text) and then put
+// back before the core objects, as in the chart: an extra object that clashes with the imperative namespace
+// comes second.
+func TestChartOrderNamesTheFirstObject(t *testing.T) {
+	hub := "clusterGroup:\n  name: hub\n  namespaces: [a]\n  applications: {}\n  imperative:\n    jobs: []\n" +
+		"  extraObjects:\n    clash:\n      apiVersion: v1\n      kind: Namespace\n      metadata:\n        name: imperative\n        labels:\n          x: y\n" +
+		"global:\n  pattern: small\n"
+	mem := fstest.MapFS{"values-global.yaml": {Data: []byte(smallVPGlobal)}, "values-hub.yaml": {Data: []byte(hub)}}
+	_, err := Render(Request{FS: mem, ValuesDir: ".", Sets: []string{"global.repoURL=https://example.com/p.git"}})
+	const want = "v1 Namespace /imperative is rendered twice with different content (first difference: metadata.labels.name), by clusterGroup.imperative.namespace and by values-hub.yaml:12:15"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("render: %v\nwant an error with %q", err, want)
+	}
+}
