@@ -5,8 +5,9 @@
 //
 // Huge pages. Every 4 KiB page of fresh memory costs a page fault the first time the program writes it. On
 // the virtual machines measured for the README a fault costs about 12 µs: a 2,000-application render touches
-// about 30 MB of heap, some 7,400 faults, and spent a third of its process time in them. A 2 MiB transparent
-// huge page costs one fault for 512 small ones (32 MiB touched: 100 ms in 4 KiB pages, 2 ms in huge pages).
+// about 30 MB of heap, some 7,400 faults, and a quarter of its CPU samples were in the kernel's fault path. A
+// 2 MiB transparent huge page costs one fault for 512 small ones (32 MiB touched: 100 ms in 4 KiB pages, 2 ms
+// in huge pages; the render as a process: 161 ms before, 98 ms after).
 // Linux gives a process huge pages on first touch where /sys/kernel/mm/transparent_hugepage/enabled is
 // "always", or where it is "madvise" (the default of Ubuntu and Debian, among others) and the memory was advised
 // with MADV_HUGEPAGE (Documentation/admin-guide/mm/transhuge.rst). Go's runtime does not advise its heap (it
@@ -24,8 +25,8 @@
 // GODEBUG=disablethp=1 turns the advice off, as it turns off huge pages for Go's heap.
 //
 // A collection floor. With GOGC at 100 the collector first runs when the heap reaches 4 MB and then whenever
-// it doubles its live data; a render of the built-in pattern allocates 25 MB, mostly short-lived, and ran about
-// ten collections, each with its fixed cost of stopping and restarting every goroutine of the render. Prepare
+// it doubles its live data; a render of the built-in pattern allocates 25 MB, mostly short-lived, and ran nine
+// collections, each with its fixed cost of stopping and restarting every goroutine of the render. Prepare
 // allocates a reserve of Floor bytes that the program never writes (so it takes no memory) and keeps it live,
 // so that the collector paces from live data plus the reserve: the first collection comes after about Floor
 // bytes of allocation, and a large render's heap still grows as with GOGC 100, by Floor more. GOGC set in the
@@ -40,12 +41,13 @@ import (
 	"unsafe"
 )
 
-// Size is how much address space Prepare advises: room for the heap of a 2,000-application render (about 60
-// MB at its peak with the floor). Address space costs nothing until it is touched. It is not larger because
-// the runtime counts free heap toward the memory limit the CLI sets (384 MiB), until its scavenger returns it.
+// Size is how much address space Prepare advises: room for the heap of a 2,000-application render (about 40
+// MB at its peak with the floor, besides the reserve). Address space costs nothing until it is touched. It is
+// not larger because the runtime counts free heap toward the memory limit the CLI sets (384 MiB), until its
+// scavenger returns it.
 const Size = 64 << 20
 
-// Floor is the reserve Prepare keeps live. 32 MiB took the built-in pattern's render from about ten
+// Floor is the reserve Prepare keeps live. 32 MiB took the built-in pattern's render from nine
 // collections to none and a 2,000-application render from six to one; its peak RSS went from 60 to 81 MiB
 // and from 81 to 89 MiB (README, Performance). The reserve counts toward the memory limit.
 const Floor = 32 << 20
