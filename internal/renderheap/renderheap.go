@@ -48,8 +48,8 @@ import (
 const Size = 64 << 20
 
 // Floor is the reserve Prepare keeps live. 32 MiB took the built-in pattern's render from nine
-// collections to none and a 2,000-application render from six to one; its peak RSS went from 60 to 81 MiB
-// and from 81 to 89 MiB (README, Performance). The reserve counts toward the memory limit.
+// collections to none and a 2,000-application render from six to one; its peak RSS went from 58 to 80 MiB
+// and from 77 to 89 MiB (README, Performance). The reserve counts toward the memory limit.
 const Floor = 32 << 20
 
 // hugePage is the size of a transparent huge page on amd64 and arm64 with 4 KiB base pages.
