@@ -81,7 +81,11 @@ func kindRank(kind string) int {
 
 // Sort orders objects deterministically: by kind rank, kind, namespace, name, then apiVersion. The keys are
 // read once per object, and the sort moves indices, not objects.
-func Sort(objs []Object) {
+func Sort(objs []Object) { copy(objs, Sorted(objs)) }
+
+// Sorted returns the objects in Sort's order in a new slice; it only reads objs, so others may read them
+// meanwhile.
+func Sorted(objs []Object) []Object {
 	type key struct {
 		rank                              int
 		kind, namespace, name, apiVersion string
@@ -113,7 +117,7 @@ func Sort(objs []Object) {
 	for i, j := range order {
 		sorted[i] = objs[j]
 	}
-	copy(objs, sorted)
+	return sorted
 }
 
 // A Repeat is an object ID that two rendered objects share. The Validated Patterns clustergroup chart can

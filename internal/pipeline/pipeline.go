@@ -268,16 +268,17 @@ func generate(req Request, src *Sources, now time.Time, d *diag.List) (*Result, 
 	checkRepoURL(v, d)
 	objs, gd := appofapps.Render(v, appofapps.Options{ValuesDir: src.valuesDir, PluginEnv: env, Templates: src.templates})
 	d.Append(gd)
-	// The names are checked while the objects are sorted (the check reads a copy of the list, which the sort
-	// reorders); its problems come after the tree's, as in a sequential run.
-	names, unsorted := &diag.List{}, slices.Clone(objs)
+	// The names are checked while the objects are sorted into a new list (both only read the tree's list);
+	// the check's problems come after the tree's, as in a sequential run.
+	names, sorted := &diag.List{}, []manifest.Object(nil)
 	parallel.Each(2, func(i int) {
 		if i == 0 {
-			checkNames(unsorted, names)
+			checkNames(objs, names)
 		} else {
-			manifest.Sort(objs)
+			sorted = manifest.Sorted(objs)
 		}
 	})
+	objs = sorted
 	d.Append(names)
 	if d.HasErrors() {
 		return nil, finish(d)
