@@ -3,6 +3,7 @@ package model
 import (
 	"cmp"
 	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/cocogen/cocogen/internal/diag"
 	"github.com/cocogen/cocogen/internal/lazyre"
 	"github.com/cocogen/cocogen/internal/node"
+	"github.com/cocogen/cocogen/internal/parallel"
 	"github.com/cocogen/cocogen/internal/schema"
 	"github.com/cocogen/cocogen/internal/srcpos"
 )
@@ -423,87 +425,136 @@ func (dc decoder) applications(n *node.Node, cg *ClusterGroup) {
 	if !dc.listOrMap(n, path) {
 		return
 	}
-	// Room for every application at once: the struct is large, and growing the slice one doubling at a time
-	// copies it over and over in a cluster group of thousands of applications.
-	cg.Applications = slices.Grow(cg.Applications, n.Len())
+	type item struct {
+		key    string
+		keyPos srcpos.Pos
+		v      *node.Node
+		isMap  bool
+	}
+	items := make([]item, 0, n.Len())
 	each(n, func(key string, keyPos srcpos.Pos, v *node.Node, isMap bool) {
-		if v.IsNull() {
-			return
-		}
-		p := entryPath(path, key, isMap)
-		if !dc.c.Map(v, p, false, applicationKeys...) {
-			return
-		}
-		a := Application{Key: key, Pos: keyPos}
-		if !isMap {
-			a.Pos = v.Pos
-		}
-		a.Name = dc.str(v, p, "name")
-		a.Namespace = dc.str(v, p, "namespace")
-		a.Project = dc.str(v, p, "argoProject")
-		if proj := dc.str(v, p, "project"); proj != "" {
-			if a.Project != "" {
-				dc.c.Diags.Warnf(v.KeyPos("project"), schema.Join(p, "project"), "ignored: argoProject is set too and wins (project is deprecated)")
-			} else {
-				a.Project = proj
-			}
-		}
-		a.Path = dc.str(v, p, "path")
-		if msg := repoPathProblem(a.Path); a.Path != "" && msg != "" {
-			dc.c.Diags.Errorf(v.Get("path").Pos, schema.Join(p, "path"), "%s", msg)
-		}
-		a.Chart = dc.str(v, p, "chart")
-		a.RepoURL = dc.str(v, p, "repoURL")
-		a.TargetRevision = dc.str(v, p, "targetRevision")
-		a.ChartVersion = dc.str(v, p, "chartVersion")
-		a.Kustomize = dc.boolean(v, p, "kustomize")
-		if pl := v.Get("plugin"); dc.c.Map(pl, schema.Join(p, "plugin"), true) {
-			a.Plugin = pl
-		}
-		a.Overrides = dc.overrides(v.Get("overrides"), schema.Join(p, "overrides"))
-		if items, ok := dc.c.StringList(v.Get("extraValueFiles"), schema.Join(p, "extraValueFiles")); ok {
-			a.ExtraValueFiles = items
-		}
-		a.FileParameters = dc.fileParameters(v.Get("fileParameters"), schema.Join(p, "fileParameters"))
-		a.ExtraHubClusterDomainFields = dc.strings(v, p, "extraHubClusterDomainFields")
-		a.ExtraLocalClusterDomainFields = dc.strings(v, p, "extraLocalClusterDomainFields")
-		a.ExtraRepoURLFields = dc.strings(v, p, "extraRepoURLFields")
-		a.ExtraTargetRevisionFields = dc.strings(v, p, "extraTargetRevisionFields")
-		a.ExtraNamespaceFields = dc.strings(v, p, "extraNamespaceFields")
-		a.ExtraPatternNameFields = dc.strings(v, p, "extraPatternNameFields")
-		a.IgnoreDifferences = dc.ignoreDifferences(v.Get("ignoreDifferences"), schema.Join(p, "ignoreDifferences"))
-		a.SyncPolicy = dc.syncPolicy(v.Get("syncPolicy"), schema.Join(p, "syncPolicy"))
-		if an := v.Get("annotations"); dc.c.Map(an, schema.Join(p, "annotations"), true) {
-			a.Annotations = an
-		}
-		a.Disabled = dc.boolean(v, p, "disabled")
-		if a.Disabled {
-			return
-		}
-		if g := v.Get("cocogen"); !g.IsNull() {
-			dc.cocogenApp(v, p, &a)
-		}
-		switch {
-		case a.Name == "":
-			dc.c.Diags.Errorf(a.Pos, p, "name is required")
-		case !dns1123.MatchString(a.Name) || len(a.Name) > 253:
-			dc.c.Diags.Errorf(v.Get("name").Pos, schema.Join(p, "name"), "%q is not a valid Application name (lowercase letters, digits, - and .)", a.Name)
-		}
-		switch {
-		case a.CoCoGen != "":
-		case a.Path == "" && a.Chart == "":
-			dc.c.Diags.Errorf(a.Pos, p, "set path (a directory in the pattern repository) or chart (a Helm chart)")
-		case a.Path != "" && a.Chart != "":
-			dc.c.Diags.Warnf(v.KeyPos("path"), schema.Join(p, "path"), "ignored: chart is set too and wins")
-		}
-		if a.Kustomize && a.MultiSource() {
-			dc.c.Diags.Warnf(v.KeyPos("kustomize"), schema.Join(p, "kustomize"), "ignored for a multi-source application (chartVersion is set): the clustergroup chart renders it with Helm")
-		}
-		if a.Plugin != nil && a.Plugin.Len() > 0 && (a.Kustomize || len(a.Overrides) > 0) {
-			dc.c.Diags.Warnf(v.KeyPos("plugin"), schema.Join(p, "plugin"), "a plugin application gets no helm block: kustomize and overrides have no effect")
-		}
-		cg.Applications = append(cg.Applications, a)
+		items = append(items, item{key, keyPos, v, isMap})
 	})
+	// Each application is decoded on its own (the values are only read), so a large cluster group is decoded in
+	// parts side by side, each part with its own diagnostics, joined in order: the result reads as a sequential
+	// decode's.
+	parts := 1
+	if len(items) >= minParallelApps {
+		parts = runtime.GOMAXPROCS(0)
+	}
+	apps := make([]Application, len(items))
+	kept := make([]bool, len(items))
+	diags := make([]diag.List, parts)
+	parallel.Each(parts, func(i int) {
+		pd := dc
+		pd.c.Diags = &diags[i]
+		for k := i * len(items) / parts; k < (i+1)*len(items)/parts; k++ {
+			it := items[k]
+			apps[k], kept[k] = pd.application(path, it.key, it.keyPos, it.v, it.isMap)
+		}
+	})
+	for i := range diags {
+		dc.c.Diags.Append(&diags[i])
+	}
+	// The kept applications, in order, in the one array (the struct is large: no second copy of thousands).
+	m := 0
+	for k := range apps {
+		if kept[k] {
+			apps[m] = apps[k]
+			m++
+		}
+	}
+	clear(apps[m:])
+	if cg.Applications == nil {
+		cg.Applications = apps[:m]
+	} else {
+		cg.Applications = append(cg.Applications, apps[:m]...)
+	}
+}
+
+// minParallelApps is the number of applications from which they are decoded in parts side by side; below it
+// the goroutines would cost more than they save.
+var minParallelApps = 256
+
+// application decodes one entry of clusterGroup.applications; ok is false for an entry that renders nothing
+// (null or disabled).
+func (dc decoder) application(path, key string, keyPos srcpos.Pos, v *node.Node, isMap bool) (_ Application, ok bool) {
+	if v.IsNull() {
+		return Application{}, false
+	}
+	p := entryPath(path, key, isMap)
+	if !dc.c.Map(v, p, false, applicationKeys...) {
+		return Application{}, false
+	}
+	a := Application{Key: key, Pos: keyPos}
+	if !isMap {
+		a.Pos = v.Pos
+	}
+	a.Name = dc.str(v, p, "name")
+	a.Namespace = dc.str(v, p, "namespace")
+	a.Project = dc.str(v, p, "argoProject")
+	if proj := dc.str(v, p, "project"); proj != "" {
+		if a.Project != "" {
+			dc.c.Diags.Warnf(v.KeyPos("project"), schema.Join(p, "project"), "ignored: argoProject is set too and wins (project is deprecated)")
+		} else {
+			a.Project = proj
+		}
+	}
+	a.Path = dc.str(v, p, "path")
+	if msg := repoPathProblem(a.Path); a.Path != "" && msg != "" {
+		dc.c.Diags.Errorf(v.Get("path").Pos, schema.Join(p, "path"), "%s", msg)
+	}
+	a.Chart = dc.str(v, p, "chart")
+	a.RepoURL = dc.str(v, p, "repoURL")
+	a.TargetRevision = dc.str(v, p, "targetRevision")
+	a.ChartVersion = dc.str(v, p, "chartVersion")
+	a.Kustomize = dc.boolean(v, p, "kustomize")
+	if pl := v.Get("plugin"); dc.c.Map(pl, schema.Join(p, "plugin"), true) {
+		a.Plugin = pl
+	}
+	a.Overrides = dc.overrides(v.Get("overrides"), schema.Join(p, "overrides"))
+	if items, ok := dc.c.StringList(v.Get("extraValueFiles"), schema.Join(p, "extraValueFiles")); ok {
+		a.ExtraValueFiles = items
+	}
+	a.FileParameters = dc.fileParameters(v.Get("fileParameters"), schema.Join(p, "fileParameters"))
+	a.ExtraHubClusterDomainFields = dc.strings(v, p, "extraHubClusterDomainFields")
+	a.ExtraLocalClusterDomainFields = dc.strings(v, p, "extraLocalClusterDomainFields")
+	a.ExtraRepoURLFields = dc.strings(v, p, "extraRepoURLFields")
+	a.ExtraTargetRevisionFields = dc.strings(v, p, "extraTargetRevisionFields")
+	a.ExtraNamespaceFields = dc.strings(v, p, "extraNamespaceFields")
+	a.ExtraPatternNameFields = dc.strings(v, p, "extraPatternNameFields")
+	a.IgnoreDifferences = dc.ignoreDifferences(v.Get("ignoreDifferences"), schema.Join(p, "ignoreDifferences"))
+	a.SyncPolicy = dc.syncPolicy(v.Get("syncPolicy"), schema.Join(p, "syncPolicy"))
+	if an := v.Get("annotations"); dc.c.Map(an, schema.Join(p, "annotations"), true) {
+		a.Annotations = an
+	}
+	a.Disabled = dc.boolean(v, p, "disabled")
+	if a.Disabled {
+		return Application{}, false
+	}
+	if g := v.Get("cocogen"); !g.IsNull() {
+		dc.cocogenApp(v, p, &a)
+	}
+	switch {
+	case a.Name == "":
+		dc.c.Diags.Errorf(a.Pos, p, "name is required")
+	case !dns1123.MatchString(a.Name) || len(a.Name) > 253:
+		dc.c.Diags.Errorf(v.Get("name").Pos, schema.Join(p, "name"), "%q is not a valid Application name (lowercase letters, digits, - and .)", a.Name)
+	}
+	switch {
+	case a.CoCoGen != "":
+	case a.Path == "" && a.Chart == "":
+		dc.c.Diags.Errorf(a.Pos, p, "set path (a directory in the pattern repository) or chart (a Helm chart)")
+	case a.Path != "" && a.Chart != "":
+		dc.c.Diags.Warnf(v.KeyPos("path"), schema.Join(p, "path"), "ignored: chart is set too and wins")
+	}
+	if a.Kustomize && a.MultiSource() {
+		dc.c.Diags.Warnf(v.KeyPos("kustomize"), schema.Join(p, "kustomize"), "ignored for a multi-source application (chartVersion is set): the clustergroup chart renders it with Helm")
+	}
+	if a.Plugin != nil && a.Plugin.Len() > 0 && (a.Kustomize || len(a.Overrides) > 0) {
+		dc.c.Diags.Warnf(v.KeyPos("plugin"), schema.Join(p, "plugin"), "a plugin application gets no helm block: kustomize and overrides have no effect")
+	}
+	return a, true
 }
 
 // cocogenKeysForbidden are application keys that say how Argo CD renders an application's source; an
