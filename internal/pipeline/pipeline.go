@@ -270,15 +270,10 @@ func generate(req Request, src *Sources, now time.Time, d *diag.List) (*Result, 
 	d.Append(gd)
 	// The names are checked while the objects are sorted into a new list (both only read the tree's list);
 	// the check's problems come after the tree's, as in a sequential run.
-	names, sorted := &diag.List{}, []manifest.Object(nil)
-	parallel.Each(2, func(i int) {
-		if i == 0 {
-			checkNames(objs, names)
-		} else {
-			sorted = manifest.Sorted(objs)
-		}
-	})
-	objs = sorted
+	names, tree := &diag.List{}, objs
+	checked := parallel.Start(func() { checkNames(tree, names) })
+	objs = manifest.Sorted(tree)
+	checked()
 	d.Append(names)
 	if d.HasErrors() {
 		return nil, finish(d)
