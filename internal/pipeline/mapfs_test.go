@@ -173,3 +173,17 @@ func TestChartOrderNamesTheFirstObject(t *testing.T) {
 		t.Fatalf("render: %v\nwant an error with %q", err, want)
 	}
 }
+
+// TestTreeNamesAreChecked: an object of the app-of-apps tree whose name the API server would refuse fails the
+// render, with the position of the name (the check runs beside the sort of the tree's objects).
+func TestTreeNamesAreChecked(t *testing.T) {
+	hub := "clusterGroup:\n  name: hub\n  namespaces: [a]\n  applications: {}\n" +
+		"  extraObjects:\n    bad:\n      apiVersion: v1\n      kind: ConfigMap\n      metadata:\n        name: Not_A_Name\n        namespace: a\n" +
+		"global:\n  pattern: small\n"
+	mem := fstest.MapFS{"values-global.yaml": {Data: []byte(smallVPGlobal)}, "values-hub.yaml": {Data: []byte(hub)}}
+	_, err := Render(Request{FS: mem, ValuesDir: ".", Sets: []string{"global.repoURL=https://example.com/p.git"}})
+	const want = `values-hub.yaml:10:15: error: ConfigMap "Not_A_Name" is not a valid Kubernetes name`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("render: %v\nwant an error with %q", err, want)
+	}
+}
