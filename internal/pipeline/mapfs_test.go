@@ -158,32 +158,33 @@ func TestGenerateReadsNothing(t *testing.T) {
 	}
 }
 
-// TestChartOrderNamesTheFirstObject: of two objects with one ID, the one the chart renders first is named
-// first. The imperative objects are built after the Applications (they wait for the values text) and then put
-// back before the core objects, as in the chart: an extra object that clashes with the imperative namespace
-// comes second.
-func TestChartOrderNamesTheFirstObject(t *testing.T) {
-	hub := "clusterGroup:\n  name: hub\n  namespaces: [a]\n  applications: {}\n  imperative:\n    jobs: []\n" +
-		"  extraObjects:\n    clash:\n      apiVersion: v1\n      kind: Namespace\n      metadata:\n        name: imperative\n        labels:\n          x: y\n" +
-		"global:\n  pattern: small\n"
+// wantSmallRenderError renders a repository in memory with smallVPGlobal and the given group file, and fails
+// the test unless the render fails with an error that contains want.
+func wantSmallRenderError(t *testing.T, hub, want string) {
+	t.Helper()
 	mem := fstest.MapFS{"values-global.yaml": {Data: []byte(smallVPGlobal)}, "values-hub.yaml": {Data: []byte(hub)}}
 	_, err := Render(Request{FS: mem, ValuesDir: ".", Sets: []string{"global.repoURL=https://example.com/p.git"}})
-	const want = "v1 Namespace /imperative is rendered twice with different content (first difference: metadata.labels.name), by clusterGroup.imperative.namespace and by values-hub.yaml:12:15"
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("render: %v\nwant an error with %q", err, want)
 	}
 }
 
+// TestChartOrderNamesTheFirstObject: of two objects with one ID, the one the chart renders first is named
+// first. The imperative objects are built after the Applications (they wait for the values text) and then put
+// back before the core objects, as in the chart: an extra object that clashes with the imperative namespace
+// comes second.
+func TestChartOrderNamesTheFirstObject(t *testing.T) {
+	wantSmallRenderError(t, "clusterGroup:\n  name: hub\n  namespaces: [a]\n  applications: {}\n  imperative:\n    jobs: []\n"+
+		"  extraObjects:\n    clash:\n      apiVersion: v1\n      kind: Namespace\n      metadata:\n        name: imperative\n        labels:\n          x: y\n"+
+		"global:\n  pattern: small\n",
+		"v1 Namespace /imperative is rendered twice with different content (first difference: metadata.labels.name), by clusterGroup.imperative.namespace and by values-hub.yaml:12:15")
+}
+
 // TestTreeNamesAreChecked: an object of the app-of-apps tree whose name the API server would refuse fails the
 // render, with the position of the name (the check runs beside the sort of the tree's objects).
 func TestTreeNamesAreChecked(t *testing.T) {
-	hub := "clusterGroup:\n  name: hub\n  namespaces: [a]\n  applications: {}\n" +
-		"  extraObjects:\n    bad:\n      apiVersion: v1\n      kind: ConfigMap\n      metadata:\n        name: Not_A_Name\n        namespace: a\n" +
-		"global:\n  pattern: small\n"
-	mem := fstest.MapFS{"values-global.yaml": {Data: []byte(smallVPGlobal)}, "values-hub.yaml": {Data: []byte(hub)}}
-	_, err := Render(Request{FS: mem, ValuesDir: ".", Sets: []string{"global.repoURL=https://example.com/p.git"}})
-	const want = `values-hub.yaml:10:15: error: ConfigMap "Not_A_Name" is not a valid Kubernetes name`
-	if err == nil || !strings.Contains(err.Error(), want) {
-		t.Fatalf("render: %v\nwant an error with %q", err, want)
-	}
+	wantSmallRenderError(t, "clusterGroup:\n  name: hub\n  namespaces: [a]\n  applications: {}\n"+
+		"  extraObjects:\n    bad:\n      apiVersion: v1\n      kind: ConfigMap\n      metadata:\n        name: Not_A_Name\n        namespace: a\n"+
+		"global:\n  pattern: small\n",
+		`values-hub.yaml:10:15: error: ConfigMap "Not_A_Name" is not a valid Kubernetes name`)
 }
