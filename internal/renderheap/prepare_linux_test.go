@@ -11,50 +11,113 @@ import (
 	"unsafe"
 )
 
-// TestPrepareAdvisesTheHeapItThenUses checks the two facts Prepare relies on, on this system: the advice is
-// taken (the range's mappings carry the "hg" flag in /proc/self/smaps), and the runtime builds the next
-// allocations in advised memory. If a Go release changes how it maps or reuses heap pages, this fails.
-func TestPrepareAdvisesTheHeapItThenUses(t *testing.T) {
-	if !advisable() {
-		b, err := os.ReadFile(modeFile)
-		t.Skipf("Prepare advises only where huge pages are \"madvise\"; %s: %q %v", modeFile, b, err)
+// first is what the first Prepare of the test process did. TestMain calls it as a command does, before any
+// test has run and before anything has been collected, so that the heap has no free gaps yet: the tests below
+// check the facts Prepare relies on in the situation it is made for. (Later calls in the same process, as the
+// other tests make, find gaps that earlier calls left, where the runtime puts new objects first.)
+var first struct {
+	ran      bool
+	start    uintptr
+	n        int
+	notes    []string // why a check could not be made
+	unhinted []mapping
+	// reserveEnd and paddedAt are where the reserve ends and where the padding is; padding is its length.
+	reserveEnd, paddedAt uintptr
+	padding              int
+	// in of total 64 KiB objects allocated right after Prepare lie in advised memory.
+	in, total int
+}
+
+func TestMain(m *testing.M) {
+	if advisable() && !disabled(os.Getenv("GODEBUG")) && os.Getenv("GOGC") == "" {
+		recordFirstPrepare()
 	}
-	t.Setenv("GODEBUG", "")
-	start, n := Prepare()
-	if n == 0 {
-		t.Fatal("Prepare advised nothing")
+	os.Exit(m.Run())
+}
+
+func recordFirstPrepare() {
+	f := &first
+	f.start, f.n = Prepare()
+	f.ran = true
+	f.reserveEnd = uintptr(unsafe.Pointer(unsafe.SliceData(reserve))) + Floor
+	f.paddedAt, f.padding = uintptr(unsafe.Pointer(unsafe.SliceData(padding))), len(padding)
+	maps, err := readMaps()
+	if err != nil {
+		f.notes = append(f.notes, err.Error())
+		return
 	}
-	if start%hugePage != 0 || n%hugePage != 0 || n < Size-2*hugePage {
-		t.Fatalf("Prepare advised [%#x, +%d): want whole huge pages, about %d bytes", start, n, Size)
-	}
-	end := start + uintptr(n)
-	maps := readMaps(t)
+	end := f.start + uintptr(f.n)
 	for _, m := range maps {
-		if m.lo < end && m.hi > start && !m.advised {
-			t.Fatalf("mapping [%#x, %#x) in the advised range [%#x, %#x) lacks the hg flag", m.lo, m.hi, start, end)
+		if m.lo < end && m.hi > f.start && !m.advised {
+			f.unhinted = append(f.unhinted, m)
 		}
 	}
-
 	// Allocate 8 MiB in 64 KiB objects (kept alive) and count how many lie in memory advised for huge pages.
-	// (A second Prepare in one process, as with go test -count=2, may advise a new range while the heap goes
-	// on in the range the first one advised.)
 	const each, total = 64 << 10, 8 << 20
 	keep := make([][]byte, 0, total/each)
 	for range total / each {
 		keep = append(keep, make([]byte, each))
 	}
-	maps = readMaps(t)
-	in := 0
+	if maps, err = readMaps(); err != nil {
+		f.notes = append(f.notes, err.Error())
+		return
+	}
 	for _, b := range keep {
 		p := uintptr(unsafe.Pointer(&b[0]))
 		if i := slices.IndexFunc(maps, func(m mapping) bool { return p >= m.lo && p < m.hi }); i >= 0 && maps[i].advised {
-			in++
+			f.in++
 		}
 	}
-	if in < len(keep)/2 {
-		t.Fatalf("%d of %d new heap objects are in memory advised for huge pages; want most", in, len(keep))
+	f.total = len(keep)
+}
+
+// skipUnlessPrepared skips a test of the first Prepare where it advised nothing by design.
+func skipUnlessPrepared(t *testing.T) {
+	t.Helper()
+	if !first.ran {
+		b, err := os.ReadFile(modeFile)
+		t.Skipf("Prepare advises only where huge pages are \"madvise\" (and the test keeps to the command's defaults: GODEBUG=disablethp=1 and GOGC unset); %s: %q %v", modeFile, b, err)
 	}
-	t.Logf("%d of %d new 64 KiB objects are in memory advised for huge pages", in, len(keep))
+	if len(first.notes) > 0 {
+		t.Skipf("cannot inspect the mappings: %s", strings.Join(first.notes, "; "))
+	}
+}
+
+// TestPrepareAdvisesTheHeapItThenUses checks the two facts Prepare relies on, on this system: the advice is
+// taken (the range's mappings carry the "hg" flag in /proc/self/smaps), and the runtime builds the next
+// allocations in advised memory. If a Go release changes how it maps or reuses heap pages, this fails.
+func TestPrepareAdvisesTheHeapItThenUses(t *testing.T) {
+	skipUnlessPrepared(t)
+	f := first
+	if f.n == 0 {
+		t.Fatal("Prepare advised nothing")
+	}
+	if f.start%hugePage != 0 || f.n%hugePage != 0 || f.n < Size-2*hugePage {
+		t.Fatalf("Prepare advised [%#x, +%d): want whole huge pages, about %d bytes", f.start, f.n, Size)
+	}
+	for _, m := range f.unhinted {
+		t.Errorf("mapping [%#x, %#x) in the advised range [%#x, +%d) lacks the hg flag", m.lo, m.hi, f.start, f.n)
+	}
+	if f.in < f.total/2 {
+		t.Fatalf("%d of %d new heap objects are in memory advised for huge pages; want most", f.in, f.total)
+	}
+	t.Logf("%d of %d new 64 KiB objects are in memory advised for huge pages", f.in, f.total)
+}
+
+// TestPaddingPutsTheProbeOnAHugePage checks that Prepare advises the probe from its first byte: the padding
+// fills the huge page in which the reserve ends, and the probe follows on the next huge page boundary.
+func TestPaddingPutsTheProbeOnAHugePage(t *testing.T) {
+	skipUnlessPrepared(t)
+	f := first
+	if want := pad(f.reserveEnd); f.padding != want {
+		t.Fatalf("padding of %d bytes after a reserve that ends at %#x; want %d", f.padding, f.reserveEnd, want)
+	}
+	if f.padding > 0 && f.paddedAt != f.reserveEnd {
+		t.Fatalf("the padding is at %#x, not right after the reserve (%#x)", f.paddedAt, f.reserveEnd)
+	}
+	if want := f.reserveEnd + uintptr(f.padding); f.start != want || want%hugePage != 0 || f.n != Size {
+		t.Fatalf("Prepare advised [%#x, +%d); want all of the probe, from the huge page boundary right after the reserve and its padding (%#x, +%d)", f.start, f.n, want, Size)
+	}
 }
 
 // TestPrepareRespectsDisableTHP checks that GODEBUG=disablethp=1 keeps the heap as Go leaves it.
@@ -62,6 +125,10 @@ func TestPrepareRespectsDisableTHP(t *testing.T) {
 	t.Setenv("GODEBUG", "disablethp=1")
 	if start, n := Prepare(); n != 0 || start != 0 {
 		t.Fatalf("Prepare with disablethp=1 advised [%#x, +%d)", start, n)
+	}
+	if len(padding) > 0 {
+		// The padding only serves the probe: with nothing advised there is none.
+		t.Fatalf("Prepare with disablethp=1 padded the reserve with %d bytes", len(padding))
 	}
 }
 
@@ -71,11 +138,10 @@ type mapping struct {
 }
 
 // readMaps returns the mappings of /proc/self/smaps.
-func readMaps(t *testing.T) []mapping {
-	t.Helper()
+func readMaps() ([]mapping, error) {
 	data, err := os.ReadFile("/proc/self/smaps")
 	if err != nil {
-		t.Skipf("no /proc/self/smaps: %v", err)
+		return nil, fmt.Errorf("no /proc/self/smaps: %v", err)
 	}
 	var out []mapping
 	sc := bufio.NewScanner(bytes.NewReader(data))
@@ -93,7 +159,7 @@ func readMaps(t *testing.T) []mapping {
 		}
 	}
 	if len(out) == 0 {
-		t.Fatal("/proc/self/smaps lists no mappings")
+		return nil, fmt.Errorf("/proc/self/smaps lists no mappings")
 	}
-	return out
+	return out, nil
 }
