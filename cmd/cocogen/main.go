@@ -8,6 +8,8 @@ import (
 	"runtime/debug"
 
 	"github.com/cocogen/cocogen/internal/renderheap"
+	// Prepares the heap of a render while the packages are initialised (see the package).
+	_ "github.com/cocogen/cocogen/internal/renderheap/early"
 )
 
 func main() {
@@ -26,5 +28,6 @@ func main() {
 }
 
 // prepareHeap sets up the heap of a render: transparent huge pages where Linux gives them on advice, and a
-// collection floor (internal/renderheap; README, Performance).
-func prepareHeap() { renderheap.Prepare() }
+// collection floor (internal/renderheap; README, Performance). Package early has done it already when the
+// command line starts with the command.
+func prepareHeap() { renderheap.PrepareOnce() }

@@ -35,3 +35,20 @@ func TestGOGCSkipsTheFloor(t *testing.T) {
 		t.Fatalf("Prepare kept a reserve of %d bytes with GOGC set", len(reserve))
 	}
 }
+
+// TestPrepareOnceKeepsTheFirst checks that PrepareOnce does nothing once the process has prepared its heap (as
+// package early does before main runs).
+func TestPrepareOnceKeepsTheFirst(t *testing.T) {
+	t.Setenv("GOGC", "")
+	Prepare()
+	kept := &reserve[0]
+	PrepareOnce()
+	if &reserve[0] != kept {
+		t.Fatal("PrepareOnce prepared the heap again")
+	}
+	prepared = false
+	PrepareOnce()
+	if !prepared || &reserve[0] == kept {
+		t.Fatal("PrepareOnce did not prepare a heap that was not prepared")
+	}
+}

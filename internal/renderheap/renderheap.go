@@ -61,6 +61,7 @@ const hugePage = 2 << 20
 // disabled with GODEBUG=disablethp=1 (Go's own switch, respected here), a system where huge pages are not
 // "madvise", or the advice refused. Call it once, early, before the heap holds much: it runs a collection.
 func Prepare() (start uintptr, n int) {
+	prepared = true
 	// No collection while the reserve and the probe are allocated (each would start one); the one below
 	// then sets the pace from the reserve.
 	pct := debug.SetGCPercent(-1)
@@ -85,6 +86,17 @@ func Prepare() (start uintptr, n int) {
 	runtime.GC()
 	return start, n
 }
+
+// PrepareOnce calls Prepare unless the process has prepared its heap already: package early does it for the
+// commands that render while the program's packages are initialised.
+func PrepareOnce() {
+	if !prepared {
+		Prepare()
+	}
+}
+
+// prepared is whether Prepare has run in this process.
+var prepared bool
 
 // reserve is the heap floor: never written, so it takes no memory, but live, so that the collector's pace
 // (GOGC) counts it.
