@@ -31,6 +31,11 @@
 // so that the collector paces from live data plus the reserve: the first collection comes after about Floor
 // bytes of allocation, and a large render's heap still grows as with GOGC 100, by Floor more. GOGC set in the
 // environment skips the reserve: whoever sets it chose the pace.
+//
+// When. The earlier Prepare runs, the more of the process's allocations land in huge pages and the less its
+// collection has to mark. cocogen's commands that render have it run while the program's packages are still
+// being initialised (package early), before OPA, kustomize and the commands allocate their tables; a command
+// that finds the heap prepared leaves it (PrepareOnce).
 package renderheap
 
 import (
