@@ -492,7 +492,7 @@ func endOfValue(rest []byte) bool {
 }
 
 // simpleText accepts UTF-8 text made of YAML's printable characters and newlines: no tabs, carriage returns,
-// control characters or byte order marks.
+// control characters, byte order marks, or the characters the full parser takes for line breaks (NEL, LS, PS).
 func simpleText(data []byte) bool {
 	for i := 0; i < len(data); {
 		c := data[i]
@@ -504,7 +504,9 @@ func simpleText(data []byte) bool {
 			continue
 		}
 		r, size := utf8.DecodeRune(data[i:])
-		if r == utf8.RuneError || r == 0xfeff || !(r == 0x85 || r >= 0xa0 && r <= 0xd7ff || r >= 0xe000 && r <= 0xfffd || r >= 0x10000) {
+		// NEL, LS and PS are printable to YAML 1.2 but line breaks to the full parser (yaml.v3's is_break,
+		// after libyaml and YAML 1.1): the full parser reads such text.
+		if r == utf8.RuneError || r == 0xfeff || r == 0x85 || r == 0x2028 || r == 0x2029 || !(r >= 0xa0 && r <= 0xd7ff || r >= 0xe000 && r <= 0xfffd || r >= 0x10000) {
 			return false
 		}
 		i += size

@@ -117,7 +117,7 @@ func TestFastParseCases(t *testing.T) {
 		"a: |\n  block\n", "a: >\n  folded\n", "a: &x 1\nb: *x\n", "a: !!str 1\n", "a: [1, 2]\n", "a: {b: 1}\n",
 		"a: \"esc\\n\"\n", "a: multi\n  line\n", "- - a\n", "a:\tb\n", "a: 1\r\n", "a: 1\n---\nb: 2\n",
 		"<<: {a: 1}\n", "? a\n: b\n", "a: b: c\n", "a: 1\n a: 2\n", "a: 1\na: 2\n", "plain\n", "",
-		"%YAML 1.2\n---\na: 1\n", "a: -x\n", "a: 'unterminated\n",
+		"%YAML 1.2\n---\na: 1\n", "a: -x\n", "a: 'unterminated\n", "- \u0085", "a: b\u2028c\n", "a: \u2029\n",
 	}
 	for _, src := range decline {
 		if checkFast(t, "t.yaml", src) {
