@@ -154,7 +154,7 @@ func load(req Request, limits budget.Limits, now time.Time, d *diag.List) *Sourc
 	src.loaded, src.values = loaded, v
 	// Kustomize's once-per-process loading runs on the other core while the overlays' files are read below;
 	// load waits for it before it returns, whichever way it returns.
-	if hasWorkloads(v) {
+	if hasWorkloads(v) && !req.modelOnly {
 		defer parallel.Start(warmOverlays)()
 	}
 	if v.ClusterGroup.Name != loaded.Group {
@@ -275,6 +275,7 @@ func loadManaged(req Request, src *Sources, root *repo.Root, limits budget.Limit
 				Budget:       limits,
 				Now:          func() time.Time { return now },
 				nested:       view,
+				modelOnly:    req.modelOnly,
 			}
 			ml := &managedLoad{req: sub}
 			ml.src, ml.clock, ml.d, ml.err = loadRequest(sub)

@@ -6,7 +6,7 @@ import (
 )
 
 // TestLoadWarmsKustomizeForOverlays checks that the load phase starts kustomize's warm-up when the render has
-// an overlay to build, and only then, and that it waits for it before it returns.
+// an overlay to build, and only then (not for LoadModel), and that it waits for it before it returns.
 func TestLoadWarmsKustomizeForOverlays(t *testing.T) {
 	var started, finished atomic.Int32
 	warm := warmOverlays
@@ -31,5 +31,12 @@ func TestLoadWarmsKustomizeForOverlays(t *testing.T) {
 	}
 	if s := started.Load(); s != 1 {
 		t.Fatalf("a render without workloads applications started the warm-up (%d starts in all)", s)
+	}
+
+	if _, err := LoadModel(disk(t, "../..", "../../values", Request{})); err != nil {
+		t.Fatal(err)
+	}
+	if s := started.Load(); s != 1 {
+		t.Fatalf("LoadModel, which builds no overlay, started the warm-up (%d starts in all)", s)
 	}
 }
