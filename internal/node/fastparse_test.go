@@ -198,3 +198,23 @@ func TestFastParseSplitAgrees(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkFastParse reads a values document of 2,000 applications and namespaces (bigValues) in one go and in
+// halves side by side (as Parse does with more than one CPU).
+func BenchmarkFastParse(b *testing.B) {
+	src := []byte(bigValues(2000))
+	for _, bc := range []struct {
+		name  string
+		split int
+	}{{"whole", 0}, {"halves", splitLines}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(src)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, ok := parseSimpleSplit(&converter{file: "big.yaml"}, src, bc.split); !ok {
+					b.Fatal("the fast path declined the document")
+				}
+			}
+		})
+	}
+}
