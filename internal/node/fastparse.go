@@ -2,12 +2,10 @@ package node
 
 import (
 	"bytes"
-	"runtime"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/cocogen/cocogen/internal/parallel"
 	"github.com/cocogen/cocogen/internal/srcpos"
 )
 
@@ -34,32 +32,14 @@ type fastParser struct {
 	// scratch holds the entries of the maps being read, the innermost last: a map takes its entries from it in
 	// one slice of the right size when it ends, instead of growing a slice of its own entry by entry.
 	scratch []Entry
-	// splitFrom is the size in lines from which a mapping's entries are read in two halves side by side
-	// (mappingInHalves); 0 for never.
-	splitFrom int
 }
-
-// splitLines is the size of a mapping, in content lines, from which the fast path reads its entries in two
-// halves side by side, where the process has more than one CPU: a cluster group's applications, namespaces or
-// subscriptions by the thousand (the values file of the 2,000-application benchmark has 14,000 lines of
-// applications). Below it a goroutine costs more than it saves.
-const splitLines = 4096
 
 // parseSimple parses data when it lies in the simple subset.
 func parseSimple(c *converter, data []byte) (n *Node, ok bool) {
-	split := 0
-	if runtime.GOMAXPROCS(0) > 1 {
-		split = splitLines
-	}
-	return parseSimpleSplit(c, data, split)
-}
-
-// parseSimpleSplit is parseSimple with the size from which mappings are read in halves (0: never).
-func parseSimpleSplit(c *converter, data []byte, splitFrom int) (n *Node, ok bool) {
 	if !simpleText(data) {
 		return nil, false
 	}
-	p := &fastParser{c: c, lines: make([]fastLine, 0, bytes.Count(data, []byte{'\n'})+1), splitFrom: splitFrom}
+	p := &fastParser{c: c, lines: make([]fastLine, 0, bytes.Count(data, []byte{'\n'})+1)}
 	lineNum := 0
 	first := true
 	for len(data) > 0 {
@@ -114,11 +94,6 @@ func column(line fastLine, off int) int {
 
 func (p *fastParser) node() bool {
 	p.count++
-	return p.withinBudget()
-}
-
-// withinBudget reports whether the values counted so far fit the document's budget.
-func (p *fastParser) withinBudget() bool {
 	return p.c.lim.MaxNodes <= 0 || p.count <= p.c.lim.MaxNodes
 }
 
@@ -144,76 +119,7 @@ func isDash(text []byte) bool {
 // mapping parses "key: value" lines at indent. skip is the byte offset where the first key starts in the current
 // line (after "- " for a mapping that is a sequence item); later keys start at the indentation.
 func (p *fastParser) mapping(indent, skip, depth int) (*Node, bool) {
-	if skip == 0 && p.splitFrom > 0 && len(p.lines)-p.i >= p.splitFrom {
-		if m, ok, split := p.mappingInHalves(indent, depth); split {
-			return m, ok
-		}
-	}
 	m := &Node{Kind: Map}
-	if !p.entries(m, indent, skip, depth) {
-		return nil, false
-	}
-	if !m.uniqueKeys() {
-		return nil, false // a repeated key: the full parser reports it
-	}
-	return m, true
-}
-
-// mappingInHalves reads the mapping at indent that starts at the current line in two halves side by side, when
-// it spans at least splitFrom lines and has a key that splits it into halves of a quarter of its lines or more
-// (else split is false, and nothing was read). Each half is read by a parser of its own, which reads its
-// entries as this one would (entries) but splits no further; the halves' entries are joined in order and their
-// nodes counted against the document's budget, so that the result, and whether there is one, are the same as
-// a sequential read's (TestFastParseSplitAgrees).
-func (p *fastParser) mappingInHalves(indent, depth int) (m *Node, ok, split bool) {
-	start, end := p.i, p.i+1
-	for end < len(p.lines) && p.lines[end].indent >= indent {
-		end++ // the mapping ends at the first line indented less
-	}
-	n := end - start
-	if n < p.splitFrom {
-		return nil, false, false
-	}
-	// The key closest to the middle: a line at the mapping's indentation that is not a sequence item (a
-	// value's items may line up with the keys).
-	isKey := func(j int) bool { return p.lines[j].indent == indent && !isDash(p.lines[j].text) }
-	at, mid := -1, start+n/2
-	for d := 0; mid-d > start || mid+d < end; d++ {
-		if j := mid + d; j > start && j < end && isKey(j) {
-			at = j
-			break
-		}
-		if j := mid - d; j > start && isKey(j) {
-			at = j
-			break
-		}
-	}
-	if at < 0 || min(at-start, end-at) < max(1, n/4) {
-		return nil, false, false // one entry holds most of it: a mapping inside may split instead
-	}
-	p.c.halves++
-	first := &fastParser{c: p.c, lines: p.lines[:at], i: start}
-	second := &fastParser{c: p.c, lines: p.lines[at:end]}
-	a, b := &Node{Kind: Map}, &Node{Kind: Map}
-	okB := false
-	wait := parallel.Start(func() { okB = second.entries(b, indent, 0, depth) && second.i == len(second.lines) })
-	okA := first.entries(a, indent, 0, depth) && first.i == at
-	wait()
-	p.i = end
-	p.count += first.count + second.count
-	if !okA || !okB || !p.withinBudget() {
-		return nil, false, true
-	}
-	a.entries = append(a.entries, b.entries...)
-	if !a.uniqueKeys() {
-		return nil, false, true
-	}
-	return a, true, true
-}
-
-// entries reads the "key: value" lines of the mapping m at indent into m (see mapping), without checking that
-// its keys are unique.
-func (p *fastParser) entries(m *Node, indent, skip, depth int) bool {
 	base := len(p.scratch)
 	firstLine := true
 	for p.i < len(p.lines) {
@@ -226,13 +132,13 @@ func (p *fastParser) entries(m *Node, indent, skip, depth int) bool {
 				break // the end of this mapping
 			}
 			if line.indent > indent || isDash(line.text) {
-				return false // a stray continuation or item: let the full parser judge
+				return nil, false // a stray continuation or item: let the full parser judge
 			}
 		}
 		text := line.text[off:]
 		key, rest, ok := splitKey(text)
 		if !ok {
-			return false
+			return nil, false
 		}
 		keyCol := column(line, off)
 		if firstLine {
@@ -240,7 +146,7 @@ func (p *fastParser) entries(m *Node, indent, skip, depth int) bool {
 		}
 		firstLine = false
 		if !p.node() {
-			return false
+			return nil, false
 		}
 		colonOff := off + len(text) - len(rest) - 1
 		p.i++
@@ -248,26 +154,29 @@ func (p *fastParser) entries(m *Node, indent, skip, depth int) bool {
 		rest = bytes.TrimLeft(rest, " ")
 		if len(rest) == 0 || rest[0] == '#' {
 			if len(rest) > 0 && line.text[colonOff+1] != ' ' {
-				return false
+				return nil, false
 			}
 			val, ok = p.nested(line, colonOff, indent, depth)
 		} else {
 			if line.text[colonOff+1] != ' ' {
-				return false
+				return nil, false
 			}
 			val, ok = p.scalar(line, off+len(text)-len(rest), rest)
 			if ok && p.i < len(p.lines) && p.lines[p.i].indent > indent {
-				return false // a continuation line: a multi-line scalar or an error
+				return nil, false // a continuation line: a multi-line scalar or an error
 			}
 		}
 		if !ok {
-			return false
+			return nil, false
 		}
 		p.scratch = append(p.scratch, Entry{Key: key, KeyPos: p.pos(line, keyCol), Value: val})
 	}
 	m.entries = append(make([]Entry, 0, len(p.scratch)-base), p.scratch[base:]...)
 	p.scratch = p.scratch[:base]
-	return true
+	if !m.uniqueKeys() {
+		return nil, false // a repeated key: the full parser reports it
+	}
+	return m, true
 }
 
 // uniqueKeys indexes a map built whole (above mapIndexThreshold keys) and reports whether its keys are unique.

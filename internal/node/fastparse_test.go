@@ -1,7 +1,6 @@
 package node
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -44,20 +43,11 @@ func sameTree(path string, a, b *Node) string {
 var fuzzLimits = Limits{MaxBytes: 1 << 16, MaxNodes: 10000, MaxDepth: 50}
 
 // checkFast parses src with the fast path and, when it accepts, checks that the full parser agrees exactly.
-// It also reads src with every mapping that can be split read in halves side by side (mappingInHalves, at
-// any size), which must give the same result.
 func checkFast(t *testing.T, name, src string) bool {
 	t.Helper()
-	fast, ok := parseSimpleSplit(&converter{file: name, lim: fuzzLimits}, []byte(src), 0)
-	halves, okHalves := parseSimpleSplit(&converter{file: name, lim: fuzzLimits}, []byte(src), 1)
-	if ok != okHalves {
-		t.Fatalf("the fast path read in halves accepts the document: %v, read in one go: %v\n%s", okHalves, ok, src)
-	}
+	fast, ok := parseSimple(&converter{file: name, lim: fuzzLimits}, []byte(src))
 	if !ok {
 		return false
-	}
-	if d := sameTree("", halves, fast); d != "" {
-		t.Fatalf("the fast path read in halves and in one go disagree: %s\n%s", d, src)
 	}
 	full, err := parseFull(name, []byte(src), fuzzLimits)
 	if err != nil {
@@ -162,59 +152,15 @@ func bigValues(n int) string {
 	return b.String()
 }
 
-// TestFastParseSplitAgrees checks that a large mapping is read in halves (at the size the render uses) and that
-// the result is the one a read in one go gives, values, positions and order; and that a document over its
-// budget is refused either way, though each half alone is within it.
-func TestFastParseSplitAgrees(t *testing.T) {
-	src := []byte(bigValues(1000))
-	c := &converter{file: "big.yaml"}
-	halves, ok := parseSimpleSplit(c, src, splitLines)
-	if !ok {
-		t.Fatal("the fast path read in halves declined the document")
-	}
-	if c.halves == 0 {
-		t.Fatalf("no mapping of %d lines was read in halves", bytes.Count(src, []byte{'\n'}))
-	}
-	whole, ok := parseSimpleSplit(&converter{file: "big.yaml"}, src, 0)
-	if !ok {
-		t.Fatal("the fast path declined the document")
-	}
-	if d := sameTree("", halves, whole); d != "" {
-		t.Fatalf("read in halves and in one go disagree: %s", d)
-	}
-
-	// The applications last, so that no value after them is counted once they are read.
-	src = []byte(strings.TrimSuffix(string(src), "global:\n  pattern: demo\n"))
-	count := &converter{file: "big.yaml"}
-	parseSimpleSplit(count, src, 0)
-	for _, split := range []int{0, splitLines} {
-		lim := Limits{MaxNodes: count.count - 1}
-		if _, ok := parseSimpleSplit(&converter{file: "big.yaml", lim: lim}, src, split); ok {
-			t.Errorf("split from %d: the fast path accepted %d values with a budget of %d", split, count.count, lim.MaxNodes)
-		}
-		lim.MaxNodes = count.count
-		if _, ok := parseSimpleSplit(&converter{file: "big.yaml", lim: lim}, src, split); !ok {
-			t.Errorf("split from %d: the fast path refused %d values with a budget of %d", split, count.count, lim.MaxNodes)
-		}
-	}
-}
-
-// BenchmarkFastParse reads a values document of 2,000 applications and namespaces (bigValues) in one go and in
-// halves side by side (as Parse does with more than one CPU).
+// BenchmarkFastParse reads a values document of 2,000 applications and namespaces (bigValues) with the fast
+// path.
 func BenchmarkFastParse(b *testing.B) {
 	src := []byte(bigValues(2000))
-	for _, bc := range []struct {
-		name  string
-		split int
-	}{{"whole", 0}, {"halves", splitLines}} {
-		b.Run(bc.name, func(b *testing.B) {
-			b.SetBytes(int64(len(src)))
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, ok := parseSimpleSplit(&converter{file: "big.yaml"}, src, bc.split); !ok {
-					b.Fatal("the fast path declined the document")
-				}
-			}
-		})
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := parseSimple(&converter{file: "big.yaml"}, src); !ok {
+			b.Fatal("the fast path declined the document")
+		}
 	}
 }

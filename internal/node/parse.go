@@ -143,8 +143,6 @@ type converter struct {
 	count int
 	// active holds the anchors being expanded, to refuse recursive aliases.
 	active map[*yaml.Node]bool
-	// halves counts the mappings the fast path read in halves (for tests).
-	halves int
 }
 
 func (c *converter) pos(y *yaml.Node) srcpos.Pos {
