@@ -12,7 +12,6 @@ import (
 	"path"
 	"reflect"
 	"strings"
-	"sync"
 
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/resmap"
@@ -372,22 +371,3 @@ func trackOrigins(fs filesys.FileSystem, dir string) (present bool, err error) {
 
 // kustomizationNames are the file names kustomize looks for, in its order.
 var kustomizationNames = []string{"kustomization.yaml", "kustomization.yml", "Kustomization"}
-
-// Warm has kustomize build an empty kustomization in memory once per process, so that what kustomize loads
-// on its first build in a process is loaded: its default transformer configuration, parsed from YAML behind a
-// sync.Once in kustomize's builtinconfig.MakeDefaultConfig (api v0.21.2), about 5 ms of CPU on the machines
-// measured for the README (Performance), and the first touches of its code. A render calls it on the other
-// core while it reads the overlays' files, so that the first overlay build does not pay for it. It reads
-// nothing but its own in-memory file; later calls return at once. Kustomize's errors and panics are its own
-// (run): a failed warm-up only leaves the cost to the first build.
-func Warm() { warmOnce.Do(warm) }
-
-var warmOnce sync.Once
-
-func warm() {
-	fs := filesys.MakeFsInMemory()
-	if err := fs.WriteFile(path.Join(mount, "kustomization.yaml"), []byte("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n")); err != nil {
-		return
-	}
-	_, _ = run(fs, mount)
-}

@@ -15,7 +15,6 @@ import (
 	"github.com/cocogen/cocogen/internal/model"
 	"github.com/cocogen/cocogen/internal/node"
 	"github.com/cocogen/cocogen/internal/overlay"
-	"github.com/cocogen/cocogen/internal/parallel"
 	"github.com/cocogen/cocogen/internal/regolimit"
 	"github.com/cocogen/cocogen/internal/repo"
 	"github.com/cocogen/cocogen/internal/srcpos"
@@ -152,11 +151,6 @@ func load(req Request, limits budget.Limits, now time.Time, d *diag.List) *Sourc
 		return nil
 	}
 	src.loaded, src.values = loaded, v
-	// Kustomize's once-per-process loading runs on the other core while the overlays' files are read below;
-	// load waits for it before it returns, whichever way it returns.
-	if hasWorkloads(v) && !req.modelOnly {
-		defer parallel.Start(warmOverlays)()
-	}
 	if v.ClusterGroup.Name != loaded.Group {
 		d.Warnf(v.ClusterGroup.NamePos, "clusterGroup.name", "is %q but the cluster group being rendered is %q: child applications will read values-%s.yaml", v.ClusterGroup.Name, loaded.Group, v.ClusterGroup.Name)
 	}
@@ -202,19 +196,6 @@ func load(req Request, limits budget.Limits, now time.Time, d *diag.List) *Sourc
 	}
 	src.bytesRead = root.BytesRead()
 	return src
-}
-
-// warmOverlays is overlay.Warm; a test counts its calls.
-var warmOverlays = overlay.Warm
-
-// hasWorkloads reports whether v enables a workloads application, whose overlay the render builds.
-func hasWorkloads(v *model.Values) bool {
-	for i := range v.ClusterGroup.Applications {
-		if a := &v.ClusterGroup.Applications[i]; !a.Disabled && a.CoCoGen == model.GenWorkloads {
-			return true
-		}
-	}
-	return false
 }
 
 // hubView is what a hub passes to the renders of its managed clusters: its KBS resources and the profiles
@@ -275,7 +256,6 @@ func loadManaged(req Request, src *Sources, root *repo.Root, limits budget.Limit
 				Budget:       limits,
 				Now:          func() time.Time { return now },
 				nested:       view,
-				modelOnly:    req.modelOnly,
 			}
 			ml := &managedLoad{req: sub}
 			ml.src, ml.clock, ml.d, ml.err = loadRequest(sub)

@@ -66,8 +66,6 @@ type Request struct {
 	Budget budget.Limits
 	// nested is set on the renders of a hub's managed clusters (renderManaged).
 	nested *hubView
-	// modelOnly is set by LoadModel, which builds no overlay: its load does not warm kustomize up.
-	modelOnly bool
 	// Now is the render's clock, read once per render (nil: time.Now). It decides the checks of dates (the
 	// trust anchor's validity, the reference values' expiration, the end of previous init-data windows),
 	// never what is rendered: the same commit renders the same bytes while its dates hold.
@@ -185,7 +183,6 @@ type Model struct {
 // LoadModel runs the load phase of a render of req (the same files, value-file order, --set and budgets) and
 // returns its values and metadata; a problem with the input is returned as *diag.Diagnostics.
 func LoadModel(req Request) (*Model, error) {
-	req.modelOnly = true
 	src, _, d, err := loadRequest(req)
 	if err != nil {
 		return nil, err
