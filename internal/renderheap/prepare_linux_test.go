@@ -21,6 +21,9 @@ var first struct {
 	n        int
 	notes    []string // why a check could not be made
 	unhinted []mapping
+	// reserveEnd and paddedAt are where the reserve ends and where the padding is; padding is its length.
+	reserveEnd, paddedAt uintptr
+	padding              int
 	// in of total 64 KiB objects allocated right after Prepare lie in advised memory.
 	in, total int
 }
@@ -36,6 +39,8 @@ func recordFirstPrepare() {
 	f := &first
 	f.start, f.n = Prepare()
 	f.ran = true
+	f.reserveEnd = uintptr(unsafe.Pointer(unsafe.SliceData(reserve))) + Floor
+	f.paddedAt, f.padding = uintptr(unsafe.Pointer(unsafe.SliceData(padding))), len(padding)
 	maps, err := readMaps()
 	if err != nil {
 		f.notes = append(f.notes, err.Error())
@@ -99,11 +104,31 @@ func TestPrepareAdvisesTheHeapItThenUses(t *testing.T) {
 	t.Logf("%d of %d new 64 KiB objects are in memory advised for huge pages", f.in, f.total)
 }
 
+// TestPaddingPutsTheProbeOnAHugePage checks that Prepare advises the probe from its first byte: the padding
+// fills the huge page in which the reserve ends, and the probe follows on the next huge page boundary.
+func TestPaddingPutsTheProbeOnAHugePage(t *testing.T) {
+	skipUnlessPrepared(t)
+	f := first
+	if want := pad(f.reserveEnd); f.padding != want {
+		t.Fatalf("padding of %d bytes after a reserve that ends at %#x; want %d", f.padding, f.reserveEnd, want)
+	}
+	if f.padding > 0 && f.paddedAt != f.reserveEnd {
+		t.Fatalf("the padding is at %#x, not right after the reserve (%#x)", f.paddedAt, f.reserveEnd)
+	}
+	if want := f.reserveEnd + uintptr(f.padding); f.start != want || want%hugePage != 0 || f.n != Size {
+		t.Fatalf("Prepare advised [%#x, +%d); want all of the probe, from the huge page boundary right after the reserve and its padding (%#x, +%d)", f.start, f.n, want, Size)
+	}
+}
+
 // TestPrepareRespectsDisableTHP checks that GODEBUG=disablethp=1 keeps the heap as Go leaves it.
 func TestPrepareRespectsDisableTHP(t *testing.T) {
 	t.Setenv("GODEBUG", "disablethp=1")
 	if start, n := Prepare(); n != 0 || start != 0 {
 		t.Fatalf("Prepare with disablethp=1 advised [%#x, +%d)", start, n)
+	}
+	if len(padding) > 0 {
+		// The padding only serves the probe: with nothing advised there is none.
+		t.Fatalf("Prepare with disablethp=1 padded the reserve with %d bytes", len(padding))
 	}
 }
 

@@ -62,3 +62,18 @@ func TestMode(t *testing.T) {
 		}
 	}
 }
+
+func TestPad(t *testing.T) {
+	for _, tc := range []struct {
+		end  uintptr
+		want int
+	}{
+		{4 * hugePage, 0},
+		{4*hugePage + 8192, hugePage - 8192},
+		{4*hugePage - 1, 1},
+	} {
+		if got := pad(tc.end); got != tc.want {
+			t.Errorf("pad(%#x) = %d, want %d", tc.end, got, tc.want)
+		}
+	}
+}
