@@ -76,7 +76,7 @@ func skipUnlessPrepared(t *testing.T) {
 	t.Helper()
 	if !first.ran {
 		b, err := os.ReadFile(modeFile)
-		t.Skipf("Prepare advises only where huge pages are \"madvise\" (and the test keeps to the command's defaults: GODEBUG=disablethp=1 and GOGC unset); %s: %q %v", modeFile, b, err)
+		t.Skipf("Prepare advises only where huge pages are \"madvise\" (and, as for a command with its defaults, neither GOGC nor GODEBUG=disablethp=1 is set); %s: %q %v", modeFile, b, err)
 	}
 	if len(first.notes) > 0 {
 		t.Skipf("cannot inspect the mappings: %s", strings.Join(first.notes, "; "))
