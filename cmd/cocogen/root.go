@@ -17,7 +17,8 @@ type streams struct {
 	in       io.Reader
 	out, err io.Writer
 	// prepareHeap readies the process's heap for a large render; the commands that render call it first.
-	// main passes renderheap.Prepare; tests leave it nil.
+	// main passes prepareHeap (renderheap.PrepareOnce: package early has usually done it already); tests leave
+	// it nil.
 	prepareHeap func()
 }
 
