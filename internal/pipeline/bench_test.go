@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cocogen/cocogen/internal/manifest"
+	"github.com/cocogen/cocogen/internal/renderheap"
 	"github.com/cocogen/cocogen/internal/synthetic"
 )
 
@@ -52,8 +53,13 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// benchRender times renders of req into a discarding writer (the command's job up to its write system calls).
+// benchRender times renders of req into a discarding writer (the command's job up to its write system calls),
+// with the heap the command renders with: cocogen render prepares it before its render (renderheap: the
+// collection floor and the huge-page advice), so the benchmarks do too, once per test binary. With GOGC in the
+// environment Prepare keeps no floor, and the figures are those of Go's default pace (GOGC=100 go test -bench
+// ...): a library caller's render, in a process that has not prepared its heap.
 func benchRender(b *testing.B, req Request) {
+	renderheap.PrepareOnce()
 	b.SetBytes(renderTo(b, io.Discard, req))
 	b.ReportAllocs()
 	b.ResetTimer()
