@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Times `cocogen render` against `helm template` of the Validated Patterns clustergroup chart on the same
 # 2,000-application values, side by side in one run: both run N times, interleaved (cocogen, helm, cocogen, …),
-# each measured from process start to its last byte written (wall seconds) with its peak RSS, by
-# /usr/bin/time. Prints every run and the medians. Not part of CI (.ci/run): it installs Helm with `go install`
+# each measured from just before its process is spawned to just after it exits (wall seconds) with its peak RSS,
+# by scripts/timed.go. Prints every run and the medians. Not part of CI (.ci/run): it installs Helm with `go install`
 # and needs a checkout of the chart, which is not part of this repository.
 #
 #   scripts/bench-vs-helm.sh CHART_DIR [RUNS]
@@ -24,10 +24,6 @@ if [ -z "$chart" ] || [ ! -f "$chart/Chart.yaml" ]; then
 fi
 if [ ! -d "$chart/charts/vp-rbac" ] && ! ls "$chart"/charts/vp-rbac-*.tgz >/dev/null 2>&1; then
   echo "$chart has no charts/vp-rbac: run 'helm dependency build $chart' or unpack vp-rbac-chart there" >&2
-  exit 2
-fi
-if [ ! -x /usr/bin/time ]; then
-  echo "/usr/bin/time is missing (Debian/Ubuntu: apt-get install time)" >&2
   exit 2
 fi
 
@@ -69,19 +65,19 @@ if [ "$n_cocogen" != "$n_helm" ]; then
   exit 1
 fi
 
+echo "==> go build scripts/timed.go (the timer)"
+go build -o "$work/bin/timed" scripts/timed.go
+
 # timed NAME CMD...: runs CMD with its output discarded and appends "seconds KiB" to $work/NAME.txt: the wall
-# time from before the process starts to after it exits (bash's EPOCHREALTIME, in ms; /usr/bin/time's %e has
-# 10 ms steps) and the peak RSS /usr/bin/time reports.
+# time from just before the process is spawned to just after it exits, and its peak RSS (scripts/timed.go,
+# which says why not /usr/bin/time inside bash's clock).
 timed() {
-  local name=$1 start end
+  local name=$1
   shift
-  start=$EPOCHREALTIME
-  /usr/bin/time -f '%M' -o "$work/rss.txt" "$@" >/dev/null 2>"$work/$name.err" || {
+  "$work/bin/timed" -stderr "$work/$name.err" -- "$@" >>"$work/$name.txt" || {
     cat "$work/$name.err" >&2
     exit 1
   }
-  end=$EPOCHREALTIME
-  awk -v s="$start" -v e="$end" -v m="$(tail -n 1 "$work/rss.txt")" 'BEGIN {printf "%.3f %d\n", e - s, m}' >>"$work/$name.txt"
 }
 : >"$work/cocogen.txt"
 : >"$work/helm.txt"
