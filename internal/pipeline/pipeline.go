@@ -239,6 +239,16 @@ func generate(req Request, src *Sources, now time.Time, d *diag.List) (*Result, 
 		return nil, finish(d)
 	}
 	ac.managed = managed
+	// The tree reads the values only, not what the applications cocogen renders give: it is built beside them
+	// (renderApps) into lists of its own, which are reported after theirs, where a sequential render reports
+	// them. Of the render's budgets it spends only the templates', which renderApps does not (the managed
+	// clusters' renders above do: the tree starts after them, so a budget runs out at the same call every run).
+	var tree renderedTree
+	treeBuilt := func() {}
+	if want == nil {
+		treeBuilt = parallel.Start(func() { tree = renderTree(req, src, v) })
+	}
+	defer treeBuilt() // also on the early returns below: nothing outlives Render
 	apps := renderApps(ac, d)
 	for _, a := range apps {
 		checkNames(a.Objects, d)
@@ -264,15 +274,13 @@ func generate(req Request, src *Sources, now time.Time, d *diag.List) (*Result, 
 		res.Usage = usage()
 		return res, nil
 	}
-	env := childEnv(req, src.valuesDir, src.loaded.Group, src.cluster, v, d)
-	checkRepoURL(v, d)
-	objs, gd := appofapps.Render(v, appofapps.Options{ValuesDir: src.valuesDir, PluginEnv: env, Templates: src.templates})
-	d.Append(gd)
+	treeBuilt()
+	d.Append(tree.d)
 	// The names are checked while the objects are sorted into a new list (both only read the tree's list);
 	// the check's problems come after the tree's, as in a sequential run.
-	names, tree := &diag.List{}, objs
-	checked := parallel.Start(func() { checkNames(tree, names) })
-	objs = manifest.Sorted(tree)
+	names := &diag.List{}
+	checked := parallel.Start(func() { checkNames(tree.objs, names) })
+	objs := manifest.Sorted(tree.objs)
 	checked()
 	d.Append(names)
 	if d.HasErrors() {
@@ -292,6 +300,23 @@ func generate(req Request, src *Sources, now time.Time, d *diag.List) (*Result, 
 	res.Diagnostics = d.Sorted()
 	res.Usage = usage()
 	return res, nil
+}
+
+// renderedTree is the app-of-apps tree of a render and the problems found building it.
+type renderedTree struct {
+	objs []manifest.Object
+	d    *diag.List
+}
+
+// renderTree builds the app-of-apps tree: the plugin env of the applications cocogen renders, the repository
+// URL's check and the tree's objects, with their problems in that order.
+func renderTree(req Request, src *Sources, v *model.Values) renderedTree {
+	d := &diag.List{}
+	env := childEnv(req, src.valuesDir, src.loaded.Group, src.cluster, v, d)
+	checkRepoURL(v, d)
+	objs, gd := appofapps.Render(v, appofapps.Options{ValuesDir: src.valuesDir, PluginEnv: env, Templates: src.templates})
+	d.Append(gd)
+	return renderedTree{objs: objs, d: d}
 }
 
 // childEnv is the plugin env that the applications cocogen renders get after COCOGEN_APP, so that the
