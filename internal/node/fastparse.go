@@ -32,6 +32,53 @@ type fastParser struct {
 	// scratch holds the entries of the maps being read, the innermost last: a map takes its entries from it in
 	// one slice of the right size when it ends, instead of growing a slice of its own entry by entry.
 	scratch []Entry
+	// doc is the document as one string, and docCap the capacity of its bytes: keys and unquoted values are
+	// parts of doc (see str), so reading them allocates nothing.
+	doc    string
+	docCap int
+	// nodes and entries are handed out in blocks (newNode, takeEntries): a 2,000-application values file
+	// has some 17,000 nodes, and one allocation per block instead of one per node and per map saves most of
+	// the parse's allocations. A node or map keeps its block alive; all of them live as long as the values do.
+	nodes   []Node
+	entries []Entry
+}
+
+// nodeBlock and entryBlock are how many nodes and map entries one allocation holds (8 KiB and 56 KiB).
+const (
+	nodeBlock  = 64
+	entryBlock = 1024
+)
+
+// str returns b, which must be a part of the document (a subslice of the bytes parseSimple was given, which
+// keeps their capacity), as the same part of p.doc.
+func (p *fastParser) str(b []byte) string {
+	off := p.docCap - cap(b)
+	return p.doc[off : off+len(b)]
+}
+
+// newNode returns a zero node from the current block.
+func (p *fastParser) newNode() *Node {
+	if len(p.nodes) == 0 {
+		p.nodes = make([]Node, nodeBlock)
+	}
+	n := &p.nodes[0]
+	p.nodes = p.nodes[1:]
+	return n
+}
+
+// takeEntries returns a copy of es in a slice of the current entry block whose capacity ends with it, so that
+// an append to a map's entries allocates instead of writing over the next map's.
+func (p *fastParser) takeEntries(es []Entry) []Entry {
+	if len(es) > entryBlock/4 {
+		return append(make([]Entry, 0, len(es)), es...)
+	}
+	if len(p.entries) < len(es) {
+		p.entries = make([]Entry, entryBlock)
+	}
+	out := p.entries[:len(es):len(es)]
+	copy(out, es)
+	p.entries = p.entries[len(es):]
+	return out
 }
 
 // parseSimple parses data when it lies in the simple subset.
@@ -39,7 +86,7 @@ func parseSimple(c *converter, data []byte) (n *Node, ok bool) {
 	if !simpleText(data) {
 		return nil, false
 	}
-	p := &fastParser{c: c, lines: make([]fastLine, 0, bytes.Count(data, []byte{'\n'})+1)}
+	p := &fastParser{c: c, lines: make([]fastLine, 0, bytes.Count(data, []byte{'\n'})+1), doc: string(data), docCap: cap(data)}
 	lineNum := 0
 	first := true
 	for len(data) > 0 {
@@ -119,7 +166,8 @@ func isDash(text []byte) bool {
 // mapping parses "key: value" lines at indent. skip is the byte offset where the first key starts in the current
 // line (after "- " for a mapping that is a sequence item); later keys start at the indentation.
 func (p *fastParser) mapping(indent, skip, depth int) (*Node, bool) {
-	m := &Node{Kind: Map}
+	m := p.newNode()
+	m.Kind = Map
 	base := len(p.scratch)
 	firstLine := true
 	for p.i < len(p.lines) {
@@ -136,7 +184,7 @@ func (p *fastParser) mapping(indent, skip, depth int) (*Node, bool) {
 			}
 		}
 		text := line.text[off:]
-		key, rest, ok := splitKey(text)
+		key, rest, ok := p.splitKey(text)
 		if !ok {
 			return nil, false
 		}
@@ -171,7 +219,7 @@ func (p *fastParser) mapping(indent, skip, depth int) (*Node, bool) {
 		}
 		p.scratch = append(p.scratch, Entry{Key: key, KeyPos: p.pos(line, keyCol), Value: val})
 	}
-	m.entries = append(make([]Entry, 0, len(p.scratch)-base), p.scratch[base:]...)
+	m.entries = p.takeEntries(p.scratch[base:])
 	p.scratch = p.scratch[:base]
 	if !m.uniqueKeys() {
 		return nil, false // a repeated key: the full parser reports it
@@ -207,12 +255,15 @@ func (p *fastParser) nested(line fastLine, colonOff, indent, depth int) (*Node, 
 	if !p.node() {
 		return nil, false
 	}
-	return &Node{Kind: Null, Origin: FromFile, Pos: p.pos(line, column(line, colonOff)+1)}, true
+	n := p.newNode()
+	n.Kind, n.Origin, n.Pos = Null, FromFile, p.pos(line, column(line, colonOff)+1)
+	return n, true
 }
 
 // sequence parses "- item" lines at indent.
 func (p *fastParser) sequence(indent, depth int) (*Node, bool) {
-	l := &Node{Kind: List}
+	l := p.newNode()
+	l.Kind = List
 	for p.i < len(p.lines) {
 		line := p.lines[p.i]
 		if line.indent != indent || !isDash(line.text) {
@@ -237,7 +288,9 @@ func (p *fastParser) sequence(indent, depth int) (*Node, bool) {
 				l.items = append(l.items, v)
 				continue
 			}
-			l.items = append(l.items, &Node{Kind: Null, Origin: FromFile, Pos: p.pos(line, line.indent+2)})
+			null := p.newNode()
+			null.Kind, null.Origin, null.Pos = Null, FromFile, p.pos(line, line.indent+2)
+			l.items = append(l.items, null)
 			continue
 		}
 		item := bytes.TrimLeft(line.text[2:], " ")
@@ -245,7 +298,7 @@ func (p *fastParser) sequence(indent, depth int) (*Node, bool) {
 		if len(item) == 0 || item[0] == '#' || isDash(item) || itemOff != 2 {
 			return nil, false
 		}
-		if _, _, isKey := splitKey(item); isKey {
+		if _, _, isKey := p.splitKey(item); isKey {
 			// "- key: value": a mapping whose keys line up after "- ".
 			v, ok := p.mapping(indent+2, 2, depth+1)
 			if !ok {
@@ -267,9 +320,9 @@ func (p *fastParser) sequence(indent, depth int) (*Node, bool) {
 	return l, true
 }
 
-// splitKey splits "key: rest" or "key:" into the key and what follows the colon. Only simple keys qualify:
-// plain words of safe characters, or quoted strings without escapes.
-func splitKey(text []byte) (key string, rest []byte, ok bool) {
+// splitKey splits "key: rest" or "key:" (a part of the document) into the key and what follows the colon. Only
+// simple keys qualify: plain words of safe characters, or quoted strings without escapes.
+func (p *fastParser) splitKey(text []byte) (key string, rest []byte, ok bool) {
 	// YAML limits implicit keys to 1024 characters; stay well below.
 	if colon := bytes.IndexByte(text, ':'); colon < 0 || colon > 512 {
 		return "", nil, false
@@ -288,7 +341,7 @@ func splitKey(text []byte) (key string, rest []byte, ok bool) {
 		if len(after) > 1 && after[1] != ' ' {
 			return "", nil, false
 		}
-		return string(k), after[1:], true
+		return p.str(k), after[1:], true
 	}
 	i := 0
 	for i < len(text) && keyChar(text[i]) {
@@ -297,7 +350,7 @@ func splitKey(text []byte) (key string, rest []byte, ok bool) {
 	if i == 0 || i >= len(text) || text[i] != ':' || (i+1 < len(text) && text[i+1] != ' ') {
 		return "", nil, false
 	}
-	k := string(text[:i])
+	k := p.str(text[:i])
 	// Keys that are not plain strings (null, merge keys, and the booleans and numbers that Helm prints
 	// differently) take the full path.
 	if _, isBool := yaml11Bool(k); isBool || reservedWord(k) || looksNumeric(k) {
@@ -319,29 +372,36 @@ func (p *fastParser) scalar(line fastLine, off int, text []byte) (*Node, bool) {
 	switch text[0] {
 	case '\'', '"':
 		q := text[0]
+		// The value is the text between the quotes, a part of the document, unless '' stands for a quote
+		// inside single quotes: then it is built in val.
 		var val []byte
-		i := 1
+		i, start := 1, 1
 		for {
 			j := bytes.IndexByte(text[i:], q)
 			if j < 0 {
 				return nil, false
 			}
-			val = append(val, text[i:i+j]...)
 			i += j + 1
-			if q == '\'' && i < len(text) && text[i] == '\'' { // '' is a quote inside single quotes
-				val = append(val, '\'')
+			if q == '\'' && i < len(text) && text[i] == '\'' {
+				val = append(val, text[start:i]...) // up to and with one quote
 				i++
+				start = i
 				continue
 			}
 			break
 		}
-		if q == '"' && bytes.IndexByte(val, '\\') >= 0 {
+		raw := text[start : i-1]
+		if q == '"' && bytes.IndexByte(raw, '\\') >= 0 {
 			return nil, false
 		}
 		if !endOfValue(text[i:]) {
 			return nil, false
 		}
-		value = string(val)
+		if val != nil {
+			value = string(append(val, raw...))
+		} else {
+			value = p.str(raw)
+		}
 		style = yaml.SingleQuotedStyle
 		if q == '"' {
 			style = yaml.DoubleQuotedStyle
@@ -350,10 +410,12 @@ func (p *fastParser) scalar(line fastLine, off int, text []byte) (*Node, bool) {
 		if len(text) < 2 || text[1] != text[0]+2 || !endOfValue(text[2:]) { // [] or {}
 			return nil, false
 		}
+		n := p.newNode()
+		n.Kind, n.Origin, n.Pos = Map, FromFile, p.pos(line, col)
 		if text[0] == '[' {
-			return &Node{Kind: List, Origin: FromFile, Pos: p.pos(line, col)}, true
+			n.Kind = List
 		}
-		return &Node{Kind: Map, Origin: FromFile, Pos: p.pos(line, col)}, true
+		return n, true
 	case '?', ':', ',', ']', '}', '#', '&', '*', '!', '|', '>', '%', '@', '`':
 		return nil, false
 	case '-':
@@ -373,12 +435,14 @@ func (p *fastParser) scalar(line fastLine, off int, text []byte) (*Node, bool) {
 				return nil, false // a mapping value inside a plain scalar: an error or a complex key
 			}
 		}
-		value = string(bytes.TrimRight(text[:end], " "))
+		value = p.str(bytes.TrimRight(text[:end], " "))
 	}
 	if plainStringText(style, value) {
 		// Most values: a string that needs no typing (the converter's own shortcut, without building the
 		// yaml.Node it would type from).
-		return &Node{Kind: String, Text: value, Src: value, Pos: p.pos(line, col), Origin: FromFile}, true
+		n := p.newNode()
+		n.Kind, n.Text, n.Src, n.Pos, n.Origin = String, value, value, p.pos(line, col), FromFile
+		return n, true
 	}
 	y := &yaml.Node{Kind: yaml.ScalarNode, Line: line.num, Column: col, Value: value, Style: style}
 	n, err := p.c.scalar(y)

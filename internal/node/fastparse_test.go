@@ -97,6 +97,7 @@ func TestFastParseCases(t *testing.T) {
 		"list:\n  - name: a\n    value: 1\n  - name: b\n",
 		"key: # only a comment\nnext: 1\n",
 		"url: https://example.com/a#frag\nlabel: a:b\n",
+		"q: ''''\nr: 'a''b''''c'\ns: ''\nt: \"\"\nu: 'x''' # c\n",
 	}
 	for _, src := range accept {
 		if !checkFast(t, "t.yaml", src) {
@@ -113,6 +114,28 @@ func TestFastParseCases(t *testing.T) {
 		if checkFast(t, "t.yaml", src) {
 			t.Errorf("fast path accepted a document outside its subset:\n%s", src)
 		}
+	}
+}
+
+// TestFastParseBlocksAreNotShared checks that the maps and lists the fast path hands out from shared blocks
+// stay apart: a key added to one map, or an item to one list, changes no other.
+func TestFastParseBlocksAreNotShared(t *testing.T) {
+	src := "a:\n  k1: 1\n  k2: 2\nb:\n  k3: 3\nl:\n- 1\nm:\n- 2\n"
+	n, ok := parseSimple(&converter{file: "t.yaml"}, []byte(src))
+	if !ok {
+		t.Fatal("the fast path declined the document")
+	}
+	n.Get("a").Set("added", NewString("v"))
+	if b := n.Get("b"); len(b.entries) != 1 || b.entries[0].Key != "k3" || b.Get("k3").Text != "3" {
+		t.Fatalf("adding a key to a changed its neighbour b: %d entries", len(b.entries))
+	}
+	if a := n.Get("a"); len(a.entries) != 3 || a.entries[2].Key != "added" {
+		t.Fatalf("a has %d entries after the addition", len(a.entries))
+	}
+	l := n.Get("l")
+	l.items = append(l.items, NewString("appended"))
+	if m := n.Get("m"); len(m.items) != 1 || m.items[0].Text != "2" {
+		t.Fatalf("appending to l changed m: %d items", len(m.items))
 	}
 }
 
