@@ -39,11 +39,15 @@ type fastParser struct {
 	// nodes and entries are handed out in blocks (newNode, takeEntries): a 2,000-application values file
 	// has some 17,000 nodes, and one allocation per block instead of one per node and per map saves most of
 	// the parse's allocations. A node or map keeps its block alive; all of them live as long as the values do.
-	nodes   []Node
-	entries []Entry
+	// Blocks are no larger than the document can fill: it has at most one map entry per content line and
+	// about two nodes (nodesLeft and entriesLeft count down from 2n+1 and n for n lines), so that a small
+	// document's blocks are small. Past an estimate, blocks hold what is asked for, one node at a time.
+	nodes                  []Node
+	entries                []Entry
+	nodesLeft, entriesLeft int
 }
 
-// nodeBlock and entryBlock are how many nodes and map entries one allocation holds (8 KiB and 56 KiB).
+// nodeBlock and entryBlock are the most nodes and map entries one allocation holds (8 KiB and 56 KiB).
 const (
 	nodeBlock  = 64
 	entryBlock = 1024
@@ -59,7 +63,8 @@ func (p *fastParser) str(b []byte) string {
 // newNode returns a zero node from the current block.
 func (p *fastParser) newNode() *Node {
 	if len(p.nodes) == 0 {
-		p.nodes = make([]Node, nodeBlock)
+		p.nodes = make([]Node, max(1, min(nodeBlock, p.nodesLeft)))
+		p.nodesLeft -= len(p.nodes)
 	}
 	n := &p.nodes[0]
 	p.nodes = p.nodes[1:]
@@ -73,7 +78,8 @@ func (p *fastParser) takeEntries(es []Entry) []Entry {
 		return append(make([]Entry, 0, len(es)), es...)
 	}
 	if len(p.entries) < len(es) {
-		p.entries = make([]Entry, entryBlock)
+		p.entries = make([]Entry, max(len(es), min(entryBlock, p.entriesLeft)))
+		p.entriesLeft -= len(p.entries)
 	}
 	out := p.entries[:len(es):len(es)]
 	copy(out, es)
@@ -122,6 +128,7 @@ func parseSimple(c *converter, data []byte) (n *Node, ok bool) {
 	if len(p.lines) == 0 {
 		return nil, false // let the full parser decide what an empty document is
 	}
+	p.nodesLeft, p.entriesLeft = 2*len(p.lines)+1, len(p.lines)
 	root, ok := p.block(p.lines[0].indent, 0)
 	if !ok || p.i != len(p.lines) {
 		return nil, false
