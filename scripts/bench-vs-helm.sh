@@ -90,16 +90,21 @@ for i in $(seq "$runs"); do
 done
 
 median() { sort -n | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+range() { sort -n | awk 'NR == 1 {lo = $1} {hi = $1} END {printf "%.3f–%.3f\n", lo, hi}'; }
 ct=$(awk '{print $1}' "$work/cocogen.txt" | median)
+cr=$(awk '{print $1}' "$work/cocogen.txt" | range)
 cm=$(awk '{print $2}' "$work/cocogen.txt" | median)
 ht=$(awk '{print $1}' "$work/helm.txt" | median)
+hr=$(awk '{print $1}' "$work/helm.txt" | range)
 hm=$(awk '{print $2}' "$work/helm.txt" | median)
+hv=$helm_version
+if [ -n "${HELM_BIN:-}" ]; then hv="$("$helm" version --short 2>/dev/null | sed 's/+.*//') (HELM_BIN)"; fi
 echo
 echo "median of $runs interleaved runs, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), load average $(cut -d' ' -f1-3 /proc/loadavg):"
 echo
-echo "| renderer | wall time (s) | peak RSS (MiB) |"
-echo "|---|---|---|"
-awk -v t="$ct" -v m="$cm" -v rev="$(git rev-parse --short HEAD)" 'BEGIN {printf "| cocogen render (%s) | %.3f | %.0f |\n", rev, t, m / 1024}'
-awk -v t="$ht" -v m="$hm" -v v="$helm_version" -v c="$(sed -n 's/^version: //p' "$chart/Chart.yaml" | head -n 1)" \
-  'BEGIN {printf "| helm template %s, clustergroup %s | %.3f | %.0f |\n", v, c, t, m / 1024}'
-awk -v c="$ct" -v h="$ht" 'BEGIN {printf "\ncocogen takes 1/%.1f of helm'"'"'s time\n", h / c}'
+echo "| renderer | wall time (s) | fastest–slowest run (s) | peak RSS (MiB) |"
+echo "|---|---|---|---|"
+awk -v t="$ct" -v r="$cr" -v m="$cm" -v rev="$(git rev-parse --short HEAD)" 'BEGIN {printf "| cocogen render (%s) | %.3f | %s | %.0f |\n", rev, t, r, m / 1024}'
+awk -v t="$ht" -v r="$hr" -v m="$hm" -v v="$hv" -v c="$(sed -n 's/^version: //p' "$chart/Chart.yaml" | head -n 1)" \
+  'BEGIN {printf "| helm template %s, clustergroup %s | %.3f | %s | %.0f |\n", v, c, t, r, m / 1024}'
+awk -v c="$ct" -v h="$ht" 'BEGIN {printf "\ncocogen takes 1/%.1f of helm'"'"'s time (medians)\n", h / c}'
