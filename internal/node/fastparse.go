@@ -32,10 +32,10 @@ type fastParser struct {
 	// scratch holds the entries of the maps being read, the innermost last: a map takes its entries from it in
 	// one slice of the right size when it ends, instead of growing a slice of its own entry by entry.
 	scratch []Entry
-	// doc is the document as one string, and docCap the capacity of its bytes: keys and unquoted values are
-	// parts of doc (see str), so reading them allocates nothing.
-	doc    string
-	docCap int
+	// data is the document as parseSimple was given it and doc the same as one string: keys and unquoted values
+	// are parts of doc (see str), so reading them allocates nothing.
+	data []byte
+	doc  string
 	// nodes and entries are handed out in blocks (newNode, takeEntries): a 2,000-application values file
 	// has some 17,000 nodes, and one allocation per block instead of one per node and per map saves most of
 	// the parse's allocations. A node or map keeps its block alive; all of them live as long as the values do.
@@ -53,10 +53,16 @@ const (
 	entryBlock = 1024
 )
 
-// str returns b, which must be a part of the document (a subslice of the bytes parseSimple was given, which
-// keeps their capacity), as the same part of p.doc.
+// str returns b, a part of the document (a subslice of p.data, which keeps its capacity's end), as the same
+// part of p.doc. Bytes that are not such a part (a nil slice from a trim, say) are copied instead.
 func (p *fastParser) str(b []byte) string {
-	off := p.docCap - cap(b)
+	if len(b) == 0 {
+		return ""
+	}
+	off := cap(p.data) - cap(b)
+	if off < 0 || off+len(b) > len(p.data) || &p.data[off] != &b[0] {
+		return string(b)
+	}
 	return p.doc[off : off+len(b)]
 }
 
@@ -92,7 +98,7 @@ func parseSimple(c *converter, data []byte) (n *Node, ok bool) {
 	if !simpleText(data) {
 		return nil, false
 	}
-	p := &fastParser{c: c, lines: make([]fastLine, 0, bytes.Count(data, []byte{'\n'})+1), doc: string(data), docCap: cap(data)}
+	p := &fastParser{c: c, lines: make([]fastLine, 0, bytes.Count(data, []byte{'\n'})+1), data: data, doc: string(data)}
 	lineNum := 0
 	first := true
 	for len(data) > 0 {

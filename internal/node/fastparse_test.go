@@ -187,3 +187,26 @@ func BenchmarkFastParse(b *testing.B) {
 		}
 	}
 }
+
+// TestFastParseStrKeepsToTheDocument checks str, which reads parts of the document without copying: an empty
+// or foreign slice gives its own text, never a wrong part of the document or a panic.
+func TestFastParseStrKeepsToTheDocument(t *testing.T) {
+	data := make([]byte, 0, 64) // more capacity than length, as a buffer's bytes may have
+	data = append(data, "key: value\n"...)
+	p := &fastParser{data: data, doc: string(data)}
+	for _, tc := range []struct {
+		b    []byte
+		want string
+	}{
+		{data[5:10], "value"},
+		{data[0:3], "key"},
+		{nil, ""},
+		{data[4:4], ""},
+		{[]byte("other"), "other"},
+		{append(make([]byte, 0, 64-5), "vxxxx"...), "vxxxx"}, // a foreign slice whose capacity matches a part's
+	} {
+		if got := p.str(tc.b); got != tc.want {
+			t.Errorf("str(%q) = %q, want %q", tc.b, got, tc.want)
+		}
+	}
+}
