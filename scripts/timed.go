@@ -4,11 +4,11 @@
 // before the process is started to just after it has exited, and its peak resident set size (the kernel's
 // ru_maxrss for the child, in KiB on Linux). scripts/bench-vs-helm.sh times each run with it.
 //
-// Why not /usr/bin/time with bash's clock around it: that span also holds /usr/bin/time's own start (a dynamically
-// linked program: 6-8 ms here, against 4-5 ms for /bin/true from bash), which is the same for both renderers
-// but a tenth of cocogen's run. Here the clock starts after this program has started, when it spawns the
-// command, as /usr/bin/time's own %e does (whose 10 ms steps are too coarse for a 0.1 s run). Not part of any
-// build:
+// Why not /usr/bin/time with bash's clock around it: that span also holds /usr/bin/time's own start, a
+// dynamically linked program (`/usr/bin/time /bin/true` took 10-13 ms here, `/bin/true` 4-5 ms), which is the
+// same for both renderers but a tenth of cocogen's run. Here the clock starts after this program has started,
+// when it spawns the command, as /usr/bin/time's own %e does (whose 10 ms steps are too coarse for a 0.1 s
+// run). Not part of any build:
 //
 //	go build -o /tmp/timed scripts/timed.go && /tmp/timed -stderr /tmp/err.txt -- cocogen render --all
 package main

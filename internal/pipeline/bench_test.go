@@ -56,8 +56,8 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // benchRender times renders of req into a discarding writer (the command's job up to its write system calls),
 // with the heap the command renders with: cocogen render prepares it before its render (renderheap: the
 // collection floor and the huge-page advice), so the benchmarks do too, once per test binary. With GOGC in the
-// environment Prepare keeps no floor, and the figures are those of Go's default pace (GOGC=100 go test -bench
-// ...): a library caller's render, in a process that has not prepared its heap.
+// environment Prepare keeps no floor, and the figures are those of Go's default pace, a library caller's
+// (GOGC=100 go test -bench ...; the huge-page advice still applies unless GODEBUG=disablethp=1).
 func benchRender(b *testing.B, req Request) {
 	renderheap.PrepareOnce()
 	b.SetBytes(renderTo(b, io.Discard, req))

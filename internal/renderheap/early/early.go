@@ -3,8 +3,8 @@
 // allocate then lands in huge pages too, and the collection that frees the probe has less to mark. The
 // packages of cmd/cocogen allocate about 1.9 MB as they are initialised, 1.3 MB of it after this package; a
 // render of the built-in pattern took about 450 fewer page faults in its heap (1,060–1,110 → 610–700, 3 runs
-// of `perf record -e page-faults -d`), and 8–9 ms less (README, Performance). cmd/cocogen imports this package for that effect;
-// the command then finds its heap prepared (renderheap.PrepareOnce).
+// of `perf record -e page-faults -d`), and 8–9 ms less (README, Performance, Earlier rounds). cmd/cocogen
+// imports this package for that effect; the command then finds its heap prepared (renderheap.PrepareOnce).
 //
 // Go initialises a package after the packages it imports, and otherwise in the order of import paths
 // (the Go specification, "Package initialization"), so this package runs after the standard library's and a
